@@ -1,0 +1,211 @@
+"""The ``ecomap`` command line: create, load, validate, query, describe, export and rebase the store."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from graph import report as reports
+from graph.embedded import EmbeddedStore, StoreDirectory
+from graph.formats import BY_NAME, UnknownFormatError
+from graph.initialise import initialise
+from graph.parsing import LoadError, ProgressCallback, parse_all
+from graph.rebase import rebase as rebase_store
+from graph.results import RESULT_FORMATS, write
+from graph.settings import Settings, SettingsError, normalise_base_uri
+from graph.stats import statistics
+from graph.store import StoreError
+from graph.validation import Validator, to_rdflib
+
+BULK_THRESHOLD = 64 * 1024 * 1024  # files larger than this are bulk-loaded into a new store generation
+PROGRESS_THRESHOLD = 1024 * 1024
+
+
+class InputError(click.ClickException):
+    """Input ecomap cannot use at all (a syntax error, an unknown format): exit code 2, nothing written."""
+
+    exit_code = 2
+
+
+@click.group()
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder of the store (default: $ECOMAP_STORE, else ./data/public).",
+)
+@click.pass_context
+def main(ctx: click.Context, store_path: Path | None) -> None:
+    """ecomap: the UK data ecosystem as linked data.
+
+    The base URI of every IRI is $ECOMAP_BASE_URI (default http://127.0.0.1:8000), fixed when a store is
+    created; `ecomap rebase` moves a store to another one.
+    """
+    try:
+        ctx.obj = Settings.from_env(store_path)
+    except SettingsError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Report failures as messages, not tracebacks.
+
+    Unreadable input exits with code 2, naming the file, line and column; nothing has been written.
+    """
+    try:
+        yield
+    except (LoadError, UnknownFormatError) as error:
+        raise InputError(str(error)) from None
+    except (StoreError, SettingsError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _open(settings: Settings) -> EmbeddedStore:
+    return EmbeddedStore.open(settings.store_path, settings.base_uri)
+
+
+@main.command()
+@click.pass_obj
+def init(settings: Settings) -> None:
+    """Create the store and load the ontology, vocabularies, shapes, places, sources and seed records.
+
+    Running it again replaces those graphs with the repository's current files and changes nothing else.
+    """
+    with _errors():
+        summary = initialise(_open(settings))
+    click.echo(
+        f"Initialised {settings.store_path} (base {settings.base_uri}): {summary.statements} statements, "
+        f"{summary.records} seed records, {summary.reference_graphs} ontology, vocabulary and reference graphs."
+    )
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--graph", "graph_iri", default=None, help="Named graph for statements the files put in no graph.")
+@click.option(
+    "--format",
+    "format_name",
+    type=click.Choice(sorted(BY_NAME)),
+    default=None,
+    help="Override the format the file extension implies.",
+)
+@click.option(
+    "--bulk/--no-bulk",
+    default=None,
+    help=f"Bulk-load into a new store generation (default: for files over {BULK_THRESHOLD // 2**20} MiB).",
+)
+@click.pass_obj
+def load(
+    settings: Settings, files: tuple[Path, ...], graph_iri: str | None, format_name: str | None, bulk: bool | None
+) -> None:
+    """Load RDF files (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML), all or nothing."""
+    sizes = [path.stat().st_size if path.is_file() else 0 for path in files]
+    use_bulk = bulk if bulk is not None else max(sizes) > BULK_THRESHOLD
+    with _errors(), _progress(sum(sizes)) as progress:
+        count = _open(settings).load(
+            list(files), graph=graph_iri, format_name=format_name, bulk=use_bulk, progress=progress
+        )
+    click.echo(f"Loaded {count} statements from {len(files)} file{'s' * (len(files) != 1)}.")
+
+
+@contextmanager
+def _progress(total: int) -> Iterator[ProgressCallback | None]:
+    if total < PROGRESS_THRESHOLD:
+        yield None
+        return
+    with click.progressbar(length=total, label="Loading", file=sys.stderr) as bar:
+        yield bar.update
+
+
+@main.command()
+@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "output", type=click.Choice(["text", "json", "turtle"]), default="text", show_default=True)
+@click.option("--input-format", "format_name", type=click.Choice(sorted(BY_NAME)), default=None)
+@click.pass_obj
+def validate(settings: Settings, file: Path | None, output: str, format_name: str | None) -> None:
+    """Check FILE (or, without FILE, the whole store) against the SHACL shapes.
+
+    Exit code 0 if it conforms (warnings allowed), 1 if it has violations, 2 if it cannot be read.
+    """
+    with _errors():
+        store = _open(settings) if StoreDirectory(settings.store_path).current is not None else None
+        if file is not None:
+            data = to_rdflib(parse_all(file, base_iri=settings.base_uri + "/", format_name=format_name))
+        elif store is not None:
+            data = to_rdflib(store.quads())
+        else:
+            raise StoreError(f"there is no store at {settings.store_path} to validate: run `ecomap init` first")
+    report = Validator.from_repository(settings.base_uri).validate(data, store)
+    writer = {"text": reports.as_text, "json": reports.as_json, "turtle": reports.as_turtle}[output]
+    click.echo(writer(report), nl=False)
+    sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.argument("query")
+@click.option(
+    "--format", "format_name", type=click.Choice(["table", *RESULT_FORMATS]), default="table", show_default=True
+)
+@click.pass_obj
+def query(settings: Settings, query: str, format_name: str) -> None:
+    """Run a SPARQL QUERY (text, or a .rq file) over the whole store.
+
+    Relative IRIs resolve against the base, and the usual prefixes (eco:, skos:, org:, dcterms: ...) need no
+    declaration.
+    """
+    path = Path(query)
+    text = path.read_text(encoding="utf-8") if query.endswith(".rq") and path.is_file() else query
+    with _errors():
+        store = _open(settings)
+    try:
+        result = store.query(text)
+    except SyntaxError as error:
+        raise InputError(f"SPARQL syntax error: {error}") from None
+    write(result, sys.stdout.buffer, format_name, store.base)
+
+
+@main.command()
+@click.pass_obj
+def stats(settings: Settings) -> None:
+    """Counts by kind of thing, kind of organisation, nation, and support for each framework concept."""
+    with _errors():
+        click.echo(statistics(_open(settings)), nl=False)
+
+
+@main.command()
+@click.option(
+    "--format", "format_name", type=click.Choice(["nq", "trig", "ttl", "nt"]), default="nq", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="File to write (default: standard output).",
+)
+@click.pass_obj
+def export(settings: Settings, format_name: str, output: Path | None) -> None:
+    """Write the whole store; nq and trig keep the named graphs, ttl and nt merge them."""
+    with _errors():
+        store = _open(settings)
+        if output is None:
+            store.export(sys.stdout.buffer, BY_NAME[format_name])
+        else:
+            with output.open("wb") as stream:
+                store.export(stream, BY_NAME[format_name])
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.pass_obj
+def rebase(settings: Settings, old: str, new: str) -> None:
+    """Move the store from base URI OLD to NEW (then set ECOMAP_BASE_URI=NEW to use it)."""
+    with _errors():
+        count = rebase_store(EmbeddedStore.open(settings.store_path, normalise_base_uri(old)), old, new)
+    click.echo(f"Rebased {count} statements from {old} to {new}. Set ECOMAP_BASE_URI={new} to use the store.")

@@ -1,0 +1,114 @@
+"""ecomap's URI policy, in one place.
+
+Things are ``{base}/id/{class}/{key}``, the documents about them ``{base}/doc/{class}/{key}``, the named
+graph holding a thing's record ``{base}/data/{class}/{key}``, and the ontology and concept schemes live under
+``{base}/def/``. ``{class}`` is one of a fixed set of broad classes, never an organisation's kind (which can
+change). Keys are minted once and stored in the IRI; they are never re-derived from a name, because
+organisations get renamed. Places are keyed by GSS code, registry identifiers by their org-id.guide form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class UriClass(StrEnum):
+    """The broad, fixed classes that appear in ecomap's IRIs."""
+
+    ORGANISATION = "organisation"
+    ACTIVITY = "activity"
+    RELATIONSHIP = "relationship"
+    PERSON = "person"
+    POST = "post"
+    PLACE = "place"
+    STRATEGY = "strategy"
+    IDENTIFIER = "identifier"
+    JUDGEMENT = "judgement"
+    CHANGE = "change"
+    DATASET = "dataset"
+
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+METADATA_GRAPH = "data/metadata"
+DATASET = "id/dataset/ecomap"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A parsed ecomap IRI: which space it is in (id, doc or data), its class and its key."""
+
+    space: str
+    uri_class: UriClass
+    key: str
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Builds and parses the IRIs of one store, whose base URI is fixed."""
+
+    base: str
+
+    def thing(self, uri_class: UriClass, key: str) -> str:
+        return self._iri("id", uri_class, key)
+
+    def document(self, uri_class: UriClass, key: str) -> str:
+        return self._iri("doc", uri_class, key)
+
+    def record_graph(self, uri_class: UriClass, key: str) -> str:
+        return self._iri("data", uri_class, key)
+
+    def resolve(self, relative: str) -> str:
+        """The absolute IRI of a base-relative one, as the repository's files write them."""
+        return f"{self.base}/{relative}"
+
+    @property
+    def metadata_graph(self) -> str:
+        return self.resolve(METADATA_GRAPH)
+
+    @property
+    def dataset(self) -> str:
+        return self.resolve(DATASET)
+
+    def parse(self, iri: str) -> Ref | None:
+        """Split one of this store's IRIs into space, class and key; ``None`` for any other IRI."""
+        prefix = self.base + "/"
+        if not iri.startswith(prefix):
+            return None
+        parts = iri[len(prefix) :].split("/")
+        if len(parts) != 3 or parts[0] not in ("id", "doc", "data"):
+            return None
+        space, cls, key = parts
+        if cls not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
+            return None
+        return Ref(space, UriClass(cls), key)
+
+    def topic_of_record(self, graph_iri: str) -> str | None:
+        """The thing a record graph ``/data/{class}/{key}`` is about: ``/id/{class}/{key}``."""
+        ref = self.parse(graph_iri)
+        if ref is None or ref.space != "data":
+            return None
+        return self.thing(ref.uri_class, ref.key)
+
+    def _iri(self, space: str, uri_class: UriClass, key: str) -> str:
+        if not KEY_PATTERN.match(key):
+            raise ValueError(f"{key!r} is not a valid key: use letters, digits, '.', '_' and '-'")
+        return f"{self.base}/{space}/{uri_class}/{key}"
+
+
+def mint_key(label: str, taken: Callable[[str], bool]) -> str:
+    """Mint a new, readable key from a label at the moment a thing is first recorded.
+
+    The key is stored in the thing's IRI and kept even if the thing is renamed later. ``taken`` says
+    whether a candidate key is already in use; a numeric suffix settles collisions.
+    """
+    ascii_label = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_label.lower()).strip("-")[:80].strip("-") or "unnamed"
+    candidate, n = slug, 1
+    while taken(candidate):
+        n += 1
+        candidate = f"{slug}-{n}"
+    return candidate

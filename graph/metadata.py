@@ -1,0 +1,87 @@
+"""The metadata graph: the dataset's own description, and one description per record graph.
+
+The dataset description records the store's base URI (``void:uriSpace``), which is fixed when the store
+is created. Each record graph is described with PROV-O and DCTERMS: what it is about, its sources, the role
+of whoever contributed it, when, and where it stands in the one lifecycle (``/def/record-status``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import pyoxigraph as ox
+
+from graph.identity import Identity
+from graph.namespaces import STANDARD
+
+RDF_TYPE = ox.NamedNode(STANDARD["rdf"] + "type")
+DCTERMS = STANDARD["dcterms"]
+SOURCE = ox.NamedNode(DCTERMS + "source")
+VOID = STANDARD["void"]
+XSD_DATETIME = ox.NamedNode(STANDARD["xsd"] + "dateTime")
+
+STORED_BASE_QUERY = f"""
+SELECT ?space WHERE {{
+  GRAPH ?g {{ ?dataset a <{VOID}Dataset> ; <{VOID}uriSpace> ?space }}
+  FILTER(STR(?g) = CONCAT(STR(?space), "data/metadata"))
+}}"""
+
+
+def stored_base(store: ox.Store) -> str | None:
+    """The base URI a store was created with, or ``None`` for a store not yet initialised."""
+    spaces = {str(row["space"].value) for row in store.query(STORED_BASE_QUERY)}
+    if len(spaces) > 1:
+        raise ValueError(f"the store describes itself with several base URIs: {sorted(spaces)}")
+    return spaces.pop().rstrip("/") if spaces else None
+
+
+def dataset_description(identity: Identity) -> list[ox.Triple]:
+    """The VoID/DCAT node that names the dataset and fixes its URI space."""
+    dataset = ox.NamedNode(identity.dataset)
+    return [
+        ox.Triple(dataset, RDF_TYPE, ox.NamedNode(VOID + "Dataset")),
+        ox.Triple(dataset, RDF_TYPE, ox.NamedNode(STANDARD["dcat"] + "Dataset")),
+        ox.Triple(dataset, ox.NamedNode(DCTERMS + "title"), ox.Literal("ecomap: the UK data ecosystem", language="en")),
+        ox.Triple(dataset, ox.NamedNode(VOID + "uriSpace"), ox.Literal(identity.base + "/")),
+        ox.Triple(
+            dataset,
+            ox.NamedNode(DCTERMS + "license"),
+            ox.NamedNode("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"),
+        ),
+    ]
+
+
+def record_description(
+    identity: Identity,
+    graph: str,
+    statements: Iterable[ox.Triple | ox.Quad],
+    *,
+    status: str,
+    contributor_role: str,
+    created: datetime,
+) -> list[ox.Triple]:
+    """Describe one record graph: its topic, the sources its statements cite, who and when, and status."""
+    topic = identity.topic_of_record(graph)
+    if topic is None:
+        raise ValueError(f"{graph} is not a record graph IRI of the form {identity.base}/data/{{class}}/{{key}}")
+    record = ox.NamedNode(graph)
+    eco = identity.resolve("def/ecosystem/")
+    sources = sorted(
+        {s.object.value for s in statements if s.predicate == SOURCE and isinstance(s.object, ox.NamedNode)}
+    )
+    stamp = ox.Literal(created.isoformat(), datatype=XSD_DATETIME)
+    return [
+        ox.Triple(record, RDF_TYPE, ox.NamedNode(eco + "Record")),
+        ox.Triple(record, ox.NamedNode(STANDARD["foaf"] + "primaryTopic"), ox.NamedNode(topic)),
+        ox.Triple(record, ox.NamedNode(eco + "status"), ox.NamedNode(identity.resolve(f"def/record-status/{status}"))),
+        ox.Triple(
+            record,
+            ox.NamedNode(eco + "contributorRole"),
+            ox.NamedNode(identity.resolve(f"def/contributor-role/{contributor_role}")),
+        ),
+        ox.Triple(record, ox.NamedNode(DCTERMS + "created"), stamp),
+        ox.Triple(record, ox.NamedNode(DCTERMS + "modified"), stamp),
+        ox.Triple(record, ox.NamedNode(STANDARD["prov"] + "generatedAtTime"), stamp),
+        *(ox.Triple(record, SOURCE, ox.NamedNode(s)) for s in sources),
+    ]

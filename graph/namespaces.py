@@ -1,0 +1,40 @@
+"""The prefixes ecomap writes and accepts, so that queries and exports read the same everywhere."""
+
+from __future__ import annotations
+
+STANDARD = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "org": "http://www.w3.org/ns/org#",
+    "rov": "http://www.w3.org/ns/regorg#",
+    "adms": "http://www.w3.org/ns/adms#",
+    "schema": "https://schema.org/",
+    "geo": "http://www.opengis.net/ont/geosparql#",
+    "sh": "http://www.w3.org/ns/shacl#",
+}
+
+# ecomap's own namespaces, relative to the store's base URI.
+OWN = {
+    "eco": "def/ecosystem/",
+    "shp": "def/shapes/",
+    "register": "def/register/",
+    "organisation": "id/organisation/",
+    "activity": "id/activity/",
+    "relationship": "id/relationship/",
+    "person": "id/person/",
+    "place": "id/place/",
+    "strategy": "id/strategy/",
+}
+
+
+def prefixes(base: str) -> dict[str, str]:
+    """Every prefix ecomap uses, with its own namespaces resolved against ``base``."""
+    return {**STANDARD, **{name: f"{base}/{path}" for name, path in OWN.items()}}

@@ -1,0 +1,56 @@
+"""SPARQL results for the terminal (an aligned table) and for machines (the standard result formats)."""
+
+from __future__ import annotations
+
+from typing import IO
+
+import pyoxigraph as ox
+
+from graph.store import QueryResult
+
+RESULT_FORMATS = {
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+}
+GRAPH_FORMATS = {"table": ox.RdfFormat.N_TRIPLES, "ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
+
+
+def cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, base: str) -> str:
+    """A term as a person reads it: literal values bare, ecomap's IRIs relative to the base."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.Literal):
+        return term.value
+    if isinstance(term, ox.NamedNode):
+        return f"<{term.value[len(base) + 1 :]}>" if term.value.startswith(base + "/") else f"<{term.value}>"
+    return str(term)
+
+
+def table(solutions: ox.QuerySolutions, base: str, columns: list[str] | None = None) -> str:
+    """An aligned text table with a header row, of all the variables or just ``columns``."""
+    names = columns or [v.value for v in solutions.variables]
+    rows = [[cell(row[name], base) for name in names] for row in solutions]
+    widths = [max([len(name), *(len(r[i]) for r in rows)]) for i, name in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    lines.append(f"({len(rows)} row{'s' * (len(rows) != 1)})")
+    return "\n".join(lines) + "\n"
+
+
+def write(result: QueryResult, output: IO[bytes], format_name: str, base: str) -> None:
+    """Write any query result: SELECT as a table or a SPARQL result format, ASK as true/false, graphs as RDF."""
+    if isinstance(result, ox.QueryBoolean):
+        if format_name == "table":
+            output.write(b"true\n" if bool(result) else b"false\n")
+        else:
+            result.serialize(output, RESULT_FORMATS[format_name])
+    elif isinstance(result, ox.QueryTriples):
+        rdf_format = GRAPH_FORMATS.get(format_name, ox.RdfFormat.N_TRIPLES)
+        ox.serialize(result, output, rdf_format)
+    elif format_name == "table":
+        output.write(table(result, base).encode())
+    else:
+        result.serialize(output, RESULT_FORMATS[format_name])

@@ -1,0 +1,45 @@
+"""One settings object, read from the environment, so that every part of ecomap agrees on base and store."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URI = "http://127.0.0.1:8000"
+DEFAULT_STORE = Path("data") / "public"
+
+
+class SettingsError(ValueError):
+    """A setting has a value ecomap cannot use."""
+
+
+def normalise_base_uri(value: str) -> str:
+    """Return the base URI without a trailing slash, refusing anything that cannot prefix ecomap's IRIs."""
+    base = value.strip().rstrip("/")
+    parts = urlsplit(base)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(
+            f"The base URI {value!r} must be an http(s) address with no query or fragment, "
+            f"e.g. {DEFAULT_BASE_URI} or https://ecomap.example.org"
+        )
+    return base
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the store lives and which base URI its IRIs start with.
+
+    The base is canonical: it is fixed when a store is created (see ``graph.identity``), and
+    ``ecomap rebase`` is the only way to move a store to another one.
+    """
+
+    base_uri: str = DEFAULT_BASE_URI
+    store_path: Path = DEFAULT_STORE
+
+    @classmethod
+    def from_env(cls, store_path: str | os.PathLike[str] | None = None) -> Settings:
+        base = normalise_base_uri(os.environ.get("ECOMAP_BASE_URI", DEFAULT_BASE_URI))
+        store = store_path or os.environ.get("ECOMAP_STORE") or DEFAULT_STORE
+        return cls(base_uri=base, store_path=Path(store))

@@ -1,0 +1,113 @@
+"""The store interface that the rest of ecomap is written against, and its transactions.
+
+Every backend (the embedded Oxigraph store now, a remote SPARQL 1.1 store later) offers the same small
+surface: query, load, transactions that replace or drop named graphs, export. A transaction is sent as
+one SPARQL Update request, which every SPARQL 1.1 store applies atomically, so a record is never seen
+half-replaced. Queries see the store as a whole: the default graph is the union of the named graphs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Protocol
+
+import pyoxigraph as ox
+
+from graph.parsing import ProgressCallback
+
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used as asked."""
+
+
+@dataclass
+class Transaction:
+    """A batch of graph changes applied together, or not at all."""
+
+    operations: list[str] = field(default_factory=list)
+    inserts: list[ox.Quad] = field(default_factory=list)
+    _scopes: int = 0
+
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        """Add statements, keeping the graph each names.
+
+        Blank nodes are scoped to one call, as they are to one file: ``_:b`` in two files is two nodes.
+        """
+        self._scopes += 1
+        self.inserts.extend(_scoped(quads, self._scopes))
+
+    def drop_graph(self, graph: str) -> None:
+        self.operations.append(f"DROP SILENT GRAPH <{graph}>")
+
+    def replace_graph(self, graph: str, triples: Iterable[ox.Triple | ox.Quad]) -> None:
+        """Make ``graph`` hold exactly ``triples``: one record is replaced as a whole."""
+        self.drop_graph(graph)
+        name = ox.NamedNode(graph)
+        self.add(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+
+    def delete_description(self, graph: str, subject: str) -> None:
+        """Remove everything ``graph`` says about ``subject``, such as one record's metadata."""
+        self.operations.append(f"DELETE WHERE {{ GRAPH <{graph}> {{ <{subject}> ?p ?o }} }}")
+
+    @property
+    def only_adds(self) -> bool:
+        return not self.operations
+
+    def as_update(self) -> str:
+        """The transaction as one SPARQL 1.1 Update request."""
+        return " ;\n".join([*self.operations, *([_insert_data(self.inserts)] if self.inserts else [])])
+
+
+def _scoped(quads: Iterable[ox.Quad], scope: int) -> Iterable[ox.Quad]:
+    def term(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        return ox.BlankNode(f"s{scope}x{t.value}") if isinstance(t, ox.BlankNode) else t
+
+    for q in quads:
+        yield ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name)
+
+
+def _insert_data(quads: Iterable[ox.Quad]) -> str:
+    lines = []
+    for q in quads:
+        graph = "" if isinstance(q.graph_name, ox.DefaultGraph) else f"GRAPH {q.graph_name} "
+        lines.append(f"{graph}{{ {q.subject} {q.predicate} {q.object} }}")
+    return "INSERT DATA {\n" + "\n".join(lines) + "\n}"
+
+
+class Store(Protocol):
+    """What ecomap needs from a store; see ``graph.embedded`` for the Oxigraph implementation."""
+
+    base: str
+
+    def query(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> QueryResult:
+        """Run a SPARQL query over the union of all graphs; relative IRIs resolve against the base."""
+        ...
+
+    def commit(self, transaction: Transaction) -> None:
+        """Apply every change in ``transaction`` atomically."""
+        ...
+
+    def load(
+        self,
+        paths: Sequence[Path],
+        *,
+        graph: str | None = None,
+        format_name: str | None = None,
+        bulk: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Load files all or nothing (a syntax error in any loads none) and return how many statements they held."""
+        ...
+
+    def export(self, output: IO[bytes], rdf_format: ox.RdfFormat) -> None:
+        """Write every statement; a format without graphs gets the union of all graphs."""
+        ...
+
+    def graph_names(self) -> list[str]: ...
+
+    def __len__(self) -> int: ...

@@ -1,0 +1,208 @@
+"""The ``ecomap`` command as a user runs it: init, load, export, validate, query, stats, rebase."""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from conftest import BASE, run_ecomap
+from helpers import ask
+
+from graph.catalogue import ROOT
+from graph.embedded import EmbeddedStore
+
+FAULTY = (ROOT / "docs" / "examples" / "faulty-record.ttl").read_text(encoding="utf-8")
+
+
+def canonical(path) -> ox.Dataset:
+    dataset = ox.Dataset(ox.parse(path=str(path), format=ox.RdfFormat.N_QUADS))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return dataset
+
+
+@pytest.fixture
+def initialised(ecomap):
+    result = ecomap("init")
+    assert result.returncode == 0, result.stderr
+    return ecomap
+
+
+def test_init_reports_what_it_loaded_and_is_idempotent(initialised, tmp_path):
+    first = tmp_path / "first.nq"
+    second = tmp_path / "second.nq"
+    assert initialised("export", "--output", str(first)).returncode == 0
+    again = initialised("init")
+    assert again.returncode == 0 and "35 seed records" in again.stdout
+    assert initialised("export", "--output", str(second)).returncode == 0
+    assert canonical(first) == canonical(second)
+
+
+def test_load_export_load_gives_the_same_graph(initialised, tmp_path, store_dir):
+    dump = tmp_path / "dump.nq"
+    assert initialised("export", "--format", "nq", "--output", str(dump)).returncode == 0
+    copy_store = tmp_path / "copy"
+    loaded = run_ecomap(copy_store, "load", str(dump))
+    assert loaded.returncode == 0, loaded.stderr
+    again = tmp_path / "again.nq"
+    assert run_ecomap(copy_store, "export", "--output", str(again)).returncode == 0
+    assert canonical(dump) == canonical(again)
+
+
+@pytest.mark.parametrize("format_name", ["trig", "ttl", "nt"])
+def test_every_export_format_reads_back(initialised, tmp_path, format_name):
+    out = tmp_path / f"dump.{format_name}"
+    assert initialised("export", "--format", format_name, "--output", str(out)).returncode == 0
+    graph = rdflib.Dataset() if format_name == "trig" else rdflib.Graph()
+    graph.parse(out, format={"trig": "trig", "ttl": "turtle", "nt": "nt"}[format_name])
+    assert len(graph) > 2000
+    if format_name == "trig":
+        assert len(list(graph.graphs())) > 50
+
+
+def test_a_load_with_a_syntax_error_exits_2_names_the_place_and_writes_nothing(initialised, tmp_path):
+    before = initialised("query", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", "--format", "csv").stdout
+    bad = tmp_path / "bad.ttl"
+    bad.write_text(
+        '<id/organisation/a> <http://x.example/p> "ok" .\n<id/organisation/b> <http://x.example/p> <broken iri> .\n'
+    )
+    result = initialised("load", str(bad))
+    assert result.returncode == 2
+    assert f"{bad}:2:" in result.stderr and "Traceback" not in result.stderr
+    after = initialised("query", "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", "--format", "csv").stdout
+    assert before == after
+
+
+@pytest.mark.parametrize(
+    ("suffix", "content"),
+    [
+        (".nt", '<http://x.example/s> <http://x.example/p> "nt" .\n'),
+        (".jsonld", '{"@id": "http://x.example/s", "http://x.example/p": "jsonld"}'),
+        (
+            ".rdf",
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:x="http://x.example/">'
+            '<rdf:Description rdf:about="http://x.example/s"><x:p>rdfxml</x:p></rdf:Description></rdf:RDF>',
+        ),
+        (".nq", '<http://x.example/s> <http://x.example/p> "nq" <http://x.example/g> .\n'),
+    ],
+)
+def test_load_reads_every_rdf_format(ecomap, tmp_path, suffix, content):
+    path = tmp_path / f"input{suffix}"
+    path.write_text(content)
+    result = ecomap("load", "--graph", "http://x.example/loaded", str(path))
+    assert result.returncode == 0, result.stderr
+    value = path.suffix.lstrip(".").replace("rdf", "rdfxml")
+    rows = ecomap("query", "SELECT ?o WHERE { <http://x.example/s> <http://x.example/p> ?o }", "--format", "csv")
+    assert rows.stdout.splitlines()[1:] == [value]
+
+
+def test_json_ld_with_a_remote_context_is_refused_without_fetching_it(ecomap, tmp_path):
+    path = tmp_path / "remote.jsonld"
+    path.write_text('{"@context": "https://schema.org/", "@id": "http://x.example/s", "name": "x"}')
+    result = ecomap("load", str(path))
+    assert result.returncode == 2
+    assert "never fetches a remote JSON-LD @context" in result.stderr
+
+
+def test_validate_prints_each_fault_in_plain_english(initialised, tmp_path):
+    path = tmp_path / "faulty.ttl"
+    path.write_text(FAULTY)
+    result = initialised("validate", str(path))
+    assert result.returncode == 1
+    out = result.stdout
+    for expected in [
+        'company number: "1234"',
+        "A company number has 8 characters, e.g. 08030289 or SC709914",
+        "kind of organisation: <def/organisation-kind/unicorn>",
+        "website: <ftp://example.org>",
+        "based in: <id/place/X99>",
+        "Write each name as text tagged with its language",
+        "supports: <def/m1-priority-area/world-peace>",
+        "The end date is before the start date",
+        "to organisation: <id/organisation/no-such-organisation>",
+        "8 violations and 5 warnings in 3 records",
+    ]:
+        assert expected in out, expected
+    assert out.index("Example Data Co") < out.index("company number")
+
+
+def test_validate_speaks_json_and_turtle_for_machines(initialised, tmp_path):
+    path = tmp_path / "faulty.ttl"
+    path.write_text(FAULTY)
+    body = json.loads(initialised("validate", "--format", "json", str(path)).stdout)
+    assert body["conforms"] is False and body["violations"] == 8 and body["warnings"] == 5
+    results = [r for record in body["records"] for r in record["results"]]
+    assert {"severity", "focusNode", "path", "value", "message", "shape"} <= set(results[0])
+    report = rdflib.Graph().parse(data=initialised("validate", "--format", "turtle", str(path)).stdout, format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    assert (None, rdflib.RDF.type, sh.ValidationReport) in report
+
+
+def test_validate_exits_0_for_the_store_and_2_for_unreadable_input(initialised, tmp_path):
+    assert initialised("validate").returncode == 0
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("<id/organisation/x> a \n")
+    result = initialised("validate", str(bad))
+    assert result.returncode == 2 and f"{bad}:" in result.stderr
+    unknown = tmp_path / "data.docx"
+    unknown.write_text("x")
+    assert initialised("validate", str(unknown)).returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("format_name", "check"),
+    [
+        ("table", lambda out: "Open Data Institute" in out and "(1 row)" in out),
+        ("csv", lambda out: out.splitlines() == ["name", "Open Data Institute"]),
+        ("tsv", lambda out: out.splitlines()[1] == '"Open Data Institute"@en'),
+        ("json", lambda out: json.loads(out)["results"]["bindings"][0]["name"]["value"] == "Open Data Institute"),
+    ],
+)
+def test_query_in_every_result_format(initialised, format_name, check):
+    result = initialised(
+        "query", "SELECT ?name WHERE { <id/organisation/odi> skos:prefLabel ?name }", "--format", format_name
+    )
+    assert result.returncode == 0, result.stderr
+    assert check(result.stdout), result.stdout
+
+
+def test_query_reads_a_file_and_reports_syntax_errors_with_their_position(initialised, tmp_path):
+    query = tmp_path / "count.rq"
+    query.write_text("ASK { <id/organisation/odi> a rov:RegisteredOrganization }")
+    assert initialised("query", str(query)).stdout.strip() == "true"
+    result = initialised("query", "SELECT ?x WHERE { ?x }")
+    assert result.returncode == 2 and "1:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_stats_shows_counts_by_kind_priority_area_and_nation(initialised):
+    out = initialised("stats").stdout
+    for expected in [
+        "organisations         24",
+        "Charity or non-profit",
+        "Establish foundations",
+        "Scotland",
+        "Responsible data",
+    ]:
+        assert expected in out, expected
+
+
+def test_rebase_moves_every_iri_to_the_new_domain(initialised, store_dir):
+    new = "https://ecomap.example.org"
+    result = initialised("rebase", BASE, new)
+    assert result.returncode == 0, result.stderr
+    refused = initialised("stats")
+    assert refused.returncode == 1 and f"ecomap rebase {new} {BASE}" in refused.stderr
+    store = EmbeddedStore.open(store_dir, new)
+    assert ask(store, "ASK { <https://ecomap.example.org/id/organisation/odi> a rov:RegisteredOrganization }")
+    assert ask(store, 'ASK { ?i skos:notation "08030289"^^<https://ecomap.example.org/def/register/GB-COH> }')
+    assert not ask(
+        store,
+        f'ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(CONTAINS(STR(?s), "{BASE}") || CONTAINS(STR(?o), "{BASE}") || CONTAINS(STR(?g), "{BASE}")) }}',
+    )
+    assert store.stored_base == new
+
+
+def test_rebase_refuses_a_wrong_old_base(initialised):
+    result = initialised("rebase", "https://wrong.example", "https://ecomap.example.org")
+    assert result.returncode == 1 and "Traceback" not in result.stderr

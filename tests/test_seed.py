@@ -1,0 +1,145 @@
+"""The seed graph: it conforms, every fact is sourced, and the post's statements and subtle cases are modelled."""
+
+from helpers import ask, select
+
+from graph.validation import to_rdflib
+
+
+def test_the_seed_graph_conforms_to_the_shapes(seeded_store, validator):
+    report = validator.validate(to_rdflib(seeded_store.quads()), seeded_store)
+    assert report.violations == [], "\n".join(f"{f.record} {f.field}: {f.message}" for f in report.violations)
+
+
+def test_every_record_graph_is_described_as_approved_with_its_topic_and_sources(seeded_store):
+    rows = select(
+        seeded_store,
+        """SELECT ?g ?topic ?status (COUNT(?source) AS ?sources) WHERE {
+             GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), STR(<data/>)))
+             FILTER(?g NOT IN (<data/metadata>, <data/places>, <data/sources>))
+             OPTIONAL { ?g foaf:primaryTopic ?topic ; eco:status ?status ; dcterms:source ?source }
+           } GROUP BY ?g ?topic ?status""",
+    )
+    assert len(rows) == 35
+    for row in rows:
+        assert row["topic"] == row["g"].replace("/data/", "/id/"), row
+        assert row["status"].endswith("/def/record-status/approved"), row
+        assert int(row["sources"]) >= 1, row
+
+
+def test_record_graphs_use_no_blank_nodes(seeded_store):
+    assert not ask(
+        seeded_store,
+        "ASK { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), STR(<data/>)) && (isBlank(?s) || isBlank(?o))) }",
+    )
+
+
+def test_every_organisation_activity_relationship_and_identifier_cites_a_source(seeded_store):
+    rows = select(
+        seeded_store,
+        """SELECT ?thing WHERE {
+             VALUES ?class { org:Organization eco:Activity eco:Relationship adms:Identifier foaf:Person org:Post eco:Strategy }
+             ?thing a/rdfs:subClassOf* ?class .
+             FILTER NOT EXISTS { ?thing dcterms:source ?source }
+           }""",
+    )
+    assert rows == []
+
+
+def test_editorial_judgements_mark_statements_asserted_in_the_same_record(seeded_store):
+    rows = select(
+        seeded_store,
+        """SELECT ?j ?asserted ?rationale WHERE {
+             GRAPH ?g { ?j a eco:EditorialJudgement ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; eco:rationale ?rationale }
+             BIND(EXISTS { GRAPH ?g { ?s ?p ?o } } AS ?asserted)
+           }""",
+    )
+    assert len(rows) >= 10
+    assert all(row["asserted"] == "true" and row["rationale"] for row in rows)
+
+
+def test_a_researcher_can_keep_only_what_sources_state(seeded_store):
+    stated = select(
+        seeded_store,
+        """SELECT ?activity ?supported WHERE {
+             ?activity a eco:Activity ; eco:supports ?supported .
+             FILTER NOT EXISTS { ?j a eco:EditorialJudgement ; rdf:subject ?activity ; rdf:predicate eco:supports ; rdf:object ?supported }
+           }""",
+    )
+    assert {(r["activity"].rsplit("/", 1)[1], r["supported"].rsplit("/", 1)[1]) for r in stated} == {
+        ("mission-1-policy-framework-events", "nds-mission-1-policy-framework")
+    }
+
+
+def test_the_first_network_group_session_as_the_post_states_it(seeded_store):
+    assert ask(
+        seeded_store,
+        """ASK {
+             <id/activity/nds-forum-network-group-first-session>
+                 schema:startDate "2022-03-24"^^xsd:date ;
+                 eco:hostedBy <id/person/sue-daley>, <id/person/bethan-charnley> ;
+                 dcterms:isPartOf <id/activity/nds-forum-network-group> ;
+                 eco:discussed <id/activity/mapping-the-data-ecosystem-pilot>, <id/activity/mission-1-policy-framework-events> ;
+                 dcterms:source <https://dcmsblog.uk/2022/04/national-data-strategy-forum-network-group-unlocking-the-power-of-data/> .
+             <id/person/sue-daley> org:holds/org:postIn <id/organisation/nds-forum> .
+             <id/person/bethan-charnley> org:holds/org:postIn/org:unitOf <id/organisation/dcms> .
+           }""",
+    )
+
+
+def test_dates_keep_the_precision_the_source_gives(seeded_store):
+    assert ask(
+        seeded_store,
+        'ASK { <id/activity/mapping-the-data-ecosystem-pilot> schema:startDate "2022-01"^^xsd:gYearMonth }',
+    )
+    assert ask(seeded_store, 'ASK { <id/activity/nds-forum-data-value-challenge> schema:startDate "2021"^^xsd:gYear }')
+
+
+def test_who_works_with_whom_as_the_post_states_it(seeded_store):
+    rows = select(
+        seeded_store,
+        """SELECT ?from ?kind ?to WHERE {
+             ?r a eco:Relationship ; eco:fromOrganisation ?from ; eco:relationshipKind ?kind ; eco:toOrganisation ?to
+           }""",
+    )
+    facts = {(r["from"].rsplit("/", 1)[1], r["kind"].rsplit("/", 1)[1], r["to"].rsplit("/", 1)[1]) for r in rows}
+    assert {
+        ("odi", "supports", "ndsi-team"),
+        ("royal-society", "supports", "ndsi-team"),
+        ("techuk", "supports", "ndsi-team"),
+        ("dcms", "collaborates-with", "pwc"),
+    } <= facts
+
+
+def test_the_subtle_cases_are_modelled(seeded_store):
+    # The Ada Lovelace Institute is legally part of the Nuffield Foundation, with no registration of its own.
+    assert ask(
+        seeded_store,
+        "ASK { <id/organisation/ada-lovelace-institute> a org:OrganizationalUnit ; org:unitOf <id/organisation/nuffield-foundation> }",
+    )
+    assert not ask(seeded_store, "ASK { <id/organisation/ada-lovelace-institute> adms:identifier ?i }")
+    # The Data Lab is hosted by, and the same legal entity as, the University of Edinburgh.
+    assert ask(
+        seeded_store, "ASK { <id/organisation/the-data-lab> org:unitOf <id/organisation/university-of-edinburgh> }"
+    )
+    # Smart Data Foundry is a separate company, wholly owned by the university.
+    assert ask(
+        seeded_store,
+        "ASK { <id/organisation/smart-data-foundry> a rov:RegisteredOrganization ; org:subOrganizationOf <id/organisation/university-of-edinburgh> }",
+    )
+    # DCMS's digital remit moved to DSIT in February 2023; DCMS keeps its URI under its new name.
+    assert ask(
+        seeded_store,
+        """ASK { ?change a org:ChangeEvent ; org:originalOrganization <id/organisation/dcms> ;
+                 org:resultingOrganization <id/organisation/dsit>, <id/organisation/dcms> ;
+                 dcterms:date "2023-02"^^xsd:gYearMonth .
+                 <id/organisation/dcms> skos:prefLabel "Department for Culture, Media and Sport"@en ;
+                 skos:altLabel "Department for Digital, Culture, Media and Sport"@en }""",
+    )
+
+
+def test_registry_numbers_are_typed_by_register_and_link_out_without_claiming_sameness(seeded_store):
+    assert ask(seeded_store, 'ASK { <id/organisation/odi> adms:identifier/skos:notation "08030289"^^register:GB-COH }')
+    assert ask(
+        seeded_store, "ASK { <id/organisation/royal-society> skos:exactMatch <http://www.wikidata.org/entity/Q123885> }"
+    )
+    assert not ask(seeded_store, "ASK { ?org a org:Organization ; owl:sameAs ?other }")

@@ -1,0 +1,170 @@
+"""The store: transactions are atomic, loads are all or nothing, and a killed bulk load leaves the old store."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import pyoxigraph as ox
+import pytest
+from conftest import BASE, ECOMAP
+from helpers import select
+
+from graph.embedded import EmbeddedStore, StoreDirectory
+from graph.initialise import initialise
+from graph.parsing import RdfSyntaxError
+from graph.store import StoreError, Transaction
+
+G = ox.NamedNode(f"{BASE}/data/organisation/test")
+S = ox.NamedNode(f"{BASE}/id/organisation/test")
+LABEL = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+
+
+def triple(label: str) -> ox.Quad:
+    return ox.Quad(S, LABEL, ox.Literal(label, language="en"), G)
+
+
+@pytest.fixture(params=["memory", "disk"])
+def store(request, tmp_path) -> EmbeddedStore:
+    """The same API in memory and on disk."""
+    if request.param == "memory":
+        return EmbeddedStore.in_memory(BASE)
+    return EmbeddedStore.open(tmp_path / "store", BASE)
+
+
+def labels(store: EmbeddedStore) -> set[str]:
+    return {row["l"] for row in select(store, "SELECT ?l WHERE { <id/organisation/test> skos:prefLabel ?l }")}
+
+
+def test_replacing_a_record_graph_replaces_it_whole(store):
+    first = Transaction()
+    first.replace_graph(G.value, [triple("Old name"), triple("Old alias")])
+    store.commit(first)
+    second = Transaction()
+    second.replace_graph(G.value, [triple("New name")])
+    store.commit(second)
+    assert labels(store) == {"New name"}
+    assert store.graph_names() == [G.value]
+
+
+def test_a_failing_transaction_changes_nothing(store):
+    setup = Transaction()
+    setup.replace_graph(G.value, [triple("Kept")])
+    store.commit(setup)
+    broken = Transaction()
+    broken.drop_graph(G.value)
+    broken.operations.append("INSERT DATA { GRAPH <urn:g> { <urn:s> <urn:p> <not an iri> } }")
+    with pytest.raises(SyntaxError):
+        store.commit(broken)
+    assert labels(store) == {"Kept"}
+
+
+def test_blank_nodes_are_scoped_to_each_addition(store):
+    b = ox.BlankNode("b")
+    transaction = Transaction()
+    transaction.add([ox.Quad(b, LABEL, ox.Literal("one"), G)])
+    transaction.add([ox.Quad(b, LABEL, ox.Literal("two"), G)])
+    store.commit(transaction)
+    rows = select(store, "SELECT ?s (COUNT(?l) AS ?n) WHERE { ?s skos:prefLabel ?l FILTER(isBlank(?s)) } GROUP BY ?s")
+    assert [row["n"] for row in rows] == ["1", "1"]
+
+
+def test_a_broken_file_loads_nothing_and_names_file_line_and_column(store, tmp_path):
+    good = tmp_path / "good.ttl"
+    good.write_text('<id/organisation/test> <http://www.w3.org/2004/02/skos/core#prefLabel> "Good"@en .\n')
+    broken = tmp_path / "broken.ttl"
+    broken.write_text(
+        '<id/organisation/a> <http://x.example/p> "fine" .\n<id/organisation/b> <http://x.example/p> "unterminated .\n'
+    )
+    before = len(store)
+    with pytest.raises(RdfSyntaxError) as error:
+        store.load([good, broken])
+    assert (error.value.path, error.value.line, error.value.column) == (broken, 2, 42)
+    assert str(error.value).startswith(f"{broken}:2:42: syntax error")
+    assert len(store) == before
+
+
+def test_relative_iris_resolve_against_the_base_and_triples_go_to_the_named_graph(store, tmp_path):
+    path = tmp_path / "org.ttl"
+    path.write_text('<id/organisation/test> <http://www.w3.org/2004/02/skos/core#prefLabel> "Test"@en .\n')
+    assert store.load([path], graph=G.value) == 1
+    assert labels(store) == {"Test"}
+    assert store.graph_names() == [G.value]
+
+
+def test_bulk_loading_needs_a_store_on_disk(tmp_path):
+    path = tmp_path / "x.nt"
+    path.write_text("<http://x.example/s> <http://x.example/p> <http://x.example/o> .\n")
+    with pytest.raises(StoreError, match="on-disk"):
+        EmbeddedStore.in_memory(BASE).load([path], bulk=True)
+
+
+def test_a_bulk_load_goes_live_in_a_new_generation(tmp_path):
+    store = EmbeddedStore.open(tmp_path / "store", BASE)
+    old = StoreDirectory(tmp_path / "store").current
+    path = tmp_path / "many.nt"
+    path.write_text("".join(f'<{BASE}/id/organisation/o{i}> <http://x.example/p> "{i}" .\n' for i in range(1000)))
+    assert store.load([path], bulk=True) == 1000
+    new = StoreDirectory(tmp_path / "store").current
+    assert new != old and not old.exists()
+    del store
+    assert len(EmbeddedStore.open(tmp_path / "store", BASE)) == 1000
+
+
+def test_a_store_created_under_one_base_refuses_another(tmp_path):
+    path = tmp_path / "store"
+    initialise(EmbeddedStore.open(path, BASE))
+    with pytest.raises(StoreError, match="ecomap rebase"):
+        EmbeddedStore.open(path, "https://ecomap.example.org")
+
+
+def test_a_folder_that_is_not_a_store_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a store")
+    with pytest.raises(StoreError, match="not an ecomap store"):
+        EmbeddedStore.open(tmp_path, BASE)
+
+
+def test_killing_a_bulk_load_leaves_the_old_store(tmp_path):
+    """The loader is killed with SIGKILL half-way through reading its input; the store reopens unchanged."""
+    store_path = tmp_path / "store"
+    seed = tmp_path / "seed.nt"
+    seed.write_text(f'<{BASE}/id/organisation/kept> <http://x.example/p> "1" .\n')
+    env = {**os.environ, "ECOMAP_STORE": str(store_path), "ECOMAP_BASE_URI": BASE}
+    subprocess.run([str(ECOMAP), "load", str(seed)], env=env, check=True, capture_output=True)
+    before = StoreDirectory(store_path).current
+
+    fifo = tmp_path / "input.nt"
+    os.mkfifo(fifo)
+    loader = subprocess.Popen([str(ECOMAP), "load", "--bulk", str(fifo)], env=env, stderr=subprocess.PIPE)
+    with fifo.open("w") as pipe:
+        for i in range(20000):
+            pipe.write(f'<{BASE}/id/organisation/o{i}> <http://x.example/p> "{i}" .\n')
+        pipe.flush()
+        deadline = time.monotonic() + 30
+        while not [p for p in store_path.glob("generation-*") if p != before] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [p for p in store_path.glob("generation-*") if p != before], "the bulk load never started a generation"
+        loader.send_signal(signal.SIGKILL)
+        loader.wait(timeout=30)
+    assert loader.returncode == -signal.SIGKILL
+
+    assert StoreDirectory(store_path).current == before
+    reopened = EmbeddedStore.open(store_path, BASE)
+    assert len(reopened) == 1
+    assert [p for p in store_path.glob("generation-*")] == [before]
+
+
+def test_a_bulk_load_with_a_syntax_error_leaves_the_store_and_no_partial_generation(tmp_path):
+    store = EmbeddedStore.open(tmp_path / "store", BASE)
+    live = StoreDirectory(tmp_path / "store").current
+    bad = tmp_path / "bad.nt"
+    bad.write_text(
+        f'<{BASE}/id/organisation/a> <http://x.example/p> "1" .\n<{BASE}/id/organisation/b> <http://x.example/p> oops .\n'
+    )
+    with pytest.raises(RdfSyntaxError) as error:
+        store.load([bad], bulk=True)
+    assert error.value.line == 2
+    assert len(store) == 0
+    assert list((tmp_path / "store").glob("generation-*")) == [live]
