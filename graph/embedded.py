@@ -106,7 +106,6 @@ class EmbeddedStore:
     def open(cls, path: Path, base: str) -> EmbeddedStore:
         """Open (or create) the on-disk store at ``path``; its recorded base must be ``base``."""
         directory = StoreDirectory(path)
-        directory.remove_stale()
         live = directory.ensure()
         try:
             store = ox.Store(str(live))
@@ -114,6 +113,8 @@ class EmbeddedStore:
             raise StoreError(
                 f"cannot open the store at {path}: {error}. Is another ecomap process (such as the server) using it?"
             ) from None
+        # Only the process holding the live generation may tidy: another one may be building the next.
+        directory.remove_stale()
         recorded = stored_base(store)
         if recorded is not None and recorded != base:
             raise StoreError(

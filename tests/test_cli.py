@@ -206,3 +206,13 @@ def test_rebase_moves_every_iri_to_the_new_domain(initialised, store_dir):
 def test_rebase_refuses_a_wrong_old_base(initialised):
     result = initialised("rebase", "https://wrong.example", "https://ecomap.example.org")
     assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def test_a_large_load_shows_progress(ecomap, tmp_path):
+    path = tmp_path / "large.nt"
+    line = '<http://x.example/s{}> <http://x.example/p> "a literal long enough to make the file large" .\n'
+    path.write_text("".join(line.format(i) for i in range(20000)))
+    assert path.stat().st_size > 1024 * 1024
+    result = ecomap("load", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "Loading" in result.stderr and "Loaded 20000 statements" in result.stdout

@@ -168,3 +168,12 @@ def test_a_bulk_load_with_a_syntax_error_leaves_the_store_and_no_partial_generat
     assert error.value.line == 2
     assert len(store) == 0
     assert list((tmp_path / "store").glob("generation-*")) == [live]
+
+
+def test_a_store_in_use_by_another_process_is_refused_clearly(tmp_path):
+    holder = EmbeddedStore.open(tmp_path / "store", BASE)
+    env = {**os.environ, "ECOMAP_STORE": str(tmp_path / "store"), "ECOMAP_BASE_URI": BASE}
+    result = subprocess.run([str(ECOMAP), "stats"], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "another ecomap process" in result.stderr and "Traceback" not in result.stderr
+    assert len(holder) == 0
