@@ -21,10 +21,11 @@ lint: install
 test: install lint
 	$(BIN)/pytest
 
-# Until the serving issue lands, `make run` loads the graph and prints its statistics.
+# Load the graph into the embedded store, print its shape, and serve it on http://127.0.0.1:8000.
 run: install
 	$(BIN)/ecomap init
 	$(BIN)/ecomap stats
+	$(BIN)/ecomap serve --host 127.0.0.1 --port 8000
 
 clean:
 	rm -rf $(VENV) data

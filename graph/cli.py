@@ -201,6 +201,19 @@ def export(settings: Settings, format_name: str, output: Path | None) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Web worker processes.")
+@click.pass_obj
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the map: the SPARQL endpoint, dereferenceable URIs and pages, on http://HOST:PORT."""
+    from api.server import serve as run_server  # the web stack loads only when serving
+
+    with _errors():
+        run_server(settings, host, port, workers)
+
+
+@main.command()
 @click.argument("old")
 @click.argument("new")
 @click.pass_obj

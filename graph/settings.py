@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 DEFAULT_BASE_URI = "http://127.0.0.1:8000"
 DEFAULT_STORE = Path("data") / "public"
+DEFAULT_QUERY_TIMEOUT_S = 30.0
 
 
 class SettingsError(ValueError):
@@ -37,9 +38,28 @@ class Settings:
 
     base_uri: str = DEFAULT_BASE_URI
     store_path: Path = DEFAULT_STORE
+    # The SPARQL query endpoint of the server holding the public store; ``ecomap serve`` sets it.
+    upstream_url: str | None = None
+    # Seconds after which a public query is stopped.
+    query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
+    # Hosts that SPARQL SERVICE clauses may call; none by default.
+    service_allow_list: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, store_path: str | os.PathLike[str] | None = None) -> Settings:
         base = normalise_base_uri(os.environ.get("ECOMAP_BASE_URI", DEFAULT_BASE_URI))
         store = store_path or os.environ.get("ECOMAP_STORE") or DEFAULT_STORE
-        return cls(base_uri=base, store_path=Path(store))
+        try:
+            timeout = float(os.environ.get("ECOMAP_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT_S))
+        except ValueError:
+            raise SettingsError("ECOMAP_QUERY_TIMEOUT must be a number of seconds, e.g. 30") from None
+        if timeout <= 0:
+            raise SettingsError("ECOMAP_QUERY_TIMEOUT must be more than 0 seconds")
+        allowed = tuple(h.strip() for h in os.environ.get("ECOMAP_SERVICE_ALLOW", "").split(",") if h.strip())
+        return cls(
+            base_uri=base,
+            store_path=Path(store),
+            upstream_url=os.environ.get("ECOMAP_UPSTREAM_URL") or None,
+            query_timeout_s=timeout,
+            service_allow_list=allowed,
+        )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
+from api.server import free_port
 from graph.embedded import EmbeddedStore
 from graph.initialise import initialise
 from graph.settings import DEFAULT_BASE_URI
@@ -51,3 +56,58 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
 @pytest.fixture(scope="session")
 def validator() -> Validator:
     return Validator.from_repository(BASE)
+
+
+HOSTILE = """
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix org: <http://www.w3.org/ns/org#> .
+<data/organisation/hostile-test-org> {
+  <id/organisation/hostile-test-org> a org:Organization ;
+      skos:prefLabel "<script>alert('owned')</script> Hostile & Sons"@en .
+}
+"""
+
+
+@dataclass
+class Server:
+    """A real ``ecomap serve`` (Oxigraph server plus uvicorn workers) on a free port."""
+
+    url: str
+    process: subprocess.Popen[str]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("served")
+    store = folder / "store"
+    assert run_ecomap(store, "init").returncode == 0
+    hostile = folder / "hostile.trig"
+    hostile.write_text(HOSTILE, encoding="utf-8")
+    assert run_ecomap(store, "load", str(hostile)).returncode == 0
+    port = free_port()
+    env = {**os.environ, "ECOMAP_STORE": str(store), "ECOMAP_BASE_URI": BASE, "ECOMAP_QUERY_TIMEOUT": "2"}
+    log = (folder / "server.log").open("w")
+    process = subprocess.Popen(
+        [str(ECOMAP), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.terminate()
+        raise RuntimeError("ecomap serve did not start:\n" + (folder / "server.log").read_text())
+    yield Server(url, process)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -1,0 +1,1 @@
+"""ecomap's web application: the SPARQL endpoint, dereferenceable URIs and pages for people."""

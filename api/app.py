@@ -1,0 +1,62 @@
+"""The application factory: one FastAPI app per worker, reaching its store through ``api.upstream``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from swagger_ui_bundle import swagger_ui_path
+
+from api.dependencies import AppServices
+from api.routers import home, resources, sparql
+from api.upstream import Upstream
+from graph.settings import Settings, SettingsError
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    if not settings.upstream_url:
+        raise SettingsError("ECOMAP_UPSTREAM_URL is not set: start the app with `ecomap serve`")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        upstream = Upstream(settings.upstream_url, settings.query_timeout_s)
+        app.state.services = AppServices(settings, upstream, Jinja2Templates(directory=HERE / "templates"))
+        yield
+        await upstream.close()
+
+    app = FastAPI(
+        title="ecomap",
+        summary="The UK data ecosystem as open linked data: a SPARQL endpoint and dereferenceable URIs.",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """The OpenAPI documentation, with Swagger UI served from this app rather than a CDN."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="ecomap API",
+            swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
+        )
+
+    for router in (home.router, sparql.router, resources.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,39 @@
+"""What every request handler needs, built once per worker in the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+
+from api.upstream import Upstream
+from graph.identity import Identity
+from graph.namespaces import prefixes
+from graph.settings import Settings
+
+
+@dataclass
+class AppServices:
+    settings: Settings
+    upstream: Upstream
+    templates: Jinja2Templates
+    identity: Identity = field(init=False)
+    prefixes: dict[str, str] = field(init=False)
+    # Prepended to every public query: relative IRIs resolve against the canonical base, and ecomap's
+    # prefixes need no declaration. A query's own BASE and PREFIX declarations come later and win.
+    prologue: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identity = Identity(self.settings.base_uri)
+        self.prefixes = prefixes(self.settings.base_uri)
+        declarations = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in self.prefixes.items())
+        self.prologue = f"BASE <{self.settings.base_uri}/>\n{declarations}"
+
+
+def _services(request: Request) -> AppServices:
+    return request.app.state.services
+
+
+Services = Annotated[AppServices, Depends(_services)]

@@ -1,0 +1,51 @@
+"""What the document about a thing says: one CONSTRUCT, so one page never mixes two versions of the data.
+
+The document holds the thing's own statements, its whole record graph (an organisation's activities and
+identifiers, for example), the statements that point at it, the labels of everything it links to, and its
+record's provenance; then the document describes itself (primary topic, licence, last modified).
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from graph.namespaces import STANDARD
+
+LABELS = "skos:prefLabel, foaf:name, rdfs:label, dcterms:title"
+OGL = ox.NamedNode("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
+
+
+def description_query(thing: str, record: str | None, metadata: str) -> str:
+    record_part = (
+        f"""UNION {{ GRAPH <{record}> {{ ?s ?p ?o }} }}
+  UNION {{ GRAPH <{record}> {{ ?x ?y ?s }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}"""
+        if record
+        else ""
+    )
+    return f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+  {{ <{thing}> ?p ?o BIND(<{thing}> AS ?s) }}
+  UNION {{ ?s ?p <{thing}> BIND(<{thing}> AS ?o) }}
+  UNION {{ {{ <{thing}> ?x ?s }} UNION {{ ?s ?x <{thing}> }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}
+  UNION {{ <{thing}> ?q ?x . ?q rdfs:label ?o BIND(?q AS ?s) BIND(rdfs:label AS ?p) }}
+  UNION {{ GRAPH <{metadata}> {{ ?s foaf:primaryTopic <{thing}> ; ?p ?o }} }}
+  {record_part}
+}}"""
+
+
+def self_description(document: str, thing: str, triples: list[ox.Triple]) -> list[ox.Triple]:
+    """The document's own statements: what it is about, its licence, and when its record last changed."""
+    doc = ox.NamedNode(document)
+    topic = ox.NamedNode(STANDARD["foaf"] + "primaryTopic")
+    modified = ox.NamedNode(STANDARD["dcterms"] + "modified")
+    records = {t.subject for t in triples if t.predicate == topic and t.object == ox.NamedNode(thing)}
+    stamps = sorted(t.object.value for t in triples if t.predicate == modified and t.subject in records)
+    own = [
+        ox.Triple(doc, ox.NamedNode(STANDARD["rdf"] + "type"), ox.NamedNode(STANDARD["foaf"] + "Document")),
+        ox.Triple(doc, topic, ox.NamedNode(thing)),
+        ox.Triple(doc, ox.NamedNode(STANDARD["dcterms"] + "license"), OGL),
+    ]
+    if stamps:
+        own.append(
+            ox.Triple(doc, modified, ox.Literal(stamps[-1], datatype=ox.NamedNode(STANDARD["xsd"] + "dateTime")))
+        )
+    return own

@@ -1,0 +1,54 @@
+"""The media types ecomap serves, with their short names for ``format=`` parameters and file suffixes."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+RESULTS = {  # SELECT and ASK
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+GRAPHS = {  # CONSTRUCT, DESCRIBE and documents
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
+}
+DATASETS = {"nq": "application/n-quads", "trig": "application/trig"}
+HTML = "text/html"
+ALIASES = {"application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml"}
+
+RDF_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+
+
+# Other names clients use for the same formats in a format= parameter (SPARQLWrapper sends media types).
+SYNONYMS = {
+    "turtle": "text/turtle",
+    "n3": "text/turtle",
+    "text/n3": "text/turtle",
+    "json-ld": "application/ld+json",
+    "ntriples": "application/n-triples",
+    "n-triples": "application/n-triples",
+    "rdfxml": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
+    "xml-rdf": "application/rdf+xml",
+    **ALIASES,
+}
+
+
+def resolve(name: str) -> str | None:
+    """The media type a ``format=`` value names: a short name, a synonym or a media type itself."""
+    key = name.strip().lower()
+    known = {**RESULTS, **GRAPHS, **DATASETS, "html": HTML}
+    if key in known.values():
+        return key
+    return known.get(key) or SYNONYMS.get(key)

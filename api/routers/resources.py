@@ -1,0 +1,124 @@
+"""Dereferenceable URIs: ``/id/…`` answers 303 See Other to ``/doc/…``, which negotiates HTML or RDF.
+
+Ontology terms, concept schemes, concepts and the ontology itself live under ``/def/…`` and are served
+directly (no 303), as vocabulary documents are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
+
+from api import formats
+from api.conneg import choose
+from api.dependencies import Services
+from api.description import description_query, self_description
+from api.pages import render
+from api.renderers import page_context
+from api.upstream import UpstreamError
+from graph.identity import KEY_PATTERN, UriClass
+
+router = APIRouter(tags=["Linked data"])
+
+SUFFIXES = {
+    ".ttl": "text/turtle",
+    ".jsonld": "application/ld+json",
+    ".nt": "application/n-triples",
+    ".rdf": "application/rdf+xml",
+    ".html": formats.HTML,
+}
+OFFERED = [formats.HTML, *formats.GRAPHS.values()]
+ClassPath = Annotated[str, Path(description="A broad class: organisation, activity, relationship, person, place …")]
+
+
+@router.get("/id/{uri_class}/{key}", summary="A thing's URI: 303 See Other to the document about it", status_code=303)
+async def thing(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
+    if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
+        return await _not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}")
+    return RedirectResponse(f"/doc/{uri_class}/{key}", status_code=303, headers={"Vary": "Accept"})
+
+
+@router.get(
+    "/doc/{uri_class}/{key}", summary="The document about a thing, as HTML, Turtle, JSON-LD, N-Triples or RDF/XML"
+)
+async def document(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
+    key, media_type = _suffix(key, request)
+    if media_type is None:
+        return Response(
+            "Ask for text/html, text/turtle, application/ld+json, application/n-triples or application/rdf+xml.\n",
+            406,
+            media_type="text/plain",
+        )
+    if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
+        return await _not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}", media_type)
+    identity = services.identity
+    cls = UriClass(uri_class)
+    return await _describe(
+        request,
+        services,
+        identity.thing(cls, key),
+        identity.record_graph(cls, key),
+        identity.document(cls, key),
+        media_type,
+    )
+
+
+@router.get("/def/{path:path}", summary="An ontology term, concept scheme or concept")
+async def definition(path: str, request: Request, services: Services) -> Response:
+    path, media_type = _suffix(path, request)
+    if media_type is None:
+        return Response("Ask for text/html or an RDF media type.\n", 406, media_type="text/plain")
+    iri = f"{services.settings.base_uri}/def/{path}"
+    return await _describe(request, services, iri, iri, iri, media_type)
+
+
+def _suffix(key: str, request: Request) -> tuple[str, str | None]:
+    for suffix, media_type in SUFFIXES.items():
+        if key.endswith(suffix):
+            return key[: -len(suffix)], media_type
+    return key, choose(request.headers.get("accept"), OFFERED)
+
+
+async def _describe(
+    request: Request, services: Services, thing: str, record: str, document: str, media_type: str
+) -> Response:
+    metadata = services.identity.metadata_graph
+    try:
+        triples = await services.upstream.graph(services.prologue + description_query(thing, record, metadata))
+    except UpstreamError as error:
+        return Response(
+            error.message + "\n", status_code=error.status, media_type="text/plain", headers={"Retry-After": "5"}
+        )
+    if not any(t.subject == ox.NamedNode(thing) for t in triples):
+        return await _not_found(request, services, thing, media_type)
+    triples += self_description(document, thing, triples)
+    if media_type == formats.HTML:
+        response: Response = render(request, "resource.html", page_context(services, thing, document, triples))
+    else:
+        body = ox.serialize(triples, format=formats.RDF_FORMATS[media_type], prefixes=services.prefixes)
+        response = Response(body, media_type=media_type)
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
+    response.headers["ETag"] = etag
+    response.headers["Vary"] = "Accept"
+    response.headers["Link"] = ", ".join(
+        f'<{_local(document, services)}{s}>; rel="alternate"; type="{t}"' for s, t in SUFFIXES.items()
+    )
+    return response
+
+
+def _local(iri: str, services: Services) -> str:
+    base = services.settings.base_uri
+    return iri[len(base) :] if iri.startswith(base) else iri
+
+
+async def _not_found(request: Request, services: Services, iri: str, media_type: str | None = None) -> Response:
+    message = f"ecomap knows nothing called {iri}. Search the map at /sparql, or check the address."
+    if (media_type or choose(request.headers.get("accept"), OFFERED)) == formats.HTML:
+        return render(request, "not_found.html", {"title": "Not found", "iri": iri}, status=404)
+    return Response(message + "\n", status_code=404, media_type="text/plain; charset=utf-8")

@@ -1,0 +1,149 @@
+"""``/sparql``: the SPARQL 1.1 Protocol for queries, read-only, with a timeout and no SERVICE calls."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from api import formats
+from api.conneg import choose
+from api.dependencies import Services
+from api.inspection import Form, QueryRejectedError, inspect
+from api.pages import render
+from api.service_description import service_description
+from api.upstream import UpstreamError
+
+router = APIRouter(tags=["SPARQL"])
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(message + "\n", status_code=status, media_type="text/plain; charset=utf-8")
+
+
+@router.get(
+    "/sparql",
+    summary="SPARQL query (GET)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Query results, chosen by Accept or format",
+            "content": {t: {} for t in (*formats.RESULTS.values(), *formats.GRAPHS.values())},
+        },
+        400: {"description": "Syntax error, an update, or a forbidden SERVICE call", "content": {"text/plain": {}}},
+        406: {"description": "No result format matches Accept", "content": {"text/plain": {}}},
+        503: {
+            "description": "The query ran past the time limit, or the store is not answering",
+            "content": {"text/plain": {}},
+        },
+    },
+)
+async def sparql_get(
+    request: Request,
+    services: Services,
+    query: Annotated[str | None, Query(description="The SPARQL query")] = None,
+    default_graph_uri: Annotated[list[str] | None, Query(alias="default-graph-uri")] = None,
+    named_graph_uri: Annotated[list[str] | None, Query(alias="named-graph-uri")] = None,
+    format: Annotated[str | None, Query(description="json, xml, csv, tsv, ttl, jsonld, nt or rdf")] = None,
+) -> Response:
+    """Run a query given as ``?query=``; without one, describe the service (RDF) or show the query form (HTML)."""
+    if query is None:
+        return _without_query(request, services)
+    return await _run(request, services, query, default_graph_uri or [], named_graph_uri or [], format)
+
+
+@router.post("/sparql", summary="SPARQL query (POST)", response_class=Response)
+async def sparql_post(request: Request, services: Services) -> Response:
+    """Run a query sent as ``application/sparql-query`` or as a form with ``query=``."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/sparql-update":
+        return _error(415, "This SPARQL endpoint is read-only: it does not accept application/sparql-update.")
+    if media_type == "application/sparql-query":
+        body = (await request.body()).decode("utf-8", "replace")
+        params = request.query_params
+        return await _run(
+            request,
+            services,
+            body,
+            params.getlist("default-graph-uri"),
+            params.getlist("named-graph-uri"),
+            params.get("format"),
+        )
+    if media_type == FORM:
+        fields = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+        form: dict[str, list[str]] = {}
+        for name, value in fields:
+            form.setdefault(name, []).append(value)
+        if "update" in form:
+            return _error(400, "This SPARQL endpoint is read-only: it answers queries, not updates.")
+        if len(form.get("query", [])) != 1:
+            return _error(400, "Send exactly one query, as the form field 'query'.")
+        return await _run(
+            request,
+            services,
+            form["query"][0],
+            form.get("default-graph-uri", []),
+            form.get("named-graph-uri", []),
+            (form.get("format") or [None])[0],
+        )
+    if not media_type:
+        return _error(400, "Say what the body is: Content-Type application/sparql-query, or a form with query=.")
+    return _error(415, f"Unsupported media type {media_type}: send application/sparql-query or a form with query=.")
+
+
+def _without_query(request: Request, services: Services) -> Response:
+    offered = [formats.HTML, *formats.GRAPHS.values()]
+    chosen = choose(request.headers.get("accept"), offered)
+    if chosen is None:
+        return _error(406, "Ask for text/html (the query form) or an RDF type (the service description).")
+    if chosen == formats.HTML:
+        return render(request, "sparql.html", {"title": "Query the map with SPARQL"})
+    body = service_description(
+        services.settings.base_uri, str(request.url_for("sparql_get")), formats.RDF_FORMATS[chosen]
+    )
+    return Response(body, media_type=chosen, headers={"Vary": "Accept"})
+
+
+async def _run(
+    request: Request, services: Services, query: str, default: list[str], named: list[str], format_name: str | None
+) -> Response:
+    settings = services.settings
+    try:
+        inspection = inspect(query, settings.base_uri, services.prefixes, settings.service_allow_list)
+    except QueryRejectedError as rejected:
+        return _error(rejected.status, rejected.message)
+    offered = list(formats.RESULTS.values() if inspection.form is Form.SOLUTIONS else formats.GRAPHS.values())
+    if format_name:
+        # A name or media type, or (as SPARQLWrapper sends) several media types separated by commas.
+        asked = [formats.resolve(part.split(";")[0]) for part in format_name.split(",")]
+        chosen = next((media_type for media_type in asked if media_type in offered), None)
+        if chosen is None:
+            return _error(
+                400, f"format={format_name} does not suit this query: use one of {', '.join(_names(offered))}."
+            )
+    else:
+        accept = request.headers.get("accept")
+        for alias, canonical in formats.ALIASES.items():
+            accept = accept.replace(alias, canonical) if accept else accept
+        chosen = choose(accept, offered)
+        if chosen is None:
+            return _error(
+                406, f"None of the formats this query can give matches your Accept header: {', '.join(offered)}."
+            )
+    try:
+        answer = await services.upstream.answer(services.prologue + query, chosen, default, named)
+    except UpstreamError as error:
+        headers = {"Retry-After": "5"} if error.status == 503 else {}
+        return Response(
+            error.message + "\n", status_code=error.status, media_type="text/plain; charset=utf-8", headers=headers
+        )
+    return StreamingResponse(answer.body(), media_type=chosen, headers={"Vary": "Accept"})
+
+
+def _names(media_types: list[str]) -> list[str]:
+    everything = {**formats.RESULTS, **formats.GRAPHS}
+    return [name for name, media_type in everything.items() if media_type in media_types]

@@ -1,0 +1,134 @@
+"""``ecomap serve``: run the public store's Oxigraph server on loopback, and the web workers in front of it.
+
+pyoxigraph can neither cancel a running query nor share an on-disk store between processes, so the store
+is served by Oxigraph's own server (``oxigraph serve --timeout-s``), which stops queries at the time limit,
+and any number of uvicorn workers reach it over the SPARQL 1.1 Protocol: the path any remote store will use.
+The server is watched and restarted if it dies.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from graph.embedded import StoreDirectory
+from graph.metadata import STORED_BASE_QUERY
+from graph.settings import Settings
+from graph.store import StoreError
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def oxigraph_command() -> str:
+    beside = Path(sys.executable).parent / "oxigraph"
+    found = str(beside) if beside.exists() else shutil.which("oxigraph")
+    if not found:
+        raise StoreError("the `oxigraph` server is not installed: run `make install`")
+    return found
+
+
+class StoreServer:
+    """One Oxigraph server process for one store folder, on a loopback port, restarted if it dies."""
+
+    def __init__(self, store_path: Path, timeout_s: float) -> None:
+        live = StoreDirectory(store_path).current
+        if live is None:
+            raise StoreError(f"there is no store at {store_path}: run `ecomap init` first")
+        self.location = live
+        self.timeout_s = timeout_s
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self._stopping = threading.Event()
+
+    @property
+    def query_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/query"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                oxigraph_command(),
+                "serve",
+                "--location",
+                str(self.location),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--union-default-graph",
+                "--timeout-s",
+                str(max(1, round(self.timeout_s))),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        self._wait_until_ready()
+
+    def _wait_until_ready(self, seconds: float = 30) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise StoreError(f"the Oxigraph server for {self.location} exited at start (is the store in use?)")
+            try:
+                httpx.post(self.query_url, data={"query": "ASK {}"}, timeout=1).raise_for_status()
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise StoreError(f"the Oxigraph server for {self.location} did not answer within {seconds:.0f} s")
+
+    def stored_base(self) -> str | None:
+        response = httpx.post(
+            self.query_url, data={"query": STORED_BASE_QUERY}, headers={"Accept": "application/sparql-results+json"}
+        )
+        bindings = response.json()["results"]["bindings"]
+        return bindings[0]["space"]["value"].rstrip("/") if bindings else None
+
+    def watch(self) -> None:
+        """Restart the server if it dies, until :meth:`stop`."""
+
+        def loop() -> None:
+            while not self._stopping.wait(1):
+                if self.process is not None and self.process.poll() is not None:
+                    print(
+                        f"ecomap: the Oxigraph server exited ({self.process.returncode}); restarting it",
+                        file=sys.stderr,
+                    )
+                    self.start()
+
+        threading.Thread(target=loop, name="store-watch", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    store = StoreServer(settings.store_path, settings.query_timeout_s)
+    store.start()
+    try:
+        recorded = store.stored_base()
+        if recorded is not None and recorded != settings.base_uri:
+            raise StoreError(
+                f"the store was created with base URI {recorded}, not {settings.base_uri}: "
+                f"set ECOMAP_BASE_URI={recorded}, or run ecomap rebase {recorded} {settings.base_uri}"
+            )
+        os.environ["ECOMAP_UPSTREAM_URL"] = store.query_url
+        store.watch()
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=False)
+    finally:
+        store.stop()

@@ -1,0 +1,134 @@
+"""The app's client for its store: an Oxigraph server reached over the SPARQL 1.1 Protocol.
+
+Oxigraph stops a query at its timeout even after it has started answering, and then ends the body with
+a message instead of the rest of the result, under the 200 status it already sent. ecomap makes sure no
+client mistakes that for a complete result: it holds back the start of every answer (``PREFETCH`` bytes)
+so that a query stopped early still gets a clean ``503``; once an answer has started streaming, a stop
+cuts the connection before the final chunk, so HTTP clients report an incomplete response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import httpx
+import pyoxigraph as ox
+
+CANCELLED = b"The SPARQL operation has been cancelled"
+PREFETCH = 64 * 1024
+
+
+class UpstreamError(Exception):
+    """The store answered with an error, or could not be reached."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class QueryStoppedError(UpstreamError):
+    """The store stopped the query at its timeout."""
+
+
+@dataclass
+class Answer:
+    """A query's answer: its media type, the bytes already read, and the rest still to stream."""
+
+    media_type: str
+    head: bytes
+    rest: AsyncIterator[bytes] | None
+
+    async def body(self) -> AsyncIterator[bytes]:
+        """The whole body; raises if the store stops the query part-way, so the response is cut short."""
+        if self.head:
+            yield self.head
+        if self.rest is not None:
+            async for chunk in self.rest:
+                yield chunk
+
+
+class Upstream:
+    def __init__(self, query_url: str, timeout_s: float) -> None:
+        self.query_url = query_url
+        self.timeout_s = timeout_s
+        # The store stops the query at timeout_s; the client waits a little longer to hear that.
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s + 10, connect=5))
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def answer(
+        self,
+        query: str,
+        accept: str,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+    ) -> Answer:
+        """Send ``query``; return once its first ``PREFETCH`` bytes (or all of it) have arrived."""
+        form = [("query", query)]
+        form += [("default-graph-uri", g) for g in default_graphs or []]
+        form += [("named-graph-uri", g) for g in named_graphs or []]
+        request = self._client.build_request(
+            "POST",
+            self.query_url,
+            content=urlencode(form).encode(),
+            headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.HTTPError as error:
+            raise UpstreamError(
+                503, f"The store is not answering ({type(error).__name__}); try again shortly."
+            ) from None
+        if response.status_code >= 400:
+            message = (await response.aread()).decode("utf-8", "replace").strip()
+            await response.aclose()
+            raise UpstreamError(400 if response.status_code == 400 else 502, message or "The store refused the query.")
+        chunks = _checked(response)
+        head = b""
+        async for chunk in chunks:
+            head += chunk
+            if len(head) >= PREFETCH:
+                return Answer(_media_type(response), head, chunks)
+        return Answer(_media_type(response), head, None)
+
+    async def graph(self, query: str) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE and parse its whole answer."""
+        answer = await self.answer(query, "application/n-triples")
+        data = b"".join([chunk async for chunk in answer.body()])
+        return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+
+    async def solutions(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        """Run a SELECT and parse its whole answer into rows."""
+        answer = await self.answer(query, "application/sparql-results+json")
+        data = b"".join([chunk async for chunk in answer.body()])
+        results = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+        names = [v.value for v in results.variables]
+        return [{name: row[name] for name in names if row[name] is not None} for row in results]
+
+
+def _media_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
+
+
+async def _checked(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The body's chunks, holding back enough bytes to see Oxigraph's cancellation message at the end."""
+    tail = b""
+    keep = len(CANCELLED) + 16
+    try:
+        async for chunk in response.aiter_bytes():
+            tail += chunk
+            if len(tail) > keep:
+                yield tail[:-keep]
+                tail = tail[-keep:]
+    except httpx.HTTPError as error:
+        raise UpstreamError(503, f"The store stopped answering part-way ({type(error).__name__}).") from None
+    finally:
+        await response.aclose()
+    if tail.rstrip().endswith(CANCELLED):
+        raise QueryStoppedError(503, "The query was stopped because it ran past the time limit.")
+    if tail:
+        yield tail

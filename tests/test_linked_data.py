@@ -1,0 +1,142 @@
+"""Dereferenceable URIs: 303 from /id to /doc, content negotiation, suffixes, 404s, conditional GET, /def."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+import rdflib
+
+ODI = "http://127.0.0.1:8000/id/organisation/odi"
+RDF_TYPES = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+}
+
+
+def get(server, path, accept=None, **kwargs):
+    headers = {"Accept": accept} if accept else {}
+    return httpx.get(server.url + path, headers=headers, follow_redirects=False, **kwargs)
+
+
+def test_a_thing_uri_answers_303_see_other_to_its_document(server):
+    response = get(server, "/id/organisation/odi", "text/turtle")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/doc/organisation/odi"
+
+
+@pytest.mark.parametrize(("media_type", "rdflib_format"), RDF_TYPES.items())
+def test_the_document_negotiates_every_rdf_format_and_describes_the_thing(server, media_type, rdflib_format):
+    response = get(server, "/doc/organisation/odi", media_type)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith(media_type)
+    assert "Accept" in response.headers["vary"]
+    graph = rdflib.Graph().parse(data=response.content, format=rdflib_format)
+    odi = rdflib.URIRef(ODI)
+    skos = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
+    foaf = rdflib.Namespace("http://xmlns.com/foaf/0.1/")
+    eco = rdflib.Namespace("http://127.0.0.1:8000/def/ecosystem/")
+    assert (odi, skos.prefLabel, rdflib.Literal("Open Data Institute", lang="en")) in graph
+    # inbound relationships, the activities in its record, labels of what it links to, and provenance
+    assert (
+        rdflib.URIRef("http://127.0.0.1:8000/id/relationship/odi-supports-ndsi-team-mapping-pilot"),
+        eco.fromOrganisation,
+        odi,
+    ) in graph
+    assert (rdflib.URIRef("http://127.0.0.1:8000/id/activity/odi-data-sharing-risk-guide"), eco.runBy, odi) in graph
+    assert (rdflib.URIRef("http://127.0.0.1:8000/def/organisation-kind/company"), skos.prefLabel, None) in graph
+    record = rdflib.URIRef("http://127.0.0.1:8000/data/organisation/odi")
+    assert (record, eco.status, rdflib.URIRef("http://127.0.0.1:8000/def/record-status/approved")) in graph
+    document = rdflib.URIRef("http://127.0.0.1:8000/doc/organisation/odi")
+    assert (document, foaf.primaryTopic, odi) in graph
+    assert (document, rdflib.URIRef("http://purl.org/dc/terms/license"), None) in graph
+
+
+@pytest.mark.parametrize(
+    ("suffix", "media_type"),
+    [
+        (".ttl", "text/turtle"),
+        (".jsonld", "application/ld+json"),
+        (".nt", "application/n-triples"),
+        (".rdf", "application/rdf+xml"),
+        (".html", "text/html"),
+    ],
+)
+def test_suffix_forms_for_links_that_cannot_set_headers(server, suffix, media_type):
+    response = get(server, f"/doc/organisation/odi{suffix}", "text/html")
+    assert response.status_code == 200 and response.headers["content-type"].startswith(media_type)
+
+
+def test_places_concepts_and_ontology_terms_dereference(server):
+    place = httpx.get(server.url + "/id/place/W92000004", headers={"Accept": "text/turtle"}, follow_redirects=True)
+    assert place.status_code == 200 and '"Cymru"@cy' in place.text
+    term = get(server, "/def/ecosystem/Activity", "text/turtle")
+    graph = rdflib.Graph().parse(data=term.text, format="turtle")
+    assert (
+        rdflib.URIRef("http://127.0.0.1:8000/def/ecosystem/Activity"),
+        rdflib.RDFS.label,
+        rdflib.Literal("Activity", lang="en"),
+    ) in graph
+    concept = get(server, "/def/m1-principle/address-risks", "text/html")
+    assert concept.status_code == 200 and "Support new ways of addressing the risks of data sharing" in concept.text
+
+
+@pytest.mark.parametrize("accept", ["text/html", "text/turtle"])
+def test_unknown_ids_get_a_helpful_404_in_the_form_asked(server, accept):
+    for path in ("/doc/organisation/no-such-organisation", "/id/company/odi", "/doc/organisation/no-such.ttl"):
+        response = get(server, path, accept)
+        assert response.status_code == 404
+        assert "knows nothing called" in response.text
+        if accept == "text/html" and not path.endswith(".ttl"):
+            assert response.headers["content-type"].startswith("text/html")
+
+
+def test_conditional_get_answers_304_when_nothing_changed(server):
+    first = get(server, "/doc/organisation/odi", "text/turtle")
+    etag = first.headers["etag"]
+    again = get(server, "/doc/organisation/odi", "text/turtle")
+    assert again.headers["etag"] == etag
+    cached = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle", "If-None-Match": etag})
+    assert cached.status_code == 304 and cached.content == b""
+
+
+def test_every_literal_is_escaped_in_html(server):
+    page = get(server, "/doc/organisation/hostile-test-org", "text/html")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt; Hostile &amp; Sons" in page.text
+    embedded = re.search(r'<script type="application/ld\+json">(.*?)</script>', page.text, re.S)
+    assert embedded and "<" not in embedded.group(1)
+    data = json.loads(embedded.group(1))
+    assert any("<script>" in json.dumps(node) for node in data)
+
+
+def test_the_html_page_shows_what_the_organisation_does_and_links_locally(server):
+    page = get(server, "/doc/organisation/odi", "text/html").text
+    assert "<h1>Open Data Institute</h1>" in page
+    assert 'href="/id/activity/odi-data-sharing-risk-guide"' in page
+    assert 'href="/doc/organisation/odi.ttl"' in page
+    assert "ODI guide to assessing and managing the risks of sharing data" in page
+
+
+def test_the_landing_page_explains_the_map_and_links_into_it(server):
+    page = get(server, "/", "text/html")
+    assert page.status_code == 200
+    assert "not data sets" in page.text
+    assert 'href="/id/organisation/odi"' in page.text and "Open Data Institute" in page.text
+    assert re.search(r"<td>organisations</td><td>\d+</td>", page.text)
+
+
+def test_openapi_docs_are_served_without_any_cdn(server):
+    page = get(server, "/docs")
+    assert page.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    for source in sources:
+        assert get(server, source).status_code == 200, source
+    spec = get(server, "/openapi.json").json()
+    assert "/sparql" in spec["paths"] and "/id/{uri_class}/{key}" in spec["paths"]

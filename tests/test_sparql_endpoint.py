@@ -1,0 +1,206 @@
+"""The SPARQL 1.1 Protocol at /sparql, against a real server, with real clients (SPARQLWrapper, rdflib, httpx)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+
+import httpx
+import pytest
+import rdflib
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+
+ODI_NAME = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?name WHERE { <http://127.0.0.1:8000/id/organisation/odi> skos:prefLabel ?name }"""
+ODI_GRAPH = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+CONSTRUCT { ?o skos:prefLabel ?name } WHERE { ?o a <http://www.w3.org/ns/regorg#RegisteredOrganization> ; skos:prefLabel ?name }"""
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def wrapper(server, method="GET"):
+    client = SPARQLWrapper(server.url + "/sparql")
+    client.setMethod(method)
+    return client
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_select_in_every_result_format_through_sparqlwrapper(server, method):
+    client = wrapper(server, method)
+    client.setQuery(ODI_NAME)
+    client.setReturnFormat(JSON)
+    assert client.queryAndConvert()["results"]["bindings"][0]["name"]["value"] == "Open Data Institute"
+    client.setReturnFormat(XML)
+    assert client.queryAndConvert().getElementsByTagName("literal")[0].firstChild.data == "Open Data Institute"
+    client.setReturnFormat(CSV)
+    assert list(csv.reader(io.StringIO(client.queryAndConvert().decode()))) == [["name"], ["Open Data Institute"]]
+    client.setReturnFormat(TSV)
+    assert client.queryAndConvert().decode().splitlines() == ["?name", '"Open Data Institute"@en']
+
+
+def test_ask(server):
+    client = wrapper(server)
+    client.setQuery("ASK { <http://127.0.0.1:8000/id/organisation/odi> ?p ?o }")
+    client.setReturnFormat(JSON)
+    assert client.queryAndConvert()["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    ("fmt", "rdflib_format"), [(TURTLE, "turtle"), (JSONLD, "json-ld"), (RDFXML, "xml"), (N3, "turtle")]
+)
+def test_construct_in_every_graph_format_parses_with_rdflib(server, fmt, rdflib_format):
+    client = wrapper(server)
+    client.setQuery(ODI_GRAPH)
+    client.setReturnFormat(fmt)
+    result = client.query().response.read()
+    graph = rdflib.Graph().parse(data=result, format=rdflib_format)
+    names = {str(o) for o in graph.objects()}
+    assert "Open Data Institute" in names and "PricewaterhouseCoopers LLP" in names
+
+
+def test_n_triples_for_construct(server):
+    response = httpx.get(
+        server.url + "/sparql", params={"query": ODI_GRAPH}, headers={"Accept": "application/n-triples"}
+    )
+    assert response.headers["content-type"].startswith("application/n-triples")
+    assert len(rdflib.Graph().parse(data=response.text, format="nt")) >= 7
+
+
+def test_rdflib_reads_the_map_through_the_endpoint(server):
+    graph = rdflib.Graph(SPARQLStore(server.url + "/sparql", returnFormat="json"))
+    rows = list(graph.query(ODI_NAME))
+    assert [str(row[0]) for row in rows] == ["Open Data Institute"]
+
+
+def test_the_three_ways_of_sending_a_query_agree(server):
+    url = server.url + "/sparql"
+    accept = {"Accept": "text/csv"}
+    by_get = httpx.get(url, params={"query": ODI_NAME}, headers=accept)
+    by_form = httpx.post(url, data={"query": ODI_NAME}, headers=accept)
+    by_body = httpx.post(url, content=ODI_NAME.encode(), headers={**accept, "Content-Type": "application/sparql-query"})
+    assert by_get.status_code == by_form.status_code == by_body.status_code == 200
+    assert by_get.text == by_form.text == by_body.text
+
+
+def test_relative_iris_and_ecomap_prefixes_work_without_declarations(server):
+    response = httpx.get(
+        server.url + "/sparql",
+        params={"query": "SELECT ?n WHERE { <id/organisation/odi> skos:prefLabel ?n }", "format": "csv"},
+    )
+    assert response.text.splitlines() == ["n", "Open Data Institute"]
+
+
+def test_default_graph_uri_and_named_graph_uri_narrow_the_dataset(server):
+    ask = "ASK { <id/organisation/odi> skos:prefLabel ?name }"
+
+    def answer(**graphs) -> bool:
+        params = {"query": ask, **{k.replace("_", "-"): v for k, v in graphs.items()}}
+        return httpx.get(
+            server.url + "/sparql", params=params, headers={"Accept": "application/sparql-results+json"}
+        ).json()["boolean"]
+
+    assert answer() is True
+    assert answer(default_graph_uri="http://127.0.0.1:8000/data/organisation/odi") is True
+    assert answer(default_graph_uri="http://127.0.0.1:8000/data/organisation/dcms") is False
+    named = "ASK { GRAPH ?g { <id/organisation/odi> skos:prefLabel ?name } }"
+    params = {"query": named, "named-graph-uri": "http://127.0.0.1:8000/data/organisation/dcms"}
+    assert (
+        httpx.get(server.url + "/sparql", params=params, headers={"Accept": "application/sparql-results+json"}).json()[
+            "boolean"
+        ]
+        is False
+    )
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "says"),
+    [
+        ({"params": {"query": "SELECT ?x WHERE { ?x "}}, 400, "SPARQL syntax error: error at 1:"),
+        ({"params": {"query": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, 400, "read-only"),
+        ({"method": "POST", "data": {"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}}, 400, "read-only"),
+        (
+            {"method": "POST", "content": b"INSERT DATA {}", "headers": {"Content-Type": "application/sparql-update"}},
+            415,
+            "read-only",
+        ),
+        (
+            {"method": "POST", "content": b"SELECT * {}", "headers": {"Content-Type": "text/plain"}},
+            415,
+            "application/sparql-query",
+        ),
+        ({"method": "POST", "content": b"SELECT * {}"}, 400, "Content-Type"),
+        ({"params": {"query": "SELECT * {}"}, "headers": {"Accept": "image/png"}}, 406, "Accept"),
+        ({"params": {"query": "SELECT * {}", "format": "ttl"}}, 400, "does not suit"),
+        (
+            {"params": {"query": "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"}},
+            400,
+            "SERVICE calls to http://example.org/sparql",
+        ),
+        (
+            {"params": {"query": "SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }"}},
+            400,
+            "SERVICE calls to a variable",
+        ),
+    ],
+)
+def test_protocol_errors_get_the_status_and_a_message(server, request_kwargs, status, says):
+    kwargs = dict(request_kwargs)
+    method = kwargs.pop("method", "GET")
+    response = httpx.request(method, server.url + "/sparql", **kwargs)
+    assert response.status_code == status
+    assert says in response.text and "Traceback" not in response.text
+
+
+def test_a_class_called_service_is_not_a_service_call(server):
+    query = "PREFIX ex: <http://example.org/> SELECT * WHERE { ?s a ex:Service ; ex:SERVICE ?o }"
+    assert httpx.get(server.url + "/sparql", params={"query": query}).status_code == 200
+
+
+def test_without_a_query_rdf_clients_get_a_service_description_and_people_a_form(server):
+    described = httpx.get(server.url + "/sparql", headers={"Accept": "text/turtle"})
+    graph = rdflib.Graph().parse(data=described.text, format="turtle")
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert (None, sd.endpoint, rdflib.URIRef(server.url + "/sparql")) in graph
+    page = httpx.get(server.url + "/sparql", headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html") and '<textarea id="query" name="query"' in page.text
+
+
+def test_cors_is_open_for_browser_clients_on_other_sites(server):
+    response = httpx.get(
+        server.url + "/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://elsewhere.example"}
+    )
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_a_query_past_the_timeout_is_stopped_while_lookups_keep_being_answered(server):
+    outcome: dict[str, object] = {}
+
+    def slow() -> None:
+        response = httpx.post(server.url + "/sparql", data={"query": SLOW}, timeout=60)
+        outcome["slow"] = (response.status_code, response.text, time.monotonic())
+
+    thread = threading.Thread(target=slow)
+    started = time.monotonic()
+    thread.start()
+    lookups = []
+    while thread.is_alive() and len(lookups) < 20:
+        response = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}, timeout=10)
+        lookups.append((response.status_code, time.monotonic()))
+    thread.join(timeout=60)
+    status, text, finished = outcome["slow"]
+    assert status == 503 and "time limit" in text
+    assert finished - started < 30
+    answered_before = [at for code, at in lookups if code == 200 and at < finished]
+    assert len(answered_before) >= 3, "lookups were not answered while the slow query ran"
+
+
+def test_a_result_stopped_after_it_started_is_never_mistaken_for_a_complete_one(server):
+    """Past the first 64 KiB the answer streams; a stop then cuts the connection before the final chunk."""
+    query = {"query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"}
+    stream = httpx.stream("POST", server.url + "/sparql", data=query, headers={"Accept": "text/csv"}, timeout=60)
+    with pytest.raises(httpx.RemoteProtocolError), stream as response:
+        assert response.status_code == 200
+        for _ in response.iter_bytes():
+            pass
