@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+ASSETS := node_modules/.installed
 
-.PHONY: install lint test run clean
+.PHONY: install lint test run clean browser
 
-install: $(INSTALLED)
+install: $(INSTALLED) $(ASSETS)
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +15,21 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --editable '.[test]'
 	touch $(INSTALLED)
 
+# The query editor (YASGUI) and axe-core come from the npm registry and are served by the app itself.
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(ASSETS)
+
+# Headless Chromium and its driver, from Debian, for the browser tests (no browser download).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install lint
+test: install lint browser
 	$(BIN)/pytest
 
 # Load the graph into the embedded store, print its shape, and serve it on http://127.0.0.1:8000.
@@ -28,4 +39,4 @@ run: install
 	$(BIN)/ecomap serve --host 127.0.0.1 --port 8000
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data node_modules

@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from api.dependencies import AppServices
@@ -20,6 +21,8 @@ from api.upstream import Upstream
 from graph.settings import Settings, SettingsError
 
 HERE = Path(__file__).resolve().parent
+# Front-end packages installed from the npm registry by `make install`, served from here, never from a CDN.
+NODE_MODULES = HERE.parent / "node_modules"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"])
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
+    app.mount("/static/yasgui", StaticFiles(directory=NODE_MODULES / "@zazuko" / "yasgui" / "build"), name="yasgui")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/docs", include_in_schema=False)
@@ -59,4 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (home.router, sparql.router, resources.router):
         app.include_router(router)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        """Unknown addresses get the same helpful 404 as unknown ids, as a page or as text, as asked."""
+        if error.status_code == 404:
+            return await resources.not_found(request, app.state.services, str(request.url.path))
+        return PlainTextResponse(f"{error.detail}\n", status_code=error.status_code, headers=error.headers)
+
     return app

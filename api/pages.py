@@ -22,7 +22,7 @@ def local_href(iri: str, base: str) -> str:
     return iri[len(base) :] if iri.startswith(base + "/") else iri
 
 
-def json_ld_script(data: object) -> Markup:
-    """JSON-LD safe to embed in a ``<script>`` element: no ``</script>`` or ``<!--`` can close it early."""
+def json_script(data: object) -> Markup:
+    """JSON safe to embed in a ``<script>`` element: no ``</script>`` or ``<!--`` can close it early."""
     text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return Markup(text)

@@ -10,7 +10,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from api.dependencies import AppServices
-from api.pages import json_ld_script, local_href
+from api.pages import json_script, local_href
 from graph.namespaces import STANDARD
 
 LABEL_PREDICATES = [
@@ -100,5 +100,5 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
         ),
         "inbound": sorted(inbound, key=lambda sv: (sv[1].text.lower(), sv[0].text.lower())),
         "parts": sorted(parts, key=lambda v: v.text.lower()),
-        "json_ld": json_ld_script(json_ld),
+        "json_ld": json_script(json_ld),
     }

@@ -8,8 +8,11 @@ The server is watched and restarted if it dies.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +28,8 @@ from graph.metadata import STORED_BASE_QUERY
 from graph.settings import Settings
 from graph.store import StoreError
 
+PR_SET_PDEATHSIG = 1
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -38,6 +43,13 @@ def oxigraph_command() -> str:
     if not found:
         raise StoreError("the `oxigraph` server is not installed: run `make install`")
     return found
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to stop the store server if ``ecomap serve`` itself dies, even by SIGKILL, so that no
+    orphaned server keeps the store locked."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class StoreServer:
@@ -71,6 +83,7 @@ class StoreServer:
                 str(max(1, round(self.timeout_s))),
             ],
             stdout=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         self._wait_until_ready()
 

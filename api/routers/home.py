@@ -39,3 +39,8 @@ async def home(request: Request, services: Services) -> Response:
             ],
         },
     )
+
+
+@router.get("/accessibility", summary="The accessibility statement", response_class=Response)
+async def accessibility(request: Request) -> Response:
+    return render(request, "accessibility.html", {"title": "Accessibility statement"})

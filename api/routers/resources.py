@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import formats
 from api.conneg import choose
-from api.dependencies import Services
+from api.dependencies import AppServices, Services
 from api.description import description_query, self_description
 from api.pages import render
 from api.renderers import page_context
@@ -38,7 +38,7 @@ ClassPath = Annotated[str, Path(description="A broad class: organisation, activi
 @router.get("/id/{uri_class}/{key}", summary="A thing's URI: 303 See Other to the document about it", status_code=303)
 async def thing(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
     if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
-        return await _not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}")
+        return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}")
     return RedirectResponse(f"/doc/{uri_class}/{key}", status_code=303, headers={"Vary": "Accept"})
 
 
@@ -54,7 +54,7 @@ async def document(uri_class: ClassPath, key: str, request: Request, services: S
             media_type="text/plain",
         )
     if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
-        return await _not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}", media_type)
+        return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}", media_type)
     identity = services.identity
     cls = UriClass(uri_class)
     return await _describe(
@@ -94,7 +94,7 @@ async def _describe(
             error.message + "\n", status_code=error.status, media_type="text/plain", headers={"Retry-After": "5"}
         )
     if not any(t.subject == ox.NamedNode(thing) for t in triples):
-        return await _not_found(request, services, thing, media_type)
+        return await not_found(request, services, thing, media_type)
     triples += self_description(document, thing, triples)
     if media_type == formats.HTML:
         response: Response = render(request, "resource.html", page_context(services, thing, document, triples))
@@ -117,7 +117,8 @@ def _local(iri: str, services: Services) -> str:
     return iri[len(base) :] if iri.startswith(base) else iri
 
 
-async def _not_found(request: Request, services: Services, iri: str, media_type: str | None = None) -> Response:
+async def not_found(request: Request, services: AppServices, iri: str, media_type: str | None = None) -> Response:
+    """A 404 that says what was not found and where to look, as a page or as text, as asked."""
     message = f"ecomap knows nothing called {iri}. Search the map at /sparql, or check the address."
     if (media_type or choose(request.headers.get("accept"), OFFERED)) == formats.HTML:
         return render(request, "not_found.html", {"title": "Not found", "iri": iri}, status=404)

@@ -12,9 +12,10 @@ from api import formats
 from api.conneg import choose
 from api.dependencies import Services
 from api.inspection import Form, QueryRejectedError, inspect
-from api.pages import render
+from api.pages import json_script, render
 from api.service_description import service_description
 from api.upstream import UpstreamError
+from graph.queries import all_queries
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -101,7 +102,15 @@ def _without_query(request: Request, services: Services) -> Response:
     if chosen is None:
         return _error(406, "Ask for text/html (the query form) or an RDF type (the service description).")
     if chosen == formats.HTML:
-        return render(request, "sparql.html", {"title": "Query the map with SPARQL"})
+        base, prefixes = services.settings.base_uri, services.prefixes
+        examples = [
+            {"name": q.name, "summary": q.summary, "query": q.standalone(base, prefixes)} for q in all_queries()
+        ]
+        return render(
+            request,
+            "sparql.html",
+            {"title": "Query the map with SPARQL", "examples": examples, "examples_json": json_script(examples)},
+        )
     body = service_description(
         services.settings.base_uri, str(request.url_for("sparql_get")), formats.RDF_FORMATS[chosen]
     )

@@ -1,0 +1,116 @@
+"""Pages in headless Chromium (Debian's chromium and chromedriver): the query editor runs a typed query, pages
+use only the app's own assets, and axe-core finds no WCAG 2.2 A/AA violations."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from urllib.parse import urlsplit
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+from graph.catalogue import ROOT
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1000",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert chromium and driver, "make test installs Debian's chromium and chromium-driver"
+    options = webdriver.ChromeOptions()
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.binary_location = chromium
+    browser = webdriver.Chrome(service=Service(driver), options=options)
+    yield browser
+    browser.quit()
+
+
+def wait(browser, seconds=15):
+    return WebDriverWait(browser, seconds)
+
+
+def requested_hosts(browser) -> set[str]:
+    urls = browser.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    return {urlsplit(url).netloc for url in urls}
+
+
+def test_a_query_typed_into_the_editor_returns_rows(server, browser):
+    browser.get(server.url + "/sparql")
+    editor = wait(browser).until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, ".yasqe .CodeMirror")))
+    editor.click()
+    field = editor.find_element(By.CSS_SELECTOR, "textarea")
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys(Keys.DELETE)
+    field.send_keys("SELECT ?name WHERE { <id/organisation/odi> skos:prefLabel ?name }")
+    browser.find_element(By.CSS_SELECTOR, ".yasqe_queryButton").click()
+    cell = wait(browser).until(
+        expected_conditions.presence_of_element_located(
+            (By.XPATH, "//div[contains(@class,'yasr')]//td[contains(., 'Open Data Institute')]")
+        )
+    )
+    assert cell.is_displayed()
+    assert requested_hosts(browser) == {urlsplit(server.url).netloc}
+
+
+def test_an_example_query_loads_into_the_editor(server, browser):
+    browser.get(server.url + "/sparql")
+    wait(browser).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".yasqe .CodeMirror")))
+    link = browser.find_element(By.CSS_SELECTOR, "[data-example]")
+    link.click()
+    text = browser.execute_script("return window.ecomapYasgui.getTab().getQuery()")
+    examples = json.loads(browser.find_element(By.ID, "examples").get_attribute("textContent"))
+    assert text == examples[int(link.get_attribute("data-example"))]["query"]
+
+
+def test_from_the_landing_page_to_an_organisation_and_its_activities(server, browser):
+    browser.get(server.url + "/")
+    browser.find_element(By.LINK_TEXT, "Open Data Institute").click()
+    wait(browser).until(expected_conditions.title_contains("Open Data Institute"))
+    assert browser.current_url.endswith("/doc/organisation/odi")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "ODI guide to assessing").click()
+    wait(browser).until(expected_conditions.title_contains("ODI guide"))
+    principles = browser.find_element(By.PARTIAL_LINK_TEXT, "Support new ways of addressing the risks")
+    assert principles.get_attribute("href").endswith("/def/m1-principle/address-risks")
+    assert requested_hosts(browser) == {urlsplit(server.url).netloc}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/doc/organisation/odi",
+        "/sparql",
+        "/def/m1-principle/address-risks",
+        "/doc/organisation/no-such",
+        "/accessibility",
+    ],
+)
+def test_pages_meet_wcag_2_2_aa(server, browser, path):
+    browser.get(server.url + path)
+    wait(browser).until(lambda b: b.execute_script("return document.readyState") == "complete")
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    result = browser.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+           axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
+              .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))));"""
+    )
+    assert result == [], result
