@@ -95,6 +95,15 @@ class Upstream:
                 return Answer(_media_type(response), head, chunks)
         return Answer(_media_type(response), head, None)
 
+    async def dump(self) -> AsyncIterator[bytes]:
+        """Every statement with its graph, as N-Quads, from the store's Graph Store Protocol endpoint."""
+        store_url = self.query_url.removesuffix("/query") + "/store"
+        async with self._client.stream("GET", store_url, headers={"Accept": "application/n-quads"}) as response:
+            if response.status_code >= 400:
+                raise UpstreamError(503, "The store did not give its statements for the download.")
+            async for chunk in response.aiter_bytes():
+                yield chunk
+
     async def graph(self, query: str) -> list[ox.Triple]:
         """Run a CONSTRUCT or DESCRIBE and parse its whole answer."""
         answer = await self.answer(query, "application/n-triples")

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 DEFAULT_BASE_URI = "http://127.0.0.1:8000"
 DEFAULT_STORE = Path("data") / "public"
+DEFAULT_CACHE = Path("data") / "cache"
 DEFAULT_QUERY_TIMEOUT_S = 30.0
 
 
@@ -38,6 +39,8 @@ class Settings:
 
     base_uri: str = DEFAULT_BASE_URI
     store_path: Path = DEFAULT_STORE
+    # Where generated downloads are kept, one folder per version of the data.
+    cache_path: Path = DEFAULT_CACHE
     # The SPARQL query endpoint of the server holding the public store; ``ecomap serve`` sets it.
     upstream_url: str | None = None
     # Seconds after which a public query is stopped.
@@ -59,6 +62,7 @@ class Settings:
         return cls(
             base_uri=base,
             store_path=Path(store),
+            cache_path=Path(os.environ.get("ECOMAP_CACHE") or DEFAULT_CACHE),
             upstream_url=os.environ.get("ECOMAP_UPSTREAM_URL") or None,
             query_timeout_s=timeout,
             service_allow_list=allowed,

@@ -85,7 +85,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     hostile.write_text(HOSTILE, encoding="utf-8")
     assert run_ecomap(store, "load", str(hostile)).returncode == 0
     port = free_port()
-    env = {**os.environ, "ECOMAP_STORE": str(store), "ECOMAP_BASE_URI": BASE, "ECOMAP_QUERY_TIMEOUT": "2"}
+    env = {
+        **os.environ,
+        "ECOMAP_STORE": str(store),
+        "ECOMAP_CACHE": str(folder / "cache"),
+        "ECOMAP_BASE_URI": BASE,
+        "ECOMAP_QUERY_TIMEOUT": "2",
+    }
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
         [str(ECOMAP), "serve", "--port", str(port), "--workers", "2"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.dataset import DOWNLOADS
 from api.dependencies import Services
 from api.pages import local_href, render
 from api.renderers import Value
@@ -33,6 +34,7 @@ async def home(request: Request, services: Services) -> Response:
         "home.html",
         {
             "title": "Home",
+            "downloads": DOWNLOADS,
             "counts": [(row["kind"].value, row["count"].value) for row in counts],
             "organisations": [
                 Value(row["name"].value, href=local_href(row["organisation"].value, base)) for row in organisations

@@ -1,0 +1,234 @@
+"""The dataset as a whole, for catalogues: its version, its VoID and DCAT description, its downloads.
+
+The version names one state of the public data (how many statements, how many records, when a record last
+changed); downloads are generated once per version and kept under ``ECOMAP_CACHE/{version}/``, so they are
+regenerated when the data changes and never served stale.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from api.dependencies import AppServices
+from graph.namespaces import STANDARD
+from graph.queries import load_query
+
+VOID = STANDARD["void"]
+DCAT = STANDARD["dcat"]
+DCT = STANDARD["dcterms"]
+RDF_TYPE = ox.NamedNode(STANDARD["rdf"] + "type")
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+OGL = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+
+# The external datasets ecomap links to: (link property, name, namespace of their URIs).
+LINKSETS = [
+    ("skos:exactMatch", "wikidata", "http://www.wikidata.org/entity/"),
+    ("skos:exactMatch", "reference-data-gov-uk", "http://reference.data.gov.uk/id/"),
+    ("owl:sameAs", "ons-geography", "http://statistics.data.gov.uk/id/statistical-geography/"),
+    ("rdfs:seeAlso", "gov-uk", "https://www.gov.uk/government/organisations/"),
+]
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str
+    media_type: str
+    title: str
+
+
+DOWNLOADS = [
+    Download("ecomap.nq.gz", "application/n-quads", "Every statement, with its record graph (N-Quads, gzip)"),
+    Download("ecomap.ttl.gz", "text/turtle", "Every statement, record graphs merged (Turtle, gzip)"),
+    Download("organisations.csv", "text/csv", "Organisations, one row each (CSV)"),
+    Download("activities.csv", "text/csv", "Activities, one row each (CSV)"),
+    Download("relationships.csv", "text/csv", "Relationships between organisations, one row each (CSV)"),
+]
+
+VERSION_QUERY = """
+SELECT (COUNT(*) AS ?statements) (MAX(?modified) AS ?latest) (COUNT(DISTINCT ?record) AS ?records) WHERE {
+  { GRAPH ?g { ?s ?p ?o } } UNION { GRAPH <data/metadata> { ?record dcterms:modified ?modified } }
+}"""
+SUMMARY = """
+SELECT ?triples ?entities ?latest ?earliest ?last WHERE {
+  { SELECT (COUNT(*) AS ?triples) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } }
+  { SELECT (COUNT(DISTINCT ?s) AS ?entities) WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?s), STR(<id/>))) } }
+  OPTIONAL { SELECT (MAX(?m) AS ?latest) WHERE { GRAPH <data/metadata> { ?r a eco:Record ; dcterms:modified ?m } } }
+  OPTIONAL { SELECT (MIN(STR(?d)) AS ?earliest) (MAX(STR(?d)) AS ?last) WHERE { ?a schema:startDate ?d } }
+}"""
+PROPERTIES = """
+SELECT ?property (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?property ?o WHERE { ?s ?property ?o } }
+GROUP BY ?property ORDER BY ?property"""
+DESCRIPTION = (
+    "Organisations of the UK data ecosystem, their activities and relationships, mapped against the National Data "
+    "Strategy Mission 1 policy framework, the National Data Strategy and the National AI Strategy, each fact with "
+    "its source."
+)
+
+
+async def data_version(services: AppServices) -> str:
+    """A short name for the current state of the public data."""
+    [row] = await services.upstream.solutions(services.prologue + VERSION_QUERY)
+    state = "|".join(row[name].value if name in row else "" for name in ("statements", "records", "latest"))
+    return hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+async def cached(services: AppServices, name: str, produce: Callable[[Path], Awaitable[None]]) -> Path:
+    """The download ``name`` for the current version, produced (atomically) if it is not there yet."""
+    folder = services.settings.cache_path / await data_version(services)
+    path = folder / name
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+        os.close(handle)
+        try:
+            await produce(Path(temporary))
+            Path(temporary).replace(path)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+    return path
+
+
+async def produce(services: AppServices, name: str, target: Path) -> None:
+    upstream = services.upstream
+    if name == "ecomap.nq.gz":
+        await _gzip(upstream.dump(), target)
+    elif name == "ecomap.ttl.gz":
+        answer = await upstream.answer(services.prologue + "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "text/turtle")
+        await _gzip(answer.body(), target)
+    else:
+        query = load_query("download-" + name.removesuffix(".csv"))
+        answer = await upstream.answer(services.prologue + query.text, "text/csv")
+        with target.open("wb") as out:
+            async for chunk in answer.body():
+                out.write(chunk)
+
+
+async def _gzip(chunks: AsyncIterator[bytes], target: Path) -> None:
+    with gzip.open(target, "wb") as out:
+        async for chunk in chunks:
+            out.write(chunk)
+
+
+def _partial_date(lexical: str) -> ox.Literal:
+    """A date at the precision the records give it: a year, a year and month, or a day."""
+    kind = {4: "gYear", 7: "gYearMonth"}.get(len(lexical), "date")
+    return ox.Literal(lexical, datatype=ox.NamedNode(STANDARD["xsd"] + kind))
+
+
+async def description(services: AppServices, public_url: str) -> list[ox.Triple]:
+    """VoID and DCAT for the dataset: size, classes, properties, links out, endpoint, downloads, licence."""
+    base = services.settings.base_uri
+    dataset = ox.NamedNode(services.identity.dataset)
+    triples = await services.upstream.graph(
+        services.prologue
+        + f"CONSTRUCT {{ <{dataset.value}> ?p ?o }} WHERE {{ GRAPH <data/metadata> {{ <{dataset.value}> ?p ?o }} }}"
+    )
+
+    def add(s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal) -> None:
+        triples.append(ox.Triple(s, ox.NamedNode(p), o))
+
+    def integer(n: str) -> ox.Literal:
+        return ox.Literal(n, datatype=ox.NamedNode(STANDARD["xsd"] + "integer"))
+
+    [size] = await services.upstream.solutions(services.prologue + SUMMARY)
+    add(dataset, DCT + "description", ox.Literal(DESCRIPTION, language="en"))
+    add(dataset, VOID + "triples", integer(size["triples"].value))
+    add(dataset, VOID + "entities", integer(size["entities"].value))
+    if "latest" in size:
+        add(dataset, DCT + "modified", size["latest"])
+    if "earliest" in size:
+        period = ox.BlankNode("temporal")
+        add(dataset, DCT + "temporal", period)
+        add(period, RDF_TYPE.value, ox.NamedNode(DCT + "PeriodOfTime"))
+        add(period, DCAT + "startDate", _partial_date(size["earliest"].value))
+        add(period, DCAT + "endDate", _partial_date(size["last"].value))
+    add(dataset, DCT + "spatial", ox.NamedNode(f"{base}/id/place/K02000001"))
+    add(dataset, VOID + "vocabulary", ox.NamedNode(f"{base}/def/ecosystem"))
+    add(dataset, DCAT + "themeTaxonomy", ox.NamedNode(f"{base}/def/topic"))
+    for keyword in (
+        "data ecosystem",
+        "National Data Strategy",
+        "National AI Strategy",
+        "data sharing",
+        "organisations",
+    ):
+        add(dataset, DCAT + "keyword", ox.Literal(keyword, language="en"))
+    contact = ox.BlankNode("contact")
+    add(dataset, DCAT + "contactPoint", contact)
+    add(contact, RDF_TYPE.value, ox.NamedNode(VCARD + "Organization"))
+    add(contact, VCARD + "fn", ox.Literal("The ecomap maintainers"))
+    add(contact, VCARD + "hasURL", ox.NamedNode(public_url + "/"))
+    add(dataset, DCT + "publisher", contact)
+
+    endpoint = ox.NamedNode(public_url + "/sparql")
+    add(dataset, VOID + "sparqlEndpoint", endpoint)
+    service = ox.BlankNode("sparql")
+    add(dataset, DCAT + "distribution", ox.BlankNode("sparql-distribution"))
+    add(ox.BlankNode("sparql-distribution"), RDF_TYPE.value, ox.NamedNode(DCAT + "Distribution"))
+    add(ox.BlankNode("sparql-distribution"), DCAT + "accessService", service)
+    add(ox.BlankNode("sparql-distribution"), DCAT + "accessURL", endpoint)
+    add(service, RDF_TYPE.value, ox.NamedNode(DCAT + "DataService"))
+    add(service, DCAT + "endpointURL", endpoint)
+    add(service, DCT + "conformsTo", ox.NamedNode("https://www.w3.org/TR/sparql11-protocol/"))
+    for download in DOWNLOADS:
+        url = ox.NamedNode(f"{public_url}/download/{download.name}")
+        distribution = ox.BlankNode("download-" + download.name.replace(".", "-"))
+        add(dataset, VOID + "dataDump", url)
+        add(dataset, DCAT + "distribution", distribution)
+        add(distribution, RDF_TYPE.value, ox.NamedNode(DCAT + "Distribution"))
+        add(distribution, DCT + "title", ox.Literal(download.title, language="en"))
+        add(distribution, DCAT + "downloadURL", url)
+        add(
+            distribution,
+            DCAT + "mediaType",
+            ox.NamedNode(f"https://www.iana.org/assignments/media-types/{download.media_type}"),
+        )
+        add(distribution, DCT + "license", ox.NamedNode(OGL))
+
+    for row in await services.upstream.solutions(
+        services.prologue
+        + "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"
+    ):
+        partition = ox.BlankNode("class-" + hashlib.sha1(row["class"].value.encode()).hexdigest()[:12])
+        add(dataset, VOID + "classPartition", partition)
+        add(partition, VOID + "class", row["class"])
+        add(partition, VOID + "entities", integer(row["n"].value))
+    for row in await services.upstream.solutions(services.prologue + PROPERTIES):
+        partition = ox.BlankNode("property-" + hashlib.sha1(row["property"].value.encode()).hexdigest()[:12])
+        add(dataset, VOID + "propertyPartition", partition)
+        add(partition, VOID + "property", row["property"])
+        add(partition, VOID + "triples", integer(row["n"].value))
+    for row in await services.upstream.solutions(
+        services.prologue
+        + "SELECT ?o WHERE { ?o a/rdfs:subClassOf* org:Organization ; skos:prefLabel ?l } ORDER BY ?l LIMIT 3"
+    ):
+        add(dataset, VOID + "exampleResource", row["o"])
+
+    values = " ".join(f'({p} "{name}" "{ns}")' for p, name, ns in LINKSETS)
+    links = await services.upstream.solutions(
+        services.prologue
+        + f"""SELECT ?property ?name ?namespace (COUNT(*) AS ?n) WHERE {{
+          VALUES (?property ?name ?namespace) {{ {values} }}
+          ?s ?property ?o FILTER(isIRI(?o) && STRSTARTS(STR(?o), ?namespace))
+        }} GROUP BY ?property ?name ?namespace"""
+    )
+    for row in links:
+        linkset = ox.NamedNode(f"{services.identity.dataset}#linkset-{row['name'].value}")
+        target = ox.NamedNode(f"{services.identity.dataset}#target-{row['name'].value}")
+        add(dataset, VOID + "subset", linkset)
+        add(linkset, RDF_TYPE.value, ox.NamedNode(VOID + "Linkset"))
+        add(linkset, VOID + "subjectsTarget", dataset)
+        add(linkset, VOID + "objectsTarget", target)
+        add(linkset, VOID + "linkPredicate", row["property"])
+        add(linkset, VOID + "triples", integer(row["n"].value))
+        add(target, RDF_TYPE.value, ox.NamedNode(VOID + "Dataset"))
+        add(target, VOID + "uriSpace", ox.Literal(row["namespace"].value))
+    return triples

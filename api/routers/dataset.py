@@ -1,0 +1,88 @@
+"""The dataset for catalogues: VoID at /.well-known/void, DCAT at /dataset, downloads, and a sitemap."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import escape
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from api import formats
+from api.conneg import choose
+from api.dataset import DOWNLOADS, cached, description, produce
+from api.dependencies import Services
+from api.pages import render
+from api.renderers import page_context
+from api.routers.resources import not_found
+from api.upstream import UpstreamError
+
+router = APIRouter(tags=["Dataset"])
+OFFERED = [*formats.GRAPHS.values(), formats.HTML]
+
+
+def _public_url(request: Request) -> str:
+    """This server's own address, for links a client can follow (the canonical base may be elsewhere)."""
+    return str(request.base_url).rstrip("/")
+
+
+@router.get("/.well-known/void", summary="VoID description of the dataset")
+@router.get("/dataset", summary="DCAT and VoID description of the dataset")
+async def dataset_description(request: Request, services: Services) -> Response:
+    chosen = choose(request.headers.get("accept"), OFFERED)
+    if chosen is None:
+        return Response(
+            "Ask for an RDF media type (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML.\n", 406, media_type="text/plain"
+        )
+    try:
+        triples = await description(services, _public_url(request))
+    except UpstreamError as error:
+        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+    if chosen == formats.HTML:
+        dataset = services.identity.dataset
+        return render(
+            request,
+            "resource.html",
+            page_context(services, dataset, services.identity.resolve("doc/dataset/ecomap"), triples),
+        )
+    body = ox.serialize(triples, format=formats.RDF_FORMATS[chosen], prefixes=services.prefixes)
+    return Response(body, media_type=chosen, headers={"Vary": "Accept"})
+
+
+@router.get("/download/{name}", summary="Downloads of the approved public data: N-Quads, Turtle and CSV")
+async def download(name: str, request: Request, services: Services) -> Response:
+    wanted = next((d for d in DOWNLOADS if d.name == name), None)
+    if wanted is None:
+        return await not_found(request, services, f"/download/{name}")
+    try:
+        path = await cached(services, name, lambda target: produce(services, name, target))
+    except UpstreamError as error:
+        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+    media_type = "application/gzip" if name.endswith(".gz") else wanted.media_type + "; charset=utf-8"
+    return FileResponse(path, media_type=media_type, filename=name)
+
+
+SITEMAP = """SELECT DISTINCT ?thing WHERE {
+  { ?thing ?p ?o FILTER(isIRI(?thing) && STRSTARTS(STR(?thing), STR(<id/>))) }
+  UNION { ?thing a skos:ConceptScheme } UNION { ?thing a skos:Concept } UNION { ?thing a owl:Ontology }
+} ORDER BY ?thing"""
+
+
+@router.get("/sitemap.xml", summary="Every document on the map, for search engines")
+async def sitemap(request: Request, services: Services) -> Response:
+    base = services.settings.base_uri
+    try:
+        rows = await services.upstream.solutions(services.prologue + SITEMAP)
+    except UpstreamError as error:
+        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+    public = _public_url(request)
+    urls = [public + "/"]
+    for row in rows:
+        iri = row["thing"].value
+        if "#" in iri or not iri.startswith(base + "/"):
+            continue
+        path = iri[len(base) :]
+        urls.append(public + (path.replace("/id/", "/doc/", 1) if path.startswith("/id/") else path))
+    body = '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+    body += "".join(f"  <url><loc>{escape(url)}</loc></url>\n" for url in urls) + "</urlset>\n"
+    return Response(body, media_type="application/xml")

@@ -1,0 +1,120 @@
+"""The dataset for catalogues and researchers: VoID and DCAT, dumps of the public data, CSV files, a sitemap."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import xml.etree.ElementTree as ET
+
+import httpx
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+DATASET = rdflib.URIRef("http://127.0.0.1:8000/id/dataset/ecomap")
+
+
+@pytest.fixture(scope="module")
+def void(server) -> rdflib.Graph:
+    response = httpx.get(server.url + "/.well-known/void", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    return rdflib.Graph().parse(data=response.text, format="turtle")
+
+
+def test_void_gives_size_uri_space_endpoint_dumps_and_examples(server, void):
+    assert int(void.value(DATASET, VOID.triples)) > 2000
+    assert int(void.value(DATASET, VOID.entities)) > 100
+    assert str(void.value(DATASET, VOID.uriSpace)) == "http://127.0.0.1:8000/"
+    assert void.value(DATASET, VOID.sparqlEndpoint) == rdflib.URIRef(server.url + "/sparql")
+    dumps = {str(d).rsplit("/", 1)[1] for d in void.objects(DATASET, VOID.dataDump)}
+    assert dumps == {"ecomap.nq.gz", "ecomap.ttl.gz", "organisations.csv", "activities.csv", "relationships.csv"}
+    assert (DATASET, VOID.exampleResource, None) in void
+
+
+def test_void_counts_classes_and_properties(void):
+    classes = {
+        str(void.value(p, VOID["class"])): int(void.value(p, VOID.entities))
+        for p in void.objects(DATASET, VOID.classPartition)
+    }
+    assert classes["http://127.0.0.1:8000/def/ecosystem/Activity"] == 8
+    assert classes["http://purl.org/dc/terms/Location"] == 35
+    properties = {
+        str(void.value(p, VOID.property)): int(void.value(p, VOID.triples))
+        for p in void.objects(DATASET, VOID.propertyPartition)
+    }
+    assert properties["http://127.0.0.1:8000/def/ecosystem/supports"] >= 10
+
+
+def test_linksets_count_the_links_to_other_government_and_open_data(void):
+    linksets = {}
+    for linkset in void.subjects(rdflib.RDF.type, VOID.Linkset):
+        target = void.value(linkset, VOID.objectsTarget)
+        linksets[str(void.value(target, VOID.uriSpace))] = int(void.value(linkset, VOID.triples))
+    assert linksets["http://statistics.data.gov.uk/id/statistical-geography/"] == 35
+    assert linksets["http://www.wikidata.org/entity/"] == 1
+
+
+def test_dcat_record_has_licence_distributions_coverage_and_modified(server):
+    response = httpx.get(server.url + "/dataset", headers={"Accept": "application/ld+json"})
+    graph = rdflib.Graph().parse(data=response.text, format="json-ld")
+    assert (DATASET, rdflib.RDF.type, DCAT.Dataset) in graph
+    assert str(graph.value(DATASET, DCT.license)).startswith(
+        "http://www.nationalarchives.gov.uk/doc/open-government-licence"
+    )
+    assert graph.value(DATASET, DCT.modified) is not None
+    assert graph.value(DATASET, DCT.spatial) == rdflib.URIRef("http://127.0.0.1:8000/id/place/K02000001")
+    period = graph.value(DATASET, DCT.temporal)
+    assert str(graph.value(period, DCAT.startDate)) == "2021"
+    urls = {str(graph.value(d, DCAT.downloadURL)) for d in graph.objects(DATASET, DCAT.distribution)}
+    assert server.url + "/download/organisations.csv" in urls
+    assert graph.value(DATASET, DCAT.contactPoint) is not None
+
+
+def test_the_nquads_dump_holds_every_statement_with_its_graph(server):
+    response = httpx.get(server.url + "/download/ecomap.nq.gz")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/gzip"
+    dataset = ox.Dataset(ox.parse(gzip.decompress(response.content), format=ox.RdfFormat.N_QUADS))
+    graphs = {q.graph_name.value for q in dataset if isinstance(q.graph_name, ox.NamedNode)}
+    assert "http://127.0.0.1:8000/data/organisation/odi" in graphs and "http://127.0.0.1:8000/data/metadata" in graphs
+    assert len(dataset) > 2000
+
+
+def test_the_turtle_dump_parses(server):
+    response = httpx.get(server.url + "/download/ecomap.ttl.gz")
+    graph = rdflib.Graph().parse(data=gzip.decompress(response.content), format="turtle")
+    assert (rdflib.URIRef("http://127.0.0.1:8000/id/organisation/odi"), None, None) in graph
+
+
+@pytest.mark.parametrize(
+    ("name", "column", "value"),
+    [
+        ("organisations.csv", "identifiers", "GB-COH-08030289"),
+        ("activities.csv", "supports", "Support new ways of addressing the risks of data sharing (editorial)"),
+        ("relationships.csv", "kind", "collaborates with"),
+    ],
+)
+def test_flat_csv_files_for_people_who_do_not_use_rdf(server, name, column, value):
+    response = httpx.get(server.url + f"/download/{name}")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert rows and any(value in row[column] for row in rows)
+
+
+def test_downloads_are_generated_once_per_version_of_the_data(server):
+    first = httpx.get(server.url + "/download/relationships.csv")
+    second = httpx.get(server.url + "/download/relationships.csv")
+    assert first.headers["etag"] == second.headers["etag"]
+    assert httpx.get(server.url + "/download/secrets.txt").status_code == 404
+
+
+def test_sitemap_lists_every_document(server):
+    response = httpx.get(server.url + "/sitemap.xml")
+    locations = [e.text for e in ET.fromstring(response.text).iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert server.url + "/doc/organisation/odi" in locations
+    assert server.url + "/doc/place/E12000007" in locations
+    assert server.url + "/def/m1-principle" in locations
+    assert all(url.startswith(server.url) for url in locations)
