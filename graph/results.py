@@ -31,7 +31,10 @@ def cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, base: str) -> st
 def table(solutions: ox.QuerySolutions, base: str, columns: list[str] | None = None) -> str:
     """An aligned text table with a header row, of all the variables or just ``columns``."""
     names = columns or [v.value for v in solutions.variables]
-    rows = [[cell(row[name], base) for name in names] for row in solutions]
+    return text_table(names, [[cell(row[name], base) for name in names] for row in solutions])
+
+
+def text_table(names: list[str], rows: list[list[str]]) -> str:
     widths = [max([len(name), *(len(r[i]) for r in rows)]) for i, name in enumerate(names)]
     lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))

@@ -83,6 +83,7 @@ def test_an_example_query_loads_into_the_editor(server, browser):
 
 def test_from_the_landing_page_to_an_organisation_and_its_activities(server, browser):
     browser.get(server.url + "/")
+    browser.find_element(By.LINK_TEXT, "Browse the organisations").click()
     browser.find_element(By.LINK_TEXT, "Open Data Institute").click()
     wait(browser).until(expected_conditions.title_contains("Open Data Institute"))
     assert browser.current_url.endswith("/doc/organisation/odi")

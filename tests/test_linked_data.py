@@ -123,12 +123,15 @@ def test_the_html_page_shows_what_the_organisation_does_and_links_locally(server
     assert "ODI guide to assessing and managing the risks of sharing data" in page
 
 
-def test_the_landing_page_explains_the_map_and_links_into_it(server):
+def test_the_landing_page_shows_the_shape_of_the_map_with_links(server):
     page = get(server, "/", "text/html")
     assert page.status_code == 200
     assert "not data sets" in page.text
-    assert 'href="/id/organisation/odi"' in page.text and "Open Data Institute" in page.text
-    assert re.search(r"<td>organisations</td><td>\d+</td>", page.text)
+    assert re.search(r"<td>organisations</td><td>25</td>", page.text)
+    assert '<a href="/organisations?kind=company">Company</a></td><td>7</td>' in page.text
+    assert '<a href="/organisations?place=S92000003">Scotland</a></td><td>2</td>' in page.text
+    assert '<a href="/organisations?area=def/m1-principle/address-risks">1</a>' in page.text
+    assert "<caption>Mission 1 policy framework: priority areas for action</caption>" in page.text
 
 
 def test_openapi_docs_are_served_without_any_cdn(server):

@@ -2,33 +2,41 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.dataset import DOWNLOADS
 from api.dependencies import Services
-from api.pages import local_href, render
-from api.renderers import Value
+from api.pages import render
 from api.upstream import UpstreamError
 from graph.queries import load_query
 
 router = APIRouter(tags=["Pages"])
 
-ORGANISATIONS = """SELECT ?organisation (SAMPLE(?label) AS ?name) WHERE {
-  ?organisation a/rdfs:subClassOf* org:Organization ; skos:prefLabel ?label FILTER(LANG(?label) = "en")
-} GROUP BY ?organisation ORDER BY LCASE(?name)"""
-
 
 @router.get("/", summary="The landing page", response_class=Response)
 async def home(request: Request, services: Services) -> Response:
+    upstream, prologue, base = services.upstream, services.prologue, services.settings.base_uri
     try:
-        counts = await services.upstream.solutions(services.prologue + load_query("stats-things").text)
-        organisations = await services.upstream.solutions(services.prologue + ORGANISATIONS)
+        counts = await upstream.solutions(prologue + load_query("stats-things").text)
+        kinds = await upstream.solutions(prologue + load_query("stats-organisations-by-kind").text)
+        nations = await upstream.solutions(prologue + load_query("stats-by-nation").text)
+        support = await upstream.solutions(prologue + load_query("stats-support-by-concept").text)
     except UpstreamError as error:
-        return Response(
-            error.message + "\n", status_code=error.status, media_type="text/plain", headers={"Retry-After": "5"}
+        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+
+    def key(row: dict, name: str) -> str:
+        return row[name].value.rsplit("/", 1)[-1]
+
+    schemes = [
+        (
+            scheme,
+            [(row["label"].value, row["organisations"].value, row["concept"].value[len(base) + 1 :]) for row in rows],
         )
-    base = services.settings.base_uri
+        for scheme, rows in groupby(support, key=lambda row: row["schemeLabel"].value)
+    ]
     return render(
         request,
         "home.html",
@@ -36,9 +44,12 @@ async def home(request: Request, services: Services) -> Response:
             "title": "Home",
             "downloads": DOWNLOADS,
             "counts": [(row["kind"].value, row["count"].value) for row in counts],
-            "organisations": [
-                Value(row["name"].value, href=local_href(row["organisation"].value, base)) for row in organisations
+            "kinds": [(row["kind"].value, row["organisations"].value, key(row, "concept")) for row in kinds],
+            "nations": [
+                (row["label"].value, row["organisations"].value, row["activities"].value, key(row, "nation"))
+                for row in nations
             ],
+            "schemes": schemes,
         },
     )
 

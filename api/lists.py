@@ -1,0 +1,107 @@
+"""Lists of organisations and activities with filters, name search and pagination, built as SPARQL.
+
+Every value a person types is turned into an RDF term by pyoxigraph (which checks IRIs and escapes
+literals) before it goes into a query, so no input can change a query's shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+AGENT = "eco:ledBy|eco:runBy|eco:hostedBy|eco:participant"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of list: which things, how each filter narrows them, and the columns shown."""
+
+    name: str
+    title: str
+    pattern: str
+    kind_property: str
+    kind_scheme: str
+    # The filters' patterns, with ?item the listed thing and $value the filter's value.
+    area: str
+    place: str
+    strategy: str
+
+
+ORGANISATIONS = Kind(
+    name="organisations",
+    title="Organisations",
+    pattern="?item a/rdfs:subClassOf* org:Organization .",
+    kind_property="eco:organisationKind",
+    kind_scheme="organisation-kind",
+    area=f"?activity {AGENT} ?item ; eco:supports $value .",
+    place="?item eco:basedIn|eco:operatesIn ?where . ?where geo:sfWithin* $value .",
+    strategy=f"?activity {AGENT} ?item ; eco:supports ?s . "
+    "{ FILTER(?s = $value) } UNION { ?s skos:inScheme/rdfs:isDefinedBy $value }",
+)
+ACTIVITIES = Kind(
+    name="activities",
+    title="Activities",
+    pattern="?item a eco:Activity .",
+    kind_property="eco:activityKind",
+    kind_scheme="activity-kind",
+    area="?item eco:supports $value .",
+    place="?item dcterms:spatial ?where . ?where geo:sfWithin* $value .",
+    strategy="?item eco:supports ?s . { FILTER(?s = $value) } UNION { ?s skos:inScheme/rdfs:isDefinedBy $value }",
+)
+KINDS = {k.name: k for k in (ORGANISATIONS, ACTIVITIES)}
+
+
+@dataclass(frozen=True)
+class Filters:
+    area: ox.NamedNode | None = None
+    place: ox.NamedNode | None = None
+    kind: ox.NamedNode | None = None
+    strategy: ox.NamedNode | None = None
+    q: str | None = None
+
+    def active(self) -> bool:
+        return any((self.area, self.place, self.kind, self.strategy, self.q))
+
+
+def _where(kind: Kind, filters: Filters) -> str:
+    parts = [kind.pattern, "?item skos:prefLabel ?name FILTER(LANG(?name) = 'en')"]
+    for pattern, value in ((kind.area, filters.area), (kind.place, filters.place), (kind.strategy, filters.strategy)):
+        if value is not None:
+            parts.append("FILTER EXISTS { " + pattern.replace("$value", str(value)) + " }")
+    if filters.kind is not None:
+        parts.append(f"?item {kind.kind_property} {filters.kind} .")
+    if filters.q:
+        needle = str(ox.Literal(filters.q.lower()))
+        parts.append(
+            "FILTER EXISTS { ?item skos:prefLabel|skos:altLabel ?label "
+            f"FILTER(CONTAINS(LCASE(STR(?label)), {needle})) }}"
+        )
+    return "\n  ".join(parts)
+
+
+def count_query(kind: Kind, filters: Filters) -> str:
+    return f"SELECT (COUNT(DISTINCT ?item) AS ?total) WHERE {{\n  {_where(kind, filters)}\n}}"
+
+
+def page_query(kind: Kind, filters: Filters, offset: int, limit: int) -> str:
+    return f"""SELECT ?item (SAMPLE(?name) AS ?label)
+       (GROUP_CONCAT(DISTINCT ?kindLabel; SEPARATOR=", ") AS ?kinds) WHERE {{
+  {_where(kind, filters)}
+  OPTIONAL {{ ?item {kind.kind_property}/skos:prefLabel ?kindLabel }}
+}} GROUP BY ?item ORDER BY LCASE(SAMPLE(?name)) ?item OFFSET {offset} LIMIT {limit}"""
+
+
+def options_query(kind: Kind) -> str:
+    """Everything the filters can choose from, with its group, for the page's drop-downs."""
+    return f"""SELECT ?filter ?group ?value ?label WHERE {{
+  {{ BIND("area" AS ?filter) ?value skos:inScheme ?scheme ; skos:prefLabel ?label . ?scheme skos:prefLabel ?group
+     VALUES ?scheme {{ <def/m1-priority-area> <def/m1-principle> <def/nds-pillar> <def/nds-mission>
+                      <def/ai-strategy-pillar> }} }}
+  UNION {{ BIND("place" AS ?filter) ?value dcterms:type ?type ; skos:prefLabel ?label FILTER(LANG(?label) = "en")
+           VALUES ?type {{ <def/place-type/united-kingdom> <def/place-type/country> <def/place-type/english-region> }}
+           ?type skos:prefLabel ?group }}
+  UNION {{ BIND("kind" AS ?filter) BIND("" AS ?group)
+           ?value skos:inScheme <def/{kind.kind_scheme}> ; skos:prefLabel ?label }}
+  UNION {{ BIND("strategy" AS ?filter) BIND("" AS ?group) ?value a eco:Strategy ; skos:prefLabel ?label }}
+}} ORDER BY ?filter ?group ?label"""

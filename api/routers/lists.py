@@ -1,0 +1,202 @@
+"""List pages: organisations and activities, filtered, searched and paged, as HTML or JSON."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from api import formats
+from api.conneg import choose
+from api.dependencies import AppServices, Services
+from api.lists import KINDS, Filters, Kind, count_query, options_query, page_query
+from api.pages import local_href, render
+from api.upstream import UpstreamError
+from graph.identity import KEY_PATTERN
+
+router = APIRouter(tags=["Lists"])
+GSS = re.compile(r"^[EKNSW][0-9]{8}$")
+JSON = "application/json"
+
+
+class FilterError(ValueError):
+    """A filter value that names nothing ecomap could have."""
+
+
+def _filters(
+    services: AppServices,
+    kind: Kind,
+    area: str | None,
+    place: str | None,
+    key: str | None,
+    strategy: str | None,
+    q: str | None,
+) -> Filters:
+    base = services.settings.base_uri
+
+    def iri(value: str) -> ox.NamedNode:
+        absolute = value if value.startswith(("http://", "https://")) else f"{base}/{value.lstrip('/')}"
+        if not absolute.startswith(base + "/def/") and not absolute.startswith(base + "/id/strategy/"):
+            raise FilterError(
+                f"area={value} is not one of ecomap's concepts or strategies, such as def/m1-principle/address-risks"
+            )
+        return ox.NamedNode(absolute)
+
+    def checked(value: str, pattern: re.Pattern[str], name: str, example: str) -> str:
+        if not pattern.match(value):
+            raise FilterError(f"{name}={value} is not of the right form, e.g. {name}={example}")
+        return value
+
+    return Filters(
+        area=iri(area) if area else None,
+        place=ox.NamedNode(f"{base}/id/place/{checked(place, GSS, 'place', 'E12000007')}") if place else None,
+        kind=ox.NamedNode(f"{base}/def/{kind.kind_scheme}/{checked(key, KEY_PATTERN, 'kind', 'company')}")
+        if key
+        else None,
+        strategy=ox.NamedNode(
+            f"{base}/id/strategy/{checked(strategy, KEY_PATTERN, 'strategy', 'national-ai-strategy')}"
+        )
+        if strategy
+        else None,
+        q=q.strip()[:200] if q and q.strip() else None,
+    )
+
+
+async def _list(
+    request: Request,
+    services: AppServices,
+    kind: Kind,
+    area: str | None,
+    place: str | None,
+    key: str | None,
+    strategy: str | None,
+    q: str | None,
+    page: int,
+    per_page: int,
+) -> Response:
+    chosen = (
+        JSON
+        if request.query_params.get("format") == "json"
+        else choose(request.headers.get("accept"), [formats.HTML, JSON])
+    )
+    if chosen is None:
+        return Response("Ask for text/html or application/json.\n", 406, media_type="text/plain")
+    try:
+        filters = _filters(services, kind, area, place, key, strategy, q)
+    except (FilterError, ValueError) as error:
+        return Response(f"{error}\n", 400, media_type="text/plain; charset=utf-8")
+    try:
+        [count] = await services.upstream.solutions(services.prologue + count_query(kind, filters))
+        total = int(count["total"].value)
+        pages = max(1, math.ceil(total / per_page))
+        rows = await services.upstream.solutions(
+            services.prologue + page_query(kind, filters, (page - 1) * per_page, per_page)
+        )
+    except UpstreamError as error:
+        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+    base = services.settings.base_uri
+    items = [
+        {
+            "iri": row["item"].value,
+            "href": local_href(row["item"].value, base),
+            "name": row["label"].value,
+            "kinds": row["kinds"].value if "kinds" in row else "",
+        }
+        for row in rows
+    ]
+    params = {k: v for k, v in request.query_params.items() if k not in ("page",)}
+
+    def page_url(n: int) -> str:
+        return f"/{kind.name}?" + urlencode({**params, "page": n})
+
+    links = {"first": page_url(1), "last": page_url(pages)}
+    if page > 1:
+        links["prev"] = page_url(min(page - 1, pages))
+    if page < pages:
+        links["next"] = page_url(page + 1)
+    headers = {"Link": ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items()), "Vary": "Accept"}
+    if chosen == JSON:
+        body = {"total": total, "page": page, "per_page": per_page, "pages": pages, "items": items, "links": links}
+        return JSONResponse(body, headers=headers)
+    options: dict[str, list[dict[str, str]]] = {"area": [], "place": [], "kind": [], "strategy": []}
+    for row in await services.upstream.solutions(services.prologue + options_query(kind)):
+        value = row["value"].value
+        short = {
+            "place": value.rsplit("/", 1)[-1],
+            "kind": value.rsplit("/", 1)[-1],
+            "strategy": value.rsplit("/", 1)[-1],
+        }
+        options[row["filter"].value].append(
+            {
+                "value": short.get(row["filter"].value, value[len(base) + 1 :]),
+                "label": row["label"].value,
+                "group": row["group"].value,
+            }
+        )
+    response = render(
+        request,
+        "list.html",
+        {
+            "title": kind.title,
+            "kind": kind,
+            "items": items,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "links": links,
+            "options": options,
+            "selected": {
+                "area": area or "",
+                "place": place or "",
+                "kind": key or "",
+                "strategy": strategy or "",
+                "q": q or "",
+            },
+            "filtered": filters.active(),
+        },
+    )
+    response.headers.update(headers)
+    return response
+
+
+PageNumber = Annotated[int, Query(ge=1, description="Page number, from 1")]
+PerPage = Annotated[int, Query(ge=1, le=500, description="Items per page")]
+
+
+@router.get(
+    "/organisations", summary="Organisations, filtered by priority area, place, kind or strategy, and searched by name"
+)
+async def organisations(
+    request: Request,
+    services: Services,
+    area: str | None = None,
+    place: str | None = None,
+    kind: str | None = None,
+    strategy: str | None = None,
+    q: str | None = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
+) -> Response:
+    return await _list(request, services, KINDS["organisations"], area, place, kind, strategy, q, page, per_page)
+
+
+@router.get(
+    "/activities", summary="Activities, filtered by priority area, place, kind or strategy, and searched by name"
+)
+async def activities(
+    request: Request,
+    services: Services,
+    area: str | None = None,
+    place: str | None = None,
+    kind: str | None = None,
+    strategy: str | None = None,
+    q: str | None = None,
+    page: PageNumber = 1,
+    per_page: PerPage = 50,
+) -> Response:
+    return await _list(request, services, KINDS["activities"], area, place, kind, strategy, q, page, per_page)
