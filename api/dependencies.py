@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from api.limits import FairUse
 from api.upstream import Upstream
 from graph.identity import Identity
 from graph.namespaces import prefixes
@@ -20,6 +21,7 @@ class AppServices:
     upstream: Upstream
     templates: Jinja2Templates
     identity: Identity = field(init=False)
+    fair_use: FairUse = field(init=False)
     prefixes: dict[str, str] = field(init=False)
     # Prepended to every public query: relative IRIs resolve against the canonical base, and ecomap's
     # prefixes need no declaration. A query's own BASE and PREFIX declarations come later and win.
@@ -27,6 +29,7 @@ class AppServices:
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
+        self.fair_use = FairUse(self.settings.queries_per_minute)
         self.prefixes = prefixes(self.settings.base_uri)
         declarations = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in self.prefixes.items())
         self.prologue = f"BASE <{self.settings.base_uri}/>\n{declarations}"

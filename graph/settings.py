@@ -11,6 +11,9 @@ DEFAULT_BASE_URI = "http://127.0.0.1:8000"
 DEFAULT_STORE = Path("data") / "public"
 DEFAULT_CACHE = Path("data") / "cache"
 DEFAULT_QUERY_TIMEOUT_S = 30.0
+DEFAULT_RESULT_CAP_ROWS = 100_000
+DEFAULT_RESULT_CAP_BYTES = 100 * 1024 * 1024
+DEFAULT_QUERIES_PER_MINUTE = 120
 
 
 class SettingsError(ValueError):
@@ -47,17 +50,19 @@ class Settings:
     query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
     # Hosts that SPARQL SERVICE clauses may call; none by default.
     service_allow_list: tuple[str, ...] = ()
+    # The most rows a public SELECT may return, and the most bytes a CONSTRUCT or DESCRIBE may.
+    result_cap_rows: int = DEFAULT_RESULT_CAP_ROWS
+    result_cap_bytes: int = DEFAULT_RESULT_CAP_BYTES
+    # Fair use: queries a minute from one client to /sparql, per worker; 0 turns the limit off.
+    queries_per_minute: int = DEFAULT_QUERIES_PER_MINUTE
 
     @classmethod
     def from_env(cls, store_path: str | os.PathLike[str] | None = None) -> Settings:
         base = normalise_base_uri(os.environ.get("ECOMAP_BASE_URI", DEFAULT_BASE_URI))
         store = store_path or os.environ.get("ECOMAP_STORE") or DEFAULT_STORE
-        try:
-            timeout = float(os.environ.get("ECOMAP_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT_S))
-        except ValueError:
-            raise SettingsError("ECOMAP_QUERY_TIMEOUT must be a number of seconds, e.g. 30") from None
-        if timeout <= 0:
-            raise SettingsError("ECOMAP_QUERY_TIMEOUT must be more than 0 seconds")
+        timeout = _number(
+            "ECOMAP_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT_S, "a number of seconds, e.g. 30", minimum=0.001
+        )
         allowed = tuple(h.strip() for h in os.environ.get("ECOMAP_SERVICE_ALLOW", "").split(",") if h.strip())
         return cls(
             base_uri=base,
@@ -66,4 +71,28 @@ class Settings:
             upstream_url=os.environ.get("ECOMAP_UPSTREAM_URL") or None,
             query_timeout_s=timeout,
             service_allow_list=allowed,
+            result_cap_rows=int(
+                _number("ECOMAP_RESULT_CAP_ROWS", DEFAULT_RESULT_CAP_ROWS, "a number of rows", minimum=1)
+            ),
+            result_cap_bytes=int(
+                _number("ECOMAP_RESULT_CAP_BYTES", DEFAULT_RESULT_CAP_BYTES, "a number of bytes", minimum=1)
+            ),
+            queries_per_minute=int(
+                _number(
+                    "ECOMAP_QUERIES_PER_MINUTE", DEFAULT_QUERIES_PER_MINUTE, "a whole number, 0 for no limit", minimum=0
+                )
+            ),
         )
+
+
+def _number(name: str, default: float, what: str, minimum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be {what}, not {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum:g}, not {raw!r}")
+    return value

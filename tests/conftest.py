@@ -76,9 +76,8 @@ class Server:
     process: subprocess.Popen[str]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("served")
+def start_server(folder: Path, **settings: str) -> Server:
+    """Initialise a store in ``folder`` (with one hostile record) and serve it with ``ecomap serve``."""
     store = folder / "store"
     assert run_ecomap(store, "init").returncode == 0
     hostile = folder / "hostile.trig"
@@ -90,7 +89,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "ECOMAP_STORE": str(store),
         "ECOMAP_CACHE": str(folder / "cache"),
         "ECOMAP_BASE_URI": BASE,
-        "ECOMAP_QUERY_TIMEOUT": "2",
+        **settings,
     }
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
@@ -105,15 +104,37 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     while time.monotonic() < deadline:
         try:
             if httpx.get(url + "/", timeout=2).status_code == 200:
-                break
+                return Server(url, process)
         except httpx.HTTPError:
             time.sleep(0.2)
-    else:
-        process.terminate()
-        raise RuntimeError("ecomap serve did not start:\n" + (folder / "server.log").read_text())
-    yield Server(url, process)
-    process.send_signal(signal.SIGINT)
+    process.terminate()
+    raise RuntimeError("ecomap serve did not start:\n" + (folder / "server.log").read_text())
+
+
+def stop_server(server: Server) -> None:
+    server.process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=20)
+        server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        process.kill()
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The map served as a user runs it, with a short query timeout and no fair-use limit in the way."""
+    running = start_server(tmp_path_factory.mktemp("served"), ECOMAP_QUERY_TIMEOUT="2", ECOMAP_QUERIES_PER_MINUTE="0")
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="module")
+def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server with a small fair-use limit and small result caps."""
+    running = start_server(
+        tmp_path_factory.mktemp("limited"),
+        ECOMAP_QUERIES_PER_MINUTE="4",
+        ECOMAP_RESULT_CAP_ROWS="5",
+        ECOMAP_RESULT_CAP_BYTES="100000",
+    )
+    yield running
+    stop_server(running)

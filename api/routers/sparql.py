@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -12,9 +13,10 @@ from api import formats
 from api.conneg import choose
 from api.dependencies import Services
 from api.inspection import Form, QueryRejectedError, inspect
+from api.limits import Cap, ResultCapError
 from api.pages import json_script, render
 from api.service_description import service_description
-from api.upstream import UpstreamError
+from api.upstream import Answer, UpstreamError
 from graph.queries import all_queries
 
 router = APIRouter(tags=["SPARQL"])
@@ -121,6 +123,16 @@ async def _run(
     request: Request, services: Services, query: str, default: list[str], named: list[str], format_name: str | None
 ) -> Response:
     settings = services.settings
+    client = request.client.host if request.client else "unknown"
+    wait = services.fair_use.wait_seconds(client)
+    if wait:
+        return Response(
+            f"Too many queries from {client}: this endpoint answers {settings.queries_per_minute} a minute "
+            f"from each client. Try again in {wait} s.\n",
+            status_code=429,
+            media_type="text/plain; charset=utf-8",
+            headers={"Retry-After": str(wait)},
+        )
     try:
         inspection = inspect(query, settings.base_uri, services.prefixes, settings.service_allow_list)
     except QueryRejectedError as rejected:
@@ -150,7 +162,21 @@ async def _run(
         return Response(
             error.message + "\n", status_code=error.status, media_type="text/plain; charset=utf-8", headers=headers
         )
-    return StreamingResponse(answer.body(), media_type=chosen, headers={"Vary": "Accept"})
+    cap = Cap(chosen, settings.result_cap_rows, settings.result_cap_bytes)
+    try:
+        cap.check(answer.head)
+    except ResultCapError as error:
+        return _error(413, error.message)
+    headers = {"Vary": "Accept", "Ecomap-Result-Cap": f"{cap.rows} rows or {cap.size} bytes"}
+    return StreamingResponse(_streamed(answer, cap), media_type=chosen, headers=headers)
+
+
+async def _streamed(answer: Answer, cap: Cap) -> AsyncIterator[bytes]:
+    """The answer, its first bytes already checked; past the cap the stream stops before its final chunk."""
+    yield answer.head
+    if answer.rest is not None:
+        async for chunk in cap.through(answer.rest):
+            yield chunk
 
 
 def _names(media_types: list[str]) -> list[str]:

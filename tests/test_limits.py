@@ -1,0 +1,73 @@
+"""Fair use and result caps on the public endpoint, against a real server with small limits."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from api.limits import Cap, ResultCapError
+
+ALL_ROWS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+
+
+@pytest.mark.parametrize(
+    ("media_type", "body", "rows"),
+    [
+        (
+            "application/sparql-results+json",
+            b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"1"}},{"x":{"type":"literal","value":"2"}}]}}',
+            2,
+        ),
+        ("application/sparql-results+xml", b"<results><result>1</result><result>2</result></results>", 2),
+        ("text/csv", b"x\r\n1\r\n2\r\n", 2),
+        ("text/tab-separated-values", b"?x\n1\n2\n", 2),
+    ],
+)
+def test_rows_are_counted_in_every_result_format_even_split_across_chunks(media_type, body, rows):
+    exact = Cap(media_type, rows=rows, size=10**9)
+    for i in range(0, len(body), 3):
+        exact.check(body[i : i + 3])
+    one_less = Cap(media_type, rows=rows - 1, size=10**9)
+    with pytest.raises(ResultCapError, match="cap"):
+        for i in range(0, len(body), 3):
+            one_less.check(body[i : i + 3])
+
+
+def test_a_cap_reached_in_the_first_bytes_answers_413_with_a_message(limited_server):
+    response = httpx.get(limited_server.url + "/sparql", params={"query": ALL_ROWS, "format": "csv"})
+    assert response.status_code == 413
+    assert "cap of 5 rows" in response.text
+
+
+def test_an_answer_within_the_cap_is_whole(limited_server):
+    response = httpx.get(limited_server.url + "/sparql", params={"query": ALL_ROWS + " LIMIT 5", "format": "json"})
+    assert response.status_code == 200 and len(response.json()["results"]["bindings"]) == 5
+    assert response.headers["ecomap-result-cap"].startswith("5 rows")
+
+
+def test_a_graph_answer_past_its_byte_cap_is_cut_off_not_completed(limited_server):
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "GET",
+            limited_server.url + "/sparql",
+            params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+            headers={"Accept": "application/n-triples"},
+        ) as response,
+    ):
+        assert response.status_code == 200
+        for _ in response.iter_bytes():
+            pass
+
+
+# Last: it uses up this client's allowance on the limited server.
+def test_a_client_past_its_fair_use_gets_429_with_retry_after(limited_server):
+    """Each of the two workers allows 4 queries a minute, so 30 in a row must meet a refusal."""
+    url = limited_server.url + "/sparql"
+    responses = [httpx.get(url, params={"query": "ASK {}"}) for _ in range(30)]
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) == {200, 429} and statuses.count(200) <= 8
+    refused = next(r for r in responses if r.status_code == 429)
+    assert int(refused.headers["retry-after"]) >= 1
+    assert "Try again in" in refused.text
+    assert httpx.get(limited_server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).status_code == 200
