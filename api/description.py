@@ -7,6 +7,8 @@ record's provenance; then the document describes itself (primary topic, licence,
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pyoxigraph as ox
 
 from graph.namespaces import STANDARD
@@ -15,19 +17,31 @@ LABELS = "skos:prefLabel, foaf:name, rdfs:label, dcterms:title"
 OGL = ox.NamedNode("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
 
 
-def description_query(thing: str, record: str | None, metadata: str) -> str:
+def description_query(thing: str, record: str | None, metadata: str, dataset: str) -> str:
+    """One CONSTRUCT for the whole document; for a vocabulary term it also says how often the map uses it,
+    as a VoID class or property partition of the dataset."""
     record_part = (
         f"""UNION {{ GRAPH <{record}> {{ ?s ?p ?o }} }}
   UNION {{ GRAPH <{record}> {{ ?x ?y ?s }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}"""
         if record
         else ""
     )
-    return f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+    return f"""CONSTRUCT {{
+  ?s ?p ?o .
+  ?dataset void:propertyPartition ?propertyPartition . ?propertyPartition void:property <{thing}> ; void:triples ?uses .
+  ?dataset void:classPartition ?classPartition . ?classPartition void:class <{thing}> ; void:entities ?members .
+}} WHERE {{
   {{ <{thing}> ?p ?o BIND(<{thing}> AS ?s) }}
   UNION {{ ?s ?p <{thing}> BIND(<{thing}> AS ?o) }}
   UNION {{ {{ <{thing}> ?x ?s }} UNION {{ ?s ?x <{thing}> }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}
   UNION {{ <{thing}> ?q ?x . ?q rdfs:label ?o BIND(?q AS ?s) BIND(rdfs:label AS ?p) }}
   UNION {{ GRAPH <{metadata}> {{ ?s foaf:primaryTopic <{thing}> ; ?p ?o }} }}
+  UNION {{ {{ SELECT (COUNT(*) AS ?uses) WHERE {{ ?x <{thing}> ?y }} }} FILTER(?uses > 0)
+           BIND(<{dataset}> AS ?dataset)
+           BIND(IRI(CONCAT("{dataset}#property-", MD5("{thing}"))) AS ?propertyPartition) }}
+  UNION {{ {{ SELECT (COUNT(DISTINCT ?x) AS ?members) WHERE {{ ?x a <{thing}> }} }} FILTER(?members > 0)
+           BIND(<{dataset}> AS ?dataset)
+           BIND(IRI(CONCAT("{dataset}#class-", MD5("{thing}"))) AS ?classPartition) }}
   {record_part}
 }}"""
 
@@ -49,3 +63,12 @@ def self_description(document: str, thing: str, triples: list[ox.Triple]) -> lis
             ox.Triple(doc, modified, ox.Literal(stamps[-1], datatype=ox.NamedNode(STANDARD["xsd"] + "dateTime")))
         )
     return own
+
+
+def last_modified(triples: list[ox.Triple], document: str) -> datetime | None:
+    """When the document's record last changed, from its own description (in UTC)."""
+    modified = ox.NamedNode(STANDARD["dcterms"] + "modified")
+    for t in triples:
+        if t.subject == ox.NamedNode(document) and t.predicate == modified:
+            return datetime.fromisoformat(t.object.value.replace("Z", "+00:00")).astimezone(UTC)
+    return None

@@ -10,6 +10,8 @@ from typing import Any
 import pyoxigraph as ox
 
 from api.dependencies import AppServices
+from api.formats import RDF_FORMATS
+from api.jsonld import compact
 from api.pages import json_script, local_href
 from graph.namespaces import STANDARD
 
@@ -27,6 +29,70 @@ class Value:
     text: str
     href: str | None = None
     note: str | None = None
+
+
+VOID = STANDARD["void"]
+
+
+def _usage(triples: list[ox.Triple], thing: ox.NamedNode) -> list[str]:
+    """How often the map uses a vocabulary term, from the document's VoID partitions."""
+    partitions = {
+        t.subject for t in triples if t.object == thing and t.predicate.value in (VOID + "property", VOID + "class")
+    }
+    counts = {t.predicate.value: t.object.value for t in triples if t.subject in partitions}
+    usage = []
+    if VOID + "triples" in counts:
+        usage.append(f"Used in {counts[VOID + 'triples']} statements on the map.")
+    if VOID + "entities" in counts:
+        usage.append(f"{counts[VOID + 'entities']} things on the map are of this class.")
+    return usage
+
+
+# How ecomap's terms read in schema.org, for the JSON-LD embedded in pages (search engines read schema.org).
+SCHEMA_TYPES = {
+    STANDARD["org"] + "Organization": "Organization",
+    STANDARD["org"] + "FormalOrganization": "Organization",
+    STANDARD["org"] + "OrganizationalUnit": "Organization",
+    STANDARD["rov"] + "RegisteredOrganization": "Organization",
+    STANDARD["foaf"] + "Person": "Person",
+    STANDARD["dcterms"] + "Location": "Place",
+    STANDARD["skos"] + "Concept": "DefinedTerm",
+    STANDARD["skos"] + "ConceptScheme": "DefinedTermSet",
+}
+SCHEMA_PROPERTIES = {
+    STANDARD["skos"] + "prefLabel": "name",
+    STANDARD["skos"] + "altLabel": "alternateName",
+    STANDARD["dcterms"] + "description": "description",
+    STANDARD["foaf"] + "homepage": "url",
+    STANDARD["skos"] + "exactMatch": "sameAs",
+}
+
+
+def schema_org_view(triples: list[ox.Triple], services: AppServices) -> list[ox.Triple]:
+    """The document's triples plus their schema.org equivalents; activities read as schema:Event or Project."""
+    schema = STANDARD["schema"]
+    rdf_type = ox.NamedNode(STANDARD["rdf"] + "type")
+    activity = ox.NamedNode(services.settings.base_uri + "/def/ecosystem/Activity")
+    event = ox.NamedNode(services.settings.base_uri + "/def/activity-kind/event")
+    kind = ox.NamedNode(services.settings.base_uri + "/def/ecosystem/activityKind")
+    events = {t.subject for t in triples if t.predicate == kind and t.object == event}
+    extra = []
+    for t in triples:
+        if t.predicate == rdf_type and t.object.value in SCHEMA_TYPES:
+            extra.append(ox.Triple(t.subject, rdf_type, ox.NamedNode(schema + SCHEMA_TYPES[t.object.value])))
+        elif t.predicate == rdf_type and t.object == activity:
+            name = "Event" if t.subject in events else "Project"
+            extra.append(ox.Triple(t.subject, rdf_type, ox.NamedNode(schema + name)))
+        elif t.predicate.value in SCHEMA_PROPERTIES:
+            extra.append(ox.Triple(t.subject, ox.NamedNode(schema + SCHEMA_PROPERTIES[t.predicate.value]), t.object))
+    return triples + extra
+
+
+def serialise(triples: list[ox.Triple], media_type: str, services: AppServices) -> bytes:
+    """A document's triples in an RDF media type; JSON-LD is compacted with ecomap's published context."""
+    if media_type == "application/ld+json":
+        return compact(triples, services.settings.base_uri)
+    return ox.serialize(triples, format=RDF_FORMATS[media_type], prefixes=services.prefixes)
 
 
 def labels_of(triples: list[ox.Triple]) -> dict[str, str]:
@@ -89,7 +155,8 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
         }
     )
     parts = [show(ox.NamedNode(iri)) for iri in related if iri.startswith(base + "/id/") and iri in labels]
-    json_ld = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD).decode() or "[]")
+    json_ld = json.loads(compact(schema_org_view(triples, services), base))
+    usage = _usage(triples, subject)
     return {
         "title": labels.get(thing, curie(thing, services.prefixes)),
         "iri": thing,
@@ -101,4 +168,5 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
         "inbound": sorted(inbound, key=lambda sv: (sv[1].text.lower(), sv[0].text.lower())),
         "parts": sorted(parts, key=lambda v: v.text.lower()),
         "json_ld": json_script(json_ld),
+        "usage": usage,
     }

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api import formats
 from api.conneg import choose
 from api.dataset import DOWNLOADS, cached, description, produce
 from api.dependencies import Services
+from api.jsonld import context
 from api.pages import render
-from api.renderers import page_context
+from api.renderers import page_context, serialise
 from api.routers.resources import not_found
 from api.upstream import UpstreamError
 
@@ -45,8 +45,12 @@ async def dataset_description(request: Request, services: Services) -> Response:
             "resource.html",
             page_context(services, dataset, services.identity.resolve("doc/dataset/ecomap"), triples),
         )
-    body = ox.serialize(triples, format=formats.RDF_FORMATS[chosen], prefixes=services.prefixes)
-    return Response(body, media_type=chosen, headers={"Vary": "Accept"})
+    return Response(serialise(triples, chosen, services), media_type=chosen, headers={"Vary": "Accept"})
+
+
+@router.get("/context.jsonld", summary="ecomap's compact JSON-LD context")
+async def json_ld_context(services: Services) -> Response:
+    return JSONResponse(context(services.settings.base_uri), media_type="application/ld+json")
 
 
 @router.get("/download/{name}", summary="Downloads of the approved public data: N-Quads, Turtle and CSV")

@@ -7,6 +7,8 @@ directly (no 303), as vocabulary documents are.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 
 import pyoxigraph as ox
@@ -16,9 +18,9 @@ from fastapi.responses import RedirectResponse, Response
 from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
-from api.description import description_query, self_description
+from api.description import description_query, last_modified, self_description
 from api.pages import render
-from api.renderers import page_context
+from api.renderers import page_context, serialise
 from api.upstream import UpstreamError
 from graph.identity import KEY_PATTERN, UriClass
 
@@ -88,7 +90,8 @@ async def _describe(
 ) -> Response:
     metadata = services.identity.metadata_graph
     try:
-        triples = await services.upstream.graph(services.prologue + description_query(thing, record, metadata))
+        query = description_query(thing, record, metadata, services.identity.dataset)
+        triples = await services.upstream.graph(services.prologue + query)
     except UpstreamError as error:
         return Response(
             error.message + "\n", status_code=error.status, media_type="text/plain", headers={"Retry-After": "5"}
@@ -96,20 +99,36 @@ async def _describe(
     if not any(t.subject == ox.NamedNode(thing) for t in triples):
         return await not_found(request, services, thing, media_type)
     triples += self_description(document, thing, triples)
+    triples.sort(key=str)  # the same data gives the same bytes, and so the same ETag
+    modified = last_modified(triples, document)
+    if modified is not None and not request.headers.get("if-none-match"):
+        since = _http_date(request.headers.get("if-modified-since"))
+        if since is not None and modified.replace(microsecond=0) <= since:
+            return Response(
+                status_code=304, headers={"Last-Modified": format_datetime(modified, usegmt=True), "Vary": "Accept"}
+            )
     if media_type == formats.HTML:
         response: Response = render(request, "resource.html", page_context(services, thing, document, triples))
     else:
-        body = ox.serialize(triples, format=formats.RDF_FORMATS[media_type], prefixes=services.prefixes)
-        response = Response(body, media_type=media_type)
+        response = Response(serialise(triples, media_type, services), media_type=media_type)
     etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
     response.headers["ETag"] = etag
     response.headers["Vary"] = "Accept"
+    if modified is not None:
+        response.headers["Last-Modified"] = format_datetime(modified, usegmt=True)
     response.headers["Link"] = ", ".join(
         f'<{_local(document, services)}{s}>; rel="alternate"; type="{t}"' for s, t in SUFFIXES.items()
     )
     return response
+
+
+def _http_date(value: str | None) -> datetime | None:
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _local(iri: str, services: Services) -> str:
