@@ -14,6 +14,7 @@ import pyoxigraph as ox
 from graph.namespaces import STANDARD
 
 LABELS = "skos:prefLabel, foaf:name, rdfs:label, dcterms:title"
+AGENT = "eco:ledBy|eco:runBy|eco:hostedBy|eco:participant"
 OGL = ox.NamedNode("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
 
 
@@ -36,6 +37,11 @@ def description_query(thing: str, record: str | None, metadata: str, dataset: st
   UNION {{ {{ <{thing}> ?x ?s }} UNION {{ ?s ?x <{thing}> }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}
   UNION {{ <{thing}> ?q ?x . ?q rdfs:label ?o BIND(?q AS ?s) BIND(rdfs:label AS ?p) }}
   UNION {{ GRAPH <{metadata}> {{ ?s foaf:primaryTopic <{thing}> ; ?p ?o }} }}
+  UNION {{ ?s eco:fromOrganisation|eco:toOrganisation <{thing}> ; ?p ?o }}
+  UNION {{ ?r eco:fromOrganisation|eco:toOrganisation <{thing}> ; ?q ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
+  UNION {{ ?a {AGENT} <{thing}> . ?a eco:supports|eco:activityKind ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
+  UNION {{ ?s {AGENT} <{thing}> ; ?p ?o FILTER(?p IN (eco:supports, eco:activityKind, rdf:type)) }}
+  UNION {{ ?a {AGENT} <{thing}> . ?s a eco:EditorialJudgement ; rdf:subject ?a ; ?p ?o }}
   UNION {{ {{ SELECT (COUNT(*) AS ?uses) WHERE {{ ?x <{thing}> ?y }} }} FILTER(?uses > 0)
            BIND(<{dataset}> AS ?dataset)
            BIND(IRI(CONCAT("{dataset}#property-", MD5("{thing}"))) AS ?propertyPartition) }}

@@ -68,6 +68,26 @@ SCHEMA_PROPERTIES = {
 }
 
 
+def _list_links(services: AppServices, thing: str, triples: list[ox.Triple]) -> list[Value]:
+    """For a framework concept or a place: the organisations and activities behind it."""
+    base = services.settings.base_uri
+    if thing.startswith(base + "/def/") and any(
+        t.predicate.value == STANDARD["skos"] + "inScheme" for t in triples if t.subject.value == thing
+    ):
+        area = thing[len(base) + 1 :]
+        return [
+            Value("Organisations supporting this", href=f"/organisations?area={area}"),
+            Value("Activities supporting this", href=f"/activities?area={area}"),
+        ]
+    if thing.startswith(base + "/id/place/"):
+        code = thing.rsplit("/", 1)[-1]
+        return [
+            Value("Organisations here", href=f"/organisations?place={code}"),
+            Value("Activities here", href=f"/activities?place={code}"),
+        ]
+    return []
+
+
 def schema_org_view(triples: list[ox.Triple], services: AppServices) -> list[ox.Triple]:
     """The document's triples plus their schema.org equivalents; activities read as schema:Event or Project."""
     schema = STANDARD["schema"]
@@ -157,7 +177,16 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
     parts = [show(ox.NamedNode(iri)) for iri in related if iri.startswith(base + "/id/") and iri in labels]
     json_ld = json.loads(compact(schema_org_view(triples, services), base))
     usage = _usage(triples, subject)
+    organisation_classes = {STANDARD["org"] + c for c in ("Organization", "FormalOrganization", "OrganizationalUnit")}
+    organisation_classes.add(STANDARD["rov"] + "RegisteredOrganization")
+    is_organisation = any(
+        t.predicate.value == STANDARD["rdf"] + "type" and t.object.value in organisation_classes
+        for t in triples
+        if t.subject == subject
+    )
     return {
+        "organisation": organisation_view(services, thing, triples) if is_organisation else None,
+        "lists": _list_links(services, thing, triples),
         "title": labels.get(thing, curie(thing, services.prefixes)),
         "iri": thing,
         "document": local_href(document, base),
@@ -170,3 +199,121 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
         "json_ld": json_script(json_ld),
         "usage": usage,
     }
+
+
+@dataclass(frozen=True)
+class Support:
+    concept: Value
+    editorial: bool
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    activity: Value
+    kind: str
+    role: str
+    supports: list[Support]
+
+
+@dataclass(frozen=True)
+class RelationshipView:
+    source: Value
+    kind: str
+    target: Value
+    concerning: Value | None
+
+
+ROLES = {"ledBy": "leads", "runBy": "runs", "hostedBy": "hosts", "participant": "takes part in"}
+# Registers whose numbers have a verified linked-data URI pattern: Companies House's business.data.gov.uk.
+LINK_OUT = {"GB-COH": "http://business.data.gov.uk/id/company/{}"}
+
+
+def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple]) -> dict[str, Any]:
+    """What a person wants from an organisation's page: what it does, with whom, its numbers and sources."""
+    base = services.settings.base_uri
+    eco = base + "/def/ecosystem/"
+    labels = labels_of(triples)
+    subject = ox.NamedNode(thing)
+
+    def value(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Value:
+        return Value(labels.get(term.value, curie(term.value, services.prefixes)), href=local_href(term.value, base))
+
+    by_subject: dict[str, list[ox.Triple]] = defaultdict(list)
+    for t in triples:
+        by_subject[t.subject.value].append(t)
+    judged = {
+        (_one(by_subject[j], STANDARD["rdf"] + "subject"), _one(by_subject[j], STANDARD["rdf"] + "object"))
+        for j, statements in by_subject.items()
+        if any(
+            t.predicate.value == STANDARD["rdf"] + "predicate" and t.object.value == eco + "supports"
+            for t in statements
+        )
+    }
+    activities = []
+    for t in triples:
+        role = t.predicate.value.removeprefix(eco)
+        if t.object == subject and role in ROLES:
+            statements = by_subject[t.subject.value]
+            supports = [
+                Support(value(s.object), (t.subject.value, s.object.value) in judged)
+                for s in statements
+                if s.predicate.value == eco + "supports"
+            ]
+            kind = next(
+                (labels.get(s.object.value, "") for s in statements if s.predicate.value == eco + "activityKind"), ""
+            )
+            activities.append(
+                ActivityView(value(t.subject), kind, ROLES[role], sorted(supports, key=lambda s: s.concept.text))
+            )
+    relationships = []
+    for statements in by_subject.values():
+        if not any(s.predicate.value == eco + "relationshipKind" for s in statements):
+            continue
+        source, kind, target = (
+            _one(statements, eco + p) for p in ("fromOrganisation", "relationshipKind", "toOrganisation")
+        )
+        if thing not in (source, target):
+            continue
+        concerning = _one(statements, eco + "concerning")
+        relationships.append(
+            RelationshipView(
+                value(ox.NamedNode(source)),
+                labels.get(kind, curie(kind, services.prefixes)),
+                value(ox.NamedNode(target)),
+                value(ox.NamedNode(concerning)) if concerning else None,
+            )
+        )
+    identifiers = []
+    for t in by_subject[thing]:
+        if t.predicate.value == STANDARD["adms"] + "identifier":
+            number = next(
+                (s.object for s in by_subject[t.object.value] if s.predicate.value == STANDARD["skos"] + "notation"),
+                None,
+            )
+            if isinstance(number, ox.Literal):
+                register = number.datatype.value.rsplit("/", 1)[-1]
+                link = LINK_OUT.get(register)
+                identifiers.append(
+                    Value(f"{register}-{number.value}", href=link.format(number.value) if link else None)
+                )
+        elif t.predicate.value == STANDARD["skos"] + "exactMatch":
+            iri = t.object.value
+            shown = "Wikidata " + iri.rsplit("/", 1)[-1] if iri.startswith("http://www.wikidata.org/entity/") else iri
+            identifiers.append(Value(shown, href=iri))
+    sources = [value(t.object) for t in by_subject[thing] if t.predicate.value == STANDARD["dcterms"] + "source"]
+    places = [
+        (("based in" if t.predicate.value == eco + "basedIn" else "operates in"), value(t.object))
+        for t in by_subject[thing]
+        if t.predicate.value in (eco + "basedIn", eco + "operatesIn")
+    ]
+    return {
+        "activities": sorted(activities, key=lambda a: a.activity.text.lower()),
+        "relationships": relationships,
+        "identifiers": identifiers,
+        "sources": sorted(sources, key=lambda v: v.text.lower()),
+        "places": places,
+    }
+
+
+def _one(statements: list[ox.Triple], predicate: str) -> str | None:
+    return next((t.object.value for t in statements if t.predicate.value == predicate), None)

@@ -192,3 +192,31 @@ def test_pages_embed_schema_org(server):
         "@language": "en",
         "@value": "Open Data Institute",
     }
+
+
+def test_an_organisation_page_says_what_it_does_with_whom_its_numbers_and_sources(server):
+    page = get(server, "/doc/organisation/dcms", "text/html").text
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
+    assert (
+        "It runs Workshop in Manchester on data sharing in connected places (event), which supports Improve or demonstrate incentives for data sharing (an editor's judgement)."
+        in text
+    )
+    assert (
+        "Department for Culture, Media and Sport collaborates with PricewaterhouseCoopers LLP, on Workshop in Manchester"
+        in text
+    )
+    assert "Department for Culture, Media and Sport is a partner in National Data Strategy Forum." in text
+    odi = get(server, "/doc/organisation/odi", "text/html").text
+    assert '<a href="http://business.data.gov.uk/id/company/08030289">GB-COH-08030289</a>' in odi
+    royal_society = get(server, "/doc/organisation/royal-society", "text/html").text
+    assert '<a href="http://www.wikidata.org/entity/Q123885">Wikidata Q123885</a>' in royal_society
+    assert "GB-CHC-207043" in royal_society and 'Based in <a href="/id/place/E12000007">London</a>' in royal_society
+    forum = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", get(server, "/doc/organisation/nds-forum", "text/html").text))
+    assert "It takes part in Challenge to NDS Forum participants on unlocking the value of data" in forum
+
+
+def test_concept_and_place_pages_link_to_the_organisations_behind_them(server):
+    concept = get(server, "/def/m1-principle/address-risks", "text/html").text
+    assert 'href="/organisations?area=def/m1-principle/address-risks"' in concept
+    place = httpx.get(server.url + "/doc/place/S92000003", headers={"Accept": "text/html"}).text
+    assert 'href="/organisations?place=S92000003"' in place
