@@ -66,6 +66,8 @@ SELECT ?triples ?entities ?latest ?earliest ?last WHERE {
 PROPERTIES = """
 SELECT ?property (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?property ?o WHERE { ?s ?property ?o } }
 GROUP BY ?property ORDER BY ?property"""
+THEMES = """SELECT DISTINCT ?topic WHERE { ?activity dcterms:subject ?topic . ?topic skos:inScheme <def/topic> }
+ORDER BY ?topic"""
 DESCRIPTION = (
     "Organisations of the UK data ecosystem, their activities and relationships, mapped against the National Data "
     "Strategy Mission 1 policy framework, the National Data Strategy and the National AI Strategy, each fact with "
@@ -201,6 +203,8 @@ async def description(services: AppServices, public_url: str) -> list[ox.Triple]
         add(dataset, VOID + "classPartition", partition)
         add(partition, VOID + "class", row["class"])
         add(partition, VOID + "entities", integer(row["n"].value))
+    for row in await services.upstream.solutions(services.prologue + THEMES):
+        add(dataset, DCAT + "theme", row["topic"])
     for row in await services.upstream.solutions(services.prologue + PROPERTIES):
         partition = ox.BlankNode("property-" + hashlib.sha1(row["property"].value.encode()).hexdigest()[:12])
         add(dataset, VOID + "propertyPartition", partition)

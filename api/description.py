@@ -42,6 +42,8 @@ def description_query(thing: str, record: str | None, metadata: str, dataset: st
   UNION {{ ?a {AGENT} <{thing}> . ?a eco:supports|eco:activityKind ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
   UNION {{ ?s {AGENT} <{thing}> ; ?p ?o FILTER(?p IN (eco:supports, eco:activityKind, rdf:type)) }}
   UNION {{ ?a {AGENT} <{thing}> . ?s a eco:EditorialJudgement ; rdf:subject ?a ; ?p ?o }}
+  UNION {{ ?s a eco:EditorialJudgement ; rdf:subject <{thing}> ; ?p ?o }}
+  UNION {{ <{thing}> eco:basedIn|eco:operatesIn|dcterms:spatial ?s . ?s owl:sameAs ?o BIND(owl:sameAs AS ?p) }}
   UNION {{ {{ SELECT (COUNT(*) AS ?uses) WHERE {{ ?x <{thing}> ?y }} }} FILTER(?uses > 0)
            BIND(<{dataset}> AS ?dataset)
            BIND(IRI(CONCAT("{dataset}#property-", MD5("{thing}"))) AS ?propertyPartition) }}

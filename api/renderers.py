@@ -68,6 +68,20 @@ SCHEMA_PROPERTIES = {
 }
 
 
+def _judgements_about(triples: list[ox.Triple], subject: ox.NamedNode) -> dict[tuple[str, str], str]:
+    """(property, value) of each statement about ``subject`` that rests on an editor's judgement, with why."""
+    rdf = STANDARD["rdf"]
+    by_node: dict[str, dict[str, str]] = defaultdict(dict)
+    for t in triples:
+        by_node[t.subject.value][t.predicate.value] = t.object.value
+    eco_rationale = next((p for node in by_node.values() for p in node if p.endswith("/def/ecosystem/rationale")), None)
+    return {
+        (node[rdf + "predicate"], node[rdf + "object"]): node.get(eco_rationale or "", "")
+        for node in by_node.values()
+        if node.get(rdf + "subject") == subject.value and rdf + "predicate" in node and rdf + "object" in node
+    }
+
+
 def _list_links(services: AppServices, thing: str, triples: list[ox.Triple]) -> list[Value]:
     """For a framework concept or a place: the organisations and activities behind it."""
     base = services.settings.base_uri
@@ -155,6 +169,7 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
         return Value(labels.get(iri, curie(iri, services.prefixes)), href=local_href(iri, base))
 
     subject = ox.NamedNode(thing)
+    judged = _judgements_about(triples, subject)
     statements: dict[str, list[Value]] = defaultdict(list)
     types: list[Value] = []
     inbound: list[tuple[Value, Value]] = []
@@ -162,7 +177,11 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
         if t.subject == subject and t.predicate.value == STANDARD["rdf"] + "type":
             types.append(show(t.object))
         elif t.subject == subject and t.predicate.value not in LABEL_PREDICATES[:1]:
-            statements[t.predicate.value].append(show(t.object))
+            shown = show(t.object)
+            rationale = judged.get((t.predicate.value, t.object.value))
+            if rationale is not None:
+                shown = Value(shown.text, shown.href, f"an editor's judgement: {rationale}")
+            statements[t.predicate.value].append(shown)
         elif t.object == subject and isinstance(t.subject, ox.NamedNode) and t.predicate.value not in HIDDEN:
             inbound.append((show(t.subject), prop(t.predicate.value)))
     related = sorted(
@@ -302,7 +321,11 @@ def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple
             identifiers.append(Value(shown, href=iri))
     sources = [value(t.object) for t in by_subject[thing] if t.predicate.value == STANDARD["dcterms"] + "source"]
     places = [
-        (("based in" if t.predicate.value == eco + "basedIn" else "operates in"), value(t.object))
+        (
+            "based in" if t.predicate.value == eco + "basedIn" else "operates in",
+            value(t.object),
+            _one(by_subject[t.object.value], STANDARD["owl"] + "sameAs"),
+        )
         for t in by_subject[thing]
         if t.predicate.value in (eco + "basedIn", eco + "operatesIn")
     ]

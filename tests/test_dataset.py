@@ -118,3 +118,11 @@ def test_sitemap_lists_every_document(server):
     assert server.url + "/doc/place/E12000007" in locations
     assert server.url + "/def/m1-principle" in locations
     assert all(url.startswith(server.url) for url in locations)
+
+
+def test_dcat_themes_are_the_topics_the_activities_address(server):
+    graph = rdflib.Graph().parse(
+        data=httpx.get(server.url + "/dataset", headers={"Accept": "text/turtle"}).text, format="turtle"
+    )
+    themes = {str(t).rsplit("/", 1)[1] for t in graph.objects(DATASET, DCAT.theme)}
+    assert {"data-sharing", "data-institutions", "connected-places"} <= themes

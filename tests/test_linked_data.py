@@ -220,3 +220,19 @@ def test_concept_and_place_pages_link_to_the_organisations_behind_them(server):
     assert 'href="/organisations?area=def/m1-principle/address-risks"' in concept
     place = httpx.get(server.url + "/doc/place/S92000003", headers={"Accept": "text/html"}).text
     assert 'href="/organisations?place=S92000003"' in place
+
+
+def test_statements_that_rest_on_an_editors_judgement_say_so_with_the_rationale(server):
+    page = get(server, "/doc/activity/odi-data-sharing-risk-guide", "text/html").text
+    assert (
+        "an editor&#39;s judgement: The guide helps organisations assess and manage the risks of sharing data." in page
+    )
+    royal_society = get(server, "/doc/organisation/royal-society", "text/html").text
+    assert (
+        '(<a href="http://statistics.data.gov.uk/id/statistical-geography/E12000007">ONS geography</a>)'
+        in royal_society
+    )
+    assert (
+        "an editor&#39;s judgement: The charity register gives its address as 6-9 Carlton House Terrace"
+        in royal_society
+    )
