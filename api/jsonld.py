@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 import pyoxigraph as ox
-import rdflib
 
+from graph.convert import to_rdflib
 from graph.namespaces import prefixes
 
 
@@ -30,19 +30,6 @@ def context(base: str) -> dict[str, Any]:
 
 def compact(triples: list[ox.Triple], base: str) -> bytes:
     """``triples`` as compact JSON-LD with ecomap's context inline."""
-    graph = rdflib.Graph()
-    for t in triples:
-        graph.add((_term(t.subject), _term(t.predicate), _term(t.object)))
     ctx = context(base)["@context"]
-    text = graph.serialize(format="json-ld", context=ctx, auto_compact=True)
+    text = to_rdflib(triples).serialize(format="json-ld", context=ctx, auto_compact=True)
     return json.dumps(json.loads(text), ensure_ascii=False, indent=1).encode()
-
-
-def _term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))

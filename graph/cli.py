@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from graph import report as reports
+from graph.convert import to_rdflib
 from graph.embedded import EmbeddedStore, StoreDirectory
 from graph.formats import BY_NAME, UnknownFormatError
 from graph.initialise import initialise
@@ -19,7 +20,7 @@ from graph.results import RESULT_FORMATS, write
 from graph.settings import Settings, SettingsError, normalise_base_uri
 from graph.stats import statistics
 from graph.store import StoreError
-from graph.validation import Validator, to_rdflib
+from graph.validation import Validator
 
 BULK_THRESHOLD = 64 * 1024 * 1024  # files larger than this are bulk-loaded into a new store generation
 PROGRESS_THRESHOLD = 1024 * 1024

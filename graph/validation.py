@@ -11,12 +11,11 @@ The shapes use SHACL core only: one SHACL-SPARQL constraint makes a large valida
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import pyoxigraph as ox
 import pyshacl
 import rdflib
 from rdflib.namespace import FOAF, RDF, RDFS, SH, SKOS, XSD
@@ -110,24 +109,6 @@ class Report:
     def conforms(self) -> bool:
         """Warnings make a record weak, not unusable: only violations stop it."""
         return not self.violations
-
-
-def to_rdflib(quads: Iterable[ox.Quad]) -> rdflib.Graph:
-    """The union of ``quads`` as one rdflib graph, for pySHACL (which checks named graphs one by one)."""
-    graph = rdflib.Graph()
-    for q in quads:
-        graph.add((_term(q.subject), _term(q.predicate), _term(q.object)))
-    return graph
-
-
-def _term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
 class Validator:

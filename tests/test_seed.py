@@ -2,7 +2,7 @@
 
 from helpers import ask, select
 
-from graph.validation import to_rdflib
+from graph.convert import to_rdflib
 
 
 def test_the_seed_graph_conforms_to_the_shapes(seeded_store, validator):

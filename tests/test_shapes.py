@@ -13,8 +13,8 @@ import rdflib
 from rdflib.namespace import RDF, SH
 
 from graph.catalogue import shape_files
+from graph.convert import to_rdflib
 from graph.parsing import parse_all
-from graph.validation import to_rdflib
 
 BASE = "http://127.0.0.1:8000"
 SHP = f"{BASE}/def/shapes/"

@@ -168,35 +168,25 @@ PageNumber = Annotated[int, Query(ge=1, description="Page number, from 1")]
 PerPage = Annotated[int, Query(ge=1, le=500, description="Items per page")]
 
 
-@router.get(
-    "/organisations", summary="Organisations, filtered by priority area, place, kind or strategy, and searched by name"
-)
-async def organisations(
-    request: Request,
-    services: Services,
-    area: str | None = None,
-    place: str | None = None,
-    kind: str | None = None,
-    strategy: str | None = None,
-    q: str | None = None,
-    page: PageNumber = 1,
-    per_page: PerPage = 50,
-) -> Response:
-    return await _list(request, services, KINDS["organisations"], area, place, kind, strategy, q, page, per_page)
+def _register(kind: Kind) -> None:
+    """One route per kind of list, so that each is documented in the OpenAPI description."""
+
+    async def listing(
+        request: Request,
+        services: Services,
+        area: str | None = None,
+        place: str | None = None,
+        kind_key: Annotated[str | None, Query(alias="kind")] = None,
+        strategy: str | None = None,
+        q: str | None = None,
+        page: PageNumber = 1,
+        per_page: PerPage = 50,
+    ) -> Response:
+        return await _list(request, services, kind, area, place, kind_key, strategy, q, page, per_page)
+
+    summary = f"{kind.title}, filtered by priority area, place, kind or strategy, and searched by name"
+    router.add_api_route(f"/{kind.name}", listing, methods=["GET"], summary=summary, name=kind.name)
 
 
-@router.get(
-    "/activities", summary="Activities, filtered by priority area, place, kind or strategy, and searched by name"
-)
-async def activities(
-    request: Request,
-    services: Services,
-    area: str | None = None,
-    place: str | None = None,
-    kind: str | None = None,
-    strategy: str | None = None,
-    q: str | None = None,
-    page: PageNumber = 1,
-    per_page: PerPage = 50,
-) -> Response:
-    return await _list(request, services, KINDS["activities"], area, place, kind, strategy, q, page, per_page)
+for _kind in KINDS.values():
+    _register(_kind)
