@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from api.dependencies import AppServices
-from api.routers import dataset, home, lists, resources, sparql
+from api.routers import dataset, health, home, lists, resources, sparql
 from api.upstream import Upstream
 from graph.settings import Settings, SettingsError
 
@@ -27,15 +27,17 @@ NODE_MODULES = HERE.parent / "node_modules"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    if not settings.upstream_url:
-        raise SettingsError("ECOMAP_UPSTREAM_URL is not set: start the app with `ecomap serve`")
+    if not settings.upstream_url or not settings.staging_url:
+        raise SettingsError("ECOMAP_UPSTREAM_URL and ECOMAP_STAGING_URL are not set: start the app with `ecomap serve`")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         upstream = Upstream(settings.upstream_url, settings.query_timeout_s)
-        app.state.services = AppServices(settings, upstream, Jinja2Templates(directory=HERE / "templates"))
+        staging = Upstream(settings.staging_url, settings.query_timeout_s)
+        app.state.services = AppServices(settings, upstream, staging, Jinja2Templates(directory=HERE / "templates"))
         yield
         await upstream.close()
+        await staging.close()
 
     app = FastAPI(
         title="ecomap",
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
         )
 
-    for router in (home.router, lists.router, sparql.router, resources.router, dataset.router):
+    for router in (home.router, lists.router, sparql.router, resources.router, dataset.router, health.router):
         app.include_router(router)
 
     @app.exception_handler(StarletteHTTPException)

@@ -19,6 +19,7 @@ from graph.settings import Settings
 class AppServices:
     settings: Settings
     upstream: Upstream
+    staging: Upstream
     templates: Jinja2Templates
     identity: Identity = field(init=False)
     fair_use: FairUse = field(init=False)

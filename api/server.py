@@ -55,12 +55,13 @@ def _die_with_parent() -> None:
 class StoreServer:
     """One Oxigraph server process for one store folder, on a loopback port, restarted if it dies."""
 
-    def __init__(self, store_path: Path, timeout_s: float) -> None:
+    def __init__(self, store_path: Path, timeout_s: float, *, union_default_graph: bool) -> None:
         live = StoreDirectory(store_path).current
         if live is None:
             raise StoreError(f"there is no store at {store_path}: run `ecomap init` first")
         self.location = live
         self.timeout_s = timeout_s
+        self.union_default_graph = union_default_graph
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
@@ -131,17 +132,24 @@ class StoreServer:
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    store = StoreServer(settings.store_path, settings.query_timeout_s)
-    store.start()
+    """Serve the public store (queried as a whole: its default graph is the union of its graphs) and the
+    staging store, each with its own Oxigraph server, and the web workers in front of them."""
+    public = StoreServer(settings.store_path, settings.query_timeout_s, union_default_graph=True)
+    staging = StoreServer(settings.staging_path, settings.query_timeout_s, union_default_graph=False)
+    servers = [public, staging]
     try:
-        recorded = store.stored_base()
-        if recorded is not None and recorded != settings.base_uri:
-            raise StoreError(
-                f"the store was created with base URI {recorded}, not {settings.base_uri}: "
-                f"set ECOMAP_BASE_URI={recorded}, or run ecomap rebase {recorded} {settings.base_uri}"
-            )
-        os.environ["ECOMAP_UPSTREAM_URL"] = store.query_url
-        store.watch()
+        for server in servers:
+            server.start()
+            recorded = server.stored_base()
+            if recorded is not None and recorded != settings.base_uri:
+                raise StoreError(
+                    f"the store at {server.location} was created with base URI {recorded}, not {settings.base_uri}: "
+                    f"set ECOMAP_BASE_URI={recorded}, or run ecomap rebase {recorded} {settings.base_uri}"
+                )
+            server.watch()
+        os.environ["ECOMAP_UPSTREAM_URL"] = public.query_url
+        os.environ["ECOMAP_STAGING_URL"] = staging.query_url
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=False)
     finally:
-        store.stop()
+        for server in servers:
+            server.stop()

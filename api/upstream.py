@@ -104,6 +104,14 @@ class Upstream:
             async for chunk in response.aiter_bytes():
                 yield chunk
 
+    async def ready(self) -> bool:
+        """Whether the store answers a trivial query now."""
+        try:
+            response = await self._client.post(self.query_url, data={"query": "ASK {}"}, timeout=5)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
     async def graph(self, query: str) -> list[ox.Triple]:
         """Run a CONSTRUCT or DESCRIBE and parse its whole answer."""
         answer = await self.answer(query, "application/n-triples")

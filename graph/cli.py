@@ -13,7 +13,7 @@ from graph import report as reports
 from graph.convert import to_rdflib
 from graph.embedded import EmbeddedStore, StoreDirectory
 from graph.formats import BY_NAME, UnknownFormatError
-from graph.initialise import initialise
+from graph.initialise import initialise, initialise_staging
 from graph.parsing import LoadError, ProgressCallback, parse_all
 from graph.rebase import rebase as rebase_store
 from graph.results import RESULT_FORMATS, write
@@ -74,15 +74,17 @@ def _open(settings: Settings) -> EmbeddedStore:
 @main.command()
 @click.pass_obj
 def init(settings: Settings) -> None:
-    """Create the store and load the ontology, vocabularies, shapes, places, sources and seed records.
+    """Create the public and staging stores, and load the ontology, vocabularies, shapes, places, sources and seed.
 
     Running it again replaces those graphs with the repository's current files and changes nothing else.
     """
     with _errors():
         summary = initialise(_open(settings))
+        initialise_staging(EmbeddedStore.open(settings.staging_path, settings.base_uri))
     click.echo(
         f"Initialised {settings.store_path} (base {settings.base_uri}): {summary.statements} statements, "
-        f"{summary.records} seed records, {summary.reference_graphs} ontology, vocabulary and reference graphs."
+        f"{summary.records} seed records, {summary.reference_graphs} ontology, vocabulary and reference graphs; "
+        f"staging store at {settings.staging_path}."
     )
 
 

@@ -63,3 +63,13 @@ def initialise(store: Store, root: Path = ROOT) -> InitSummary:
     transaction.add(ox.Quad(t.subject, t.predicate, t.object, graph_name) for t in described)
     store.commit(transaction)
     return InitSummary(reference_graphs=len(parts), records=len(records), statements=len(store))
+
+
+def initialise_staging(store: Store) -> None:
+    """Create the staging store beside the public one, recording the same base URI; it starts empty."""
+    identity = Identity(store.base)
+    transaction = Transaction()
+    transaction.delete_description(identity.metadata_graph, identity.dataset)
+    graph_name = ox.NamedNode(identity.metadata_graph)
+    transaction.add(ox.Quad(t.subject, t.predicate, t.object, graph_name) for t in dataset_description(identity))
+    store.commit(transaction)

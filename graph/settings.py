@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 DEFAULT_BASE_URI = "http://127.0.0.1:8000"
 DEFAULT_STORE = Path("data") / "public"
+DEFAULT_STAGING_STORE = Path("data") / "staging"
 DEFAULT_CACHE = Path("data") / "cache"
 DEFAULT_QUERY_TIMEOUT_S = 30.0
 DEFAULT_RESULT_CAP_ROWS = 100_000
@@ -42,10 +43,13 @@ class Settings:
 
     base_uri: str = DEFAULT_BASE_URI
     store_path: Path = DEFAULT_STORE
+    # Pending and rejected submissions, old versions and accounts: never queried by the public.
+    staging_path: Path = DEFAULT_STAGING_STORE
     # Where generated downloads are kept, one folder per version of the data.
     cache_path: Path = DEFAULT_CACHE
     # The SPARQL query endpoint of the server holding the public store; ``ecomap serve`` sets it.
     upstream_url: str | None = None
+    staging_url: str | None = None
     # Seconds after which a public query is stopped.
     query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
     # Hosts that SPARQL SERVICE clauses may call; none by default.
@@ -67,8 +71,10 @@ class Settings:
         return cls(
             base_uri=base,
             store_path=Path(store),
+            staging_path=Path(os.environ.get("ECOMAP_STAGING_STORE") or Path(store).parent / "staging"),
             cache_path=Path(os.environ.get("ECOMAP_CACHE") or DEFAULT_CACHE),
             upstream_url=os.environ.get("ECOMAP_UPSTREAM_URL") or None,
+            staging_url=os.environ.get("ECOMAP_STAGING_URL") or None,
             query_timeout_s=timeout,
             service_allow_list=allowed,
             result_cap_rows=int(
