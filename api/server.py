@@ -25,6 +25,7 @@ import uvicorn
 
 from graph.embedded import StoreDirectory
 from graph.metadata import STORED_BASE_QUERY
+from graph.serving import Serving, announce, withdraw
 from graph.settings import Settings
 from graph.store import StoreError
 
@@ -56,6 +57,7 @@ class StoreServer:
     """One Oxigraph server process for one store folder, on a loopback port, restarted if it dies."""
 
     def __init__(self, store_path: Path, timeout_s: float, *, union_default_graph: bool) -> None:
+        self.store_path = store_path
         live = StoreDirectory(store_path).current
         if live is None:
             raise StoreError(f"there is no store at {store_path}: run `ecomap init` first")
@@ -69,6 +71,14 @@ class StoreServer:
     @property
     def query_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/query"
+
+    @property
+    def serving(self) -> Serving:
+        """Where the command line can reach this store while it is served."""
+        root = f"http://127.0.0.1:{self.port}"
+        return Serving(
+            query_url=f"{root}/query", update_url=f"{root}/update", store_url=f"{root}/store", pid=os.getpid()
+        )
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -147,9 +157,11 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
                     f"set ECOMAP_BASE_URI={recorded}, or run ecomap rebase {recorded} {settings.base_uri}"
                 )
             server.watch()
+            announce(server.store_path, server.serving)
         os.environ["ECOMAP_UPSTREAM_URL"] = public.query_url
         os.environ["ECOMAP_STAGING_URL"] = staging.query_url
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=False)
     finally:
         for server in servers:
+            withdraw(server.store_path)
             server.stop()

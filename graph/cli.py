@@ -16,10 +16,12 @@ from graph.formats import BY_NAME, UnknownFormatError
 from graph.initialise import initialise, initialise_staging
 from graph.parsing import LoadError, ProgressCallback, parse_all
 from graph.rebase import rebase as rebase_store
+from graph.remote import RemoteStore
 from graph.results import RESULT_FORMATS, write
+from graph.serving import running
 from graph.settings import Settings, SettingsError, normalise_base_uri
 from graph.stats import statistics
-from graph.store import StoreError
+from graph.store import Store, StoreError
 from graph.validation import Validator
 
 BULK_THRESHOLD = 64 * 1024 * 1024  # files larger than this are bulk-loaded into a new store generation
@@ -67,8 +69,13 @@ def _errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
-def _open(settings: Settings) -> EmbeddedStore:
-    return EmbeddedStore.open(settings.store_path, settings.base_uri)
+def _open(settings: Settings, path: Path | None = None) -> Store:
+    """The store at ``path`` (the public store by default): on disk, or through ``ecomap serve`` while it runs."""
+    path = path or settings.store_path
+    serving = running(path)
+    if serving is not None:
+        return RemoteStore(settings.base_uri, serving.query_url, serving.update_url, serving.store_url)
+    return EmbeddedStore.open(path, settings.base_uri)
 
 
 @main.command()
@@ -80,7 +87,7 @@ def init(settings: Settings) -> None:
     """
     with _errors():
         summary = initialise(_open(settings))
-        initialise_staging(EmbeddedStore.open(settings.staging_path, settings.base_uri))
+        initialise_staging(_open(settings, settings.staging_path))
     click.echo(
         f"Initialised {settings.store_path} (base {settings.base_uri}): {summary.statements} statements, "
         f"{summary.records} seed records, {summary.reference_graphs} ontology, vocabulary and reference graphs; "

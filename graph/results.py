@@ -50,7 +50,7 @@ def write(result: QueryResult, output: IO[bytes], format_name: str, base: str) -
             output.write(b"true\n" if bool(result) else b"false\n")
         else:
             result.serialize(output, RESULT_FORMATS[format_name])
-    elif isinstance(result, ox.QueryTriples):
+    elif not isinstance(result, ox.QuerySolutions):  # a graph, from CONSTRUCT or DESCRIBE
         rdf_format = GRAPH_FORMATS.get(format_name, ox.RdfFormat.N_TRIPLES)
         ox.serialize(result, output, rdf_format)
     elif format_name == "table":

@@ -74,6 +74,11 @@ class Server:
 
     url: str
     process: subprocess.Popen[str]
+    folder: Path
+
+    @property
+    def store(self) -> Path:
+        return self.folder / "store"
 
 
 def start_server(folder: Path, **settings: str) -> Server:
@@ -104,7 +109,7 @@ def start_server(folder: Path, **settings: str) -> Server:
     while time.monotonic() < deadline:
         try:
             if httpx.get(url + "/", timeout=2).status_code == 200:
-                return Server(url, process)
+                return Server(url, process, folder)
         except httpx.HTTPError:
             time.sleep(0.2)
     process.terminate()

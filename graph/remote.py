@@ -1,0 +1,109 @@
+"""The store interface over the SPARQL 1.1 Protocol: queries to a query endpoint, transactions as one
+SPARQL Update request, exports through the Graph Store Protocol. The command line uses it to reach a store
+that ``ecomap serve`` is serving; any SPARQL 1.1 store could be reached the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO
+
+import httpx
+import pyoxigraph as ox
+
+from graph.namespaces import prefixes
+from graph.parsing import ProgressCallback, read_quads
+from graph.store import QueryResult, StoreError, Term, Transaction
+
+RESULTS = "application/sparql-results+json"
+TRIPLES = "application/n-triples"
+
+
+class RemoteStore:
+    def __init__(self, base: str, query_url: str, update_url: str, store_url: str, timeout_s: float = 60) -> None:
+        self.base = base
+        self.query_url = query_url
+        self.update_url = update_url
+        self.store_url = store_url
+        self._client = httpx.Client(timeout=timeout_s)
+        declarations = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes(base).items())
+        self._prologue = f"BASE <{base}/>\n{declarations}"
+
+    def query(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> QueryResult:
+        if bindings:
+            raise StoreError("bound variables are not sent over the protocol yet: write the values into the query")
+        response = self._post(self.query_url, "query", self._prologue + sparql, f"{RESULTS}, {TRIPLES}")
+        media_type = response.headers.get("content-type", "").split(";")[0]
+        if media_type == TRIPLES:
+            return [q.triple for q in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)]  # type: ignore[return-value]
+        return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+
+    def commit(self, transaction: Transaction) -> None:
+        self._post(self.update_url, "update", transaction.as_update(), "*/*")
+
+    def load(
+        self,
+        paths: Sequence[Path],
+        *,
+        graph: str | None = None,
+        format_name: str | None = None,
+        bulk: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        if bulk:
+            raise StoreError("bulk loading needs the store on disk: stop `ecomap serve` first")
+        transaction = Transaction()
+        count = 0
+        for path in paths:
+            quads = list(read_quads(path, base_iri=self.base + "/", format_name=format_name, progress=progress))
+            if graph:
+                target = ox.NamedNode(graph)
+                quads = [
+                    ox.Quad(q.subject, q.predicate, q.object, target)
+                    if isinstance(q.graph_name, ox.DefaultGraph)
+                    else q
+                    for q in quads
+                ]
+            transaction.add(quads)
+            count += len(quads)
+        self.commit(transaction)
+        return count
+
+    def quads(self) -> list[ox.Quad]:
+        """Every statement, through the Graph Store Protocol."""
+        try:
+            response = self._client.get(self.store_url, headers={"Accept": "application/n-quads"})
+        except httpx.HTTPError as error:
+            raise StoreError(f"the store at {self.store_url} is not answering ({type(error).__name__})") from None
+        if response.status_code >= 400:
+            raise StoreError(f"the store did not export its statements ({response.status_code})")
+        return list(ox.parse(response.content, format=ox.RdfFormat.N_QUADS))
+
+    def export(self, output: IO[bytes], rdf_format: ox.RdfFormat) -> None:
+        quads = self.quads()
+        if rdf_format in (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG):
+            ox.serialize(quads, output, rdf_format, prefixes=prefixes(self.base))
+        else:
+            triples = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
+            ox.serialize(sorted(triples, key=str), output, rdf_format, prefixes=prefixes(self.base))
+
+    def graph_names(self) -> list[str]:
+        rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return sorted(row["g"].value for row in rows)  # type: ignore[union-attr,index]
+
+    def __len__(self) -> int:
+        [row] = list(self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"))  # type: ignore[arg-type]
+        return int(row["n"].value)
+
+    def _post(self, url: str, field: str, text: str, accept: str) -> httpx.Response:
+        try:
+            response = self._client.post(url, data={field: text}, headers={"Accept": accept})
+        except httpx.HTTPError as error:
+            raise StoreError(f"the store at {url} is not answering ({type(error).__name__})") from None
+        if response.status_code == 400:
+            raise SyntaxError(response.text.strip())
+        if response.status_code >= 400:
+            raise StoreError(
+                f"the store at {url} refused the request ({response.status_code}): {response.text.strip()}"
+            )
+        return response
