@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from api.dependencies import AppServices
-from api.routers import dataset, health, home, lists, resources, sparql
+from api.routers import dataset, health, home, lists, resources, sparql, submissions
 from api.upstream import Upstream
 from graph.settings import Settings, SettingsError
 
@@ -63,7 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
         )
 
-    for router in (home.router, lists.router, sparql.router, resources.router, dataset.router, health.router):
+    for router in (
+        home.router,
+        lists.router,
+        sparql.router,
+        resources.router,
+        dataset.router,
+        health.router,
+        submissions.router,
+    ):
         app.include_router(router)
 
     @app.exception_handler(StarletteHTTPException)

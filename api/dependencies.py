@@ -23,6 +23,8 @@ class AppServices:
     templates: Jinja2Templates
     identity: Identity = field(init=False)
     fair_use: FairUse = field(init=False)
+    submission_fair_use: FairUse = field(init=False)
+    trusted_fair_use: FairUse = field(init=False)
     prefixes: dict[str, str] = field(init=False)
     # Prepended to every public query: relative IRIs resolve against the canonical base, and ecomap's
     # prefixes need no declaration. A query's own BASE and PREFIX declarations come later and win.
@@ -31,6 +33,8 @@ class AppServices:
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
         self.fair_use = FairUse(self.settings.queries_per_minute)
+        self.submission_fair_use = FairUse(self.settings.submissions_per_minute)
+        self.trusted_fair_use = FairUse(self.settings.submissions_per_minute * 10)
         self.prefixes = prefixes(self.settings.base_uri)
         declarations = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in self.prefixes.items())
         self.prologue = f"BASE <{self.settings.base_uri}/>\n{declarations}"

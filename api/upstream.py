@@ -104,6 +104,20 @@ class Upstream:
             async for chunk in response.aiter_bytes():
                 yield chunk
 
+    async def update(self, update: str) -> None:
+        """Apply one SPARQL Update request: all of it, or, if the store refuses it, none of it."""
+        update_url = self.query_url.removesuffix("/query") + "/update"
+        try:
+            response = await self._client.post(
+                update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
+            )
+        except httpx.HTTPError as error:
+            raise UpstreamError(
+                503, f"The store is not answering ({type(error).__name__}); nothing was changed."
+            ) from None
+        if response.status_code >= 400:
+            raise UpstreamError(502, f"The store refused the change ({response.status_code}); nothing was changed.")
+
     async def ready(self) -> bool:
         """Whether the store answers a trivial query now."""
         try:

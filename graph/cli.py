@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from graph import report as reports
+from graph.accounts import Role, add_account, list_accounts, revoke_account
 from graph.convert import to_rdflib
 from graph.embedded import EmbeddedStore, StoreDirectory
 from graph.formats import BY_NAME, UnknownFormatError
@@ -22,7 +23,7 @@ from graph.serving import running
 from graph.settings import Settings, SettingsError, normalise_base_uri
 from graph.stats import statistics
 from graph.store import Store, StoreError
-from graph.validation import Validator
+from graph.validation import Validator, known_things
 
 BULK_THRESHOLD = 64 * 1024 * 1024  # files larger than this are bulk-loaded into a new store generation
 PROGRESS_THRESHOLD = 1024 * 1024
@@ -151,7 +152,7 @@ def validate(settings: Settings, file: Path | None, output: str, format_name: st
             data = to_rdflib(store.quads())
         else:
             raise StoreError(f"there is no store at {settings.store_path} to validate: run `ecomap init` first")
-    report = Validator.from_repository(settings.base_uri).validate(data, store)
+    report = Validator.from_repository(settings.base_uri).validate(data, known_things(data, store) if store else None)
     writer = {"text": reports.as_text, "json": reports.as_json, "turtle": reports.as_turtle}[output]
     click.echo(writer(report), nl=False)
     sys.exit(0 if report.conforms else 1)
@@ -221,6 +222,43 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     with _errors():
         run_server(settings, host, port, workers)
+
+
+@main.group()
+def users() -> None:
+    """Accounts of trusted submitters and moderators (kept in the staging store)."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.pass_obj
+def users_add(settings: Settings, name: str, role: str) -> None:
+    """Make an account and print its bearer token, once: it is stored only as a hash."""
+    with _errors():
+        token = add_account(_open(settings, settings.staging_path), name, Role(role))
+    click.echo(f"Made {role} account {name!r}. Its token, shown only now:\n{token}")
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(settings: Settings) -> None:
+    """The accounts, with their roles and whether they are revoked (never their tokens)."""
+    with _errors():
+        accounts = list_accounts(_open(settings, settings.staging_path))
+    for account in accounts:
+        state = f"revoked {account.revoked}" if account.revoked else "active"
+        click.echo(f"{account.name}\t{account.role}\tcreated {account.created}\t{state}")
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.pass_obj
+def users_revoke(settings: Settings, name: str) -> None:
+    """Stop accepting an account's token."""
+    with _errors():
+        revoke_account(_open(settings, settings.staging_path), name)
+    click.echo(f"Revoked {name!r}: its token is no longer accepted.")
 
 
 @main.command()

@@ -30,6 +30,8 @@ class UriClass(StrEnum):
     JUDGEMENT = "judgement"
     CHANGE = "change"
     DATASET = "dataset"
+    SUBMISSION = "submission"
+    ACCOUNT = "account"
 
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")

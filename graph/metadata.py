@@ -60,6 +60,7 @@ def record_description(
     status: str,
     contributor_role: str,
     created: datetime,
+    modified: datetime | None = None,
 ) -> list[ox.Triple]:
     """Describe one record graph: its topic, the sources its statements cite, who and when, and status."""
     topic = identity.topic_of_record(graph)
@@ -71,6 +72,7 @@ def record_description(
         {s.object.value for s in statements if s.predicate == SOURCE and isinstance(s.object, ox.NamedNode)}
     )
     stamp = ox.Literal(created.isoformat(), datatype=XSD_DATETIME)
+    changed = ox.Literal((modified or created).isoformat(), datatype=XSD_DATETIME)
     return [
         ox.Triple(record, RDF_TYPE, ox.NamedNode(eco + "Record")),
         ox.Triple(record, ox.NamedNode(STANDARD["foaf"] + "primaryTopic"), ox.NamedNode(topic)),
@@ -81,7 +83,7 @@ def record_description(
             ox.NamedNode(identity.resolve(f"def/contributor-role/{contributor_role}")),
         ),
         ox.Triple(record, ox.NamedNode(DCTERMS + "created"), stamp),
-        ox.Triple(record, ox.NamedNode(DCTERMS + "modified"), stamp),
-        ox.Triple(record, ox.NamedNode(STANDARD["prov"] + "generatedAtTime"), stamp),
+        ox.Triple(record, ox.NamedNode(DCTERMS + "modified"), changed),
+        ox.Triple(record, ox.NamedNode(STANDARD["prov"] + "generatedAtTime"), changed),
         *(ox.Triple(record, SOURCE, ox.NamedNode(s)) for s in sources),
     ]

@@ -15,6 +15,9 @@ DEFAULT_QUERY_TIMEOUT_S = 30.0
 DEFAULT_RESULT_CAP_ROWS = 100_000
 DEFAULT_RESULT_CAP_BYTES = 100 * 1024 * 1024
 DEFAULT_QUERIES_PER_MINUTE = 120
+DEFAULT_SUBMISSION_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_SUBMISSION_MAX_STATEMENTS = 20_000
+DEFAULT_SUBMISSIONS_PER_MINUTE = 10
 
 
 class SettingsError(ValueError):
@@ -59,6 +62,11 @@ class Settings:
     result_cap_bytes: int = DEFAULT_RESULT_CAP_BYTES
     # Fair use: queries a minute from one client to /sparql, per worker; 0 turns the limit off.
     queries_per_minute: int = DEFAULT_QUERIES_PER_MINUTE
+    # Submissions: the largest body and the most statements one may hold, and how many an anonymous client
+    # may send a minute (trusted accounts may send ten times as many).
+    submission_max_bytes: int = DEFAULT_SUBMISSION_MAX_BYTES
+    submission_max_statements: int = DEFAULT_SUBMISSION_MAX_STATEMENTS
+    submissions_per_minute: int = DEFAULT_SUBMISSIONS_PER_MINUTE
 
     @classmethod
     def from_env(cls, store_path: str | os.PathLike[str] | None = None) -> Settings:
@@ -77,18 +85,22 @@ class Settings:
             staging_url=os.environ.get("ECOMAP_STAGING_URL") or None,
             query_timeout_s=timeout,
             service_allow_list=allowed,
-            result_cap_rows=int(
-                _number("ECOMAP_RESULT_CAP_ROWS", DEFAULT_RESULT_CAP_ROWS, "a number of rows", minimum=1)
-            ),
-            result_cap_bytes=int(
-                _number("ECOMAP_RESULT_CAP_BYTES", DEFAULT_RESULT_CAP_BYTES, "a number of bytes", minimum=1)
-            ),
-            queries_per_minute=int(
-                _number(
-                    "ECOMAP_QUERIES_PER_MINUTE", DEFAULT_QUERIES_PER_MINUTE, "a whole number, 0 for no limit", minimum=0
-                )
-            ),
+            result_cap_rows=_count("ECOMAP_RESULT_CAP_ROWS", DEFAULT_RESULT_CAP_ROWS),
+            result_cap_bytes=_count("ECOMAP_RESULT_CAP_BYTES", DEFAULT_RESULT_CAP_BYTES),
+            queries_per_minute=_count("ECOMAP_QUERIES_PER_MINUTE", DEFAULT_QUERIES_PER_MINUTE, minimum=0),
+            submission_max_bytes=_count("ECOMAP_SUBMISSION_MAX_BYTES", DEFAULT_SUBMISSION_MAX_BYTES),
+            submission_max_statements=_count("ECOMAP_SUBMISSION_MAX_STATEMENTS", DEFAULT_SUBMISSION_MAX_STATEMENTS),
+            submissions_per_minute=_count("ECOMAP_SUBMISSIONS_PER_MINUTE", DEFAULT_SUBMISSIONS_PER_MINUTE, minimum=0),
         )
+
+
+def _count(name: str, default: int, minimum: int = 1) -> int:
+    """A whole-number setting; where 0 is allowed it turns the limit off."""
+    what = "a whole number, 0 for no limit" if minimum == 0 else "a whole number"
+    value = _number(name, default, what, minimum)
+    if value != int(value):
+        raise SettingsError(f"{name} must be {what}, not {value:g}")
+    return int(value)
 
 
 def _number(name: str, default: float, what: str, minimum: float) -> float:

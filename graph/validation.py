@@ -11,7 +11,7 @@ The shapes use SHACL core only: one SHACL-SPARQL constraint makes a large valida
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -136,10 +136,13 @@ class Validator:
     def from_repository(cls, base: str, root: Path = ROOT) -> Validator:
         return _repository_validator(base, root)
 
-    def validate(self, data: rdflib.Graph, store: Store | None = None) -> Report:
-        """Validate ``data``; results are reported only for things ``data`` itself describes."""
-        known = _known_things(data, store) if store is not None else rdflib.Graph()
-        seen = data + self.context + known
+    def validate(self, data: rdflib.Graph, known: rdflib.Graph | None = None) -> Report:
+        """Validate ``data``; results are reported only for things ``data`` itself describes.
+
+        ``known`` holds the types of things ``data`` refers to that the store already has (see
+        :func:`known_things`), so that a reference to a known organisation is valid.
+        """
+        seen = data + self.context + (known if known is not None else rdflib.Graph())
         _, results, _ = pyshacl.validate(
             seen, shacl_graph=self.shapes, inference="none", allow_warnings=True, advanced=False
         )
@@ -202,17 +205,28 @@ def _repository_validator(base: str, root: Path) -> Validator:
     return Validator(base, shapes, context)
 
 
-def _known_things(data: rdflib.Graph, store: Store) -> rdflib.Graph:
-    """The types, from the store, of things ``data`` refers to without describing them."""
+def referenced_iris(data: rdflib.Graph) -> set[str]:
+    """The IRIs ``data`` refers to without describing them."""
     described = set(data.subjects(RDF.type, None))
-    referenced = {o for o in data.objects() if isinstance(o, rdflib.URIRef) and o not in described}
+    return {str(o) for o in data.objects() if isinstance(o, rdflib.URIRef) and o not in described}
+
+
+def known_things_query(iris: set[str]) -> str:
+    values = " ".join(f"<{iri}>" for iri in sorted(iris))
+    return f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t }}"
+
+
+def known_from_rows(rows: Iterable[Mapping[str, object]]) -> rdflib.Graph:
     known = rdflib.Graph()
-    if not referenced:
-        return known
-    values = " ".join(f"<{iri}>" for iri in referenced)
-    for row in store.query(f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t }}"):
-        known.add((rdflib.URIRef(row["s"].value), RDF.type, rdflib.URIRef(row["t"].value)))
+    for row in rows:
+        known.add((rdflib.URIRef(row["s"].value), RDF.type, rdflib.URIRef(row["t"].value)))  # type: ignore[attr-defined]
     return known
+
+
+def known_things(data: rdflib.Graph, store: Store) -> rdflib.Graph:
+    """The types, from ``store``, of things ``data`` refers to without describing them."""
+    iris = referenced_iris(data)
+    return known_from_rows(store.query(known_things_query(iris))) if iris else rdflib.Graph()  # type: ignore[arg-type]
 
 
 def _label(graph: rdflib.Graph, node: rdflib.term.Node) -> str | None:

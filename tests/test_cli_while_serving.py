@@ -8,7 +8,9 @@ from conftest import run_ecomap
 
 
 def test_query_stats_validate_and_export_work_while_serving(server, tmp_path):
-    result = run_ecomap(server.store, "query", "SELECT ?name WHERE { <id/organisation/odi> skos:prefLabel ?name }", "--format", "json")
+    result = run_ecomap(
+        server.store, "query", "SELECT ?name WHERE { <id/organisation/odi> skos:prefLabel ?name }", "--format", "json"
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["results"]["bindings"][0]["name"]["value"] == "Open Data Institute"
     stats = run_ecomap(server.store, "stats")

@@ -6,7 +6,7 @@ from graph.convert import to_rdflib
 
 
 def test_the_seed_graph_conforms_to_the_shapes(seeded_store, validator):
-    report = validator.validate(to_rdflib(seeded_store.quads()), seeded_store)
+    report = validator.validate(to_rdflib(seeded_store.quads()))
     assert report.violations == [], "\n".join(f"{f.record} {f.field}: {f.message}" for f in report.violations)
 
 

@@ -1,0 +1,345 @@
+"""Contributions: anyone may submit (within a fair-use limit), every submission is validated against the
+shapes, valid ones wait in the staging store, and moderators approve them into the public store or reject
+them with a reason."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.conneg import choose
+from api.dependencies import AppServices, Services
+from api.upstream import UpstreamError
+from graph import report as reports
+from graph.accounts import Role, accounts_query, authenticate
+from graph.convert import to_rdflib
+from graph.identity import KEY_PATTERN
+from graph.parsing import located
+from graph.submissions import (
+    SubmissionStatus,
+    approval_transactions,
+    decision_transaction,
+    new_submission_id,
+    pending_transaction,
+    split_into_records,
+    statements_query,
+    submission_query,
+    submissions_query,
+)
+from graph.validation import Validator, known_from_rows, known_things_query, referenced_iris
+
+router = APIRouter(tags=["Contributions"])
+
+FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+REPORTS = ["application/json", "text/turtle", "application/ld+json"]
+TERMS = "Submitters license what they send under the Open Government Licence v3.0: send accept_terms=true to agree."
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+class _DeniedError(Exception):
+    def __init__(self, response: JSONResponse) -> None:
+        self.response = response
+
+
+async def _account(request: Request, services: AppServices) -> tuple[str, Role] | None:
+    """The account behind the request's bearer token; ``None`` without one; refused if the token is wrong."""
+    header = request.headers.get("authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _DeniedError(
+            _error(401, "Send the token as: Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"})
+        )
+    rows = await services.staging.solutions(accounts_query(services.identity))
+    found = authenticate(rows, token.strip())
+    if found is None:
+        raise _DeniedError(_error(401, "This token is not valid, or was revoked.", {"WWW-Authenticate": "Bearer"}))
+    return found
+
+
+async def _moderator(request: Request, services: AppServices) -> str:
+    account = await _account(request, services)
+    if account is None:
+        raise _DeniedError(_error(401, "Moderators only: send a moderator's token.", {"WWW-Authenticate": "Bearer"}))
+    if account[1] is not Role.MODERATOR:
+        raise _DeniedError(_error(403, "This account may submit, not moderate."))
+    return account[0]
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _DeniedError(_error(413, f"The submission is larger than {limit} bytes: split it into smaller ones."))
+    return bytes(body)
+
+
+@router.post(
+    "/submissions",
+    summary="Submit organisations, activities and relationships (Turtle, JSON-LD, RDF/XML, N-Triples)",
+    status_code=201,
+    responses={
+        200: {"description": "dry_run=true: the submission is valid (nothing was stored)"},
+        201: {"description": "Stored as pending; Location is its status link"},
+        400: {"description": "Unreadable input, or the terms not accepted"},
+        401: {"description": "A token was sent but is not valid"},
+        413: {"description": "Too large"},
+        415: {"description": "Not an RDF format ecomap takes"},
+        422: {"description": "Not valid against the shapes: the report says what to fix"},
+        429: {"description": "Too many submissions from this client"},
+    },
+)
+async def submit(
+    request: Request,
+    services: Services,
+    dry_run: Annotated[bool, Query(description="Validate only; store nothing")] = False,
+    accept_terms: Annotated[bool, Query(description="Agree to license the data under the OGL v3.0")] = False,
+    contact: Annotated[str | None, Query(description="An e-mail address for the moderators; never published")] = None,
+) -> Response:
+    settings, identity = services.settings, services.identity
+    try:
+        account = await _account(request, services)
+        limiter = services.trusted_fair_use if account else services.submission_fair_use
+        client = account[0] if account else (request.client.host if request.client else "unknown")
+        wait = limiter.wait_seconds(client)
+        if wait:
+            return _error(
+                429, f"Too many submissions from this client: try again in {wait} s.", {"Retry-After": str(wait)}
+            )
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in FORMATS:
+            return _error(
+                415, f"Send Turtle, JSON-LD, RDF/XML or N-Triples, with its Content-Type: {', '.join(FORMATS)}."
+            )
+        body = await _body(request, settings.submission_max_bytes)
+    except _DeniedError as denied:
+        return denied.response
+    except UpstreamError as error:
+        return _error(error.status, error.message, {"Retry-After": "5"})
+    if contact is not None and not EMAIL.match(contact):
+        return _error(400, f"contact={contact} is not an e-mail address.")
+    try:
+        quads = list(ox.parse(body, format=FORMATS[media_type], base_iri=settings.base_uri + "/"))
+    except SyntaxError as error:
+        problem = located(Path("submission"), error)
+        where = f"Line {problem.line}, column {problem.column}: " if problem.line else ""
+        return _error(400, f"{where}{problem.detail}", line=problem.line, column=problem.column)
+    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
+        return _error(400, "Send statements without named graphs: ecomap decides which record each belongs to.")
+    if len(quads) > settings.submission_max_statements:
+        return _error(
+            413, f"The submission holds {len(quads)} statements, more than {settings.submission_max_statements}."
+        )
+    triples = [q.triple for q in quads]
+    data = to_rdflib(triples)
+    iris = referenced_iris(data)
+    try:
+        known = known_from_rows(await services.upstream.solutions(known_things_query(iris))) if iris else None
+    except UpstreamError as error:
+        return _error(error.status, error.message, {"Retry-After": "5"})
+    validator = Validator.from_repository(settings.base_uri)
+    report = await anyio.to_thread.run_sync(validator.validate, data, known)
+    if not report.conforms:
+        return _report(request, report, 422)
+    split = split_into_records(triples, identity)
+    if split.problems:
+        return _error(422, "Some statements do not belong to any record.", problems=split.problems)
+    records = sorted(split.records)
+    if dry_run:
+        return JSONResponse({"valid": True, "records": records, "report": _json(report)}, status_code=200)
+    if not accept_terms:
+        return _error(400, TERMS)
+    submission_id = new_submission_id()
+    role = "organisation" if account else "public"
+    transaction = pending_transaction(
+        identity,
+        submission_id,
+        triples,
+        records,
+        contributor_role=role,
+        account=account[0] if account else None,
+        contact=contact,
+    )
+    try:
+        await services.staging.update(transaction.as_update())
+    except UpstreamError as error:
+        return _error(error.status, error.message, {"Retry-After": "5"})
+    status_url = f"/submissions/{submission_id}"
+    body_json = {
+        "id": submission_id,
+        "status": SubmissionStatus.PENDING,
+        "status_url": status_url,
+        "records": records,
+        "report": _json(report),
+    }
+    return JSONResponse(body_json, status_code=201, headers={"Location": status_url})
+
+
+def _json(report: reports.Report) -> Any:
+    return json.loads(reports.as_json(report))
+
+
+def _report(request: Request, report: reports.Report, status: int) -> Response:
+    chosen = choose(request.headers.get("accept"), REPORTS) or "application/json"
+    if chosen == "text/turtle":
+        return Response(reports.as_turtle(report), status_code=status, media_type="text/turtle")
+    if chosen == "application/ld+json":
+        return Response(report.graph.serialize(format="json-ld"), status_code=status, media_type="application/ld+json")
+    return JSONResponse(_json(report), status_code=status)
+
+
+def _checked_id(submission_id: str) -> str | None:
+    return submission_id if KEY_PATTERN.match(submission_id) else None
+
+
+async def _submission(services: AppServices, submission_id: str) -> dict[str, Any] | None:
+    rows = await services.staging.solutions(submission_query(services.identity, submission_id))
+    if not rows:
+        return None
+    first = rows[0]
+    base = services.settings.base_uri
+    return {
+        "id": submission_id,
+        "status": first["status"].value.rsplit("/", 1)[-1],
+        "created": first["created"].value,
+        "decided": first["modified"].value if "modified" in first else None,
+        "reason": first["reason"].value if "reason" in first else None,
+        "records": sorted({row["record"].value for row in rows if "record" in row}),
+        "contributor_role": first["role"].value.rsplit("/", 1)[-1],
+        "documents": sorted({"/doc" + row["record"].value[len(base) + 5 :] for row in rows if "record" in row}),
+    }
+
+
+@router.get(
+    "/submissions/{submission_id}", summary="A submission's status: pending, approved or rejected (with the reason)"
+)
+async def status(submission_id: str, services: Services) -> Response:
+    if _checked_id(submission_id) is None:
+        return _error(404, "There is no such submission.")
+    try:
+        found = await _submission(services, submission_id)
+    except UpstreamError as error:
+        return _error(error.status, error.message, {"Retry-After": "5"})
+    if found is None:
+        return _error(404, "There is no such submission.")
+    return JSONResponse(found)
+
+
+@router.get("/submissions", summary="Submissions by status, for moderators")
+async def listing(request: Request, services: Services, status: str = SubmissionStatus.PENDING) -> Response:
+    if status not in (SubmissionStatus.PENDING, SubmissionStatus.APPROVED, SubmissionStatus.REJECTED):
+        return _error(400, "status must be pending, approved or rejected.")
+    try:
+        await _moderator(request, services)
+        rows = await services.staging.solutions(submissions_query(services.identity, status))
+    except _DeniedError as denied:
+        return denied.response
+    except UpstreamError as error:
+        return _error(error.status, error.message, {"Retry-After": "5"})
+    items = [
+        {
+            "id": row["submission"].value.rsplit("/", 1)[-1],
+            "created": row["created"].value,
+            "records": int(row["records"].value),
+        }
+        for row in rows
+    ]
+    return JSONResponse({"status": status, "submissions": items})
+
+
+@router.post(
+    "/submissions/{submission_id}/approve", summary="Approve a pending submission into the public map (moderators)"
+)
+async def approve(submission_id: str, request: Request, services: Services) -> Response:
+    identity = services.identity
+    try:
+        moderator = await _moderator(request, services)
+        found = await _submission(services, submission_id) if _checked_id(submission_id) else None
+        if found is None:
+            return _error(404, "There is no such submission.")
+        if found["status"] != SubmissionStatus.PENDING:
+            return _error(409, f"This submission is already {found['status']}.")
+        triples = await services.staging.graph(statements_query(identity, submission_id))
+        split = split_into_records(triples, identity)
+        created = await _created(services, list(split.records))
+        public, staging = approval_transactions(
+            identity,
+            submission_id,
+            split.records,
+            contributor_role=found["contributor_role"],
+            created=created,
+            moderator=moderator,
+        )
+        await services.upstream.update(public.as_update())
+        await services.staging.update(staging.as_update())
+    except _DeniedError as denied:
+        return denied.response
+    except UpstreamError as error:
+        return _error(error.status, error.message, {"Retry-After": "5"})
+    return JSONResponse({"id": submission_id, "status": SubmissionStatus.APPROVED, "records": sorted(split.records)})
+
+
+@router.post(
+    "/submissions/{submission_id}/reject",
+    summary="Reject a pending submission, with a reason the submitter sees (moderators)",
+)
+async def reject(submission_id: str, request: Request, services: Services) -> Response:
+    try:
+        moderator = await _moderator(request, services)
+        found = await _submission(services, submission_id) if _checked_id(submission_id) else None
+        if found is None:
+            return _error(404, "There is no such submission.")
+        if found["status"] != SubmissionStatus.PENDING:
+            return _error(409, f"This submission is already {found['status']}.")
+        reason = await _reason(request)
+        if not reason:
+            return _error(400, 'Give the reason, which the submitter will see: {"reason": "..."}.')
+        transaction = decision_transaction(
+            services.identity, submission_id, SubmissionStatus.REJECTED, moderator, reason
+        )
+        await services.staging.update(transaction.as_update())
+    except _DeniedError as denied:
+        return denied.response
+    except UpstreamError as error:
+        return _error(error.status, error.message, {"Retry-After": "5"})
+    return JSONResponse({"id": submission_id, "status": SubmissionStatus.REJECTED, "reason": reason})
+
+
+async def _reason(request: Request) -> str | None:
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    reason = body.get("reason") if isinstance(body, dict) else None
+    return reason.strip()[:2000] if isinstance(reason, str) and reason.strip() else None
+
+
+async def _created(services: AppServices, records: list[str]) -> dict[str, datetime]:
+    """When each record that already exists in the public store was first created (an update keeps it)."""
+    if not records:
+        return {}
+    values = " ".join(f"<{g}>" for g in records)
+    rows = await services.upstream.solutions(
+        f"SELECT ?record ?created WHERE {{ VALUES ?record {{ {values} }} "
+        f"GRAPH <{services.identity.metadata_graph}> {{ ?record <http://purl.org/dc/terms/created> ?created }} }}"
+    )
+    return {row["record"].value: datetime.fromisoformat(row["created"].value.replace("Z", "+00:00")) for row in rows}

@@ -1,0 +1,267 @@
+"""Submissions: turning submitted statements into records, and the transactions that keep a submission
+pending in the staging store, approve it into the public store, or reject it.
+
+A submission's statements are split into records, each the named graph it will become in the public store:
+an organisation with its registry identifiers and the activities it leads, runs or hosts; a person with the
+posts they hold; a relationship; a strategy; an activity whose organisation is not in the submission. A
+record replaces its public graph whole when approved, so a correction sends the whole record.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyoxigraph as ox
+
+from graph.identity import Identity, UriClass
+from graph.metadata import record_description
+from graph.namespaces import STANDARD
+from graph.store import Transaction
+
+RDF_TYPE = STANDARD["rdf"] + "type"
+ORGANISATION_CLASSES = {
+    STANDARD["org"] + "Organization",
+    STANDARD["org"] + "FormalOrganization",
+    STANDARD["org"] + "OrganizationalUnit",
+    STANDARD["rov"] + "RegisteredOrganization",
+}
+AGENT_PROPERTIES = ("ledBy", "runBy", "hostedBy")  # whose record an activity joins, in this order
+
+
+class SubmissionStatus:
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class Split:
+    records: dict[str, list[ox.Triple]]
+    problems: list[str]
+
+
+def new_submission_id() -> str:
+    """128 random bits: the status link is unguessable."""
+    return secrets.token_hex(16)
+
+
+def split_into_records(triples: list[ox.Triple], identity: Identity) -> Split:
+    eco = identity.resolve("def/ecosystem/")
+    by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = defaultdict(list)
+    for t in triples:
+        by_subject[t.subject].append(t)
+    types = {s: {t.object.value for t in ts if t.predicate.value == RDF_TYPE} for s, ts in by_subject.items()}
+
+    def head_class(subject: ox.NamedNode | ox.BlankNode) -> UriClass | None:
+        kinds = types.get(subject, set())
+        if kinds & ORGANISATION_CLASSES:
+            return UriClass.ORGANISATION
+        if STANDARD["foaf"] + "Person" in kinds:
+            return UriClass.PERSON
+        if eco + "Relationship" in kinds:
+            return UriClass.RELATIONSHIP
+        if eco + "Strategy" in kinds:
+            return UriClass.STRATEGY
+        return None
+
+    owner: dict[ox.NamedNode | ox.BlankNode, ox.NamedNode | ox.BlankNode] = {}
+    for subject in by_subject:
+        if head_class(subject) is not None:
+            owner[subject] = subject
+    activities = [s for s in by_subject if eco + "Activity" in types[s]]
+    for subject in activities:  # an activity joins the record of the organisation that leads, runs or hosts it
+        agents = [t.object for p in AGENT_PROPERTIES for t in by_subject[subject] if t.predicate.value == eco + p]
+        head = next((a for a in agents if owner.get(a) == a and head_class(a) is UriClass.ORGANISATION), None)
+        if head is not None:
+            owner[subject] = head
+    # What belongs to a record follows it: registry identifiers, posts, judgements about its statements,
+    # sources it cites that the submission describes, and blank nodes it uses.
+    forward = {STANDARD["adms"] + "identifier", STANDARD["org"] + "holds", STANDARD["dcterms"] + "source"}
+    backward = {
+        STANDARD["rdf"] + "subject",
+        STANDARD["org"] + "heldBy",
+        STANDARD["org"] + "originalOrganization",
+        STANDARD["dcterms"] + "isPartOf",
+    }
+    changed = True
+    while changed:
+        changed = False
+        for t in triples:
+            if t.subject in owner and t.object in by_subject and t.object not in owner:
+                if t.predicate.value in forward or isinstance(t.object, ox.BlankNode):
+                    owner[t.object] = owner[t.subject]
+                    changed = True
+            elif t.object in owner and t.subject not in owner and t.predicate.value in backward:
+                owner[t.subject] = owner[t.object]
+                changed = True
+        if not changed:  # an activity with no organisation of this submission is a record of its own
+            for subject in activities:
+                if subject not in owner:
+                    owner[subject] = subject
+                    changed = True
+
+    problems = []
+    records: dict[str, list[ox.Triple]] = defaultdict(list)
+    for subject, statements in by_subject.items():
+        head = owner.get(subject)
+        if head is None:
+            problems.append(
+                f"{_show(subject, identity)} is not an organisation, activity, relationship, person or strategy, "
+                "nor part of one in this submission: say what it is (rdf:type) or leave it out."
+            )
+            continue
+        graph = _record_graph(head, types.get(head, set()), head_class(head), identity, eco)
+        if graph is None:
+            problems.append(
+                f"{_show(head, identity)} needs an ecomap IRI of its own, such as "
+                f"<{identity.base}/id/organisation/your-organisation>."
+            )
+            continue
+        records[graph].extend(statements)
+    if not records and not problems:
+        problems.append("The submission holds no organisation, activity, relationship, person or strategy.")
+    return Split(dict(records), problems)
+
+
+def _record_graph(
+    head: ox.NamedNode | ox.BlankNode, kinds: set[str], cls: UriClass | None, identity: Identity, eco: str
+) -> str | None:
+    if not isinstance(head, ox.NamedNode):
+        return None
+    ref = identity.parse(head.value)
+    expected = cls or (UriClass.ACTIVITY if eco + "Activity" in kinds else None)
+    if ref is None or ref.space != "id" or ref.uri_class != expected:
+        return None
+    return identity.record_graph(ref.uri_class, ref.key)
+
+
+def _show(node: ox.NamedNode | ox.BlankNode, identity: Identity) -> str:
+    if isinstance(node, ox.NamedNode) and node.value.startswith(identity.base + "/"):
+        return f"<{node.value[len(identity.base) + 1 :]}>"
+    return str(node)
+
+
+def _now() -> ox.Literal:
+    return ox.Literal(
+        datetime.now(UTC).isoformat(timespec="seconds"), datatype=ox.NamedNode(STANDARD["xsd"] + "dateTime")
+    )
+
+
+def pending_transaction(
+    identity: Identity,
+    submission_id: str,
+    triples: list[ox.Triple],
+    records: list[str],
+    *,
+    contributor_role: str,
+    account: str | None,
+    contact: str | None,
+) -> Transaction:
+    """Keep the submission in the staging store: its statements in a graph of their own, and its metadata."""
+    eco = identity.resolve("def/ecosystem/")
+    submission = ox.NamedNode(identity.thing(UriClass.SUBMISSION, submission_id))
+    meta = ox.NamedNode(identity.metadata_graph)
+    described = [
+        (ox.NamedNode(RDF_TYPE), ox.NamedNode(eco + "Submission")),
+        (ox.NamedNode(eco + "status"), ox.NamedNode(identity.resolve(f"def/record-status/{SubmissionStatus.PENDING}"))),
+        (ox.NamedNode(STANDARD["dcterms"] + "created"), _now()),
+        (
+            ox.NamedNode(eco + "contributorRole"),
+            ox.NamedNode(identity.resolve(f"def/contributor-role/{contributor_role}")),
+        ),
+        *((ox.NamedNode(eco + "recordGraph"), ox.NamedNode(g)) for g in records),
+        *([(ox.NamedNode(eco + "submittedBy"), ox.NamedNode(account))] if account else []),
+        *([(ox.NamedNode(eco + "contactEmail"), ox.Literal(contact))] if contact else []),
+    ]
+    transaction = Transaction()
+    transaction.replace_graph(identity.record_graph(UriClass.SUBMISSION, submission_id), triples)
+    transaction.add(ox.Quad(submission, p, o, meta) for p, o in described)
+    return transaction
+
+
+def approval_transactions(
+    identity: Identity,
+    submission_id: str,
+    records: dict[str, list[ox.Triple]],
+    *,
+    contributor_role: str,
+    created: dict[str, datetime],
+    moderator: str,
+) -> tuple[Transaction, Transaction]:
+    """The public store's change (each record replaced whole, described as approved and derived from the
+    submission) and the staging store's (the submission marked approved). Each is one atomic update."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    submission = ox.NamedNode(identity.thing(UriClass.SUBMISSION, submission_id))
+    meta = identity.metadata_graph
+    public = Transaction()
+    described: list[ox.Triple] = []
+    for graph, triples in records.items():
+        public.replace_graph(graph, triples)
+        public.delete_description(meta, graph)
+        described += record_description(
+            identity,
+            graph,
+            triples,
+            status=SubmissionStatus.APPROVED,
+            contributor_role=contributor_role,
+            created=created.get(graph, now),
+            modified=now,
+        )
+        described.append(ox.Triple(ox.NamedNode(graph), ox.NamedNode(STANDARD["prov"] + "wasDerivedFrom"), submission))
+    public.add(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(meta)) for t in described)
+    return public, decision_transaction(identity, submission_id, SubmissionStatus.APPROVED, moderator, None)
+
+
+def decision_transaction(
+    identity: Identity, submission_id: str, status: str, moderator: str, reason: str | None
+) -> Transaction:
+    """Mark a submission approved or rejected in the staging store, with who decided, when and why."""
+    eco = identity.resolve("def/ecosystem/")
+    submission = ox.NamedNode(identity.thing(UriClass.SUBMISSION, submission_id))
+    meta = ox.NamedNode(identity.metadata_graph)
+    transaction = Transaction()
+    transaction.operations.append(
+        f"DELETE WHERE {{ GRAPH <{meta.value}> {{ <{submission.value}> <{eco}status> ?status }} }}"
+    )
+    decided = [
+        (ox.NamedNode(eco + "status"), ox.NamedNode(identity.resolve(f"def/record-status/{status}"))),
+        (ox.NamedNode(eco + "decidedBy"), ox.NamedNode(moderator)),
+        (ox.NamedNode(STANDARD["dcterms"] + "modified"), _now()),
+        *([(ox.NamedNode(eco + "decisionReason"), ox.Literal(reason))] if reason else []),
+    ]
+    transaction.add(ox.Quad(submission, p, o, meta) for p, o in decided)
+    return transaction
+
+
+def submission_query(identity: Identity, submission_id: str) -> str:
+    """The submission's metadata, one row per record graph, from the staging store."""
+    eco = identity.resolve("def/ecosystem/")
+    submission = identity.thing(UriClass.SUBMISSION, submission_id)
+    return f"""SELECT ?status ?created ?modified ?role ?record ?reason WHERE {{
+  GRAPH <{identity.metadata_graph}> {{
+    <{submission}> a <{eco}Submission> ; <{eco}status> ?status ; <{STANDARD["dcterms"]}created> ?created ;
+        <{eco}contributorRole> ?role .
+    OPTIONAL {{ <{submission}> <{eco}recordGraph> ?record }}
+    OPTIONAL {{ <{submission}> <{STANDARD["dcterms"]}modified> ?modified }}
+    OPTIONAL {{ <{submission}> <{eco}decisionReason> ?reason }}
+  }}
+}}"""
+
+
+def submissions_query(identity: Identity, status: str) -> str:
+    eco = identity.resolve("def/ecosystem/")
+    return f"""SELECT ?submission ?created (COUNT(?record) AS ?records) WHERE {{
+  GRAPH <{identity.metadata_graph}> {{
+    ?submission a <{eco}Submission> ; <{eco}status> <{identity.resolve(f"def/record-status/{status}")}> ;
+        <{STANDARD["dcterms"]}created> ?created .
+    OPTIONAL {{ ?submission <{eco}recordGraph> ?record }}
+  }}
+}} GROUP BY ?submission ?created ORDER BY ?created"""
+
+
+def statements_query(identity: Identity, submission_id: str) -> str:
+    graph = identity.record_graph(UriClass.SUBMISSION, submission_id)
+    return f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"

@@ -1,0 +1,236 @@
+"""Contributions end to end, against a real server: submit, read the report, fix, approve or reject, see it public."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from conftest import BASE, run_ecomap, start_server, stop_server
+
+PREFIXES = """@prefix eco: <def/ecosystem/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+@prefix org: <http://www.w3.org/ns/org#> .
+@prefix adms: <http://www.w3.org/ns/adms#> .
+"""
+NEW_ORGANISATION = (
+    PREFIXES
+    + """
+<id/organisation/cymru-data-co-op> a org:Organization ;
+    skos:prefLabel "Cymru Data Co-op"@en, "Cydweithfa Data Cymru"@cy ;
+    eco:organisationKind <def/organisation-kind/charity-or-non-profit> ;
+    foaf:homepage <https://cymru-data.example/> ;
+    eco:basedIn <id/place/W92000004> ;
+    adms:identifier <id/identifier/GB-COH-{number}> ;
+    dcterms:source <https://cymru-data.example/about> .
+<id/identifier/GB-COH-{number}> a adms:Identifier ; skos:notation "{number}"^^<def/register/GB-COH> .
+<id/activity/cymru-data-skills-bootcamp> a eco:Activity ;
+    skos:prefLabel "Data skills bootcamp"@en ;
+    eco:activityKind <def/activity-kind/programme> ;
+    eco:runBy <id/organisation/cymru-data-co-op> ;
+    eco:supports <def/nds-pillar/data-skills> ;
+    dcterms:spatial <id/place/W92000004> ;
+    dcterms:source <https://cymru-data.example/bootcamp> .
+<id/relationship/cymru-data-co-op-member-of-odi> a eco:Relationship ;
+    eco:fromOrganisation <id/organisation/cymru-data-co-op> ;
+    eco:relationshipKind <def/relationship-kind/member-of> ;
+    eco:toOrganisation <id/organisation/odi> ;
+    dcterms:source <https://cymru-data.example/about> .
+"""
+)
+TURTLE = {"Content-Type": "text/turtle"}
+
+
+@pytest.fixture(scope="module")
+def contributions(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("contributions")
+    server = start_server(folder, ECOMAP_SUBMISSION_MAX_BYTES="100000", ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+    tokens = {}
+    for name, role in (("moira", "moderator"), ("sam", "submitter")):
+        made = run_ecomap(server.store, "users", "add", name, "--role", role)
+        assert made.returncode == 0, made.stderr
+        tokens[role] = made.stdout.strip().splitlines()[-1]
+    yield server, tokens
+    stop_server(server)
+
+
+def submit(server, body: str, headers=TURTLE, **params):
+    return httpx.post(server.url + "/submissions", content=body.encode(), headers=headers, params=params)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_mistake_gets_422_with_what_to_fix_then_the_fix_is_stored_as_pending(contributions):
+    server, _ = contributions
+    wrong = submit(server, NEW_ORGANISATION.format(number="1234567"), accept_terms="true")
+    assert wrong.status_code == 422
+    results = [r for record in wrong.json()["records"] for r in record["results"]]
+    assert any(
+        r["field"] == "company number" and r["value"] == '"1234567"' and "8 characters" in r["message"] for r in results
+    )
+    assert httpx.get(server.url + "/submissions", headers={}).status_code == 401
+
+    unsigned = submit(server, NEW_ORGANISATION.format(number="01234567"))
+    assert unsigned.status_code == 400 and "Open Government Licence" in unsigned.json()["error"]
+
+    dry = submit(server, NEW_ORGANISATION.format(number="01234567"), dry_run="true")
+    assert dry.status_code == 200 and dry.json()["valid"] is True
+
+    stored = submit(
+        server, NEW_ORGANISATION.format(number="01234567"), accept_terms="true", contact="someone@cymru-data.example"
+    )
+    assert stored.status_code == 201, stored.text
+    body = stored.json()
+    assert stored.headers["location"] == body["status_url"] == f"/submissions/{body['id']}"
+    assert re.fullmatch(r"[0-9a-f]{32}", body["id"])
+    assert set(body["records"]) == {
+        f"{BASE}/data/organisation/cymru-data-co-op",
+        f"{BASE}/data/relationship/cymru-data-co-op-member-of-odi",
+    }
+    status = httpx.get(server.url + body["status_url"]).json()
+    assert status["status"] == "pending" and "contact" not in str(status)
+    assert httpx.get(server.url + "/doc/organisation/cymru-data-co-op").status_code == 404
+
+
+def test_only_moderators_approve_and_then_the_record_is_public(contributions):
+    server, tokens = contributions
+    body = submit(
+        server,
+        NEW_ORGANISATION.format(number="07654321").replace("cymru-data-co-op", "welsh-data-guild"),
+        accept_terms="true",
+    ).json()
+    approve = server.url + f"/submissions/{body['id']}/approve"
+    assert httpx.post(approve).status_code == 401
+    assert httpx.post(approve, headers=bearer("not-a-token")).status_code == 401
+    assert httpx.post(approve, headers=bearer(tokens["submitter"])).status_code == 403
+    pending = httpx.get(
+        server.url + "/submissions", params={"status": "pending"}, headers=bearer(tokens["moderator"])
+    ).json()
+    assert body["id"] in [s["id"] for s in pending["submissions"]]
+
+    approved = httpx.post(approve, headers=bearer(tokens["moderator"]))
+    assert approved.status_code == 200, approved.text
+    assert httpx.post(approve, headers=bearer(tokens["moderator"])).status_code == 409
+    assert httpx.get(server.url + body["status_url"]).json()["status"] == "approved"
+
+    page = httpx.get(
+        server.url + "/id/organisation/welsh-data-guild", headers={"Accept": "text/html"}, follow_redirects=True
+    )
+    assert page.status_code == 200 and "Cymru Data Co-op" in page.text
+    query = "ASK { <id/organisation/welsh-data-guild> eco:basedIn <id/place/W92000004> . <id/activity/cymru-data-skills-bootcamp> eco:supports <def/nds-pillar/data-skills> }"
+    assert httpx.get(
+        server.url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    ).json()["boolean"]
+    provenance = f"""ASK {{ GRAPH <data/metadata> {{ <data/organisation/welsh-data-guild> eco:status <def/record-status/approved> ;
+        eco:contributorRole <def/contributor-role/public> ; prov:wasDerivedFrom <id/submission/{body["id"]}> }} }}"""
+    assert httpx.get(
+        server.url + "/sparql", params={"query": provenance}, headers={"Accept": "application/sparql-results+json"}
+    ).json()["boolean"]
+
+
+def test_a_rejected_submission_says_why_and_never_becomes_public(contributions):
+    server, tokens = contributions
+    body = submit(
+        server,
+        NEW_ORGANISATION.format(number="01111111").replace("cymru-data-co-op", "never-public-org"),
+        accept_terms="true",
+    ).json()
+    reject = server.url + f"/submissions/{body['id']}/reject"
+    assert httpx.post(reject, json={}, headers=bearer(tokens["moderator"])).status_code == 400
+    rejected = httpx.post(
+        reject,
+        json={"reason": "We could not find this organisation in any register."},
+        headers=bearer(tokens["moderator"]),
+    )
+    assert rejected.status_code == 200
+    status = httpx.get(server.url + body["status_url"]).json()
+    assert status["status"] == "rejected" and status["reason"] == "We could not find this organisation in any register."
+    assert httpx.get(server.url + "/doc/organisation/never-public-org").status_code == 404
+    count = httpx.get(
+        server.url + "/sparql",
+        params={"query": "ASK { GRAPH ?g { <id/organisation/never-public-org> ?p ?o } }"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert count.json()["boolean"] is False
+
+
+def test_an_update_to_an_existing_record_replaces_it_on_approval_and_keeps_its_creation_date(contributions):
+    server, tokens = contributions
+    update = (
+        PREFIXES
+        + """
+<id/organisation/techuk> a org:Organization ;
+    skos:prefLabel "techUK"@en ;
+    eco:organisationKind <def/organisation-kind/trade-or-industry-body> ;
+    foaf:homepage <https://www.techuk.org/> ;
+    dcterms:source <https://www.techuk.org/about> .
+"""
+    )
+    body = submit(server, update, headers={**TURTLE, **bearer(tokens["submitter"])}, accept_terms="true").json()
+    assert (
+        httpx.post(server.url + f"/submissions/{body['id']}/approve", headers=bearer(tokens["moderator"])).status_code
+        == 200
+    )
+    query = """SELECT ?created ?modified ?role WHERE { <id/organisation/techuk> eco:organisationKind <def/organisation-kind/trade-or-industry-body> .
+        GRAPH <data/metadata> { <data/organisation/techuk> dcterms:created ?created ; dcterms:modified ?modified ; eco:contributorRole ?role } }"""
+    [row] = httpx.get(
+        server.url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    ).json()["results"]["bindings"]
+    assert row["created"]["value"].startswith("2026-11-28T00:00:00")
+    assert row["modified"]["value"] > row["created"]["value"]
+    assert row["role"]["value"].endswith("/organisation")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "says"),
+    [
+        ('<id/organisation/x> <http://x.example/p> "unterminated .\n', TURTLE, 400, "Line 1, column"),
+        (
+            '{"@context": "https://schema.org/", "@id": "http://x.example/s", "name": "x"}',
+            {"Content-Type": "application/ld+json"},
+            400,
+            "never fetches a remote JSON-LD @context",
+        ),
+        (
+            "<?xml version='1.0'?><!DOCTYPE r [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>]><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description rdf:about='http://x.example/s'><rdf:value>&b;</rdf:value></rdf:Description></rdf:RDF>",
+            {"Content-Type": "application/rdf+xml"},
+            400,
+            "",
+        ),
+        ("x" * 200_000, TURTLE, 413, "larger than"),
+        ("<a> <b> <c> .", {"Content-Type": "text/plain"}, 415, "Turtle"),
+        (PREFIXES + '<id/organisation/x> skos:prefLabel "X"@en .', TURTLE, 422, "do not belong"),
+    ],
+)
+def test_hostile_or_unusable_input_is_refused_and_nothing_is_stored(contributions, body, headers, status, says):
+    server, tokens = contributions
+    before = httpx.get(
+        server.url + "/submissions", params={"status": "pending"}, headers=bearer(tokens["moderator"])
+    ).json()["submissions"]
+    response = submit(server, body, headers=headers, accept_terms="true")
+    assert response.status_code == status, response.text
+    assert says in response.json()["error"]
+    assert "Traceback" not in response.text
+    after = httpx.get(
+        server.url + "/submissions", params={"status": "pending"}, headers=bearer(tokens["moderator"])
+    ).json()["submissions"]
+    assert after == before
+
+
+def test_the_report_is_a_shacl_validation_report_for_machines(contributions):
+    server, _ = contributions
+    response = submit(
+        server, NEW_ORGANISATION.format(number="123"), headers={**TURTLE, "Accept": "text/turtle"}, accept_terms="true"
+    )
+    assert response.status_code == 422 and response.headers["content-type"].startswith("text/turtle")
+    assert "sh:ValidationReport" in response.text and "sh:resultMessage" in response.text
+
+
+def test_unknown_submissions_are_404(contributions):
+    server, _ = contributions
+    assert httpx.get(server.url + "/submissions/0123456789abcdef0123456789abcdef").status_code == 404
+    assert httpx.get(server.url + "/submissions/..%2F..%2Fetc").status_code == 404
