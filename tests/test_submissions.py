@@ -234,3 +234,34 @@ def test_unknown_submissions_are_404(contributions):
     server, _ = contributions
     assert httpx.get(server.url + "/submissions/0123456789abcdef0123456789abcdef").status_code == 404
     assert httpx.get(server.url + "/submissions/..%2F..%2Fetc").status_code == 404
+
+
+def test_moderators_see_what_approval_would_change_and_likely_duplicates(contributions):
+    server, tokens = contributions
+    lookalike = (
+        PREFIXES
+        + """
+<id/organisation/open-data-institute-ltd> a org:Organization ;
+    skos:prefLabel "The Open Data Institute Ltd"@en ;
+    foaf:homepage <https://www.theodi.org/join> ;
+    dcterms:source <https://theodi.org/> .
+<id/organisation/techuk> a org:Organization ;
+    skos:prefLabel "techUK"@en ;
+    foaf:homepage <https://www.techuk.org/> ;
+    dcterms:source <https://www.techuk.org/about-us> .
+"""
+    )
+    body = submit(server, lookalike, accept_terms="true").json()
+    review = server.url + f"/submissions/{body['id']}/review"
+    assert httpx.get(review, headers=bearer(tokens["submitter"])).status_code == 403
+    seen = httpx.get(review, headers=bearer(tokens["moderator"])).json()
+    duplicates = {
+        (d["submitted"].rsplit("/", 1)[1], d["candidate"].rsplit("/", 1)[1]): d["reason"]
+        for d in seen["possible_duplicates"]
+    }
+    assert duplicates[("open-data-institute-ltd", "odi")] == "the same website, theodi.org"
+    changes = {c["graph"].rsplit("/", 1)[1]: c for c in seen["changes"]}
+    assert changes["open-data-institute-ltd"]["exists"] is False and changes["open-data-institute-ltd"]["removed"] == []
+    assert changes["techuk"]["exists"] is True
+    assert any("about-us" in line for line in changes["techuk"]["added"])
+    assert changes["techuk"]["removed"] and not any("about-us" in line for line in changes["techuk"]["removed"])

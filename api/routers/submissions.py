@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from graph.accounts import Role, accounts_query, authenticate
 from graph.convert import to_rdflib
 from graph.identity import KEY_PATTERN
 from graph.parsing import located
+from graph.review import ORGANISATIONS_QUERY, changes, current_records_query, duplicates
 from graph.submissions import (
     SubmissionStatus,
     approval_transactions,
@@ -264,6 +266,36 @@ async def listing(request: Request, services: Services, status: str = Submission
         for row in rows
     ]
     return JSONResponse({"status": status, "submissions": items})
+
+
+@router.get(
+    "/submissions/{submission_id}/review", summary="What approval would change, and likely duplicates (moderators)"
+)
+async def review(submission_id: str, request: Request, services: Services) -> Response:
+    identity = services.identity
+    try:
+        await _moderator(request, services)
+        found = await _submission(services, submission_id) if _checked_id(submission_id) else None
+        if found is None:
+            return _error(404, "There is no such submission.")
+        triples = await services.staging.graph(statements_query(identity, submission_id))
+        split = split_into_records(triples, identity)
+        rows = await services.upstream.solutions(current_records_query(split.records))
+        current: dict[str, list[ox.Triple]] = {}
+        for row in rows:
+            current.setdefault(row["g"].value, []).append(ox.Triple(row["s"], row["p"], row["o"]))
+        candidates = duplicates(triples, await services.upstream.solutions(ORGANISATIONS_QUERY))
+    except _DeniedError as denied:
+        return denied.response
+    except UpstreamError as error:
+        return _error(error.status, error.message, {"Retry-After": "5"})
+    return JSONResponse(
+        {
+            **found,
+            "changes": [asdict(change) for change in changes(split.records, current)],
+            "possible_duplicates": [asdict(d) for d in candidates],
+        }
+    )
 
 
 @router.post(
