@@ -265,3 +265,49 @@ def test_moderators_see_what_approval_would_change_and_likely_duplicates(contrib
     assert changes["techuk"]["exists"] is True
     assert any("about-us" in line for line in changes["techuk"]["added"])
     assert changes["techuk"]["removed"] and not any("about-us" in line for line in changes["techuk"]["removed"])
+
+
+def test_the_command_line_walk_through(contributions, tmp_path):
+    """Submit with a mistake, read what to fix, fix it, submit again, approve it, see it public."""
+    server, tokens = contributions
+    path = tmp_path / "ours.ttl"
+    path.write_text(
+        NEW_ORGANISATION.format(number="123").replace("cymru-data-co-op", "valleys-data-trust"), encoding="utf-8"
+    )
+    wrong = run_ecomap(server.store, "submit", str(path), "--server", server.url, "--accept-terms")
+    assert wrong.returncode == 1
+    assert 'company number: "123"' in wrong.stdout and "A company number has 8 characters" in wrong.stdout
+
+    path.write_text(
+        NEW_ORGANISATION.format(number="00000123").replace("cymru-data-co-op", "valleys-data-trust"), encoding="utf-8"
+    )
+    stored = run_ecomap(server.store, "submit", str(path), "--server", server.url, "--accept-terms")
+    assert stored.returncode == 0 and "Stored as pending" in stored.stdout
+    submission = stored.stdout.strip().rsplit("/", 1)[1]
+
+    moderator = ["--server", server.url, "--token", tokens["moderator"]]
+    listed = run_ecomap(server.store, "review", "list", *moderator)
+    assert submission in listed.stdout
+    shown = run_ecomap(server.store, "review", "show", submission, *moderator)
+    assert (
+        "a new record" in shown.stdout
+        and "+ <http://127.0.0.1:8000/id/organisation/valleys-data-trust>" in shown.stdout
+    )
+    refused = run_ecomap(
+        server.store, "review", "approve", submission, "--server", server.url, "--token", tokens["submitter"]
+    )
+    assert refused.returncode == 1 and "403" in refused.stderr
+    assert run_ecomap(server.store, "review", "approve", submission, *moderator).returncode == 0
+
+    page = httpx.get(
+        server.url + "/id/organisation/valleys-data-trust", headers={"Accept": "text/turtle"}, follow_redirects=True
+    )
+    assert page.status_code == 200 and "Cydweithfa Data Cymru" in page.text
+    found = run_ecomap(
+        server.store,
+        "query",
+        "SELECT ?n WHERE { <id/organisation/valleys-data-trust> skos:prefLabel ?n FILTER(LANG(?n) = 'cy') }",
+        "--format",
+        "csv",
+    )
+    assert found.stdout.splitlines() == ["n", "Cydweithfa Data Cymru"]

@@ -46,7 +46,7 @@ FORMATS = {
     "application/ld+json": ox.RdfFormat.JSON_LD,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
 }
-REPORTS = ["application/json", "text/turtle", "application/ld+json"]
+REPORTS = ["application/json", "text/turtle", "application/ld+json", "text/plain"]
 TERMS = "Submitters license what they send under the Open Government Licence v3.0: send accept_terms=true to agree."
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -206,6 +206,8 @@ def _report(request: Request, report: reports.Report, status: int) -> Response:
         return Response(reports.as_turtle(report), status_code=status, media_type="text/turtle")
     if chosen == "application/ld+json":
         return Response(report.graph.serialize(format="json-ld"), status_code=status, media_type="application/ld+json")
+    if chosen == "text/plain":
+        return Response(reports.as_text(report), status_code=status, media_type="text/plain; charset=utf-8")
     return JSONResponse(_json(report), status_code=status)
 
 
