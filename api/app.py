@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -12,17 +13,54 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from api.dependencies import AppServices
 from api.routers import dataset, health, home, lists, resources, sparql, submissions
 from api.upstream import Upstream
+from graph.serving import request_restart
 from graph.settings import Settings, SettingsError
 
 HERE = Path(__file__).resolve().parent
 # Front-end packages installed from the npm registry by `make install`, served from here, never from a CDN.
 NODE_MODULES = HERE.parent / "node_modules"
+
+
+class SecurityHeaders:
+    """Pages run only the app's own scripts, cannot be framed, and tell no one where a reader came from.
+
+    A plain ASGI middleware: it only adds headers as a response starts, so a stream that is cut off part-way
+    (a stopped or capped query) still reaches the client cut off.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                if headers.get("content-type", "").startswith("text/html"):
+                    scripts = (
+                        "'self' 'unsafe-inline'" if scope["path"] == "/docs" else "'self'"
+                    )  # Swagger UI starts inline
+                    headers["Content-Security-Policy"] = (
+                        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+                        "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+                        "frame-ancestors 'none'"
+                    )
+                    headers["Referrer-Policy"] = "same-origin"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,8 +70,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        upstream = Upstream(settings.upstream_url, settings.query_timeout_s)
-        staging = Upstream(settings.staging_url, settings.query_timeout_s)
+        upstream = Upstream(
+            settings.upstream_url, settings.query_timeout_s, partial(request_restart, settings.store_path)
+        )
+        staging = Upstream(
+            settings.staging_url, settings.query_timeout_s, partial(request_restart, settings.staging_path)
+        )
         app.state.services = AppServices(settings, upstream, staging, Jinja2Templates(directory=HERE / "templates"))
         yield
         await upstream.close()
@@ -48,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(SecurityHeaders)
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
     app.mount("/static/yasgui", StaticFiles(directory=NODE_MODULES / "@zazuko" / "yasgui" / "build"), name="yasgui")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -21,35 +21,40 @@ OGL = ox.NamedNode("http://www.nationalarchives.gov.uk/doc/open-government-licen
 def description_query(thing: str, record: str | None, metadata: str, dataset: str) -> str:
     """One CONSTRUCT for the whole document; for a vocabulary term it also says how often the map uses it,
     as a VoID class or property partition of the dataset."""
+    # Every IRI goes in as pyoxigraph writes it, checked and escaped, never as raw text.
+    thing_term, metadata_term, dataset_term = (str(ox.NamedNode(iri)) for iri in (thing, metadata, dataset))
+    record_term = str(ox.NamedNode(record)) if record else ""
+    thing_literal = str(ox.Literal(thing))
     record_part = (
-        f"""UNION {{ GRAPH <{record}> {{ ?s ?p ?o }} }}
-  UNION {{ GRAPH <{record}> {{ ?x ?y ?s }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}"""
+        f"""UNION {{ GRAPH {record_term} {{ ?s ?p ?o }} }}
+  UNION {{ GRAPH {record_term} {{ ?x ?y ?s }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}"""
         if record
         else ""
     )
     return f"""CONSTRUCT {{
   ?s ?p ?o .
-  ?dataset void:propertyPartition ?propertyPartition . ?propertyPartition void:property <{thing}> ; void:triples ?uses .
-  ?dataset void:classPartition ?classPartition . ?classPartition void:class <{thing}> ; void:entities ?members .
+  ?dataset void:propertyPartition ?propertyPartition .
+  ?propertyPartition void:property {thing_term} ; void:triples ?uses .
+  ?dataset void:classPartition ?classPartition . ?classPartition void:class {thing_term} ; void:entities ?members .
 }} WHERE {{
-  {{ <{thing}> ?p ?o BIND(<{thing}> AS ?s) }}
-  UNION {{ ?s ?p <{thing}> BIND(<{thing}> AS ?o) }}
-  UNION {{ {{ <{thing}> ?x ?s }} UNION {{ ?s ?x <{thing}> }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}
-  UNION {{ <{thing}> ?q ?x . ?q rdfs:label ?o BIND(?q AS ?s) BIND(rdfs:label AS ?p) }}
-  UNION {{ GRAPH <{metadata}> {{ ?s foaf:primaryTopic <{thing}> ; ?p ?o }} }}
-  UNION {{ ?s eco:fromOrganisation|eco:toOrganisation <{thing}> ; ?p ?o }}
-  UNION {{ ?r eco:fromOrganisation|eco:toOrganisation <{thing}> ; ?q ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
-  UNION {{ ?a {AGENT} <{thing}> . ?a eco:supports|eco:activityKind ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
-  UNION {{ ?s {AGENT} <{thing}> ; ?p ?o FILTER(?p IN (eco:supports, eco:activityKind, rdf:type)) }}
-  UNION {{ ?a {AGENT} <{thing}> . ?s a eco:EditorialJudgement ; rdf:subject ?a ; ?p ?o }}
-  UNION {{ ?s a eco:EditorialJudgement ; rdf:subject <{thing}> ; ?p ?o }}
-  UNION {{ <{thing}> eco:basedIn|eco:operatesIn|dcterms:spatial ?s . ?s owl:sameAs ?o BIND(owl:sameAs AS ?p) }}
-  UNION {{ {{ SELECT (COUNT(*) AS ?uses) WHERE {{ ?x <{thing}> ?y }} }} FILTER(?uses > 0)
-           BIND(<{dataset}> AS ?dataset)
-           BIND(IRI(CONCAT("{dataset}#property-", MD5("{thing}"))) AS ?propertyPartition) }}
-  UNION {{ {{ SELECT (COUNT(DISTINCT ?x) AS ?members) WHERE {{ ?x a <{thing}> }} }} FILTER(?members > 0)
-           BIND(<{dataset}> AS ?dataset)
-           BIND(IRI(CONCAT("{dataset}#class-", MD5("{thing}"))) AS ?classPartition) }}
+  {{ {thing_term} ?p ?o BIND({thing_term} AS ?s) }}
+  UNION {{ ?s ?p {thing_term} BIND({thing_term} AS ?o) }}
+  UNION {{ {{ {thing_term} ?x ?s }} UNION {{ ?s ?x {thing_term} }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}
+  UNION {{ {thing_term} ?q ?x . ?q rdfs:label ?o BIND(?q AS ?s) BIND(rdfs:label AS ?p) }}
+  UNION {{ GRAPH {metadata_term} {{ ?s foaf:primaryTopic {thing_term} ; ?p ?o }} }}
+  UNION {{ ?s eco:fromOrganisation|eco:toOrganisation {thing_term} ; ?p ?o }}
+  UNION {{ ?r eco:fromOrganisation|eco:toOrganisation {thing_term} ; ?q ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
+  UNION {{ ?a {AGENT} {thing_term} . ?a eco:supports|eco:activityKind ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
+  UNION {{ ?s {AGENT} {thing_term} ; ?p ?o FILTER(?p IN (eco:supports, eco:activityKind, rdf:type)) }}
+  UNION {{ ?a {AGENT} {thing_term} . ?s a eco:EditorialJudgement ; rdf:subject ?a ; ?p ?o }}
+  UNION {{ ?s a eco:EditorialJudgement ; rdf:subject {thing_term} ; ?p ?o }}
+  UNION {{ {thing_term} eco:basedIn|eco:operatesIn|dcterms:spatial ?s . ?s owl:sameAs ?o BIND(owl:sameAs AS ?p) }}
+  UNION {{ {{ SELECT (COUNT(*) AS ?uses) WHERE {{ ?x {thing_term} ?y }} }} FILTER(?uses > 0)
+           BIND({dataset_term} AS ?dataset)
+           BIND(IRI(CONCAT(STR({dataset_term}), "#property-", MD5({thing_literal}))) AS ?propertyPartition) }}
+  UNION {{ {{ SELECT (COUNT(DISTINCT ?x) AS ?members) WHERE {{ ?x a {thing_term} }} }} FILTER(?members > 0)
+           BIND({dataset_term} AS ?dataset)
+           BIND(IRI(CONCAT(STR({dataset_term}), "#class-", MD5({thing_literal}))) AS ?classPartition) }}
   {record_part}
 }}"""
 

@@ -1,22 +1,30 @@
-"""Checking a public query before it reaches the store: syntax, form, read-only, SERVICE calls.
+"""Checking a public query before it reaches the store: size, syntax, form, read-only, SERVICE calls.
 
-Syntax and form come from Oxigraph's own parser (the engine that will run the query), which plans a query
-without running it against an empty store. ``SERVICE`` clauses are found by parsing with rdflib's SPARQL
-parser and walking the tree, so a class that happens to be called ``eco:Service`` is no ``SERVICE`` call.
+Nothing is evaluated here. SPARQL's ``\\u`` and ``\\U`` escapes are expanded first, until none is left, and
+the store is sent exactly the text that was checked, so the check and the store cannot read a query
+differently. The query is then parsed with rdflib's SPARQL parser (syntax errors keep their line and column)
+and translated with ecomap's prefixes in front, the query's own declarations winning as they do in the store;
+every ``SERVICE`` in the translated query must name a host on the allow-list. A query rdflib cannot read is
+refused rather than sent unchecked.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
-import pyoxigraph as ox
-from pyparsing import ParseException, ParseResults
+from pyparsing import ParseBaseException, ParseResults
+from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import URIRef
+
+ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+FORMS = {"SelectQuery": "solutions", "AskQuery": "solutions", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 
 
 class Form(StrEnum):
@@ -38,60 +46,70 @@ class QueryRejectedError(Exception):
 @dataclass(frozen=True)
 class Inspection:
     form: Form
+    # The query as checked, escapes expanded: the text to send to the store.
+    text: str
 
 
-def inspect(query: str, base: str, prefixes: dict[str, str], allowed_hosts: tuple[str, ...]) -> Inspection:
-    """Parse ``query`` and refuse what the public endpoint must not run."""
+def unescaped(query: str) -> str:
+    """The query with its ``\\u``/``\\U`` escapes expanded, again and again until none is left."""
+    while True:
+        try:
+            expanded = ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
+        except (ValueError, OverflowError):
+            raise QueryRejectedError(400, "The query has a \\U escape that is not a Unicode character.") from None
+        if expanded == query:
+            return query
+        query = expanded
+
+
+def inspect(query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int) -> Inspection:
+    """Parse ``query`` (ecomap's ``prologue`` goes in front) and refuse what the public endpoint must not run."""
+    if len(query) > max_length:
+        raise QueryRejectedError(413, f"The query is longer than this endpoint's limit of {max_length} characters.")
+    text = unescaped(query)
     try:
-        planned = ox.Store().query(query, base_iri=base + "/", prefixes=prefixes)
-    except SyntaxError as error:
-        if _is_update(query):
+        parseQuery(text)  # alone first, so that line and column numbers are the query's own
+        translated = translateQuery(parseQuery(prologue + text))
+    except ParseBaseException as error:
+        if _is_update(text):
             raise QueryRejectedError(
                 400, "This SPARQL endpoint is read-only: it answers queries, not updates (INSERT, DELETE, LOAD...)."
             ) from None
-        raise QueryRejectedError(400, f"SPARQL syntax error: {error}") from None
-    if "service" in query.lower():  # only a shortcut: the parse below decides
-        for target in _service_targets(query, prefixes):
-            host = urlsplit(target).hostname if target else None
-            if host is None or host not in allowed_hosts:
-                shown = target or "a variable"
-                raise QueryRejectedError(
-                    400,
-                    f"SERVICE calls to {shown} are not allowed: this endpoint only federates to "
-                    f"{', '.join(allowed_hosts) if allowed_hosts else 'no other hosts'}.",
-                )
-    return Inspection(Form.GRAPH if isinstance(planned, ox.QueryTriples) else Form.SOLUTIONS)
+        raise QueryRejectedError(
+            400, f"SPARQL syntax error at line {error.lineno}, column {error.col}: {error.msg}"
+        ) from None
+    except RecursionError:
+        raise QueryRejectedError(400, "The query is nested too deeply for this endpoint to check.") from None
+    except Exception as error:  # rdflib cannot translate some valid queries: refuse rather than run unchecked
+        raise QueryRejectedError(400, f"This endpoint could not check the query ({type(error).__name__}).") from None
+    form = FORMS.get(translated.algebra.name)
+    if form is None:
+        raise QueryRejectedError(400, "Send a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
+    for target in _service_targets(translated.algebra):
+        host = urlsplit(target).hostname if target else None
+        if host is None or host not in allowed_hosts:
+            raise QueryRejectedError(
+                400,
+                f"SERVICE calls to {target or 'a variable'} are not allowed: this endpoint only federates to "
+                f"{', '.join(allowed_hosts) if allowed_hosts else 'no other hosts'}.",
+            )
+    return Inspection(Form(form), text)
 
 
 def _is_update(text: str) -> bool:
     try:
         parseUpdate(text)
-    except ParseException:
+    except (ParseBaseException, RecursionError):
         return False
     return True
 
 
-def _service_targets(query: str, prefixes: dict[str, str]) -> Iterator[str | None]:
+def _service_targets(algebra: Any) -> Iterator[str | None]:
     """The IRI of every SERVICE clause (``None`` for ``SERVICE ?variable``)."""
-    declared = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes.items())
-    try:
-        tree = parseQuery(declared + query)
-    except ParseException:
-        tree = parseQuery(query)
-    for node in _walk(tree):
+    for node in _walk(algebra):
         if node.name == "ServiceGraphPattern":
             term = node.get("term")
-            yield _iri(term, tree)
-
-
-def _iri(term: Any, tree: Any) -> str | None:
-    if isinstance(term, CompValue) and term.name == "pname":
-        for decl in _walk(tree):
-            if decl.name == "PrefixDecl" and decl.get("prefix") == term.get("prefix"):
-                return str(decl.get("iri")) + str(term.get("localname") or "")
-        return None
-    text = str(term)
-    return text if text.startswith(("http://", "https://")) else None
+            yield str(term) if isinstance(term, URIRef) else None
 
 
 def _walk(node: Any) -> Iterator[CompValue]:

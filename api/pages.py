@@ -17,9 +17,12 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     )
 
 
-def local_href(iri: str, base: str) -> str:
-    """A link to one of ecomap's IRIs stays on this server (a local copy of a deployed map keeps working)."""
-    return iri[len(base) :] if iri.startswith(base + "/") else iri
+def local_href(iri: str, base: str) -> str | None:
+    """A link to one of ecomap's IRIs stays on this server (a local copy of a deployed map keeps working);
+    other http(s) IRIs link out; anything else (``javascript:``, ``mailto:``, ``urn:``) is not linked."""
+    if iri.startswith(base + "/"):
+        return iri[len(base) :]
+    return iri if iri.lower().startswith(("http://", "https://")) else None
 
 
 def json_script(data: object) -> Markup:

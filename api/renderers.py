@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -312,19 +313,18 @@ def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple
             if isinstance(number, ox.Literal):
                 register = number.datatype.value.rsplit("/", 1)[-1]
                 link = LINK_OUT.get(register)
-                identifiers.append(
-                    Value(f"{register}-{number.value}", href=link.format(number.value) if link else None)
-                )
+                href = link.format(quote(number.value, safe="")) if link else None
+                identifiers.append(Value(f"{register}-{number.value}", href=href))
         elif t.predicate.value == STANDARD["skos"] + "exactMatch":
             iri = t.object.value
             shown = "Wikidata " + iri.rsplit("/", 1)[-1] if iri.startswith("http://www.wikidata.org/entity/") else iri
-            identifiers.append(Value(shown, href=iri))
+            identifiers.append(Value(shown, href=local_href(iri, base)))
     sources = [value(t.object) for t in by_subject[thing] if t.predicate.value == STANDARD["dcterms"] + "source"]
     places = [
         (
             "based in" if t.predicate.value == eco + "basedIn" else "operates in",
             value(t.object),
-            _one(by_subject[t.object.value], STANDARD["owl"] + "sameAs"),
+            local_href(_one(by_subject[t.object.value], STANDARD["owl"] + "sameAs") or "", base),
         )
         for t in by_subject[thing]
         if t.predicate.value in (eco + "basedIn", eco + "operatesIn")

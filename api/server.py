@@ -25,7 +25,7 @@ import uvicorn
 
 from graph.embedded import StoreDirectory
 from graph.metadata import STORED_BASE_QUERY
-from graph.serving import Serving, announce, withdraw
+from graph.serving import Serving, announce, restart_requested, withdraw
 from graph.settings import Settings
 from graph.store import StoreError
 
@@ -89,7 +89,7 @@ class StoreServer:
                 str(self.location),
                 "--bind",
                 f"127.0.0.1:{self.port}",
-                "--union-default-graph",
+                *(["--union-default-graph"] if self.union_default_graph else []),
                 "--timeout-s",
                 str(max(1, round(self.timeout_s))),
             ],
@@ -122,12 +122,19 @@ class StoreServer:
 
         def loop() -> None:
             while not self._stopping.wait(1):
+                if restart_requested(self.store_path) and self.process is not None and self.process.poll() is None:
+                    print("ecomap: restarting the Oxigraph server to stop a query past its time limit", file=sys.stderr)
+                    self.process.kill()
+                    self.process.wait()
                 if self.process is not None and self.process.poll() is not None:
                     print(
                         f"ecomap: the Oxigraph server exited ({self.process.returncode}); restarting it",
                         file=sys.stderr,
                     )
-                    self.start()
+                    try:
+                        self.start()
+                    except StoreError as error:  # try again on the next tick rather than stop watching
+                        print(f"ecomap: restarting the Oxigraph server failed: {error}", file=sys.stderr)
 
         threading.Thread(target=loop, name="store-watch", daemon=True).start()
 

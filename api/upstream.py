@@ -9,7 +9,7 @@ cuts the connection before the final chunk, so HTTP clients report an incomplete
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -51,9 +51,13 @@ class Answer:
 
 
 class Upstream:
-    def __init__(self, query_url: str, timeout_s: float) -> None:
+    def __init__(self, query_url: str, timeout_s: float, overrun: Callable[[], None] | None = None) -> None:
         self.query_url = query_url
         self.timeout_s = timeout_s
+        # Oxigraph does not stop every kind of query at its timeout (some joins and aggregates run on);
+        # ``overrun`` is told when the store has not answered well past the time limit, so that the
+        # supervisor can restart the store and really stop the query.
+        self._overrun = overrun
         # The store stops the query at timeout_s; the client waits a little longer to hear that.
         self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s + 10, connect=5))
 
@@ -79,6 +83,10 @@ class Upstream:
         )
         try:
             response = await self._client.send(request, stream=True)
+        except httpx.ReadTimeout:
+            if self._overrun is not None:
+                self._overrun()
+            raise QueryStoppedError(503, "The query was stopped because it ran past the time limit.") from None
         except httpx.HTTPError as error:
             raise UpstreamError(
                 503, f"The store is not answering ({type(error).__name__}); try again shortly."

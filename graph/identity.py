@@ -34,7 +34,7 @@ class UriClass(StrEnum):
     ACCOUNT = "account"
 
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\Z")
 METADATA_GRAPH = "data/metadata"
 DATASET = "id/dataset/ecomap"
 

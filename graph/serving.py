@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 NOTE = "serving.json"
+RESTART = "restart-requested"
 
 
 @dataclass(frozen=True)
@@ -48,3 +49,17 @@ def running(store_path: Path) -> Serving | None:
     except PermissionError:
         pass  # alive, but another user's
     return serving
+
+
+def request_restart(store_path: Path) -> None:
+    """Ask ``ecomap serve`` to restart the store's server (to stop a query that ran past its time limit)."""
+    (store_path / RESTART).touch()
+
+
+def restart_requested(store_path: Path) -> bool:
+    """Whether a restart was asked for; asking clears the request."""
+    try:
+        (store_path / RESTART).unlink()
+    except FileNotFoundError:
+        return False
+    return True

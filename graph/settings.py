@@ -15,6 +15,7 @@ DEFAULT_QUERY_TIMEOUT_S = 30.0
 DEFAULT_RESULT_CAP_ROWS = 100_000
 DEFAULT_RESULT_CAP_BYTES = 100 * 1024 * 1024
 DEFAULT_QUERIES_PER_MINUTE = 120
+DEFAULT_QUERY_MAX_LENGTH = 100_000
 DEFAULT_SUBMISSION_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_SUBMISSION_MAX_STATEMENTS = 20_000
 DEFAULT_SUBMISSIONS_PER_MINUTE = 10
@@ -62,6 +63,8 @@ class Settings:
     result_cap_bytes: int = DEFAULT_RESULT_CAP_BYTES
     # Fair use: queries a minute from one client to /sparql, per worker; 0 turns the limit off.
     queries_per_minute: int = DEFAULT_QUERIES_PER_MINUTE
+    # The longest query text /sparql accepts, in characters.
+    query_max_length: int = DEFAULT_QUERY_MAX_LENGTH
     # Submissions: the largest body and the most statements one may hold, and how many an anonymous client
     # may send a minute (trusted accounts may send ten times as many).
     submission_max_bytes: int = DEFAULT_SUBMISSION_MAX_BYTES
@@ -88,6 +91,7 @@ class Settings:
             result_cap_rows=_count("ECOMAP_RESULT_CAP_ROWS", DEFAULT_RESULT_CAP_ROWS),
             result_cap_bytes=_count("ECOMAP_RESULT_CAP_BYTES", DEFAULT_RESULT_CAP_BYTES),
             queries_per_minute=_count("ECOMAP_QUERIES_PER_MINUTE", DEFAULT_QUERIES_PER_MINUTE, minimum=0),
+            query_max_length=_count("ECOMAP_QUERY_MAX_LENGTH", DEFAULT_QUERY_MAX_LENGTH),
             submission_max_bytes=_count("ECOMAP_SUBMISSION_MAX_BYTES", DEFAULT_SUBMISSION_MAX_BYTES),
             submission_max_statements=_count("ECOMAP_SUBMISSION_MAX_STATEMENTS", DEFAULT_SUBMISSION_MAX_STATEMENTS),
             submissions_per_minute=_count("ECOMAP_SUBMISSIONS_PER_MINUTE", DEFAULT_SUBMISSIONS_PER_MINUTE, minimum=0),

@@ -63,7 +63,8 @@ HOSTILE = """
 @prefix org: <http://www.w3.org/ns/org#> .
 <data/organisation/hostile-test-org> {
   <id/organisation/hostile-test-org> a org:Organization ;
-      skos:prefLabel "<script>alert('owned')</script> Hostile & Sons"@en .
+      skos:prefLabel "<script>alert('owned')</script> Hostile & Sons"@en ;
+      <http://www.w3.org/2000/01/rdf-schema#seeAlso> <javascript:alert(document.domain)> .
 }
 """
 

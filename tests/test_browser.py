@@ -115,3 +115,19 @@ def test_pages_meet_wcag_2_2_aa(server, browser, path):
               .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))));"""
     )
     assert result == [], result
+
+
+def test_pages_work_under_a_content_security_policy_that_allows_only_the_apps_own_scripts(server, browser):
+    import httpx
+
+    headers = httpx.get(server.url + "/sparql", headers={"Accept": "text/html"}).headers
+    assert (
+        "script-src 'self';" in headers["content-security-policy"]
+        and "frame-ancestors 'none'" in headers["content-security-policy"]
+    )
+    browser.get(server.url + "/sparql")
+    wait(browser).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".yasqe .CodeMirror")))
+    browser.find_element(By.CSS_SELECTOR, ".yasqe_queryButton").click()
+    wait(browser).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".yasr table tbody tr")))
+    violations = [entry for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
+    assert violations == []

@@ -236,3 +236,17 @@ def test_statements_that_rest_on_an_editors_judgement_say_so_with_the_rationale(
         "an editor&#39;s judgement: The charity register gives its address as 6-9 Carlton House Terrace"
         in royal_society
     )
+
+
+@pytest.mark.parametrize(
+    "path", ["/def/x%3E%20%23", "/def/x%22y", "/doc/organisation/odi%0A", "/id/organisation/odi%0A", "/def/a/../../b"]
+)
+def test_odd_paths_are_not_found_rather_than_pasted_into_a_query(server, path):
+    response = httpx.get(server.url + path, headers={"Accept": "text/turtle"}, follow_redirects=False)
+    assert response.status_code == 404, (path, response.status_code, response.text)
+
+
+def test_only_http_and_local_addresses_become_links(server):
+    """A javascript: IRI in the data is shown as text, never as a link a reader could click."""
+    page = httpx.get(server.url + "/doc/organisation/hostile-test-org", headers={"Accept": "text/html"}).text
+    assert "javascript:alert" in page and 'href="javascript:' not in page

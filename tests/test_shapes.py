@@ -288,7 +288,25 @@ CASES = [
     Case("document without quality", "document-quality", V, record("document", ("eco:sourceQuality",))),
     # Activities
     Case("activity without an IRI", "ActivityShape", V, record("activity", subject="[]")),
+    Case(
+        "activity description too long",
+        "activity-description",
+        V,
+        record("activity", add=(("dcterms:description", '"' + "y" * 2001 + '"@en'),)),
+    ),
     Case("activity without a name", "activity-name", V, record("activity", ("skos:prefLabel",))),
+    Case(
+        "activity description too long",
+        "activity-description",
+        V,
+        record("activity", add=(("dcterms:description", '"' + "y" * 2001 + '"@en'),)),
+    ),
+    Case(
+        "organisation description too long",
+        "organisation-description",
+        V,
+        record("organisation", add=(("dcterms:description", '"' + "x" * 2001 + '"@en'),)),
+    ),
     Case(
         "activity name without a language",
         "activity-name-language",

@@ -7,6 +7,7 @@ directly (no 303), as vocabulary documents are.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
@@ -33,6 +34,7 @@ SUFFIXES = {
     ".rdf": "application/rdf+xml",
     ".html": formats.HTML,
 }
+DEF_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*){0,3}\Z")
 OFFERED = [formats.HTML, *formats.GRAPHS.values()]
 ClassPath = Annotated[str, Path(description="A broad class: organisation, activity, relationship, person, place …")]
 
@@ -75,6 +77,8 @@ async def definition(path: str, request: Request, services: Services) -> Respons
     if media_type is None:
         return Response("Ask for text/html or an RDF media type.\n", 406, media_type="text/plain")
     iri = f"{services.settings.base_uri}/def/{path}"
+    if not DEF_PATH.match(path):
+        return await not_found(request, services, iri, media_type)
     return await _describe(request, services, iri, iri, iri, media_type)
 
 

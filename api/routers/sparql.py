@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import parse_qsl
 
+import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
@@ -66,7 +67,9 @@ async def sparql_post(request: Request, services: Services) -> Response:
     if media_type == "application/sparql-update":
         return _error(415, "This SPARQL endpoint is read-only: it does not accept application/sparql-update.")
     if media_type == "application/sparql-query":
-        body = (await request.body()).decode("utf-8", "replace")
+        body = await _limited_body(request, services)
+        if body is None:
+            return _error(413, "The request is larger than this endpoint takes.")
         params = request.query_params
         return await _run(
             request,
@@ -77,7 +80,10 @@ async def sparql_post(request: Request, services: Services) -> Response:
             params.get("format"),
         )
     if media_type == FORM:
-        fields = parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
+        raw = await _limited_body(request, services)
+        if raw is None:
+            return _error(413, "The request is larger than this endpoint takes.")
+        fields = parse_qsl(raw, keep_blank_values=True)
         form: dict[str, list[str]] = {}
         for name, value in fields:
             form.setdefault(name, []).append(value)
@@ -96,6 +102,17 @@ async def sparql_post(request: Request, services: Services) -> Response:
     if not media_type:
         return _error(400, "Say what the body is: Content-Type application/sparql-query, or a form with query=.")
     return _error(415, f"Unsupported media type {media_type}: send application/sparql-query or a form with query=.")
+
+
+async def _limited_body(request: Request, services: Services) -> str | None:
+    """The body as text, or ``None`` past the size a query of the longest allowed length can take."""
+    limit = services.settings.query_max_length * 4 + 16_384  # percent-encoding, and the other form fields
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return body.decode("utf-8", "replace")
 
 
 def _without_query(request: Request, services: Services) -> Response:
@@ -134,7 +151,9 @@ async def _run(
             headers={"Retry-After": str(wait)},
         )
     try:
-        inspection = inspect(query, settings.base_uri, services.prefixes, settings.service_allow_list)
+        inspection = await anyio.to_thread.run_sync(
+            inspect, query, services.prologue, settings.service_allow_list, settings.query_max_length
+        )
     except QueryRejectedError as rejected:
         return _error(rejected.status, rejected.message)
     offered = list(formats.RESULTS.values() if inspection.form is Form.SOLUTIONS else formats.GRAPHS.values())
@@ -156,7 +175,7 @@ async def _run(
                 406, f"None of the formats this query can give matches your Accept header: {', '.join(offered)}."
             )
     try:
-        answer = await services.upstream.answer(services.prologue + query, chosen, default, named)
+        answer = await services.upstream.answer(services.prologue + inspection.text, chosen, default, named)
     except UpstreamError as error:
         headers = {"Retry-After": "5"} if error.status == 503 else {}
         return Response(
