@@ -7,9 +7,11 @@ regenerated when the data changes and never served stale.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -79,15 +81,28 @@ async def data_version(services: AppServices) -> str:
     """A short name for the current state of the public data."""
     [row] = await services.upstream.solutions(services.prologue + VERSION_QUERY)
     state = "|".join(row[name].value if name in row else "" for name in ("statements", "records", "latest"))
+    state += "|" + services.settings.base_uri  # a rebase changes every IRI but none of the counts
     return hashlib.sha256(state.encode()).hexdigest()[:16]
 
 
+_BUILDING: dict[Path, asyncio.Lock] = {}
+
+
 async def cached(services: AppServices, name: str, produce: Callable[[Path], Awaitable[None]]) -> Path:
-    """The download ``name`` for the current version, produced (atomically) if it is not there yet."""
-    folder = services.settings.cache_path / await data_version(services)
+    """The download ``name`` for the current version, produced (atomically) if it is not there yet.
+
+    One request in a worker builds a file while the others wait for it; folders of older versions go.
+    """
+    version = await data_version(services)
+    folder = services.settings.cache_path / version
     path = folder / name
-    if not path.exists():
+    async with _BUILDING.setdefault(path, asyncio.Lock()):
+        if path.exists():
+            return path
         folder.mkdir(parents=True, exist_ok=True)
+        for old in services.settings.cache_path.iterdir():
+            if old.is_dir() and old.name != version:
+                shutil.rmtree(old, ignore_errors=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
         os.close(handle)
         try:

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 # For each result format: what marks a row, and how many rows n such marks mean (n + offset).
+# SPARQL JSON is counted by :class:`JsonRows` instead: a row may be an empty object.
 ROW_MARKERS = {
-    "application/sparql-results+json": (b"}},{", 1),  # between two bindings
     "application/sparql-results+xml": (b"<result>", 0),
     "text/csv": (b"\n", -1),  # after the header line and each row
     "text/tab-separated-values": (b"\n", -1),
@@ -41,9 +41,15 @@ class Cap:
     _seen_rows: int = 0
     _seen_bytes: int = 0
     _carry: bytes = b""
+    _json: JsonRows | None = None
 
     def check(self, chunk: bytes) -> None:
         self._seen_bytes += len(chunk)
+        if self.media_type == "application/sparql-results+json":
+            self._json = self._json or JsonRows()
+            if self._json.feed(chunk) > self.rows:
+                raise ResultCapError(f"The answer has more than this endpoint's cap of {self.rows} rows: add a LIMIT.")
+            return
         if self.media_type not in ROW_MARKERS:
             if self._seen_bytes > self.size:
                 raise ResultCapError(f"The answer is larger than this endpoint's cap of {self.size} bytes.")
@@ -59,6 +65,36 @@ class Cap:
         async for chunk in chunks:
             self.check(chunk)
             yield chunk
+
+
+@dataclass
+class JsonRows:
+    """Counts the objects in the ``bindings`` array of SPARQL JSON results as they stream past: every object
+    that opens three levels down (results object, bindings array), minding strings and their escapes."""
+
+    depth: int = 0
+    rows: int = 0
+    in_string: bool = False
+    escaped: bool = False
+
+    def feed(self, chunk: bytes) -> int:
+        for byte in chunk:
+            if self.in_string:
+                if self.escaped:
+                    self.escaped = False
+                elif byte == 0x5C:  # backslash
+                    self.escaped = True
+                elif byte == 0x22:  # quote
+                    self.in_string = False
+            elif byte == 0x22:
+                self.in_string = True
+            elif byte in (0x7B, 0x5B):  # { [
+                if byte == 0x7B and self.depth == 3:
+                    self.rows += 1
+                self.depth += 1
+            elif byte in (0x7D, 0x5D):  # } ]
+                self.depth -= 1
+        return self.rows
 
 
 @dataclass

@@ -36,8 +36,7 @@ ORGANISATIONS = Kind(
     kind_scheme="organisation-kind",
     area=f"?activity {AGENT} ?item ; eco:supports $value .",
     place="?item eco:basedIn|eco:operatesIn ?where . ?where geo:sfWithin* $value .",
-    strategy=f"?activity {AGENT} ?item ; eco:supports ?s . "
-    "{ FILTER(?s = $value) } UNION { ?s skos:inScheme/rdfs:isDefinedBy $value }",
+    strategy=f"?activity {AGENT} ?item ; eco:supports ?s . ?s (skos:inScheme/rdfs:isDefinedBy)? $value .",
 )
 ACTIVITIES = Kind(
     name="activities",
@@ -47,7 +46,7 @@ ACTIVITIES = Kind(
     kind_scheme="activity-kind",
     area="?item eco:supports $value .",
     place="?item dcterms:spatial ?where . ?where geo:sfWithin* $value .",
-    strategy="?item eco:supports ?s . { FILTER(?s = $value) } UNION { ?s skos:inScheme/rdfs:isDefinedBy $value }",
+    strategy="?item eco:supports ?s . ?s (skos:inScheme/rdfs:isDefinedBy)? $value .",
 )
 KINDS = {k.name: k for k in (ORGANISATIONS, ACTIVITIES)}
 

@@ -41,6 +41,11 @@ class Answer:
     head: bytes
     rest: AsyncIterator[bytes] | None
 
+    async def close(self) -> None:
+        """Let go of the store's answer, so that it stops sending it."""
+        if self.rest is not None:
+            await self.rest.aclose()  # type: ignore[attr-defined]
+
     async def body(self) -> AsyncIterator[bytes]:
         """The whole body; raises if the store stops the query part-way, so the response is cut short."""
         if self.head:

@@ -392,7 +392,14 @@ def review_reject(submission: str, reason: str, server: str, token: str | None) 
 @click.argument("new")
 @click.pass_obj
 def rebase(settings: Settings, old: str, new: str) -> None:
-    """Move the store from base URI OLD to NEW (then set ECOMAP_BASE_URI=NEW to use it)."""
+    """Move the public and staging stores from base URI OLD to NEW (then set ECOMAP_BASE_URI=NEW).
+
+    Stop `ecomap serve` first: a rebase rewrites the stores on disk.
+    """
     with _errors():
-        count = rebase_store(EmbeddedStore.open(settings.store_path, normalise_base_uri(old)), old, new)
-    click.echo(f"Rebased {count} statements from {old} to {new}. Set ECOMAP_BASE_URI={new} to use the store.")
+        paths = [p for p in (settings.store_path, settings.staging_path) if StoreDirectory(p).current is not None]
+        if any(running(p) for p in paths):
+            raise StoreError("stop `ecomap serve` first: a rebase rewrites the stores on disk")
+        stores = [EmbeddedStore.open(p, normalise_base_uri(old)) for p in paths]  # both must open before either moves
+        count = sum(rebase_store(store, old, new) for store in stores)
+    click.echo(f"Rebased {count} statements from {old} to {new}. Set ECOMAP_BASE_URI={new} to use the stores.")

@@ -201,6 +201,8 @@ def test_rebase_moves_every_iri_to_the_new_domain(initialised, store_dir):
         f'ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(CONTAINS(STR(?s), "{BASE}") || CONTAINS(STR(?o), "{BASE}") || CONTAINS(STR(?g), "{BASE}")) }}',
     )
     assert store.stored_base == new
+    staging = EmbeddedStore.open(store_dir.parent / "staging", new)
+    assert staging.stored_base == new
 
 
 def test_rebase_refuses_a_wrong_old_base(initialised):

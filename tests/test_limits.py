@@ -18,6 +18,12 @@ ALL_ROWS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
             b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"1"}},{"x":{"type":"literal","value":"2"}}]}}',
             2,
         ),
+        ("application/sparql-results+json", b'{"head":{"vars":["x"]},"results":{"bindings":[{},{}]}}', 2),
+        (
+            "application/sparql-results+json",
+            b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"type":"literal","value":"}},{ \\" {"}},{}]}}',
+            2,
+        ),
         ("application/sparql-results+xml", b"<results><result>1</result><result>2</result></results>", 2),
         ("text/csv", b"x\r\n1\r\n2\r\n", 2),
         ("text/tab-separated-values", b"?x\n1\n2\n", 2),
@@ -58,6 +64,13 @@ def test_a_graph_answer_past_its_byte_cap_is_cut_off_not_completed(limited_serve
         assert response.status_code == 200
         for _ in response.iter_bytes():
             pass
+
+
+def test_rows_with_no_bound_variables_still_count(limited_server):
+    response = httpx.get(
+        limited_server.url + "/sparql", params={"query": "SELECT ?x WHERE { ?a ?b ?c } LIMIT 50", "format": "json"}
+    )
+    assert response.status_code == 413
 
 
 # Last: it uses up this client's allowance on the limited server.

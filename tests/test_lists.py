@@ -83,6 +83,10 @@ def test_activity_filters(server):
         listing(server, "/activities", kind="publication-or-guidance")
     )
     assert len(listing(server, "/activities", strategy="nds-mission-1-policy-framework")["items"]) == 5
+    # supporting the strategy itself counts, as well as supporting one of its pillars or missions
+    assert "National Data Strategy Forum Network Group" in names(
+        listing(server, "/activities", strategy="national-data-strategy")
+    )
 
 
 @pytest.mark.parametrize("q", ['" } UNION { ?item ?p ?o } #', "x') } ; DROP ALL", "\\\\\\", "{{}}"])

@@ -124,7 +124,11 @@ async def _list(
         body = {"total": total, "page": page, "per_page": per_page, "pages": pages, "items": items, "links": links}
         return JSONResponse(body, headers=headers)
     options: dict[str, list[dict[str, str]]] = {"area": [], "place": [], "kind": [], "strategy": []}
-    for row in await services.upstream.solutions(services.prologue + options_query(kind)):
+    try:
+        choices = await services.upstream.solutions(services.prologue + options_query(kind))
+    except UpstreamError as error:
+        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+    for row in choices:
         value = row["value"].value
         short = {
             "place": value.rsplit("/", 1)[-1],

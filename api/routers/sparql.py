@@ -185,6 +185,7 @@ async def _run(
     try:
         cap.check(answer.head)
     except ResultCapError as error:
+        await answer.close()
         return _error(413, error.message)
     headers = {"Vary": "Accept", "Ecomap-Result-Cap": f"{cap.rows} rows or {cap.size} bytes"}
     return StreamingResponse(_streamed(answer, cap), media_type=chosen, headers=headers)
@@ -192,10 +193,13 @@ async def _run(
 
 async def _streamed(answer: Answer, cap: Cap) -> AsyncIterator[bytes]:
     """The answer, its first bytes already checked; past the cap the stream stops before its final chunk."""
-    yield answer.head
-    if answer.rest is not None:
-        async for chunk in cap.through(answer.rest):
-            yield chunk
+    try:
+        yield answer.head
+        if answer.rest is not None:
+            async for chunk in cap.through(answer.rest):
+                yield chunk
+    finally:
+        await answer.close()
 
 
 def _names(media_types: list[str]) -> list[str]:
