@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from api.dependencies import AppServices
-from api.routers import dataset, health, home, lists, resources, sparql, submissions
+from api.routers import dataset, health, home, lists, resources, sparql, submissions, templates
 from api.upstream import Upstream
 from graph.serving import request_restart
 from graph.settings import Settings, SettingsError
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         resources.router,
         dataset.router,
         health.router,
+        templates.router,
         submissions.router,
     ):
         app.include_router(router)

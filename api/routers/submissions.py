@@ -18,13 +18,15 @@ from fastapi.responses import JSONResponse, Response
 
 from api.conneg import choose
 from api.dependencies import AppServices, Services
+from api.routers.templates import XLSX, template_columns
 from api.upstream import UpstreamError
 from graph import report as reports
 from graph.accounts import Role, accounts_query, authenticate
 from graph.convert import to_rdflib
-from graph.identity import KEY_PATTERN
+from graph.identity import KEY_PATTERN, UriClass
 from graph.parsing import located
 from graph.review import ORGANISATIONS_QUERY, changes, current_records_query, duplicates
+from graph.sheets import SheetError, read_csv, read_xlsx
 from graph.submissions import (
     SubmissionStatus,
     approval_transactions,
@@ -36,16 +38,22 @@ from graph.submissions import (
     submission_query,
     submissions_query,
 )
+from graph.template import Conversion, candidate_keys, convert
 from graph.validation import Validator, known_from_rows, known_things_query, referenced_iris
 
 router = APIRouter(tags=["Contributions"])
 
+EXISTING_NUMBERS = """PREFIX adms: <http://www.w3.org/ns/adms#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?org ?prefix ?number WHERE {
+  ?org adms:identifier/skos:notation ?number . ?register skos:notation ?prefix FILTER(DATATYPE(?number) = ?register)
+}"""
 FORMATS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "application/ld+json": ox.RdfFormat.JSON_LD,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
 }
+SHEETS = {"text/csv": read_csv, XLSX: read_xlsx}
 REPORTS = ["application/json", "text/turtle", "application/ld+json", "text/plain"]
 TERMS = "Submitters license what they send under the Open Government Licence v3.0: send accept_terms=true to agree."
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -128,9 +136,10 @@ async def submit(
                 429, f"Too many submissions from this client: try again in {wait} s.", {"Retry-After": str(wait)}
             )
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type not in FORMATS:
+        if media_type not in FORMATS and media_type not in SHEETS:
+            accepted = ", ".join([*FORMATS, *SHEETS])
             return _error(
-                415, f"Send Turtle, JSON-LD, RDF/XML or N-Triples, with its Content-Type: {', '.join(FORMATS)}."
+                415, f"Send Turtle, JSON-LD, RDF/XML, N-Triples, CSV or XLSX, with its Content-Type: {accepted}."
             )
         body = await _body(request, settings.submission_max_bytes)
     except _DeniedError as denied:
@@ -139,19 +148,31 @@ async def submit(
         return _error(error.status, error.message, {"Retry-After": "5"})
     if contact is not None and not EMAIL.match(contact):
         return _error(400, f"contact={contact} is not an e-mail address.")
-    try:
-        quads = list(ox.parse(body, format=FORMATS[media_type], base_iri=settings.base_uri + "/"))
-    except SyntaxError as error:
-        problem = located(Path("submission"), error)
-        where = f"Line {problem.line}, column {problem.column}: " if problem.line else ""
-        return _error(400, f"{where}{problem.detail}", line=problem.line, column=problem.column)
-    if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
-        return _error(400, "Send statements without named graphs: ecomap decides which record each belongs to.")
-    if len(quads) > settings.submission_max_statements:
-        return _error(
-            413, f"The submission holds {len(quads)} statements, more than {settings.submission_max_statements}."
-        )
-    triples = [q.triple for q in quads]
+    conversion: Conversion | None = None
+    if media_type in SHEETS:
+        try:
+            conversion = await _convert(services, SHEETS[media_type](body))
+        except SheetError as error:
+            return _error(400, str(error))
+        except UpstreamError as error:
+            return _error(error.status, error.message, {"Retry-After": "5"})
+        if conversion.problems:
+            message = "Some cells cannot be read: see each problem's row and column."
+            return _error(422, message, problems=conversion.problems)
+        triples = conversion.triples
+    else:
+        try:
+            quads = list(ox.parse(body, format=FORMATS[media_type], base_iri=settings.base_uri + "/"))
+        except SyntaxError as error:
+            problem = located(Path("submission"), error)
+            where = f"Line {problem.line}, column {problem.column}: " if problem.line else ""
+            return _error(400, f"{where}{problem.detail}", line=problem.line, column=problem.column)
+        if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
+            return _error(400, "Send statements without named graphs: ecomap decides which record each belongs to.")
+        triples = [q.triple for q in quads]
+    if len(triples) > settings.submission_max_statements:
+        limit = settings.submission_max_statements
+        return _error(413, f"The submission holds {len(triples)} statements, more than {limit}.")
     data = to_rdflib(triples)
     iris = referenced_iris(data)
     try:
@@ -161,7 +182,7 @@ async def submit(
     validator = Validator.from_repository(settings.base_uri)
     report = await anyio.to_thread.run_sync(validator.validate, data, known)
     if not report.conforms:
-        return _report(request, report, 422)
+        return _report(request, report, 422, conversion)
     split = split_into_records(triples, identity)
     if split.problems:
         return _error(422, "Some statements do not belong to any record.", problems=split.problems)
@@ -200,7 +221,7 @@ def _json(report: reports.Report) -> Any:
     return json.loads(reports.as_json(report))
 
 
-def _report(request: Request, report: reports.Report, status: int) -> Response:
+def _report(request: Request, report: reports.Report, status: int, conversion: Conversion | None = None) -> Response:
     chosen = choose(request.headers.get("accept"), REPORTS) or "application/json"
     if chosen == "text/turtle":
         return Response(reports.as_turtle(report), status_code=status, media_type="text/turtle")
@@ -208,7 +229,34 @@ def _report(request: Request, report: reports.Report, status: int) -> Response:
         return Response(report.graph.serialize(format="json-ld"), status_code=status, media_type="application/ld+json")
     if chosen == "text/plain":
         return Response(reports.as_text(report), status_code=status, media_type="text/plain; charset=utf-8")
-    return JSONResponse(_json(report), status_code=status)
+    body = _json(report)
+    if conversion is not None:  # where each problem is in the spreadsheet
+        for record in body["records"]:
+            for result in record["results"]:
+                cell = conversion.origin.get((result["focusNode"], result["path"] or ""))
+                result["row"] = cell[0] if cell else conversion.rows.get(result["focusNode"])
+                result["column"] = cell[1] if cell else _column_for(result)
+    return JSONResponse(body, status_code=status)
+
+
+def _column_for(result: dict[str, Any]) -> str | None:
+    return result["field"].replace(" ", "_") if result.get("field") else None
+
+
+async def _convert(services: AppServices, rows: list[dict[str, str]]) -> Conversion:
+    """The rows as statements, matching registry numbers to organisations already on the map."""
+    identity = services.identity
+    numbers = await services.upstream.solutions(EXISTING_NUMBERS)
+    by_number = {f"{row['prefix'].value}-{row['number'].value}": row["org"].value for row in numbers}
+    candidates = [
+        identity.thing(UriClass(record), key) for record, keys in candidate_keys(rows).items() for key in keys
+    ]
+    taken: set[str] = set()
+    if candidates:
+        values = " ".join(f"<{iri}>" for iri in candidates)
+        found = await services.upstream.solutions(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}")
+        taken = {row["s"].value for row in found}
+    return convert(rows, template_columns(services), identity, existing_by_number=by_number, taken=taken.__contains__)
 
 
 def _checked_id(submission_id: str) -> str | None:

@@ -1,0 +1,78 @@
+"""Reading and writing spreadsheets as contributors really save them: CSV with or without a byte-order mark,
+in UTF-8 or Windows-1252 (so Welsh ŵ and ŷ survive either way), and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from graph.template import Column
+
+
+class SheetError(ValueError):
+    """A spreadsheet that cannot be read as the template."""
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark), else Windows-1252, as Excel saves CSV on Windows."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    rows = list(csv.DictReader(io.StringIO(decode(data), newline="")))
+    if not rows:
+        raise SheetError("The spreadsheet has no rows under its header.")
+    return [{(k or "").strip(): (v or "") for k, v in row.items() if k is not None} for row in rows]
+
+
+def read_xlsx(data: bytes) -> list[dict[str, str]]:
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except Exception as error:  # openpyxl raises many kinds of error for a file that is not XLSX
+        raise SheetError(f"This is not an XLSX workbook ecomap can read ({type(error).__name__}).") from None
+    cells = [[("" if v is None else str(v)) for v in row] for row in sheet.iter_rows(values_only=True)]
+    if len(cells) < 2:
+        raise SheetError("The first sheet has no rows under its header.")
+    header = [h.strip() for h in cells[0]]
+    return [dict(zip(header, row, strict=False)) for row in cells[1:] if any(v.strip() for v in row)]
+
+
+def template_csv(columns: list[Column]) -> bytes:
+    """The header row, in UTF-8 with a byte-order mark so that Excel opens it as UTF-8."""
+    out = io.StringIO()
+    csv.writer(out).writerow([c.name for c in columns])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def template_xlsx(columns: list[Column]) -> bytes:
+    """The template as a workbook: the header, a note per column, and a drop-down list for every column of
+    controlled values (kept on a second sheet, as Excel limits lists typed into a rule)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "records"
+    sheet.append([c.name for c in columns])
+    lists = book.create_sheet("values")
+    for index, column in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(12, len(column.name) + 2)
+        if not column.values:
+            continue
+        for row, value in enumerate(column.values, start=1):
+            lists.cell(row=row, column=index, value=value)
+        source = f"values!${letter}$1:${letter}${len(column.values)}"
+        rule = DataValidation(
+            type="list", formula1=f"={source}", allow_blank=True, showErrorMessage=not column.multiple
+        )
+        rule.prompt = column.description[:250]
+        rule.error = f"Choose one of the {column.title} values."
+        sheet.add_data_validation(rule)
+        rule.add(f"{letter}2:{letter}1000")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

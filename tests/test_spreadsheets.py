@@ -1,0 +1,148 @@
+"""Contributions as spreadsheets: the template comes from the shapes, and a faulty row is named by row and column."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+import openpyxl
+import pytest
+from conftest import start_server, stop_server
+
+from graph.catalogue import ROOT
+
+EXAMPLES = ROOT / "docs" / "examples"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture(scope="module")
+def sheets_server(tmp_path_factory):
+    from conftest import run_ecomap
+
+    folder = tmp_path_factory.mktemp("sheets")
+    server = start_server(folder, ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+    made = run_ecomap(server.store, "users", "add", "moira", "--role", "moderator")
+    yield server, made.stdout.strip().splitlines()[-1]
+    stop_server(server)
+
+
+def submit(server, body: bytes, media_type="text/csv", **params):
+    return httpx.post(
+        server.url + "/submissions",
+        content=body,
+        headers={"Content-Type": media_type},
+        params={"accept_terms": "true", **params},
+    )
+
+
+def test_the_template_and_its_csvw_description_come_from_the_shapes(sheets_server):
+    server, _ = sheets_server
+    template = httpx.get(server.url + "/submissions/template.csv")
+    assert template.content.startswith("\ufeff".encode())  # a byte-order mark, so Excel reads UTF-8
+    header = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
+    assert header[:3] == ["row", "record", "iri"]
+    assert {
+        "name",
+        "welsh_name",
+        "kind_of_organisation",
+        "company_number",
+        "supports",
+        "from_organisation",
+        "kind_of_relationship",
+    } <= set(header)
+    described = httpx.get(server.url + "/submissions/template.csv-metadata.json").json()
+    columns = {c["name"]: c for c in described["tableSchema"]["columns"]}
+    assert set(columns) == set(header)
+    assert "charity-or-non-profit" in columns["kind_of_organisation"]["datatype"]["format"]
+    assert columns["supports"]["separator"] == ";"
+    assert "8 characters" in columns["company_number"]["dc:description"]
+
+
+def test_the_xlsx_template_offers_drop_down_lists_for_controlled_values(sheets_server):
+    server, _ = sheets_server
+    book = openpyxl.load_workbook(io.BytesIO(httpx.get(server.url + "/submissions/template.xlsx").content))
+    sheet = book["records"]
+    header = [cell.value for cell in sheet[1]]
+    kind_column = sheet.cell(row=1, column=header.index("kind_of_organisation") + 1).column_letter
+    rules = [rule for rule in sheet.data_validations.dataValidation if str(rule.sqref).startswith(kind_column)]
+    assert rules and rules[0].type == "list"
+    values = [
+        row[0]
+        for row in book["values"].iter_rows(
+            min_col=header.index("kind_of_organisation") + 1,
+            max_col=header.index("kind_of_organisation") + 1,
+            values_only=True,
+        )
+        if row[0]
+    ]
+    assert "company" in values and "charity-or-non-profit" in values
+
+
+def test_a_mistake_is_named_by_row_and_column_then_the_fixed_sheet_goes_through(sheets_server):
+    server, token = sheets_server
+    wrong = submit(server, (EXAMPLES / "organisations-with-a-mistake.csv").read_bytes())
+    assert wrong.status_code == 422
+    problems = [r for record in wrong.json()["records"] for r in record["results"] if r["severity"] == "Violation"]
+    assert [(p["row"], p["column"], p["value"]) for p in problems] == [
+        (2, "kind_of_organisation", "<def/organisation-kind/charity>")
+    ]
+    assert "choose from /def/organisation-kind" in problems[0]["message"]
+
+    stored = submit(server, (EXAMPLES / "organisations.csv").read_bytes())
+    assert stored.status_code == 201, stored.text
+    submission = stored.json()["id"]
+    approved = httpx.post(
+        server.url + f"/submissions/{submission}/approve", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert approved.status_code == 200
+    page = httpx.get(server.url + "/doc/organisation/swansea-data-collective", headers={"Accept": "text/html"}).text
+    assert "Cydweithfa Data Abertawe" in page and "Data skills evenings" in page
+    assert "is a member of" in page and "Open Data Institute" in page
+
+
+def test_cells_that_cannot_be_read_are_named(sheets_server):
+    server, _ = sheets_server
+    sheet = b"row,record,name,wibble\nr1,organisation,X,1\nr2,gadget,Y,\n"
+    response = submit(server, sheet)
+    assert response.status_code == 422
+    assert {(p["row"], p["column"]) for p in response.json()["problems"]} == {(1, "wibble"), (3, "record")}
+
+
+@pytest.mark.parametrize(
+    ("encoded", "name"),
+    [
+        (
+            "\ufeffrow,record,name,source\nr1,organisation,Ŵyr Data Ŷd,https://x.example/\n".encode("utf-8"),
+            "Ŵyr Data Ŷd",
+        ),
+        ("row,record,name,source\nr1,organisation,Ŵyr Data Ŷd,https://x.example/\n".encode(), "Ŵyr Data Ŷd"),
+        ("row,record,name,source\nr1,organisation,Caffè Data £,https://x.example/\n".encode("cp1252"), "Caffè Data £"),
+    ],
+)
+def test_csv_as_spreadsheets_really_save_it(sheets_server, encoded, name):
+    server, _ = sheets_server
+    response = submit(server, encoded, dry_run="true")
+    assert response.status_code == 200, response.text
+    assert response.json()["valid"] is True
+
+
+def test_a_registry_number_matches_the_organisation_already_on_the_map(sheets_server):
+    server, _ = sheets_server
+    sheet = b"row,record,name,company_number,source\nr1,organisation,Open Data Institute,8030289,https://theodi.org/\n"
+    response = submit(server, sheet, dry_run="true")
+    assert response.json()["records"] == ["http://127.0.0.1:8000/data/organisation/odi"]
+
+
+def test_an_xlsx_workbook_is_read_like_the_csv(sheets_server):
+    server, _ = sheets_server
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in csv.reader(io.StringIO((EXAMPLES / "organisations.csv").read_text(encoding="utf-8"))):
+        sheet.append([value.replace("swansea", "cardiff").replace("Swansea", "Cardiff") for value in row])
+    out = io.BytesIO()
+    book.save(out)
+    response = submit(server, out.getvalue(), media_type=XLSX, dry_run="true")
+    assert response.status_code == 200, response.text
+    assert "http://127.0.0.1:8000/data/organisation/cardiff-data-collective" in response.json()["records"]
+    assert submit(server, b"not a workbook", media_type=XLSX).status_code == 400
