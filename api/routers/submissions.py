@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -125,7 +125,7 @@ async def submit(
     accept_terms: Annotated[bool, Query(description="Agree to license the data under the OGL v3.0")] = False,
     contact: Annotated[str | None, Query(description="An e-mail address for the moderators; never published")] = None,
 ) -> Response:
-    settings, identity = services.settings, services.identity
+    settings = services.settings
     try:
         account = await _account(request, services)
         limiter = services.trusted_fair_use if account else services.submission_fair_use
@@ -173,48 +173,77 @@ async def submit(
     if len(triples) > settings.submission_max_statements:
         limit = settings.submission_max_statements
         return _error(413, f"The submission holds {len(triples)} statements, more than {limit}.")
-    data = to_rdflib(triples)
-    iris = referenced_iris(data)
     try:
-        known = known_from_rows(await services.upstream.solutions(known_things_query(iris))) if iris else None
+        outcome = await process(services, triples, account=account, contact=contact, store=not dry_run and accept_terms)
     except UpstreamError as error:
         return _error(error.status, error.message, {"Retry-After": "5"})
-    validator = Validator.from_repository(settings.base_uri)
-    report = await anyio.to_thread.run_sync(validator.validate, data, known)
-    if not report.conforms:
-        return _report(request, report, 422, conversion)
-    split = split_into_records(triples, identity)
-    if split.problems:
-        return _error(422, "Some statements do not belong to any record.", problems=split.problems)
-    records = sorted(split.records)
+    if outcome.report is not None and not outcome.report.conforms:
+        return _report(request, outcome.report, 422, conversion)
+    if outcome.problems:
+        return _error(422, "Some statements do not belong to any record.", problems=outcome.problems)
     if dry_run:
-        return JSONResponse({"valid": True, "records": records, "report": _json(report)}, status_code=200)
+        return JSONResponse({"valid": True, "records": outcome.records, "report": outcome.report_json}, status_code=200)
     if not accept_terms:
         return _error(400, TERMS)
-    submission_id = new_submission_id()
-    role = "organisation" if account else "public"
+    status_url = f"/submissions/{outcome.submission_id}"
+    body_json = {
+        "id": outcome.submission_id,
+        "status": SubmissionStatus.PENDING,
+        "status_url": status_url,
+        "records": outcome.records,
+        "report": outcome.report_json,
+    }
+    return JSONResponse(body_json, status_code=201, headers={"Location": status_url})
+
+
+@dataclass
+class Outcome:
+    """What became of a submission: its report, records, problems, and its id if it was stored."""
+
+    report: reports.Report | None = None
+    records: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    submission_id: str | None = None
+
+    @property
+    def report_json(self) -> Any:
+        return _json(self.report) if self.report is not None else None
+
+
+async def process(
+    services: AppServices,
+    triples: list[ox.Triple],
+    *,
+    account: tuple[str, Role] | None,
+    contact: str | None,
+    store: bool,
+) -> Outcome:
+    """Validate statements against the shapes (with the types of what they refer to, from the public store),
+    split them into records, and, if asked and valid, keep them pending in the staging store."""
+    identity = services.identity
+    data = to_rdflib(triples)
+    iris = referenced_iris(data)
+    known = known_from_rows(await services.upstream.solutions(known_things_query(iris))) if iris else None
+    validator = Validator.from_repository(services.settings.base_uri)
+    report = await anyio.to_thread.run_sync(validator.validate, data, known)
+    if not report.conforms:
+        return Outcome(report=report)
+    split = split_into_records(triples, identity)
+    outcome = Outcome(report=report, records=sorted(split.records), problems=split.problems)
+    if split.problems or not store:
+        return outcome
+    outcome.submission_id = new_submission_id()
     transaction = pending_transaction(
         identity,
-        submission_id,
+        outcome.submission_id,
         triples,
-        records,
-        contributor_role=role,
+        outcome.records,
+        contributor_role="organisation" if account else "public",
         account=account[0] if account else None,
         contact=contact,
     )
-    try:
-        await services.staging.update(transaction.as_update())
-    except UpstreamError as error:
-        return _error(error.status, error.message, {"Retry-After": "5"})
-    status_url = f"/submissions/{submission_id}"
-    body_json = {
-        "id": submission_id,
-        "status": SubmissionStatus.PENDING,
-        "status_url": status_url,
-        "records": records,
-        "report": _json(report),
-    }
-    return JSONResponse(body_json, status_code=201, headers={"Location": status_url})
+    await services.staging.update(transaction.as_update())
+    return outcome
 
 
 def _json(report: reports.Report) -> Any:
