@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from api.dependencies import AppServices
-from api.routers import dataset, health, home, lists, resources, sparql, submissions, templates
+from api.routers import dataset, form, health, home, lists, resources, sparql, submissions, templates
 from api.upstream import Upstream
 from graph.serving import request_restart
 from graph.settings import Settings, SettingsError
@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dataset.router,
         health.router,
         templates.router,
+        form.router,
         submissions.router,
     ):
         app.include_router(router)

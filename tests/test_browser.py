@@ -7,7 +7,9 @@ import json
 import shutil
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
+from conftest import start_server, stop_server
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -103,23 +105,57 @@ def test_from_the_landing_page_to_an_organisation_and_its_activities(server, bro
         "/def/m1-principle/address-risks",
         "/doc/organisation/no-such",
         "/accessibility",
+        "/submit",
     ],
 )
 def test_pages_meet_wcag_2_2_aa(server, browser, path):
     browser.get(server.url + path)
     wait(browser).until(lambda b: b.execute_script("return document.readyState") == "complete")
+    result = axe_violations(browser)
+    assert result == [], result
+
+
+def axe_violations(browser) -> list[dict]:
     browser.execute_script(AXE.read_text(encoding="utf-8"))
-    result = browser.execute_async_script(
+    return browser.execute_async_script(
         """const done = arguments[arguments.length - 1];
            axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})
               .then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))));"""
     )
-    assert result == [], result
+
+
+@pytest.fixture(scope="module")
+def form_server(tmp_path_factory):
+    """A server of its own, so that what the form sends stays out of the shared server's staging store."""
+    server = start_server(tmp_path_factory.mktemp("form"), ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+    yield server
+    stop_server(server)
+
+
+def test_a_correction_through_the_form_from_an_organisation_page(form_server, browser):
+    browser.get(form_server.url + "/doc/organisation/odi")
+    browser.find_element(By.LINK_TEXT, "Suggest a correction").click()
+    wait(browser).until(expected_conditions.title_contains("Add or correct"))
+    name = browser.find_element(By.ID, "organisation.name")
+    assert name.get_attribute("value") == "Open Data Institute"
+    activity = browser.find_element(By.ID, "activity1.name").get_attribute("value")
+    assert activity, "the organisation's activities are prefilled"
+
+    browser.find_element(By.ID, "organisation.description").send_keys(" It also runs data courses.")
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    summary = wait(browser).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".error-summary")))
+    assert "Open Government Licence" in summary.text
+    assert browser.find_element(By.ID, "organisation.description").get_attribute("value").endswith("data courses.")
+    assert axe_violations(browser) == []
+
+    browser.find_element(By.ID, "accept_terms").click()
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait(browser).until(expected_conditions.title_contains("Thank you"))
+    status = browser.find_element(By.PARTIAL_LINK_TEXT, "/submissions/").get_attribute("href")
+    assert httpx.get(status).json()["status"] == "pending"
 
 
 def test_pages_work_under_a_content_security_policy_that_allows_only_the_apps_own_scripts(server, browser):
-    import httpx
-
     headers = httpx.get(server.url + "/sparql", headers={"Accept": "text/html"}).headers
     assert (
         "script-src 'self';" in headers["content-security-policy"]

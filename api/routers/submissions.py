@@ -217,6 +217,7 @@ async def process(
     account: tuple[str, Role] | None,
     contact: str | None,
     store: bool,
+    role: str | None = None,
 ) -> Outcome:
     """Validate statements against the shapes (with the types of what they refer to, from the public store),
     split them into records, and, if asked and valid, keep them pending in the staging store."""
@@ -238,7 +239,7 @@ async def process(
         outcome.submission_id,
         triples,
         outcome.records,
-        contributor_role="organisation" if account else "public",
+        contributor_role=role or ("organisation" if account else "public"),
         account=account[0] if account else None,
         contact=contact,
     )

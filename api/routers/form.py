@@ -1,0 +1,245 @@
+"""A plain HTML form for one organisation and its activities, for contributors who write no RDF.
+
+It needs no JavaScript. Its fields are the template's columns, so they come from the shapes too; a
+submission from the form goes through the same conversion and validation as a spreadsheet, and problems
+are shown beside the fields they concern.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+import rdflib
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from rdflib.namespace import RDF, SKOS
+
+from api.dependencies import AppServices, Services
+from api.pages import render
+from api.routers.submissions import EMAIL, _convert, process
+from api.routers.templates import template_columns
+from api.upstream import UpstreamError
+from graph.correction import activities, carry_over, shown
+from graph.identity import UriClass
+from graph.template import SEPARATOR, Column
+from graph.validation import Validator
+
+router = APIRouter(tags=["Contributions"])
+ACTIVITY_BLOCKS = 3
+HIDDEN = {"row", "record", "iri", "run_by"}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    column: Column
+    options: list[tuple[str, str]]  # (value, label) for a choice; empty for free text
+    values: list[str]
+    errors: list[str]
+
+
+def _options(services: AppServices, column: Column) -> list[tuple[str, str]]:
+    context = Validator.from_repository(services.settings.base_uri).context
+    base = services.settings.base_uri
+    if column.kind == "concept":
+
+        def label(value: str) -> str:
+            iri = f"{base}/def/{column.scheme}/{value}" if column.scheme else f"{base}/def/{value}"
+            return str(context.value(rdflib.URIRef(iri), SKOS.prefLabel) or value)
+
+        return sorted(((v, label(v)) for v in column.values), key=lambda o: o[1].lower())
+    if column.kind == "place":
+        places = []
+        for place in context.subjects(RDF.type, rdflib.URIRef("http://purl.org/dc/terms/Location")):
+            names = [n for n in context.objects(place, SKOS.prefLabel) if getattr(n, "language", None) == "en"]
+            code = str(place).rsplit("/", 1)[-1]
+            places.append((code, f"{names[0] if names else code} ({code})"))
+        return sorted(places, key=lambda o: (o[0][0] != "K", o[0][:3], o[1]))
+    return []
+
+
+def _fields(
+    services: AppServices, prefix: str, record: str, values: dict[str, list[str]], errors: dict[str, list[str]]
+) -> list[Field]:
+    return [
+        Field(f"{prefix}.{c.name}", c, _options(services, c), values.get(c.name, []), errors.get(c.name, []))
+        for c in template_columns(services)
+        if record in c.records and c.name not in HIDDEN
+    ]
+
+
+def _page(
+    services: AppServices,
+    request: Request,
+    values: dict[str, dict[str, list[str]]],
+    errors: dict[str, dict[str, list[str]]],
+    general: list[str],
+    iri: str,
+    claim: bool,
+    status: int,
+    contact: str = "",
+) -> Response:
+    blocks = [
+        (
+            f"activity{n}",
+            _fields(
+                services, f"activity{n}", "activity", values.get(f"activity{n}", {}), errors.get(f"activity{n}", {})
+            ),
+            next(iter(values.get(f"activity{n}", {}).get("iri", [])), ""),
+        )
+        for n in range(1, ACTIVITY_BLOCKS + 1)
+    ]
+    context = {
+        "title": "Add or correct an organisation",
+        "organisation": _fields(
+            services, "organisation", "organisation", values.get("organisation", {}), errors.get("organisation", {})
+        ),
+        "activities": blocks,
+        "general": general,
+        "iri": iri,
+        "claim": claim,
+        "has_errors": bool(general or any(errors.values())),
+        "contact": contact,
+    }
+    return render(request, "form.html", context, status=status)
+
+
+@router.get("/submit", summary="The form for one organisation and its activities (HTML, no JavaScript needed)")
+async def form(request: Request, services: Services, start: str | None = None, claim: bool = False) -> Response:
+    values: dict[str, dict[str, list[str]]] = {}
+    iri = ""
+    if start:
+        ref = services.identity.parse(
+            start if start.startswith("http") else services.identity.resolve(start.lstrip("/"))
+        )
+        if ref is not None and ref.uri_class is UriClass.ORGANISATION:
+            iri = services.identity.thing(UriClass.ORGANISATION, ref.key)
+            try:
+                values = await _prefill(services, iri)
+            except UpstreamError as error:
+                return _unavailable(error)
+    return _page(services, request, values, {}, [], iri, claim, 200)
+
+
+def _unavailable(error: UpstreamError) -> Response:
+    return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+
+
+async def _published(services: AppServices, iri: str) -> list[ox.Triple]:
+    """The statements of the organisation's public record."""
+    graph = services.identity.record_graph(UriClass.ORGANISATION, iri.rsplit("/", 1)[-1])
+    rows = await services.upstream.solutions(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return [ox.Triple(row["s"], row["p"], row["o"]) for row in rows]
+
+
+async def _prefill(services: AppServices, iri: str) -> dict[str, dict[str, list[str]]]:
+    """The form's values from the organisation's public record, with its first activities."""
+    published = await _published(services, iri)
+    columns = [c for c in template_columns(services) if c.name not in HIDDEN]
+    base = services.settings.base_uri
+    values = {"organisation": shown(published, ox.NamedNode(iri), "organisation", columns, base).values}
+    for n, activity in enumerate(activities(published)[:ACTIVITY_BLOCKS], start=1):
+        values[f"activity{n}"] = shown(published, activity, "activity", columns, base).values | {
+            "iri": [activity.value]
+        }
+    return values
+
+
+async def _merged(
+    services: AppServices, iri: str, blocks: dict[str, str], proposed: list[ox.Triple]
+) -> list[ox.Triple]:
+    """The proposed statements with what the form did not show of the published record (graph.correction)."""
+    published = await _published(services, iri)
+    if not published:
+        return proposed
+    columns = [c for c in template_columns(services) if c.name not in HIDDEN]
+    base = services.settings.base_uri
+    replaced = shown(published, ox.NamedNode(iri), "organisation", columns, base).statements
+    for activity in blocks.values():
+        replaced |= shown(published, ox.NamedNode(activity), "activity", columns, base).statements
+    return carry_over(published, replaced, proposed)
+
+
+@router.post("/submit", summary="Send the form", response_class=Response)
+async def send(request: Request, services: Services) -> Response:
+    raw = (await request.body())[: services.settings.submission_max_bytes].decode("utf-8", "replace")
+    fields = parse_qsl(raw, keep_blank_values=True)
+    values: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for name, value in fields:
+        block, _, column = name.partition(".")
+        if column and value.strip():
+            values[block][column].append(value.strip())
+    form = dict(fields)
+    iri, claim = form.get("iri", ""), form.get("claim") == "1"
+    contact = form.get("contact", "").strip() or None
+    general = []
+    if contact and not EMAIL.match(contact):
+        general.append("The contact e-mail address is not an e-mail address.")
+    if claim and not contact:
+        general.append(
+            "Give your work e-mail address, so that an editor can check that you speak for the organisation."
+        )
+    if form.get("accept_terms") != "yes":
+        general.append("Tick the box to license what you send under the Open Government Licence v3.0.")
+    rows, blocks = _rows(values, iri)
+    try:
+        conversion = await _convert(services, rows)
+    except UpstreamError as error:
+        return _unavailable(error)
+    errors: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for problem in conversion.problems:
+        errors[blocks.get(int(problem["row"]), "organisation")][str(problem["column"])].append(str(problem["message"]))
+    if errors or general:
+        return _page(services, request, values, errors, general, iri, claim, 422, contact or "")
+    edited = {block: values[block]["iri"][0] for block in blocks.values() if values[block].get("iri")}
+    try:
+        triples = await _merged(services, iri, edited, conversion.triples) if iri else conversion.triples
+        outcome = await process(
+            services,
+            triples,
+            account=None,
+            contact=contact,
+            store=True,
+            role="organisation" if claim else None,
+        )
+    except UpstreamError as error:
+        return _unavailable(error)
+    if outcome.report is not None and not outcome.report.conforms:
+        for finding in outcome.report.violations:
+            row = conversion.origin.get(
+                (finding.focus, finding.path or ""), (conversion.rows.get(finding.focus, 2), "")
+            )[0]
+            column = conversion.origin.get((finding.focus, finding.path or ""), (0, finding.field.replace(" ", "_")))[1]
+            errors[blocks.get(row, "organisation")][column].append(finding.message)
+        return _page(services, request, values, errors, general, iri, claim, 422, contact or "")
+    if outcome.problems:
+        return _page(services, request, values, errors, outcome.problems, iri, claim, 422, contact or "")
+    status_url = f"/submissions/{outcome.submission_id}"
+    advice = sorted({f.message for f in outcome.report.warnings}) if outcome.report is not None else []
+    context = {"title": "Thank you", "status_url": status_url, "records": outcome.records, "advice": advice}
+    return render(request, "sent.html", context, status=201)
+
+
+def _rows(values: dict[str, dict[str, list[str]]], iri: str) -> tuple[list[dict[str, str]], dict[int, str]]:
+    """The form as template rows (the organisation first, then each activity that has a name), and which
+    form block each spreadsheet row number stands for."""
+
+    def row(block: str, record: str, **extra: str) -> dict[str, str]:
+        return {
+            "row": block,
+            "record": record,
+            **extra,
+            **{k: SEPARATOR.join(v) for k, v in values.get(block, {}).items()},
+        }
+
+    rows = [row("organisation", "organisation", iri=iri)]
+    blocks = {2: "organisation"}
+    for n in range(1, ACTIVITY_BLOCKS + 1):
+        block = f"activity{n}"
+        if values.get(block, {}).get("name"):
+            blocks[len(rows) + 2] = block
+            rows.append(row(block, "activity", run_by="organisation"))
+    return rows, blocks

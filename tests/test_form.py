@@ -1,0 +1,145 @@
+"""The HTML form: its fields come from the shapes, it starts from a published record, and a mistake is shown
+beside the field it concerns, with what was typed kept."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from conftest import BASE, run_ecomap, start_server, stop_server
+
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+
+
+@pytest.fixture(scope="module")
+def form_server(tmp_path_factory):
+    server = start_server(tmp_path_factory.mktemp("form"), ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+    made = run_ecomap(server.store, "users", "add", "moira", "--role", "moderator")
+    yield server, made.stdout.strip().splitlines()[-1]
+    stop_server(server)
+
+
+def selected(html: str, field: str) -> list[str]:
+    select = re.search(rf'<select id="{re.escape(field)}".*?</select>', html, re.S)
+    assert select, f"no select for {field}"
+    return re.findall(r'<option value="([^"]*)" selected>', select.group(0))
+
+
+def error_beside(html: str, field: str) -> list[str]:
+    group = re.search(
+        rf'<div class="form-group form-group-error">\s*<label for="{re.escape(field)}">.*?</div>', html, re.S
+    )
+    return (
+        re.findall(
+            r'<p class="error-message"[^>]*><span class="visually-hidden">Error:</span> (.*?)</p>', group.group(0)
+        )
+        if group
+        else []
+    )
+
+
+def test_the_form_offers_the_controlled_lists_from_the_vocabularies(form_server):
+    server, _ = form_server
+    page = httpx.get(server.url + "/submit")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    kinds = re.search(r'<select id="organisation.kind_of_organisation".*?</select>', page.text, re.S).group(0)
+    assert ">Charity or non-profit</option>" in kinds
+    places = re.search(r'<select id="organisation.based_in".*?</select>', page.text, re.S).group(0)
+    assert "Wales (W92000004)" in places and "multiple" in places
+    assert 'name="activity3.name"' in page.text and 'name="activity4.name"' not in page.text
+
+
+def test_starting_from_a_published_organisation_fills_in_what_is_known(form_server):
+    server, _ = form_server
+    page = httpx.get(server.url + "/submit", params={"start": "id/organisation/odi", "claim": "1"})
+    assert 'value="Open Data Institute"' in page.text
+    assert "charity-or-non-profit" in selected(page.text, "organisation.kind_of_organisation")
+    assert re.search(r'name="activity1.name" type="text" value="[^"]+"', page.text)
+    assert re.search(r'name="iri" value="http[^"]*/id/organisation/odi"', page.text)
+    assert re.search(r'name="activity1.iri" value="http[^"]*/id/activity/[^"]+"', page.text)
+    assert 'name="claim" value="1"' in page.text and "work e-mail address</strong> (required)" in page.text
+
+
+def test_a_mistake_is_shown_beside_its_field_and_nothing_typed_is_lost(form_server):
+    server, _ = form_server
+    sent = httpx.post(
+        server.url + "/submit",
+        data={
+            "organisation.name": "<b>Bold</b> Data Ltd",
+            "organisation.company_number": "123456789",
+            "organisation.kind_of_organisation": "company",
+            "activity1.name": "Open Data Week",
+            "activity1.start_date": "2024-13-40",
+            "accept_terms": "yes",
+        },
+    )
+    assert sent.status_code == 422
+    assert error_beside(sent.text, "organisation.company_number"), sent.text
+    assert error_beside(sent.text, "activity1.start_date")
+    assert 'value="&lt;b&gt;Bold&lt;/b&gt; Data Ltd"' in sent.text and "<b>Bold</b>" not in sent.text
+    assert selected(sent.text, "organisation.kind_of_organisation") == ["company"]
+    summary = re.search(r'<div class="error-summary".*?</div>', sent.text, re.S).group(0)
+    assert 'href="#organisation.company_number"' in summary and 'href="#activity1.start_date"' in summary
+
+
+def test_licence_and_claim_need_the_contributors_say_so(form_server):
+    server, _ = form_server
+    sent = httpx.post(server.url + "/submit", data={"organisation.name": "Quiet Data CIC", "claim": "1"})
+    assert sent.status_code == 422
+    assert "Open Government Licence" in sent.text and "speak for the organisation" in sent.text
+
+
+def test_a_valid_form_is_kept_pending_for_an_editor_with_advice(form_server):
+    server, token = form_server
+    sent = httpx.post(
+        server.url + "/submit",
+        data={
+            "organisation.name": "Form Test Data Trust",
+            "organisation.description": "A trust that looks after data for its members.",
+            "organisation.kind_of_organisation": "charity-or-non-profit",
+            "activity1.name": "Form Test Data Clinic",
+            "activity1.description": "A monthly clinic for data questions.",
+            "contact": "someone@example.org",
+            "accept_terms": "yes",
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    assert "Say where this information comes from" in sent.text
+    status_url = re.search(r'href="(/submissions/[0-9a-f]+)"', sent.text).group(1)
+    status = httpx.get(server.url + status_url).json()
+    assert status["status"] == "pending" and "someone@example.org" not in str(status)
+    review = httpx.get(server.url + status_url + "/review", headers={"Authorization": f"Bearer {token}"})
+    assert review.status_code == 200 and "Form Test Data Clinic" in review.text
+    public = httpx.get(server.url + "/id/organisation/form-test-data-trust", follow_redirects=True)
+    assert public.status_code == 404
+
+
+def form_values(html: str) -> list[tuple[str, str]]:
+    """What a browser would send for the form as it stands: text boxes, hidden fields and selected options."""
+    sent = [
+        (name, value)
+        for name, value in re.findall(r'<input[^>]*? name="([^"]+)"[^>]*? value="([^"]*)"', html)
+        if name != "accept_terms"
+    ]
+    sent += re.findall(r'<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)</textarea>', html)
+    for name, options in re.findall(r'<select id="[^"]+" name="([^"]+)".*?>(.*?)</select>', html, re.S):
+        sent += [(name, value) for value in re.findall(r'<option value="([^"]*)" selected>', options)]
+    return [(name, unescape(value)) for name, value in sent]
+
+
+def test_a_published_record_sent_back_unchanged_is_valid_and_keeps_all_it_did_not_show(form_server):
+    server, token = form_server
+    page = httpx.get(server.url + "/submit", params={"start": "id/organisation/odi"})
+    body = urlencode([*form_values(page.text), ("accept_terms", "yes")])
+    sent = httpx.post(
+        server.url + "/submit", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert sent.status_code == 201, re.findall(r'class="error-message"[^>]*>(.*?)</p>', sent.text)
+    status_url = re.search(r'href="(/submissions/[0-9a-f]+)"', sent.text).group(1)
+    review = httpx.get(server.url + status_url + "/review", headers={"Authorization": f"Bearer {token}"}).json()
+    (change,) = review["changes"]
+    assert change["removed"] == [], "what the form does not show (judgements, other names, sources) is kept"
+    assert change["added"] == [f"<{BASE}/id/organisation/odi> <{RDF}type> <http://www.w3.org/ns/org#Organization>"]
