@@ -311,3 +311,37 @@ def test_the_command_line_walk_through(contributions, tmp_path):
         "csv",
     )
     assert found.stdout.splitlines() == ["n", "Cydweithfa Data Cymru"]
+
+
+def test_concurrent_submissions_and_approvals_are_all_kept(contributions):
+    from concurrent.futures import ThreadPoolExecutor
+
+    server, tokens = contributions
+    names = [f"parallel-data-lab-{n}" for n in range(8)]
+
+    def send(n: int) -> httpx.Response:
+        body = NEW_ORGANISATION.format(number=f"0911000{n}").replace("cymru-data-co-op", names[n])
+        return submit(server, body, accept_terms="true")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        sent = list(pool.map(send, range(8)))
+    assert [r.status_code for r in sent] == [201] * 8, [r.text for r in sent if r.status_code != 201]
+    ids = {r.json()["id"] for r in sent}
+    assert len(ids) == 8
+    pending = httpx.get(
+        server.url + "/submissions", params={"status": "pending"}, headers=bearer(tokens["moderator"])
+    ).json()
+    assert ids <= {s["id"] for s in pending["submissions"]}
+
+    def approve(submission: str) -> int:
+        return httpx.post(
+            server.url + f"/submissions/{submission}/approve", headers=bearer(tokens["moderator"]), timeout=60
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(approve, sorted(ids))) == [200] * 8
+    query = "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o a <http://www.w3.org/ns/org#Organization> FILTER(CONTAINS(STR(?o), 'parallel-data-lab-')) }"
+    answer = httpx.get(
+        server.url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert answer.json()["results"]["bindings"][0]["n"]["value"] == "8"
