@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from api.dependencies import AppServices
-from api.routers import dataset, form, health, home, lists, resources, sparql, submissions, templates
+from api.routers import dataset, form, health, history, home, lists, resources, sparql, submissions, templates
 from api.upstream import Upstream
 from graph.serving import request_restart
 from graph.settings import Settings, SettingsError
@@ -112,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sparql.router,
         resources.router,
         dataset.router,
+        history.router,
         health.router,
         templates.router,
         form.router,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
+from graph.history import INITIAL, keep_version
 from graph.identity import Identity, UriClass
 from graph.metadata import record_description
 from graph.namespaces import STANDARD
@@ -190,10 +191,15 @@ def approval_transactions(
     contributor_role: str,
     created: dict[str, datetime],
     moderator: str,
+    previous: dict[str, str],
+    initial: dict[str, list[ox.Triple]],
 ) -> tuple[Transaction, Transaction]:
     """The public store's change (each record replaced whole, described as approved and derived from the
-    submission) and the staging store's (the submission marked approved). Each is one atomic update."""
-    now = datetime.now(UTC).replace(microsecond=0)
+    submission) and the staging store's (the submission marked approved, and each record's new version kept,
+    revising its `previous` version, or the `initial` published state of a record never versioned before).
+    Each is one atomic update."""
+    approved = datetime.now(UTC)  # versions keep microseconds, so that approvals in one second stay in order
+    now = approved.replace(microsecond=0)
     submission = ox.NamedNode(identity.thing(UriClass.SUBMISSION, submission_id))
     meta = identity.metadata_graph
     public = Transaction()
@@ -212,7 +218,31 @@ def approval_transactions(
         )
         described.append(ox.Triple(ox.NamedNode(graph), ox.NamedNode(STANDARD["prov"] + "wasDerivedFrom"), submission))
     public.add(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(meta)) for t in described)
-    return public, decision_transaction(identity, submission_id, SubmissionStatus.APPROVED, moderator, None)
+    staging = decision_transaction(identity, submission_id, SubmissionStatus.APPROVED, moderator, None)
+    for graph, triples in records.items():
+        revises = previous.get(graph)
+        if graph in initial:
+            revises = keep_version(
+                identity,
+                staging,
+                graph,
+                initial[graph],
+                key=INITIAL,
+                generated=created.get(graph, now),
+                submission=None,
+                revises=None,
+            )
+        keep_version(
+            identity,
+            staging,
+            graph,
+            triples,
+            key=submission_id,
+            generated=approved,
+            submission=submission.value,
+            revises=revises,
+        )
+    return public, staging
 
 
 def decision_transaction(

@@ -106,6 +106,7 @@ def test_from_the_landing_page_to_an_organisation_and_its_activities(server, bro
         "/doc/organisation/no-such",
         "/accessibility",
         "/submit",
+        "/doc/organisation/odi/history",
     ],
 )
 def test_pages_meet_wcag_2_2_aa(server, browser, path):

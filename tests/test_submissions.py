@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from conftest import BASE, run_ecomap, start_server, stop_server
 
@@ -345,3 +346,47 @@ def test_concurrent_submissions_and_approvals_are_all_kept(contributions):
         server.url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
     )
     assert answer.json()["results"]["bindings"][0]["n"]["value"] == "8"
+
+
+def test_every_approved_version_is_kept_and_listed_with_its_predecessor(contributions):
+    server, tokens = contributions
+    moderator = bearer(tokens["moderator"])
+    first = NEW_ORGANISATION.format(number="06543210").replace("cymru-data-co-op", "history-data-trust")
+    second = first.replace('"Cymru Data Co-op"@en', '"History Data Trust"@en')
+    approved = []
+    for body in (first, second):
+        sent = submit(server, body, accept_terms="true").json()
+        assert httpx.post(server.url + f"/submissions/{sent['id']}/approve", headers=moderator).status_code == 200
+        approved.append(sent["id"])
+
+    history = httpx.get(
+        server.url + "/doc/organisation/history-data-trust/history", headers={"Accept": "application/json"}
+    )
+    newer, older = history.json()["versions"]
+    assert (newer["submission"], older["submission"]) == (approved[1], approved[0])
+    assert newer["revises"] == older["version"] and older["revises"] is None
+    old_statements = httpx.get(server.url + "/doc/organisation/history-data-trust/" + older["statements"])
+    assert old_statements.headers["content-type"].startswith("text/turtle")
+    assert '"Cymru Data Co-op"@en' in old_statements.text and "History Data Trust" not in old_statements.text
+    page = httpx.get(server.url + "/doc/organisation/history-data-trust/history", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and f"submission {approved[0]}" in page.text
+
+
+def test_a_published_record_changed_for_the_first_time_keeps_its_first_published_state(contributions):
+    server, tokens = contributions
+    record = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <data/organisation/nesta> { ?s ?p ?o } }"
+    before = httpx.get(server.url + "/sparql", params={"query": record}, headers={"Accept": "application/n-triples"})
+    update = (
+        PREFIXES
+        + '<id/organisation/nesta> a org:Organization ; skos:prefLabel "Nesta"@en ; dcterms:source <https://www.nesta.org.uk/> .'
+    )
+    sent = submit(server, update, accept_terms="true").json()
+    approve = httpx.post(server.url + f"/submissions/{sent['id']}/approve", headers=bearer(tokens["moderator"]))
+    assert approve.status_code == 200
+    history = httpx.get(server.url + "/doc/organisation/nesta/history", headers={"Accept": "application/json"})
+    newer, initial = history.json()["versions"]
+    assert initial["submission"] is None and initial["version"].endswith("/version/initial")
+    assert newer["revises"] == initial["version"]
+    kept = httpx.get(server.url + "/doc/organisation/nesta/" + initial["statements"]).text
+    published = set(ox.parse(before.content, format=ox.RdfFormat.N_TRIPLES))
+    assert len(published) > 5 and published == set(ox.parse(kept.encode(), format=ox.RdfFormat.TURTLE))

@@ -23,6 +23,7 @@ from api.upstream import UpstreamError
 from graph import report as reports
 from graph.accounts import Role, accounts_query, authenticate
 from graph.convert import to_rdflib
+from graph.history import latest_query
 from graph.identity import KEY_PATTERN, UriClass
 from graph.parsing import located
 from graph.review import ORGANISATIONS_QUERY, changes, current_records_query, duplicates
@@ -393,6 +394,12 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
         triples = await services.staging.graph(statements_query(identity, submission_id))
         split = split_into_records(triples, identity)
         created = await _created(services, list(split.records))
+        previous = await _latest_versions(services, list(split.records))
+        initial = {
+            graph: await services.upstream.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+            for graph in created
+            if graph not in previous
+        }
         public, staging = approval_transactions(
             identity,
             submission_id,
@@ -400,6 +407,8 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
             contributor_role=found["contributor_role"],
             created=created,
             moderator=moderator,
+            previous=previous,
+            initial=initial,
         )
         await services.upstream.update(public.as_update())
         await services.staging.update(staging.as_update())
@@ -443,6 +452,19 @@ async def _reason(request: Request) -> str | None:
         return None
     reason = body.get("reason") if isinstance(body, dict) else None
     return reason.strip()[:2000] if isinstance(reason, str) and reason.strip() else None
+
+
+async def _latest_versions(services: AppServices, records: list[str]) -> dict[str, str]:
+    """Each record's newest kept version, from the staging store (graph.history)."""
+    if not records:
+        return {}
+    rows = await services.staging.solutions(latest_query(services.identity, records))
+    newest: dict[str, tuple[datetime, str]] = {}
+    for row in rows:
+        record, stamp = row["record"].value, datetime.fromisoformat(row["generated"].value.replace("Z", "+00:00"))
+        if record not in newest or stamp > newest[record][0]:
+            newest[record] = (stamp, row["version"].value)
+    return {record: version for record, (_, version) in newest.items()}
 
 
 async def _created(services: AppServices, records: list[str]) -> dict[str, datetime]:

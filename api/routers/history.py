@@ -1,0 +1,80 @@
+"""A record's history: every approved version, newest first, with when and from which submission.
+
+The versions live in the staging store (graph.history); this router only reads them. A page for people,
+JSON for programs, and each version's statements as Turtle.
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from api import formats
+from api.conneg import choose
+from api.dependencies import AppServices, Services
+from api.pages import render
+from api.routers.resources import ClassPath, not_found
+from api.upstream import UpstreamError
+from graph.history import Version, history_query, version_graph, versions
+from graph.identity import KEY_PATTERN, UriClass
+
+router = APIRouter(tags=["Linked data"])
+OFFERED = [formats.HTML, "application/json"]
+
+
+def _record(services: AppServices, uri_class: str, key: str) -> tuple[str, str] | None:
+    """The record graph and document of a well-formed address, or None."""
+    if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
+        return None
+    cls = UriClass(uri_class)
+    return services.identity.record_graph(cls, key), services.identity.document(cls, key)
+
+
+def _unavailable(error: UpstreamError) -> Response:
+    return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+
+
+@router.get("/doc/{uri_class}/{key}/history", summary="Every approved version of a record, newest first")
+async def history(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
+    found = _record(services, uri_class, key)
+    media_type = choose(request.headers.get("accept"), OFFERED) or "application/json"
+    if found is None:
+        return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}")
+    record, document = found
+    try:
+        kept = versions(await services.staging.solutions(history_query(services.identity, record)), record)
+    except UpstreamError as error:
+        return _unavailable(error)
+    if media_type == "application/json":
+        return JSONResponse({"record": record, "versions": [_json(services, v) for v in kept]})
+    local = document.removeprefix(services.settings.base_uri)
+    rows = [(v, _json(services, v)) for v in kept]
+    return render(request, "history.html", {"title": f"History of {local}", "document": local, "versions": rows})
+
+
+def _json(services: AppServices, version: Version) -> dict[str, str | None]:
+    key = version.iri.rsplit("/", 1)[-1]
+    return {
+        "version": version.iri,
+        "generated": version.generated.isoformat().replace("+00:00", "Z"),
+        "submission": version.submission.rsplit("/", 1)[-1] if version.submission else None,
+        "revises": version.revises,
+        "statements": f"history/{key}.ttl",
+    }
+
+
+@router.get("/doc/{uri_class}/{key}/history/{version}.ttl", summary="One version of a record, as Turtle")
+async def version(uri_class: ClassPath, key: str, version: str, request: Request, services: Services) -> Response:
+    found = _record(services, uri_class, key)
+    if found is None or not KEY_PATTERN.match(version):
+        return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}", "text/plain")
+    graph = version_graph(found[0], version)
+    try:
+        triples = await services.staging.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    except UpstreamError as error:
+        return _unavailable(error)
+    if not triples:
+        return await not_found(request, services, graph, "text/plain")
+    body = ox.serialize(triples, format=ox.RdfFormat.TURTLE)
+    return Response(body, media_type="text/turtle; charset=utf-8")
