@@ -19,7 +19,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from api.dependencies import AppServices
-from api.routers import dataset, form, health, history, home, lists, resources, sparql, submissions, templates
+from api.routers import (
+    dataset,
+    form,
+    health,
+    history,
+    home,
+    lists,
+    resources,
+    sparql,
+    submissions,
+    templates,
+    withdrawals,
+)
 from api.upstream import Upstream
 from graph.serving import request_restart
 from graph.settings import Settings, SettingsError
@@ -117,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         templates.router,
         form.router,
         submissions.router,
+        withdrawals.router,
     ):
         app.include_router(router)
 

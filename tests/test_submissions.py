@@ -390,3 +390,59 @@ def test_a_published_record_changed_for_the_first_time_keeps_its_first_published
     kept = httpx.get(server.url + "/doc/organisation/nesta/" + initial["statements"]).text
     published = set(ox.parse(before.content, format=ox.RdfFormat.N_TRIPLES))
     assert len(published) > 5 and published == set(ox.parse(kept.encode(), format=ox.RdfFormat.TURTLE))
+
+
+def test_a_withdrawn_record_answers_410_with_when_and_why_and_keeps_its_history(contributions):
+    server, tokens = contributions
+    withdraw = server.url + "/records/organisation/royal-society/withdraw"
+    assert httpx.post(withdraw, json={"reason": "x"}).status_code == 401
+    assert httpx.post(withdraw, json={"reason": "x"}, headers=bearer(tokens["submitter"])).status_code == 403
+    assert httpx.post(withdraw, json={}, headers=bearer(tokens["moderator"])).status_code == 400
+    done = httpx.post(withdraw, json={"reason": "Asked to be removed."}, headers=bearer(tokens["moderator"]))
+    assert done.status_code == 200, done.text
+
+    page = httpx.get(
+        server.url + "/id/organisation/royal-society", headers={"Accept": "text/html"}, follow_redirects=True
+    )
+    assert page.status_code == 410 and "Asked to be removed." in page.text
+    data = httpx.get(server.url + "/doc/organisation/royal-society", headers={"Accept": "text/turtle"})
+    assert data.status_code == 410 and "withdrawn on" in data.text
+    ask = "ASK { GRAPH ?g { <id/organisation/royal-society> ?p ?o } FILTER(?g != <data/metadata>) }"
+    answer = httpx.get(
+        server.url + "/sparql", params={"query": ask}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert answer.json()["boolean"] is False
+    (initial,) = httpx.get(
+        server.url + "/doc/organisation/royal-society/history", headers={"Accept": "application/json"}
+    ).json()["versions"]
+    kept = httpx.get(server.url + "/doc/organisation/royal-society/" + initial["statements"])
+    assert "Royal Society" in kept.text
+    assert httpx.post(withdraw, json={"reason": "again"}, headers=bearer(tokens["moderator"])).status_code == 404
+
+
+def test_a_merged_record_redirects_to_the_survivor(contributions):
+    server, tokens = contributions
+    merge = server.url + "/records/organisation/the-data-lab/merge"
+    moderator = bearer(tokens["moderator"])
+    assert (
+        httpx.post(
+            merge, json={"reason": "Same body.", "into": "id/organisation/no-such"}, headers=moderator
+        ).status_code
+        == 400
+    )
+    assert (
+        httpx.post(
+            merge, json={"reason": "Same body.", "into": "id/organisation/the-data-lab"}, headers=moderator
+        ).status_code
+        == 400
+    )
+    done = httpx.post(
+        merge, json={"reason": "Same body.", "into": "id/organisation/smart-data-foundry"}, headers=moderator
+    )
+    assert done.status_code == 200, done.text
+    moved = httpx.get(server.url + "/doc/organisation/the-data-lab", headers={"Accept": "text/html"})
+    assert moved.status_code == 301 and moved.headers["location"] == "/doc/organisation/smart-data-foundry"
+    followed = httpx.get(
+        server.url + "/id/organisation/the-data-lab", headers={"Accept": "text/html"}, follow_redirects=True
+    )
+    assert followed.status_code == 200 and str(followed.url).endswith("/doc/organisation/smart-data-foundry")

@@ -23,6 +23,7 @@ from api.pages import render
 from api.renderers import page_context, serialise
 from api.upstream import UpstreamError
 from graph.identity import KEY_PATTERN, UriClass
+from graph.withdrawal import tombstone_query
 
 router = APIRouter(tags=["Linked data"])
 
@@ -100,7 +101,7 @@ async def _describe(
             error.message + "\n", status_code=error.status, media_type="text/plain", headers={"Retry-After": "5"}
         )
     if not any(t.subject == ox.NamedNode(thing) for t in triples):
-        return await not_found(request, services, thing, media_type)
+        return await _ended(request, services, thing, record, media_type)
     triples += self_description(document, thing, triples)
     triples.sort(key=str)  # the same data gives the same bytes, and so the same ETag
     # Conditional GET goes by ETag: a page holds statements from other records too, so its own record's
@@ -121,6 +122,27 @@ async def _describe(
         f'<{_local(document, services)}{s}>; rel="alternate"; type="{t}"' for s, t in SUFFIXES.items()
     )
     return response
+
+
+async def _ended(request: Request, services: AppServices, thing: str, record: str, media_type: str) -> Response:
+    """A withdrawn record's URI answers 410 Gone, saying when and why; a merged one redirects to the survivor."""
+    try:
+        rows = await services.upstream.solutions(tombstone_query(services.identity, record))
+    except UpstreamError as error:
+        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+    if not rows:
+        return await not_found(request, services, thing, media_type)
+    row = rows[0]
+    survivor = services.identity.parse(row["survivor"].value) if "survivor" in row else None
+    if survivor is not None:
+        target = _local(services.identity.document(survivor.uri_class, survivor.key), services)
+        return RedirectResponse(target, status_code=301, headers={"Vary": "Accept"})
+    when = row["modified"].value[:10]
+    reason = row["reason"].value if "reason" in row else ""
+    if media_type == formats.HTML:
+        context = {"title": "Withdrawn", "iri": thing, "when": when, "reason": reason}
+        return render(request, "gone.html", context, status=410)
+    return Response(f"{thing} was withdrawn on {when}: {reason}\n", 410, media_type="text/plain; charset=utf-8")
 
 
 def _local(iri: str, services: Services) -> str:

@@ -1,0 +1,83 @@
+"""Moderators withdraw a record, or merge it into another; its URI then answers 410 Gone or redirects."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.dependencies import AppServices, Services
+from api.routers.resources import ClassPath
+from api.routers.submissions import _created, _DeniedError, _error, _latest_versions, _moderator
+from api.upstream import UpstreamError
+from graph.history import INITIAL, keep_version
+from graph.identity import KEY_PATTERN, UriClass
+from graph.store import Transaction
+from graph.withdrawal import Ending, end_transaction
+
+router = APIRouter(tags=["Contributions"])
+
+
+async def _exists(services: AppServices, record: str) -> bool:
+    rows = await services.upstream.solutions(f"SELECT ?s WHERE {{ GRAPH <{record}> {{ ?s ?p ?o }} }} LIMIT 1")
+    return bool(rows)
+
+
+async def _end(request: Request, services: AppServices, uri_class: str, key: str, ending: Ending) -> Response:
+    try:
+        moderator = await _moderator(request, services)
+        if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
+            return _error(404, "There is no such record.")
+        record = services.identity.record_graph(UriClass(uri_class), key)
+        try:
+            asked = json.loads(await request.body() or b"{}")
+        except ValueError:
+            return _error(400, 'Send JSON such as {"reason": "…"}.')
+        reason = str(asked.get("reason", "")).strip() if isinstance(asked, dict) else ""
+        if not reason:
+            return _error(400, "Say why, in a reason that the record's page will show.")
+        if not await _exists(services, record):
+            return _error(404, "There is no such published record.")
+        survivor = None
+        if ending is Ending.MERGED:
+            into = str(asked.get("into", ""))
+            ref = services.identity.parse(
+                into if into.startswith("http") else services.identity.resolve(into.lstrip("/"))
+            )
+            if ref is None or ref.space != "id" or (ref.uri_class, ref.key) == (uri_class, key):
+                return _error(400, 'Name the surviving thing by its URI, e.g. {"into": "id/organisation/odi"}.')
+            if not await _exists(services, services.identity.record_graph(ref.uri_class, ref.key)):
+                return _error(400, f"{into} has no published record to merge into.")
+            survivor = services.identity.thing(ref.uri_class, ref.key)
+        created = (await _created(services, [record])).get(record)
+        if not await _latest_versions(services, [record]):  # keep the last published state in the history
+            current = await services.upstream.graph(
+                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{record}> {{ ?s ?p ?o }} }}"
+            )
+            history = Transaction()
+            first = created or datetime.now(UTC)
+            keep_version(
+                services.identity, history, record, current, key=INITIAL, generated=first, submission=None, revises=None
+            )
+            await services.staging.update(history.as_update())
+        public = end_transaction(
+            services.identity, record, ending, reason=reason, moderator=moderator, created=created, survivor=survivor
+        )
+        await services.upstream.update(public.as_update())
+    except _DeniedError as denied:
+        return denied.response
+    except UpstreamError as error:
+        return _error(error.status, error.message, {"Retry-After": "5"})
+    return JSONResponse({"record": record, "status": str(ending), "survivor": survivor})
+
+
+@router.post("/records/{uri_class}/{key}/withdraw", summary="Withdraw a published record, with a reason (moderators)")
+async def withdraw(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
+    return await _end(request, services, uri_class, key, Ending.WITHDRAWN)
+
+
+@router.post("/records/{uri_class}/{key}/merge", summary="Merge a published record into another (moderators)")
+async def merge(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
+    return await _end(request, services, uri_class, key, Ending.MERGED)
