@@ -20,6 +20,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api.dependencies import AppServices
 from api.routers import (
+    changes,
     dataset,
     form,
     health,
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sparql.router,
         resources.router,
         dataset.router,
+        changes.router,
         history.router,
         health.router,
         templates.router,

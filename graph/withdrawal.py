@@ -34,11 +34,12 @@ def end_transaction(
     created: datetime | None,
     survivor: str | None = None,
 ) -> Transaction:
-    """The public store's change: the record graph dropped and its description replaced by a tombstone."""
+    """The public store's change: the record graph dropped and its description replaced by a tombstone, timed
+    to the microsecond so that the change feed orders it after an approval in the same second."""
     eco = identity.resolve("def/ecosystem/")
     meta = identity.metadata_graph
     node = ox.NamedNode(record)
-    now = ox.Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=XSD_DATETIME)
+    now = ox.Literal(datetime.now(UTC).isoformat().replace("+00:00", "Z"), datatype=XSD_DATETIME)
     topic = identity.topic_of_record(record)
     if topic is None:
         raise ValueError(f"{record} is not a record graph")

@@ -446,3 +446,38 @@ def test_a_merged_record_redirects_to_the_survivor(contributions):
         server.url + "/id/organisation/the-data-lab", headers={"Accept": "text/html"}, follow_redirects=True
     )
     assert followed.status_code == 200 and str(followed.url).endswith("/doc/organisation/smart-data-foundry")
+
+
+def test_the_change_feed_lists_creates_updates_and_tombstones_newest_first(contributions):
+    import xml.etree.ElementTree as ET
+
+    server, tokens = contributions
+    moderator = bearer(tokens["moderator"])
+    first = NEW_ORGANISATION.format(number="05432109").replace("cymru-data-co-op", "feed-data-forum")
+    for body in (first, first.replace('"Cymru Data Co-op"@en', '"Feed Data Forum"@en')):
+        sent = submit(server, body, accept_terms="true").json()
+        assert httpx.post(server.url + f"/submissions/{sent['id']}/approve", headers=moderator).status_code == 200
+    ended = httpx.post(
+        server.url + "/records/organisation/feed-data-forum/withdraw", json={"reason": "Closed."}, headers=moderator
+    )
+    assert ended.status_code == 200
+
+    feed = httpx.get(server.url + "/changes", headers={"Accept": "application/activity+json"})
+    assert feed.headers["content-type"].startswith("application/activity+json")
+    collection = feed.json()
+    assert collection["type"] == "OrderedCollection"
+    thing = f"{BASE}/id/organisation/feed-data-forum"
+    mine = [
+        i
+        for i in collection["orderedItems"]
+        if thing in (i["object"], i["object"].get("id") if isinstance(i["object"], dict) else None)
+    ]
+    assert [i["type"] for i in mine] == ["Delete", "Update", "Create"]
+    assert mine[0]["object"]["type"] == "Tombstone" and mine[0]["summary"] == "Closed."
+    times = [i["published"] for i in collection["orderedItems"]]
+    assert times == sorted(times, reverse=True)
+
+    atom = httpx.get(server.url + "/changes", headers={"Accept": "application/atom+xml"})
+    entries = ET.fromstring(atom.content).findall("{http://www.w3.org/2005/Atom}entry")
+    titles = [e.findtext("{http://www.w3.org/2005/Atom}title") for e in entries]
+    assert f"Withdrawn: {thing}" in titles and f"Added: {thing}" in titles

@@ -1,0 +1,41 @@
+"""GET /changes: approved changes, newest first, as Activity Streams 2.0 (JSON) or Atom, by Accept."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.conneg import choose
+from api.dependencies import Services
+from api.upstream import UpstreamError
+from graph.changes import activity_streams, atom, changes, tombstones_query, versions_query
+from graph.identity import UriClass
+
+router = APIRouter(tags=["Linked data"])
+ACTIVITY_JSON = "application/activity+json"
+ATOM = "application/atom+xml"
+OFFERED = [ACTIVITY_JSON, "application/ld+json", "application/json", ATOM]
+
+
+@router.get("/changes", summary="Approved changes, newest first (Activity Streams 2.0 or Atom, with tombstones)")
+async def feed(request: Request, services: Services, limit: int = Query(100, ge=1, le=1000)) -> Response:
+    media_type = choose(request.headers.get("accept"), OFFERED)
+    if media_type is None:
+        return Response(f"Ask for {', '.join(OFFERED)}.\n", 406, media_type="text/plain")
+    identity = services.identity
+    try:
+        versions = await services.staging.solutions(versions_query(identity, limit))
+        ended = await services.upstream.solutions(tombstones_query(identity, limit))
+    except UpstreamError as error:
+        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+    found = changes(identity, versions, ended, limit)
+    url = f"{services.settings.base_uri}/changes"
+    headers = {"Vary": "Accept"}
+    if media_type == ATOM:
+
+        def document(thing: str) -> str:
+            ref = identity.parse(thing)
+            return identity.document(UriClass(ref.uri_class), ref.key) if ref else thing
+
+        return Response(atom(found, url, document), media_type=ATOM, headers=headers)
+    return JSONResponse(activity_streams(found, url), media_type=media_type, headers=headers)
