@@ -481,3 +481,32 @@ def test_the_change_feed_lists_creates_updates_and_tombstones_newest_first(contr
     entries = ET.fromstring(atom.content).findall("{http://www.w3.org/2005/Atom}entry")
     titles = [e.findtext("{http://www.w3.org/2005/Atom}title") for e in entries]
     assert f"Withdrawn: {thing}" in titles and f"Added: {thing}" in titles
+
+
+def test_a_person_redacted_at_their_request_leaves_the_map_and_its_history(contributions):
+    server, tokens = contributions
+    moderator = bearer(tokens["moderator"])
+    record = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH <data/person/bethan-charnley> { ?s ?p ?o } }"
+    current = httpx.get(server.url + "/sparql", params={"query": record}, headers={"Accept": "application/n-triples"})
+    assert "Bethan Charnley" in current.text
+    sent = submit(server, current.text, headers={"Content-Type": "application/n-triples"}, accept_terms="true").json()
+    assert httpx.post(server.url + f"/submissions/{sent['id']}/approve", headers=moderator).status_code == 200
+    history = server.url + "/doc/person/bethan-charnley/history"
+    assert len(httpx.get(history, headers={"Accept": "application/json"}).json()["versions"]) == 2
+
+    redact = server.url + "/records/person/bethan-charnley/redact"
+    assert httpx.post(redact, headers=bearer(tokens["submitter"])).status_code == 403
+    done = httpx.post(redact, headers=moderator)
+    assert done.status_code == 200, done.text
+
+    page = httpx.get(server.url + "/id/person/bethan-charnley", headers={"Accept": "text/html"}, follow_redirects=True)
+    assert page.status_code == 410 and "Bethan Charnley" not in page.text and "UK GDPR" in page.text
+    ask = 'ASK { GRAPH ?g { ?s ?p ?o } FILTER(CONTAINS(STR(?o), "Bethan Charnley") || CONTAINS(STR(?s), "bethan-charnley-head")) }'
+    answer = httpx.get(
+        server.url + "/sparql", params={"query": ask}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert answer.json()["boolean"] is False
+    assert httpx.get(history, headers={"Accept": "application/json"}).json()["versions"] == []
+    review = httpx.get(server.url + f"/submissions/{sent['id']}/review", headers=moderator)
+    assert review.status_code == 200 and "Bethan Charnley" not in review.text
+    assert httpx.post(redact, headers=moderator).status_code == 404

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
@@ -14,6 +15,7 @@ from api.routers.submissions import _created, _DeniedError, _error, _latest_vers
 from api.upstream import UpstreamError
 from graph.history import INITIAL, keep_version
 from graph.identity import KEY_PATTERN, UriClass
+from graph.redaction import REASON, purge_update, subjects_query
 from graph.store import Transaction
 from graph.withdrawal import Ending, end_transaction
 
@@ -81,3 +83,31 @@ async def withdraw(uri_class: ClassPath, key: str, request: Request, services: S
 @router.post("/records/{uri_class}/{key}/merge", summary="Merge a published record into another (moderators)")
 async def merge(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
     return await _end(request, services, uri_class, key, Ending.MERGED)
+
+
+@router.post(
+    "/records/person/{key}/redact",
+    summary="Remove a person from the map and from its history, at their request (moderators, UK GDPR)",
+)
+async def redact(key: str, request: Request, services: Services) -> Response:
+    try:
+        moderator = await _moderator(request, services)
+        if not KEY_PATTERN.match(key):
+            return _error(404, "There is no such record.")
+        record = services.identity.record_graph(UriClass.PERSON, key)
+        public_nodes = await services.upstream.solutions(subjects_query(record, in_history=False))
+        kept_nodes = await services.staging.solutions(subjects_query(record, in_history=True))
+        nodes = sorted({row["s"].value for row in [*public_nodes, *kept_nodes] if isinstance(row["s"], ox.NamedNode)})
+        if not nodes:
+            return _error(404, "There is no such person on the map or in its history.")
+        meta = services.identity.metadata_graph
+        await services.staging.update(purge_update(nodes, record, meta))
+        ended = end_transaction(
+            services.identity, record, Ending.WITHDRAWN, reason=REASON, moderator=moderator, created=None
+        )
+        await services.upstream.update(purge_update(nodes, record, meta) + " ;\n" + ended.as_update())
+    except _DeniedError as denied:
+        return denied.response
+    except UpstreamError as error:
+        return _error(error.status, error.message, {"Retry-After": "5"})
+    return JSONResponse({"record": record, "status": str(Ending.WITHDRAWN), "removed": len(nodes)})
