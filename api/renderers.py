@@ -14,7 +14,10 @@ from api.dependencies import AppServices
 from api.formats import RDF_FORMATS
 from api.jsonld import compact
 from api.pages import json_script, local_href
+from graph.identity import UriClass
 from graph.namespaces import STANDARD
+
+CORRECTABLE = {UriClass.ORGANISATION, UriClass.ACTIVITY, UriClass.RELATIONSHIP}
 
 LABEL_PREDICATES = [
     STANDARD["skos"] + "prefLabel",
@@ -148,6 +151,12 @@ def curie(iri: str, prefixes: dict[str, str]) -> str:
     return iri
 
 
+def _correctable(services: AppServices, thing: str) -> bool:
+    """Whether the contribution form can start from this thing: an organisation, or its activity or relationship."""
+    ref = services.identity.parse(thing)
+    return ref is not None and ref.space == "id" and ref.uri_class in CORRECTABLE
+
+
 def page_context(services: AppServices, thing: str, document: str, triples: list[ox.Triple]) -> dict[str, Any]:
     base = services.settings.base_uri
     labels = labels_of(triples)
@@ -206,6 +215,7 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
     )
     return {
         "organisation": organisation_view(services, thing, triples) if is_organisation else None,
+        "correctable": _correctable(services, thing),
         "lists": _list_links(services, thing, triples),
         "title": labels.get(thing, curie(thing, services.prefixes)),
         "iri": thing,

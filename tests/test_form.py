@@ -143,3 +143,15 @@ def test_a_published_record_sent_back_unchanged_is_valid_and_keeps_all_it_did_no
     (change,) = review["changes"]
     assert change["removed"] == [], "what the form does not show (judgements, other names, sources) is kept"
     assert change["added"] == [f"<{BASE}/id/organisation/odi> <{RDF}type> <http://www.w3.org/ns/org#Organization>"]
+
+
+def test_an_activity_page_offers_the_form_of_the_organisation_that_runs_it(form_server):
+    server, _ = form_server
+    page = httpx.get(server.url + "/doc/activity/odi-data-sharing-risk-guide", headers={"Accept": "text/html"})
+    link = re.search(r'<a href="(/submit\?start=[^"]+)">Suggest a correction</a>', page.text)
+    assert link, "the activity page links to the form"
+    form = httpx.get(server.url + unescape(link.group(1)))
+    assert re.search(r'name="iri" value="http[^"]*/id/organisation/odi"', form.text)
+    assert 'value="Open Data Institute"' in form.text
+    person = httpx.get(server.url + "/doc/person/sue-daley", headers={"Accept": "text/html"})
+    assert person.status_code == 200 and "Suggest a correction" not in person.text

@@ -601,3 +601,31 @@ def test_every_constraint_speaks_to_a_contributor(shapes):
 def test_shapes_use_shacl_core_only():
     text = "".join(path.read_text(encoding="utf-8") for path in shape_files())
     assert "sh:sparql" not in text and "sh:SPARQLConstraint" not in text
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    from conftest import start_server, stop_server
+
+    server = start_server(tmp_path_factory.mktemp("shapes-api"), ECOMAP_SUBMISSIONS_PER_MINUTE="100000")
+    yield server
+    stop_server(server)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_each_constraint_reaches_a_contributor_through_the_api(case, api, shapes):
+    import httpx
+
+    answer = httpx.post(
+        api.url + "/submissions",
+        content=(PREFIXES + case.turtle).encode(),
+        headers={"Content-Type": "text/turtle", "Accept": "application/json"},
+        params={"dry_run": "true", "accept_terms": "true"},
+        timeout=60,
+    )
+    assert answer.status_code == (422 if case.severity == "Violation" else 200), answer.text
+    body = answer.json()
+    results = [r for record in body.get("report", body)["records"] for r in record["results"]]
+    shape = SHP + case.shape
+    messages = {r["message"] for r in results if r["shape"] == shape and r["severity"] == case.severity}
+    assert messages == {str(shapes.value(rdflib.URIRef(shape), SH.message))}, results

@@ -23,7 +23,7 @@ from api.routers.submissions import EMAIL, _convert, process
 from api.routers.templates import template_columns
 from api.upstream import UpstreamError
 from graph.correction import activities, carry_over, shown
-from graph.identity import UriClass
+from graph.identity import Ref, UriClass
 from graph.template import SEPARATOR, Column
 from graph.validation import Validator
 
@@ -115,13 +115,28 @@ async def form(request: Request, services: Services, start: str | None = None, c
         ref = services.identity.parse(
             start if start.startswith("http") else services.identity.resolve(start.lstrip("/"))
         )
-        if ref is not None and ref.uri_class is UriClass.ORGANISATION:
-            iri = services.identity.thing(UriClass.ORGANISATION, ref.key)
-            try:
-                values = await _prefill(services, iri)
-            except UpstreamError as error:
-                return _unavailable(error)
+        try:
+            iri = await _organisation_of(services, ref) if ref is not None else ""
+            values = await _prefill(services, iri) if iri else {}
+        except UpstreamError as error:
+            return _unavailable(error)
     return _page(services, request, values, {}, [], iri, claim, 200)
+
+
+async def _organisation_of(services: AppServices, ref: Ref) -> str:
+    """The organisation whose form covers a thing: itself, the one running an activity, or a relationship's
+    first party; empty for anything else."""
+    if ref.uri_class is UriClass.ORGANISATION:
+        return services.identity.thing(UriClass.ORGANISATION, ref.key)
+    link = {UriClass.ACTIVITY: "runBy", UriClass.RELATIONSHIP: "fromOrganisation"}.get(ref.uri_class)
+    if link is None:
+        return ""
+    thing = services.identity.thing(ref.uri_class, ref.key)
+    eco = services.identity.resolve("def/ecosystem/")
+    rows = await services.upstream.solutions(
+        f"SELECT ?org WHERE {{ <{thing}> <{eco}{link}> ?org }} ORDER BY ?org LIMIT 1"
+    )
+    return rows[0]["org"].value if rows else ""
 
 
 def _unavailable(error: UpstreamError) -> Response:
