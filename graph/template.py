@@ -210,6 +210,7 @@ def convert(
         )
     subjects: dict[str, ox.NamedNode] = {}
     minted: set[str] = set()
+    names = row_names(rows, existing_by_number)
     for number, row in enumerate(rows, start=2):
         record = row.get("record", "").strip().lower()
         if record not in RECORDS:
@@ -221,7 +222,7 @@ def convert(
                 }
             )
             continue
-        subject = _subject(row, record, identity, existing_by_number, taken, minted, out, number)
+        subject = _subject(row, record, identity, existing_by_number, taken, minted, out, number, names)
         if subject is not None:
             subjects[row.get("row", "").strip() or f"row {number}"] = subject
             out.rows[subject.value] = number
@@ -258,6 +259,7 @@ def _subject(
     minted: set[str],
     out: Conversion,
     number: int,
+    names: Mapping[str, str],
 ) -> ox.NamedNode | None:
     given = row.get("iri", "").strip()
     if given:
@@ -276,10 +278,22 @@ def _subject(
         number_given = _registry_number(row.get(name.replace("-", "_"), ""), register)
         if number_given and f"{register}-{number_given}" in existing_by_number:
             return ox.NamedNode(existing_by_number[f"{register}-{number_given}"])
-    label = row.get("name", "") or row.get("row", "") or f"{record}-{number}"
+    label = _label(row, record, names) or f"{record}-{number}"
     key = mint_key(label, lambda k: k in minted or taken(identity.thing(UriClass(record), k)))
     minted.add(key)
     return ox.NamedNode(identity.thing(UriClass(record), key))
+
+
+def _label(row: Mapping[str, str], record: str, names: Mapping[str, str]) -> str:
+    """What a new key is made from: the name; for a relationship, its parties and kind, never the row id,
+    which is local to one spreadsheet and would collide with another's."""
+    if record != "relationship":
+        return row.get("name", "").strip() or row.get("row", "").strip()
+    parties = []
+    for column in ("from_organisation", "kind_of_relationship", "to_organisation"):
+        value = row.get(column, "").strip()
+        parties.append(names.get(value) or value.rstrip("/").rsplit("/", 1)[-1])
+    return " ".join(p for p in parties if p)
 
 
 def _registry_number(value: str, register: str) -> str:
@@ -374,13 +388,23 @@ def _reference(
     return ox.NamedNode(identity.thing(UriClass(cls), _key(value)))
 
 
-def candidate_keys(rows: list[dict[str, str]]) -> dict[str, list[str]]:
+def row_names(rows: list[dict[str, str]], existing_by_number: Mapping[str, str]) -> dict[str, str]:
+    """What each row id or registry number stands for, so that a relationship's key can name its parties."""
+    names = {number: iri.rsplit("/", 1)[-1] for number, iri in existing_by_number.items()}
+    for row in rows:
+        if row.get("row", "").strip() and row.get("name", "").strip():
+            names[row["row"].strip()] = row["name"].strip()
+    return names
+
+
+def candidate_keys(rows: list[dict[str, str]], existing_by_number: Mapping[str, str]) -> dict[str, list[str]]:
     """For each record kind, the keys minting might try for the rows' names (to ask the store which are taken)."""
     candidates: dict[str, list[str]] = {}
+    names = row_names(rows, existing_by_number)
     for row in rows:
         record = row.get("record", "").strip().lower()
         if record in RECORDS and not row.get("iri", "").strip():
-            slug = mint_key(row.get("name", "") or row.get("row", "") or record, lambda k: False)
+            slug = mint_key(_label(row, record, names) or record, lambda k: False)
             candidates.setdefault(record, []).extend([slug] + [f"{slug}-{n}" for n in range(2, 10)])
     return candidates
 

@@ -91,6 +91,9 @@ def test_a_mistake_is_named_by_row_and_column_then_the_fixed_sheet_goes_through(
 
     stored = submit(server, (EXAMPLES / "organisations.csv").read_bytes())
     assert stored.status_code == 201, stored.text
+    # A relationship's key names its parties, never the spreadsheet-local row id ("rel1"), which would collide
+    relationship = "http://127.0.0.1:8000/data/relationship/swansea-data-collective-member-of-odi"
+    assert relationship in stored.json()["records"]
     submission = stored.json()["id"]
     approved = httpx.post(
         server.url + f"/submissions/{submission}/approve", headers={"Authorization": f"Bearer {token}"}

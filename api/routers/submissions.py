@@ -280,7 +280,9 @@ async def _convert(services: AppServices, rows: list[dict[str, str]]) -> Convers
     numbers = await services.upstream.solutions(EXISTING_NUMBERS)
     by_number = {f"{row['prefix'].value}-{row['number'].value}": row["org"].value for row in numbers}
     candidates = [
-        identity.thing(UriClass(record), key) for record, keys in candidate_keys(rows).items() for key in keys
+        identity.thing(UriClass(record), key)
+        for record, keys in candidate_keys(rows, by_number).items()
+        for key in keys
     ]
     taken: set[str] = set()
     if candidates:
