@@ -155,3 +155,21 @@ def test_an_activity_page_offers_the_form_of_the_organisation_that_runs_it(form_
     assert 'value="Open Data Institute"' in form.text
     person = httpx.get(server.url + "/doc/person/sue-daley", headers={"Accept": "text/html"})
     assert person.status_code == 200 and "Suggest a correction" not in person.text
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        {"iri": "http://elsewhere.example/id/organisation/x"},
+        {"iri": "id/organisation/odi> } } ; DROP ALL ; #"},
+        {"iri": "id/activity/odi-data-sharing-risk-guide"},
+        {"activity1.iri": "not an iri at all", "activity1.name": "Something"},
+    ],
+)
+def test_a_tampered_hidden_field_gets_a_message_not_a_crash(form_server, hidden):
+    server, _ = form_server
+    sent = httpx.post(
+        server.url + "/submit", data={"organisation.name": "Tamper Test Ltd", "accept_terms": "yes", **hidden}
+    )
+    assert sent.status_code == 422
+    assert "open it again from the record" in sent.text

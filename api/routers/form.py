@@ -123,6 +123,15 @@ async def form(request: Request, services: Services, start: str | None = None, c
     return _page(services, request, values, {}, [], iri, claim, 200)
 
 
+def _canonical(services: AppServices, value: str, cls: UriClass) -> str | None:
+    """A hidden field's IRI as ecomap writes it: empty if none was given, None if it is not one of ecomap's."""
+    value = value.strip()
+    if not value:
+        return ""
+    ref = services.identity.parse(value if value.startswith("http") else services.identity.resolve(value.lstrip("/")))
+    return services.identity.thing(cls, ref.key) if ref is not None and ref.uri_class is cls else None
+
+
 async def _organisation_of(services: AppServices, ref: Ref) -> str:
     """The organisation whose form covers a thing: itself, the one running an activity, or a relationship's
     first party; empty for anything else."""
@@ -188,9 +197,21 @@ async def send(request: Request, services: Services) -> Response:
         if column and value.strip():
             values[block][column].append(value.strip())
     form = dict(fields)
-    iri, claim = form.get("iri", ""), form.get("claim") == "1"
+    claim = form.get("claim") == "1"
     contact = form.get("contact", "").strip() or None
     general = []
+    iri = _canonical(services, form.get("iri", ""), UriClass.ORGANISATION)
+    activity_iris = [
+        _canonical(services, values[f"activity{n}"].get("iri", [""])[0], UriClass.ACTIVITY)
+        for n in range(1, ACTIVITY_BLOCKS + 1)
+    ]
+    if iri is None or None in activity_iris:
+        general.append(
+            "The form was started from an address that ecomap did not give: open it again from the record's page."
+        )
+    iri = iri or ""
+    for n, activity in enumerate(activity_iris, start=1):
+        values[f"activity{n}"]["iri"] = [activity] if activity else []
     if contact and not EMAIL.match(contact):
         general.append("The contact e-mail address is not an e-mail address.")
     if claim and not contact:
