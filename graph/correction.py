@@ -61,8 +61,9 @@ def _value(column: Column, obj: ox.Term, about: dict[Subject, list[ox.Triple]], 
             if isinstance(t.object, ox.Literal) and t.object.datatype.value.endswith(f"/{column.register}")
         ]
         return numbers[0] if numbers else None
-    if column.kind == "concept":
-        return obj.value.removeprefix(f"{base}/def/{column.scheme}/" if column.scheme else f"{base}/def/")
+    if column.kind == "concept":  # a value the form cannot offer is not shown, so it is carried over
+        value = obj.value.removeprefix(f"{base}/def/{column.scheme}/" if column.scheme else f"{base}/def/")
+        return value if value in column.values else None
     if column.kind == "place":
         return obj.value.rsplit("/", 1)[-1]
     return obj.value.removeprefix(base + "/")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from graph.history import PROV
 
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 REASON = "Removed at the request of the person it described (UK GDPR)."
 
 
@@ -20,11 +21,18 @@ def subjects_query(record: str, in_history: bool) -> str:
     return f'SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{record}/version/")) }}'
 
 
-def purge_update(nodes: list[str], record: str, metadata_graph: str) -> str:
-    """One update that deletes every statement about or pointing at the nodes, in every graph, and the record's
-    versions and their descriptions."""
+def purge_update(nodes: list[str], record: str, metadata_graph: str, eco: str) -> str:
+    """One update that deletes every statement about or pointing at the nodes, in every graph, with whole
+    judgements (reified statements) about them, the record's versions and their descriptions, and the contact
+    addresses given with submissions of the record."""
     values = " ".join(f"<{n}>" for n in nodes)
-    return f"""DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{
+    return f"""DELETE {{ GRAPH ?g {{ ?j ?p ?o }} }} WHERE {{
+  VALUES ?node {{ {values} }} GRAPH ?g {{ ?j <{RDF}subject>|<{RDF}object> ?node ; ?p ?o }}
+}} ;
+DELETE {{ GRAPH <{metadata_graph}> {{ ?submission <{eco}contactEmail> ?email }} }} WHERE {{
+  GRAPH <{metadata_graph}> {{ ?submission <{eco}recordGraph> <{record}> ; <{eco}contactEmail> ?email }}
+}} ;
+DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{
   VALUES ?node {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?s = ?node || ?o = ?node)
 }} ;
 DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{

@@ -164,7 +164,7 @@ def _columns_for(
     anywhere = list(shapes.subjects(SH.path, path))  # e.g. the shared shape that checks every source's form
     if any(shapes.value(p, SH.nodeKind) == SH.IRI for p in [*props, *anywhere]):
         return [Column(_slug(title), title, kind="url", **common)]
-    return [Column(_slug(title), title, kind="text", **common)]
+    return [Column(_slug(title), title, kind="text", **(common | {"multiple": False}))]  # prose may hold ";"
 
 
 def _schemes(shapes: rdflib.Graph, props: list) -> list[rdflib.term.Node]:

@@ -436,6 +436,11 @@ def test_a_merged_record_redirects_to_the_survivor(contributions):
         ).status_code
         == 400
     )
+    across = {"reason": "Same body.", "into": "id/person/sue-daley"}
+    assert httpx.post(merge, json=across, headers=moderator).status_code == 400
+    assert (
+        httpx.post(merge, json={"reason": ["a"], "into": "id/organisation/odi"}, headers=moderator).status_code == 400
+    )
     done = httpx.post(
         merge, json={"reason": "Same body.", "into": "id/organisation/smart-data-foundry"}, headers=moderator
     )
@@ -507,6 +512,11 @@ def test_a_person_redacted_at_their_request_leaves_the_map_and_its_history(contr
     )
     assert answer.json()["boolean"] is False
     assert httpx.get(history, headers={"Accept": "application/json"}).json()["versions"] == []
+    shared = "ASK { ?s <http://purl.org/dc/terms/source> <https://dcmsblog.uk/2022/04/national-data-strategy-forum-network-group-unlocking-the-power-of-data/> }"
+    still = httpx.get(
+        server.url + "/sparql", params={"query": shared}, headers={"Accept": "application/sparql-results+json"}
+    )
+    assert still.json()["boolean"] is True, "sources the person's record cited stay for the records that cite them too"
     review = httpx.get(server.url + f"/submissions/{sent['id']}/review", headers=moderator)
     assert review.status_code == 200 and "Bethan Charnley" not in review.text
     assert httpx.post(redact, headers=moderator).status_code == 404

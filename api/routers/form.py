@@ -30,6 +30,7 @@ from graph.validation import Validator
 router = APIRouter(tags=["Contributions"])
 ACTIVITY_BLOCKS = 3
 HIDDEN = {"row", "record", "iri", "run_by"}
+RDF_TYPE = str(RDF.type)
 
 
 @dataclass(frozen=True)
@@ -92,13 +93,22 @@ def _page(
         )
         for n in range(1, ACTIVITY_BLOCKS + 1)
     ]
+    organisation = _fields(
+        services, "organisation", "organisation", values.get("organisation", {}), errors.get("organisation", {})
+    )
+    shown = {f.name for f in organisation} | {f.name for _, fields, _ in blocks for f in fields}
+    unplaced = [  # a problem with no field of its own (e.g. a hidden column) goes to the summary
+        message
+        for block, by_column in errors.items()
+        for column, messages in by_column.items()
+        if f"{block}.{column}" not in shown
+        for message in messages
+    ]
     context = {
         "title": "Add or correct an organisation",
-        "organisation": _fields(
-            services, "organisation", "organisation", values.get("organisation", {}), errors.get("organisation", {})
-        ),
+        "organisation": organisation,
         "activities": blocks,
-        "general": general,
+        "general": [*general, *unplaced],
         "iri": iri,
         "claim": claim,
         "has_errors": bool(general or any(errors.values())),
@@ -184,6 +194,8 @@ async def _merged(
     replaced = shown(published, ox.NamedNode(iri), "organisation", columns, base).statements
     for activity in blocks.values():
         replaced |= shown(published, ox.NamedNode(activity), "activity", columns, base).statements
+    typed = {t.subject for t in published if t.predicate.value == RDF_TYPE}
+    proposed = [t for t in proposed if not (t.predicate.value == RDF_TYPE and t.subject in typed)]  # keep their types
     return carry_over(published, replaced, proposed)
 
 
@@ -194,7 +206,8 @@ async def send(request: Request, services: Services) -> Response:
     values: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for name, value in fields:
         block, _, column = name.partition(".")
-        if column and value.strip():
+        editable = column not in HIDDEN or (column == "iri" and block.startswith("activity"))
+        if column and editable and value.strip():
             values[block][column].append(value.strip())
     form = dict(fields)
     claim = form.get("claim") == "1"
@@ -210,6 +223,14 @@ async def send(request: Request, services: Services) -> Response:
             "The form was started from an address that ecomap did not give: open it again from the record's page."
         )
     iri = iri or ""
+    blocks_without_name = [
+        b for b in values if b.startswith("activity") and values[b].get("iri") and not values[b].get("name")
+    ]
+    if blocks_without_name:
+        general.append(
+            "An activity already on the map cannot be removed with this form: give its name back, and ask the"
+            " editors to remove it (write to them in the organisation's description of the change)."
+        )
     for n, activity in enumerate(activity_iris, start=1):
         values[f"activity{n}"]["iri"] = [activity] if activity else []
     if contact and not EMAIL.match(contact):
@@ -277,5 +298,6 @@ def _rows(values: dict[str, dict[str, list[str]]], iri: str) -> tuple[list[dict[
         block = f"activity{n}"
         if values.get(block, {}).get("name"):
             blocks[len(rows) + 2] = block
-            rows.append(row(block, "activity", run_by="organisation"))
+            new = not values[block].get("iri")  # a published activity keeps who runs it, as the form does not show it
+            rows.append(row(block, "activity", **({"run_by": "organisation"} if new else {})))
     return rows, blocks

@@ -37,19 +37,22 @@ async def _end(request: Request, services: AppServices, uri_class: str, key: str
             asked = json.loads(await request.body() or b"{}")
         except ValueError:
             return _error(400, 'Send JSON such as {"reason": "…"}.')
-        reason = str(asked.get("reason", "")).strip() if isinstance(asked, dict) else ""
+        reason = asked.get("reason") if isinstance(asked, dict) else None
+        reason = reason.strip() if isinstance(reason, str) else ""
         if not reason:
             return _error(400, "Say why, in a reason that the record's page will show.")
         if not await _exists(services, record):
             return _error(404, "There is no such published record.")
         survivor = None
         if ending is Ending.MERGED:
-            into = str(asked.get("into", ""))
+            into = asked.get("into") if isinstance(asked.get("into"), str) else ""
             ref = services.identity.parse(
                 into if into.startswith("http") else services.identity.resolve(into.lstrip("/"))
             )
-            if ref is None or ref.space != "id" or (ref.uri_class, ref.key) == (uri_class, key):
-                return _error(400, 'Name the surviving thing by its URI, e.g. {"into": "id/organisation/odi"}.')
+            if ref is None or ref.space != "id" or ref.uri_class != uri_class or ref.key == key:
+                return _error(
+                    400, f'Name the surviving {uri_class} by its URI, e.g. {{"into": "id/{uri_class}/its-key"}}.'
+                )
             if not await _exists(services, services.identity.record_graph(ref.uri_class, ref.key)):
                 return _error(400, f"{into} has no published record to merge into.")
             survivor = services.identity.thing(ref.uri_class, ref.key)
@@ -85,6 +88,11 @@ async def merge(uri_class: ClassPath, key: str, request: Request, services: Serv
     return await _end(request, services, uri_class, key, Ending.MERGED)
 
 
+def _personal(services: AppServices, iri: str) -> bool:
+    ref = services.identity.parse(iri)
+    return ref is not None and ref.space == "id" and ref.uri_class in (UriClass.PERSON, UriClass.POST)
+
+
 @router.post(
     "/records/person/{key}/redact",
     summary="Remove a person from the map and from its history, at their request (moderators, UK GDPR)",
@@ -97,15 +105,23 @@ async def redact(key: str, request: Request, services: Services) -> Response:
         record = services.identity.record_graph(UriClass.PERSON, key)
         public_nodes = await services.upstream.solutions(subjects_query(record, in_history=False))
         kept_nodes = await services.staging.solutions(subjects_query(record, in_history=True))
-        nodes = sorted({row["s"].value for row in [*public_nodes, *kept_nodes] if isinstance(row["s"], ox.NamedNode)})
+        nodes = sorted(  # the person and their posts, never shared things such as the sources they cite
+            {
+                row["s"].value
+                for row in [*public_nodes, *kept_nodes]
+                if isinstance(row["s"], ox.NamedNode) and _personal(services, row["s"].value)
+            }
+        )
         if not nodes:
             return _error(404, "There is no such person on the map or in its history.")
         meta = services.identity.metadata_graph
-        await services.staging.update(purge_update(nodes, record, meta))
+        await services.staging.update(purge_update(nodes, record, meta, services.identity.resolve("def/ecosystem/")))
         ended = end_transaction(
             services.identity, record, Ending.WITHDRAWN, reason=REASON, moderator=moderator, created=None
         )
-        await services.upstream.update(purge_update(nodes, record, meta) + " ;\n" + ended.as_update())
+        await services.upstream.update(
+            purge_update(nodes, record, meta, services.identity.resolve("def/ecosystem/")) + " ;\n" + ended.as_update()
+        )
     except _DeniedError as denied:
         return denied.response
     except UpstreamError as error:
