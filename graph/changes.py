@@ -30,11 +30,14 @@ class Change:
 
 
 def versions_query(identity: Identity, limit: int) -> str:
-    """Approved versions from the staging store (those kept from before any approval have no submission)."""
+    """Approved versions from the staging store (those kept from before any approval have no submission, and
+    those of an approval still under way have no approved submission yet)."""
+    eco, approved = identity.resolve("def/ecosystem/"), identity.resolve("def/record-status/approved")
     return f"""SELECT ?version ?record ?generated ?revises WHERE {{
   GRAPH <{identity.metadata_graph}> {{
     ?version <{PROV}specializationOf> ?record ; <{PROV}generatedAtTime> ?generated ;
       <{PROV}wasDerivedFrom> ?submission .
+    ?submission <{eco}status> <{approved}> .
     OPTIONAL {{ ?version <{PROV}wasRevisionOf> ?revises }}
   }}
 }} ORDER BY DESC(?generated) LIMIT {limit}"""

@@ -45,11 +45,14 @@ def latest_query(identity: Identity, records: list[str]) -> str:
 
 
 def history_query(identity: Identity, record: str) -> str:
+    """The record's versions, newest first; a version kept by an approval that has not finished is left out."""
+    eco, approved = identity.resolve("def/ecosystem/"), identity.resolve("def/record-status/approved")
     return f"""SELECT ?version ?generated ?submission ?revises WHERE {{
   GRAPH <{identity.metadata_graph}> {{
     ?version <{PROV}specializationOf> <{record}> ; <{PROV}generatedAtTime> ?generated .
     OPTIONAL {{ ?version <{PROV}wasDerivedFrom> ?submission }}
     OPTIONAL {{ ?version <{PROV}wasRevisionOf> ?revises }}
+    FILTER(!BOUND(?submission) || EXISTS {{ ?submission <{eco}status> <{approved}> }})
   }}
 }} ORDER BY DESC(?generated)"""
 

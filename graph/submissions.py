@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pyoxigraph as ox
 
@@ -21,6 +21,8 @@ from graph.identity import Identity, UriClass
 from graph.metadata import record_description
 from graph.namespaces import STANDARD
 from graph.store import Transaction
+
+CLAIM_SECONDS = 120
 
 RDF_TYPE = STANDARD["rdf"] + "type"
 ORGANISATION_CLASSES = {
@@ -191,13 +193,14 @@ def approval_transactions(
     contributor_role: str,
     created: dict[str, datetime],
     moderator: str,
-    previous: dict[str, str],
-    initial: dict[str, list[ox.Triple]],
-) -> tuple[Transaction, Transaction]:
-    """The public store's change (each record replaced whole, described as approved and derived from the
-    submission) and the staging store's (the submission marked approved, and each record's new version kept,
-    revising its `previous` version, or the `initial` published state of a record never versioned before).
-    Each is one atomic update."""
+    previous: dict[str, str] | None,
+    initial: dict[str, list[ox.Triple]] | None,
+) -> tuple[Transaction, Transaction, Transaction]:
+    """Three atomic updates, to be sent in this order: the staging store's copy of each record's new version
+    (revising its `previous` version, or the `initial` published state of a record never versioned before),
+    kept before the public record changes so that a retried approval cannot lose that state; the public
+    store's change (each record replaced whole, described as approved and derived from the submission); and
+    the submission marked approved. With `previous` and `initial` both None the versions are already kept."""
     approved = datetime.now(UTC)  # versions keep microseconds, so that approvals in one second stay in order
     now = approved.replace(microsecond=0)
     submission = ox.NamedNode(identity.thing(UriClass.SUBMISSION, submission_id))
@@ -218,10 +221,10 @@ def approval_transactions(
         )
         described.append(ox.Triple(ox.NamedNode(graph), ox.NamedNode(STANDARD["prov"] + "wasDerivedFrom"), submission))
     public.add(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(meta)) for t in described)
-    staging = decision_transaction(identity, submission_id, SubmissionStatus.APPROVED, moderator, None)
-    for graph, triples in records.items():
-        revises = previous.get(graph)
-        if graph in initial:
+    staging = Transaction()
+    for graph, triples in records.items() if previous is not None and initial is not None else ():
+        revises = previous.get(graph)  # type: ignore[union-attr]
+        if graph in initial:  # type: ignore[operator]
             revises = keep_version(
                 identity,
                 staging,
@@ -242,7 +245,37 @@ def approval_transactions(
             submission=submission.value,
             revises=revises,
         )
-    return public, staging
+    return staging, public, decision_transaction(identity, submission_id, SubmissionStatus.APPROVED, moderator, None)
+
+
+def claim_update(identity: Identity, submission_id: str, claim: str, now: datetime) -> str:
+    """Take a pending submission for one decision. It succeeds only if nobody holds it, or if the claim is
+    older than CLAIM_SECONDS (a decision that died midway), so two moderators cannot both decide."""
+    eco = identity.resolve("def/ecosystem/")
+    submission = identity.thing(UriClass.SUBMISSION, submission_id)
+    pending = identity.resolve(f"def/record-status/{SubmissionStatus.PENDING}")
+    xsd = STANDARD["xsd"] + "dateTime"
+    stale = (now - timedelta(seconds=CLAIM_SECONDS)).isoformat()
+    meta, held, at = identity.metadata_graph, f"<{eco}decisionClaim>", f"<{eco}decisionClaimed>"
+    return f"""DELETE {{ GRAPH <{meta}> {{ <{submission}> {held} ?old ; {at} ?at }} }}
+INSERT {{ GRAPH <{meta}> {{ <{submission}> {held} "{claim}" ; {at} "{now.isoformat()}"^^<{xsd}> }} }}
+WHERE {{ GRAPH <{meta}> {{
+  <{submission}> <{eco}status> <{pending}> .
+  OPTIONAL {{ <{submission}> {held} ?old ; {at} ?at }}
+  FILTER(!BOUND(?at) || ?at < "{stale}"^^<{xsd}>)
+}} }}"""
+
+
+def claim_query(identity: Identity, submission_id: str) -> str:
+    eco = identity.resolve("def/ecosystem/")
+    submission = identity.thing(UriClass.SUBMISSION, submission_id)
+    return (
+        f"SELECT ?claim WHERE {{ GRAPH <{identity.metadata_graph}> {{ <{submission}> <{eco}decisionClaim> ?claim }} }}"
+    )
+
+
+def new_claim() -> str:
+    return secrets.token_hex(16)
 
 
 def decision_transaction(
@@ -253,9 +286,10 @@ def decision_transaction(
     submission = ox.NamedNode(identity.thing(UriClass.SUBMISSION, submission_id))
     meta = ox.NamedNode(identity.metadata_graph)
     transaction = Transaction()
-    transaction.operations.append(
-        f"DELETE WHERE {{ GRAPH <{meta.value}> {{ <{submission.value}> <{eco}status> ?status }} }}"
-    )
+    for held in ("status", "decisionClaim", "decisionClaimed"):
+        transaction.operations.append(
+            f"DELETE WHERE {{ GRAPH <{meta.value}> {{ <{submission.value}> <{eco}{held}> ?value }} }}"
+        )
     decided = [
         (ox.NamedNode(eco + "status"), ox.NamedNode(identity.resolve(f"def/record-status/{status}"))),
         (ox.NamedNode(eco + "decidedBy"), ox.NamedNode(moderator)),

@@ -520,3 +520,33 @@ def test_a_person_redacted_at_their_request_leaves_the_map_and_its_history(contr
     review = httpx.get(server.url + f"/submissions/{sent['id']}/review", headers=moderator)
     assert review.status_code == 200 and "Bethan Charnley" not in review.text
     assert httpx.post(redact, headers=moderator).status_code == 404
+
+
+def test_two_moderators_deciding_at_once_cannot_both_win(contributions):
+    from concurrent.futures import ThreadPoolExecutor
+
+    server, tokens = contributions
+    moderator = bearer(tokens["moderator"])
+    body = NEW_ORGANISATION.format(number="04321098").replace("cymru-data-co-op", "contested-data-hub")
+    sent = submit(server, body, accept_terms="true").json()
+    decisions = [
+        ("approve", None),
+        ("reject", {"reason": "Duplicate."}),
+        ("approve", None),
+        ("reject", {"reason": "Duplicate."}),
+    ]
+
+    def decide(decision):
+        action, payload = decision
+        return httpx.post(
+            server.url + f"/submissions/{sent['id']}/{action}", json=payload, headers=moderator, timeout=60
+        )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(decide, decisions))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409], [a.text for a in answers]
+    status = httpx.get(server.url + sent["status_url"]).json()["status"]
+    winner = decisions[[a.status_code for a in answers].index(200)][0]
+    assert status == {"approve": "approved", "reject": "rejected"}[winner]
+    public = httpx.get(server.url + "/doc/organisation/contested-data-hub", headers={"Accept": "text/turtle"})
+    assert public.status_code == (200 if winner == "approve" else 404)

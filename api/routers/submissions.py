@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +31,10 @@ from graph.sheets import SheetError, read_csv, read_xlsx
 from graph.submissions import (
     SubmissionStatus,
     approval_transactions,
+    claim_query,
+    claim_update,
     decision_transaction,
+    new_claim,
     new_submission_id,
     pending_transaction,
     split_into_records,
@@ -393,27 +396,32 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
             return _error(404, "There is no such submission.")
         if found["status"] != SubmissionStatus.PENDING:
             return _error(409, f"This submission is already {found['status']}.")
+        if not await _claim(services, submission_id):
+            return _error(409, "Another moderator is deciding on this submission right now.")
         triples = await services.staging.graph(statements_query(identity, submission_id))
         split = split_into_records(triples, identity)
         created = await _created(services, list(split.records))
         previous = await _latest_versions(services, list(split.records))
+        retried = any(v.endswith(f"/version/{submission_id}") for v in previous.values())  # versions already kept
         initial = {
             graph: await services.upstream.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
             for graph in created
-            if graph not in previous
+            if graph not in previous and not retried
         }
-        public, staging = approval_transactions(
+        versions, public, decision = approval_transactions(
             identity,
             submission_id,
             split.records,
             contributor_role=found["contributor_role"],
             created=created,
             moderator=moderator,
-            previous=previous,
-            initial=initial,
+            previous=None if retried else previous,
+            initial=None if retried else initial,
         )
+        if versions.inserts or versions.operations:
+            await services.staging.update(versions.as_update())
         await services.upstream.update(public.as_update())
-        await services.staging.update(staging.as_update())
+        await services.staging.update(decision.as_update())
     except _DeniedError as denied:
         return denied.response
     except UpstreamError as error:
@@ -436,6 +444,8 @@ async def reject(submission_id: str, request: Request, services: Services) -> Re
         reason = await _reason(request)
         if not reason:
             return _error(400, 'Give the reason, which the submitter will see: {"reason": "..."}.')
+        if not await _claim(services, submission_id):
+            return _error(409, "Another moderator is deciding on this submission right now.")
         transaction = decision_transaction(
             services.identity, submission_id, SubmissionStatus.REJECTED, moderator, reason
         )
@@ -454,6 +464,14 @@ async def _reason(request: Request) -> str | None:
         return None
     reason = body.get("reason") if isinstance(body, dict) else None
     return reason.strip()[:2000] if isinstance(reason, str) and reason.strip() else None
+
+
+async def _claim(services: AppServices, submission_id: str) -> bool:
+    """Whether this request holds the submission for its decision (graph.submissions.claim_update)."""
+    claim = new_claim()
+    await services.staging.update(claim_update(services.identity, submission_id, claim, datetime.now(UTC)))
+    rows = await services.staging.solutions(claim_query(services.identity, submission_id))
+    return [row["claim"].value for row in rows] == [claim]
 
 
 async def _latest_versions(services: AppServices, records: list[str]) -> dict[str, str]:
