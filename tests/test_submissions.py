@@ -418,6 +418,20 @@ def test_a_withdrawn_record_answers_410_with_when_and_why_and_keeps_its_history(
     kept = httpx.get(server.url + "/doc/organisation/royal-society/" + initial["statements"])
     assert "Royal Society" in kept.text
     assert httpx.post(withdraw, json={"reason": "again"}, headers=bearer(tokens["moderator"])).status_code == 404
+    comeback = (
+        PREFIXES
+        + '<id/organisation/royal-society> a org:Organization ; skos:prefLabel "Royal Society"@en ; dcterms:source <https://royalsociety.org/> .'
+    )
+    sent = submit(server, comeback, accept_terms="true").json()
+    refused = httpx.post(server.url + f"/submissions/{sent['id']}/approve", headers=bearer(tokens["moderator"]))
+    assert refused.status_code == 409 and "withdrawn or merged" in refused.text
+    assert httpx.get(server.url + "/doc/organisation/royal-society").status_code == 410
+    rejected = httpx.post(
+        server.url + f"/submissions/{sent['id']}/reject",
+        json={"reason": "Withdrawn."},
+        headers=bearer(tokens["moderator"]),
+    )
+    assert rejected.status_code == 200, "a refused approval leaves the submission free to be rejected"
 
 
 def test_a_merged_record_redirects_to_the_survivor(contributions):

@@ -44,6 +44,7 @@ from graph.submissions import (
 )
 from graph.template import Conversion, candidate_keys, convert
 from graph.validation import Validator, known_from_rows, known_things_query, referenced_iris
+from graph.withdrawal import tombstone_query
 
 router = APIRouter(tags=["Contributions"])
 
@@ -396,10 +397,14 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
             return _error(404, "There is no such submission.")
         if found["status"] != SubmissionStatus.PENDING:
             return _error(409, f"This submission is already {found['status']}.")
-        if not await _claim(services, submission_id):
-            return _error(409, "Another moderator is deciding on this submission right now.")
         triples = await services.staging.graph(statements_query(identity, submission_id))
         split = split_into_records(triples, identity)
+        ended = [r for r in split.records if await services.upstream.solutions(tombstone_query(identity, r))]
+        if ended:
+            message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
+            return _error(409, message)
+        if not await _claim(services, submission_id):
+            return _error(409, "Another moderator is deciding on this submission right now.")
         created = await _created(services, list(split.records))
         previous = await _latest_versions(services, list(split.records))
         retried = any(v.endswith(f"/version/{submission_id}") for v in previous.values())  # versions already kept
