@@ -351,7 +351,8 @@ def review_list(server: str, token: str | None, status: str) -> None:
 @TOKEN
 def review_show(submission: str, server: str, token: str | None) -> None:
     """What approving SUBMISSION would change, and any likely duplicates."""
-    body = _answer(_call("GET", f"{server}/submissions/{submission}/review", token))
+    response = _call("GET", f"{server}/submissions/{submission}/review", token)
+    body = _answer(response)
     click.echo(f"Submission {submission}: {body['status']}, sent {body['created']} ({body['contributor_role']})")
     for change in body["changes"]:
         click.echo(f"\n{change['graph']} ({'replaces the public record' if change['exists'] else 'a new record'})")
@@ -364,15 +365,18 @@ def review_show(submission: str, server: str, token: str | None) -> None:
         click.echo(
             f"\nPossible duplicate: {duplicate['submitted']} and {duplicate['candidate']} share {duplicate['reason']}"
         )
+    click.echo(f"\nTo approve exactly this: ecomap review approve {submission} --if-match '{response.headers['etag']}'")
 
 
 @review.command("approve")
 @click.argument("submission")
 @SERVER
 @TOKEN
-def review_approve(submission: str, server: str, token: str | None) -> None:
-    """Publish SUBMISSION's records."""
-    body = _answer(_call("POST", f"{server}/submissions/{submission}/approve", token))
+@click.option("--if-match", help="The review tag that `review show` printed: refuse if the records changed since.")
+def review_approve(submission: str, server: str, token: str | None, if_match: str | None) -> None:
+    """Publish SUBMISSION's records (with --if-match, only if they are as `review show` showed them)."""
+    headers = {"If-Match": if_match} if if_match else {}
+    body = _answer(_call("POST", f"{server}/submissions/{submission}/approve", token, headers=headers))
     click.echo(f"Approved: {', '.join(body['records'])}")
 
 

@@ -298,7 +298,8 @@ def test_the_command_line_walk_through(contributions, tmp_path):
         server.store, "review", "approve", submission, "--server", server.url, "--token", tokens["submitter"]
     )
     assert refused.returncode == 1 and "403" in refused.stderr
-    assert run_ecomap(server.store, "review", "approve", submission, *moderator).returncode == 0
+    tag = re.search(r"--if-match '([^']+)'", shown.stdout).group(1)
+    assert run_ecomap(server.store, "review", "approve", submission, *moderator, "--if-match", tag).returncode == 0
 
     page = httpx.get(
         server.url + "/id/organisation/valleys-data-trust", headers={"Accept": "text/turtle"}, follow_redirects=True
@@ -564,3 +565,28 @@ def test_two_moderators_deciding_at_once_cannot_both_win(contributions):
     assert status == {"approve": "approved", "reject": "rejected"}[winner]
     public = httpx.get(server.url + "/doc/organisation/contested-data-hub", headers={"Accept": "text/turtle"})
     assert public.status_code == (200 if winner == "approve" else 404)
+
+
+def test_approval_with_if_match_refuses_records_changed_since_the_review(contributions):
+    server, tokens = contributions
+    moderator = bearer(tokens["moderator"])
+    base = NEW_ORGANISATION.format(number="03210987").replace("cymru-data-co-op", "stale-review-trust")
+    first = submit(server, base, accept_terms="true").json()
+    assert httpx.post(server.url + f"/submissions/{first['id']}/approve", headers=moderator).status_code == 200
+
+    later = [
+        submit(server, base.replace('"Cymru Data Co-op"@en', f'"{name}"@en'), accept_terms="true").json()
+        for name in ("Stale Review Trust", "Stale Review Trust Ltd")
+    ]
+    reviewed = httpx.get(server.url + f"/submissions/{later[0]['id']}/review", headers=moderator)
+    tag = reviewed.headers["etag"]
+    assert httpx.post(server.url + f"/submissions/{later[1]['id']}/approve", headers=moderator).status_code == 200
+
+    stale = httpx.post(server.url + f"/submissions/{later[0]['id']}/approve", headers={**moderator, "If-Match": tag})
+    assert stale.status_code == 412 and "review the submission again" in stale.text
+    fresh = httpx.get(server.url + f"/submissions/{later[0]['id']}/review", headers=moderator).headers["etag"]
+    assert fresh != tag
+    approved = httpx.post(
+        server.url + f"/submissions/{later[0]['id']}/approve", headers={**moderator, "If-Match": fresh}
+    )
+    assert approved.status_code == 200

@@ -4,6 +4,7 @@ them with a reason."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -367,22 +368,28 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
             return _error(404, "There is no such submission.")
         triples = await services.staging.graph(statements_query(identity, submission_id))
         split = split_into_records(triples, identity)
-        rows = await services.upstream.solutions(current_records_query(split.records))
-        current: dict[str, list[ox.Triple]] = {}
-        for row in rows:
-            current.setdefault(row["g"].value, []).append(ox.Triple(row["s"], row["p"], row["o"]))
+        changed = await _changes(services, split.records)
         candidates = duplicates(triples, await services.upstream.solutions(ORGANISATIONS_QUERY))
     except _DeniedError as denied:
         return denied.response
     except UpstreamError as error:
         return _error(error.status, error.message, {"Retry-After": "5"})
-    return JSONResponse(
-        {
-            **found,
-            "changes": [asdict(change) for change in changes(split.records, current)],
-            "possible_duplicates": [asdict(d) for d in candidates],
-        }
-    )
+    body = {**found, "changes": changed, "possible_duplicates": [asdict(d) for d in candidates]}
+    return JSONResponse(body, headers={"ETag": _review_tag(changed)})
+
+
+async def _changes(services: AppServices, records: dict[str, list[ox.Triple]]) -> list[dict[str, Any]]:
+    """What approving would add to and remove from each record, against the public store now."""
+    rows = await services.upstream.solutions(current_records_query(records))
+    current: dict[str, list[ox.Triple]] = {}
+    for row in rows:
+        current.setdefault(row["g"].value, []).append(ox.Triple(row["s"], row["p"], row["o"]))
+    return [asdict(change) for change in changes(records, current)]
+
+
+def _review_tag(changed: list[dict[str, Any]]) -> str:
+    """An entity tag for what a moderator reviewed: approving with If-Match fails if the records changed since."""
+    return '"' + hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:32] + '"'
 
 
 @router.post(
@@ -403,6 +410,9 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
         if ended:
             message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
             return _error(409, message)
+        expected = request.headers.get("if-match")
+        if expected and expected != "*" and _review_tag(await _changes(services, split.records)) != expected:
+            return _error(412, "The records have changed since this review: review the submission again.")
         if not await _claim(services, submission_id):
             return _error(409, "Another moderator is deciding on this submission right now.")
         created = await _created(services, list(split.records))
