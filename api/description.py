@@ -83,5 +83,5 @@ def last_modified(triples: list[ox.Triple], document: str) -> datetime | None:
     modified = ox.NamedNode(STANDARD["dcterms"] + "modified")
     for t in triples:
         if t.subject == ox.NamedNode(document) and t.predicate == modified:
-            return datetime.fromisoformat(t.object.value.replace("Z", "+00:00")).astimezone(UTC)
+            return datetime.fromisoformat(t.object.value).astimezone(UTC)
     return None

@@ -15,7 +15,7 @@ from api.formats import RDF_FORMATS
 from api.jsonld import compact
 from api.pages import json_script, local_href
 from graph.identity import UriClass
-from graph.namespaces import STANDARD
+from graph.namespaces import ORGANISATION_CLASSES, STANDARD
 
 CORRECTABLE = {UriClass.ORGANISATION, UriClass.ACTIVITY, UriClass.RELATIONSHIP}
 
@@ -206,10 +206,8 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
     parts = [show(ox.NamedNode(iri)) for iri in related if iri.startswith(base + "/id/") and iri in labels]
     json_ld = json.loads(compact(schema_org_view(triples, services), base))
     usage = _usage(triples, subject)
-    organisation_classes = {STANDARD["org"] + c for c in ("Organization", "FormalOrganization", "OrganizationalUnit")}
-    organisation_classes.add(STANDARD["rov"] + "RegisteredOrganization")
     is_organisation = any(
-        t.predicate.value == STANDARD["rdf"] + "type" and t.object.value in organisation_classes
+        t.predicate.value == STANDARD["rdf"] + "type" and t.object.value in ORGANISATION_CLASSES
         for t in triples
         if t.subject == subject
     )

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
+from starlette.responses import Response
 
 CANCELLED = b"The SPARQL operation has been cancelled"
 PREFETCH = 64 * 1024
@@ -27,6 +28,10 @@ class UpstreamError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+    def response(self) -> Response:
+        """The error as a plain-text answer that asks the client to try again shortly."""
+        return Response(self.message + "\n", self.status, media_type="text/plain", headers={"Retry-After": "5"})
 
 
 class QueryStoppedError(UpstreamError):
@@ -138,6 +143,10 @@ class Upstream:
         except httpx.HTTPError:
             return False
         return response.status_code == 200
+
+    async def named_graph(self, graph: str) -> list[ox.Triple]:
+        """Every statement in one named graph, such as a record or a kept version."""
+        return await self.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
 
     async def graph(self, query: str) -> list[ox.Triple]:
         """Run a CONSTRUCT or DESCRIBE and parse its whole answer."""

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from graph.history import PROV
 from graph.identity import Identity
-from graph.metadata import DCTERMS
+from graph.metadata import utc_stamp
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 
@@ -43,23 +43,6 @@ def versions_query(identity: Identity, limit: int) -> str:
 }} ORDER BY DESC(?generated) LIMIT {limit}"""
 
 
-def tombstones_query(identity: Identity, limit: int) -> str:
-    eco = identity.resolve("def/ecosystem/")
-    ended = " ".join(f"<{identity.resolve(f'def/record-status/{s}')}>" for s in ("withdrawn", "merged"))
-    return f"""SELECT ?record ?status ?modified ?reason ?survivor WHERE {{
-  GRAPH <{identity.metadata_graph}> {{
-    ?record <{eco}status> ?status ; <{DCTERMS}modified> ?modified .
-    VALUES ?status {{ {ended} }}
-    OPTIONAL {{ ?record <{eco}decisionReason> ?reason }}
-    OPTIONAL {{ ?record <{DCTERMS}isReplacedBy> ?survivor }}
-  }}
-}} ORDER BY DESC(?modified) LIMIT {limit}"""
-
-
-def _time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def changes(identity: Identity, versions: list[dict], tombstones: list[dict], limit: int) -> list[Change]:
     """The rows of both queries as one list of changes, newest first."""
     found = []
@@ -67,29 +50,25 @@ def changes(identity: Identity, versions: list[dict], tombstones: list[dict], li
         thing = identity.topic_of_record(row["record"].value)
         if thing is not None:
             kind = "Update" if "revises" in row else "Create"
-            found.append(Change(kind, thing, _time(row["generated"].value), row["version"].value))
+            found.append(Change(kind, thing, datetime.fromisoformat(row["generated"].value), row["version"].value))
     for row in tombstones:
         thing = identity.topic_of_record(row["record"].value)
         if thing is not None:
             survivor = row["survivor"].value if "survivor" in row else None
-            when = _time(row["modified"].value)
+            when = datetime.fromisoformat(row["modified"].value)
             reason = row["reason"].value if "reason" in row else None
             event = f"{row['record'].value}#ended-{when:%Y%m%dT%H%M%S%f}"
             found.append(Change("Move" if survivor else "Delete", thing, when, event, survivor, reason))
     return sorted(found, key=lambda c: c.when, reverse=True)[:limit]
 
 
-def _stamp(when: datetime) -> str:
-    return when.isoformat().replace("+00:00", "Z")
-
-
 def activity_streams(changes: list[Change], feed: str) -> dict:
     """An Activity Streams 2.0 OrderedCollection; a Delete's object is a Tombstone."""
     items = []
     for change in changes:
-        item: dict = {"id": change.id, "type": change.kind, "published": _stamp(change.when), "object": change.thing}
+        item: dict = {"id": change.id, "type": change.kind, "published": utc_stamp(change.when), "object": change.thing}
         if change.kind == "Delete":
-            item["object"] = {"id": change.thing, "type": "Tombstone", "deleted": _stamp(change.when)}
+            item["object"] = {"id": change.thing, "type": "Tombstone", "deleted": utc_stamp(change.when)}
         if change.target:
             item["origin"], item["target"] = change.thing, change.target
         if change.summary:
@@ -107,13 +86,13 @@ def activity_streams(changes: list[Change], feed: str) -> dict:
 def atom(changes: list[Change], feed: str, document: Callable[[str], str]) -> str:
     """An Atom feed of the same changes; each entry links to the thing's document."""
     verbs = {"Create": "Added", "Update": "Updated", "Delete": "Withdrawn", "Move": "Merged"}
-    updated = _stamp(changes[0].when) if changes else "1970-01-01T00:00:00Z"
+    updated = utc_stamp(changes[0].when) if changes else "1970-01-01T00:00:00Z"
     entries = []
     for change in changes:
         title = f"{verbs[change.kind]}: {change.thing}" + (f" into {change.target}" if change.target else "")
         summary = f"<summary>{escape(change.summary)}</summary>" if change.summary else ""
         entries.append(
-            f"<entry><id>{escape(change.id)}</id><title>{escape(title)}</title><updated>{_stamp(change.when)}</updated>"
+            f"<entry><id>{escape(change.id)}</id><title>{escape(title)}</title><updated>{utc_stamp(change.when)}</updated>"
             f'<link rel="alternate" href={quoteattr(document(change.target or change.thing))}/>{summary}</entry>'
         )
     return (

@@ -84,7 +84,8 @@ def activities(published: list[ox.Triple]) -> list[ox.NamedNode]:
 def carry_over(published: list[ox.Triple], replaced: set[ox.Triple], proposed: list[ox.Triple]) -> list[ox.Triple]:
     """The proposed statements, with each published statement the form did not show and that still describes
     something in the record."""
-    result = set(proposed) | {t for t in published if t.subject in {p.subject for p in proposed} and t not in replaced}
+    edited = {t.subject for t in proposed}
+    result = set(proposed) | {t for t in published if t.subject in edited and t not in replaced}
     kept = {t.subject for t in result}
     others: dict[Subject, list[ox.Triple]] = defaultdict(list)
     for triple in published:

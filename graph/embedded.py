@@ -22,7 +22,7 @@ import pyoxigraph as ox
 from graph.formats import format_for
 from graph.metadata import stored_base
 from graph.namespaces import prefixes
-from graph.parsing import LoadError, ProgressCallback, ProgressReader, located, read_quads
+from graph.parsing import LoadError, ProgressCallback, ProgressReader, located
 from graph.store import QueryResult, StoreError, Term, Transaction
 
 QUAD_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
@@ -76,13 +76,6 @@ class StoreDirectory:
         for path in self.root.glob("generation-*"):
             if path != live:
                 shutil.rmtree(path, ignore_errors=True)
-
-
-def _into(quad: ox.Quad, graph: ox.NamedNode) -> ox.Quad:
-    """Put a default-graph statement into ``graph``; statements already in a named graph keep it."""
-    if isinstance(quad.graph_name, ox.DefaultGraph):
-        return ox.Quad(quad.subject, quad.predicate, quad.object, graph)
-    return quad
 
 
 def _fsync_directory(path: Path) -> None:
@@ -158,13 +151,8 @@ class EmbeddedStore:
     ) -> int:
         if bulk:
             return self._bulk_load(paths, graph, format_name, progress)
-        target = ox.NamedNode(graph) if graph else None
         transaction = Transaction()
-        count = 0
-        for path in paths:
-            quads = list(read_quads(path, base_iri=self.base + "/", format_name=format_name, progress=progress))
-            transaction.add([_into(q, target) for q in quads] if target else quads)
-            count += len(quads)
+        count = transaction.add_files(paths, self.base, graph=graph, format_name=format_name, progress=progress)
         self.commit(transaction)
         return count
 

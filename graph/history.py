@@ -15,6 +15,7 @@ from datetime import datetime
 import pyoxigraph as ox
 
 from graph.identity import Identity
+from graph.metadata import XSD_DATETIME, utc_stamp
 from graph.namespaces import STANDARD
 from graph.store import Transaction
 
@@ -62,7 +63,7 @@ def versions(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]], re
         Version(
             row["version"].value,
             record,
-            datetime.fromisoformat(row["generated"].value.replace("Z", "+00:00")),
+            datetime.fromisoformat(row["generated"].value),
             row["submission"].value if "submission" in row else None,
             row["revises"].value if "revises" in row else None,
         )
@@ -85,9 +86,7 @@ def keep_version(
     version = version_graph(record, key)
     transaction.replace_graph(version, triples)
     node, meta = ox.NamedNode(version), ox.NamedNode(identity.metadata_graph)
-    stamp = ox.Literal(
-        generated.isoformat().replace("+00:00", "Z"), datatype=ox.NamedNode(STANDARD["xsd"] + "dateTime")
-    )
+    stamp = ox.Literal(utc_stamp(generated), datatype=XSD_DATETIME)
     described = [
         (ox.NamedNode(STANDARD["rdf"] + "type"), ox.NamedNode(PROV + "Entity")),
         (ox.NamedNode(PROV + "specializationOf"), ox.NamedNode(record)),

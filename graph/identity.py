@@ -39,6 +39,14 @@ METADATA_GRAPH = "data/metadata"
 DATASET = "id/dataset/ecomap"
 
 
+def checked_class(uri_class: str, key: str) -> UriClass | None:
+    """The class of a ``{class}/{key}`` address from outside (a path, a form), or ``None`` unless both are ones
+    ecomap could have minted; only then may they go into an IRI or a query."""
+    if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
+        return None
+    return UriClass(uri_class)
+
+
 @dataclass(frozen=True)
 class Ref:
     """A parsed ecomap IRI: which space it is in (id, doc or data), its class and its key."""
@@ -84,9 +92,8 @@ class Identity:
         if len(parts) != 3 or parts[0] not in ("id", "doc", "data"):
             return None
         space, cls, key = parts
-        if cls not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
-            return None
-        return Ref(space, UriClass(cls), key)
+        checked = checked_class(cls, key)
+        return Ref(space, checked, key) if checked else None
 
     def topic_of_record(self, graph_iri: str) -> str | None:
         """The thing a record graph ``/data/{class}/{key}`` is about: ``/id/{class}/{key}``."""

@@ -21,6 +21,12 @@ SOURCE = ox.NamedNode(DCTERMS + "source")
 VOID = STANDARD["void"]
 XSD_DATETIME = ox.NamedNode(STANDARD["xsd"] + "dateTime")
 
+
+def utc_stamp(when: datetime) -> str:
+    """A time as ecomap writes it for people and feeds: ISO 8601 in UTC, ending in Z."""
+    return when.isoformat().replace("+00:00", "Z")
+
+
 STORED_BASE_QUERY = f"""
 SELECT ?space WHERE {{
   GRAPH ?g {{ ?dataset a <{VOID}Dataset> ; <{VOID}uriSpace> ?space }}

@@ -38,3 +38,12 @@ OWN = {
 def prefixes(base: str) -> dict[str, str]:
     """Every prefix ecomap uses, with its own namespaces resolved against ``base``."""
     return {**STANDARD, **{name: f"{base}/{path}" for name, path in OWN.items()}}
+
+
+# The classes whose instances are organisations on the map (ORG and its subclasses, and ROV's).
+ORGANISATION_CLASSES = {
+    STANDARD["org"] + "Organization",
+    STANDARD["org"] + "FormalOrganization",
+    STANDARD["org"] + "OrganizationalUnit",
+    STANDARD["rov"] + "RegisteredOrganization",
+}

@@ -12,7 +12,7 @@ import httpx
 import pyoxigraph as ox
 
 from graph.namespaces import prefixes
-from graph.parsing import ProgressCallback, read_quads
+from graph.parsing import ProgressCallback
 from graph.store import QueryResult, StoreError, Term, Transaction
 
 RESULTS = "application/sparql-results+json"
@@ -53,19 +53,7 @@ class RemoteStore:
         if bulk:
             raise StoreError("bulk loading needs the store on disk: stop `ecomap serve` first")
         transaction = Transaction()
-        count = 0
-        for path in paths:
-            quads = list(read_quads(path, base_iri=self.base + "/", format_name=format_name, progress=progress))
-            if graph:
-                target = ox.NamedNode(graph)
-                quads = [
-                    ox.Quad(q.subject, q.predicate, q.object, target)
-                    if isinstance(q.graph_name, ox.DefaultGraph)
-                    else q
-                    for q in quads
-                ]
-            transaction.add(quads)
-            count += len(quads)
+        count = transaction.add_files(paths, self.base, graph=graph, format_name=format_name, progress=progress)
         self.commit(transaction)
         return count
 

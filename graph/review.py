@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from graph.namespaces import STANDARD
-from graph.submissions import ORGANISATION_CLASSES
+from graph.namespaces import ORGANISATION_CLASSES, STANDARD
 
 NAME_NOISE = re.compile(r"\b(the|ltd|limited|llp|plc|cic)\b|[^\w\s]")
 

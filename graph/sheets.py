@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -43,14 +44,14 @@ def read_xlsx(data: bytes) -> list[dict[str, str]]:
     return [dict(zip(header, row, strict=False)) for row in cells[1:] if any(v.strip() for v in row)]
 
 
-def template_csv(columns: list[Column]) -> bytes:
+def template_csv(columns: Sequence[Column]) -> bytes:
     """The header row, in UTF-8 with a byte-order mark so that Excel opens it as UTF-8."""
     out = io.StringIO()
     csv.writer(out).writerow([c.name for c in columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def template_xlsx(columns: list[Column]) -> bytes:
+def template_xlsx(columns: Sequence[Column]) -> bytes:
     """The template as a workbook: the header, a note per column, and a drop-down list for every column of
     controlled values (kept on a second sheet, as Excel limits lists typed into a rule)."""
     book = Workbook()

@@ -15,7 +15,7 @@ from typing import IO, Protocol
 
 import pyoxigraph as ox
 
-from graph.parsing import ProgressCallback
+from graph.parsing import ProgressCallback, read_quads
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -57,6 +57,31 @@ class Transaction:
     @property
     def only_adds(self) -> bool:
         return not self.operations
+
+    def add_files(
+        self,
+        paths: Sequence[Path],
+        base: str,
+        *,
+        graph: str | None = None,
+        format_name: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Add each file's statements (default-graph ones into ``graph`` if given); return how many there were."""
+        target = ox.NamedNode(graph) if graph else None
+        count = 0
+        for path in paths:
+            quads = list(read_quads(path, base_iri=base + "/", format_name=format_name, progress=progress))
+            if target is not None:
+                quads = [
+                    ox.Quad(q.subject, q.predicate, q.object, target)
+                    if isinstance(q.graph_name, ox.DefaultGraph)
+                    else q
+                    for q in quads
+                ]
+            self.add(quads)
+            count += len(quads)
+        return count
 
     def as_update(self) -> str:
         """The transaction as one SPARQL 1.1 Update request."""

@@ -19,18 +19,12 @@ import pyoxigraph as ox
 from graph.history import INITIAL, keep_version
 from graph.identity import Identity, UriClass
 from graph.metadata import record_description
-from graph.namespaces import STANDARD
+from graph.namespaces import ORGANISATION_CLASSES, STANDARD
 from graph.store import Transaction
 
 CLAIM_SECONDS = 120
 
 RDF_TYPE = STANDARD["rdf"] + "type"
-ORGANISATION_CLASSES = {
-    STANDARD["org"] + "Organization",
-    STANDARD["org"] + "FormalOrganization",
-    STANDARD["org"] + "OrganizationalUnit",
-    STANDARD["rov"] + "RegisteredOrganization",
-}
 AGENT_PROPERTIES = ("ledBy", "runBy", "hostedBy")  # whose record an activity joins, in this order
 
 

@@ -8,7 +8,7 @@ demands: a new property shape with an ``sh:name`` becomes a new column.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import pyoxigraph as ox
@@ -193,7 +193,7 @@ class Conversion:
 
 def convert(
     rows: list[dict[str, str]],
-    cols: list[Column],
+    cols: Sequence[Column],
     identity: Identity,
     *,
     existing_by_number: Mapping[str, str],

@@ -14,7 +14,7 @@ from enum import StrEnum
 import pyoxigraph as ox
 
 from graph.identity import Identity
-from graph.metadata import DCTERMS, XSD_DATETIME
+from graph.metadata import DCTERMS, XSD_DATETIME, utc_stamp
 from graph.namespaces import STANDARD
 from graph.store import Transaction
 
@@ -39,7 +39,7 @@ def end_transaction(
     eco = identity.resolve("def/ecosystem/")
     meta = identity.metadata_graph
     node = ox.NamedNode(record)
-    now = ox.Literal(datetime.now(UTC).isoformat().replace("+00:00", "Z"), datatype=XSD_DATETIME)
+    now = ox.Literal(utc_stamp(datetime.now(UTC)), datatype=XSD_DATETIME)
     topic = identity.topic_of_record(record)
     if topic is None:
         raise ValueError(f"{record} is not a record graph")
@@ -63,14 +63,18 @@ def end_transaction(
     return transaction
 
 
-def tombstone_query(identity: Identity, record: str) -> str:
+def tombstones_query(identity: Identity, record: str | None = None, limit: int = 1) -> str:
+    """Tombstones, newest first: the one record's if given (where a URI that is gone learns why), else every
+    record's (for the change feed)."""
     eco = identity.resolve("def/ecosystem/")
     ended = " ".join(f"<{identity.resolve(f'def/record-status/{e}')}>" for e in Ending)
-    return f"""SELECT ?status ?modified ?reason ?survivor WHERE {{
+    only = f"VALUES ?record {{ <{record}> }}" if record else ""
+    return f"""SELECT ?record ?status ?modified ?reason ?survivor WHERE {{
+  {only}
   GRAPH <{identity.metadata_graph}> {{
-    <{record}> <{eco}status> ?status ; <{DCTERMS}modified> ?modified .
-    OPTIONAL {{ <{record}> <{eco}decisionReason> ?reason }}
-    OPTIONAL {{ <{record}> <{DCTERMS}isReplacedBy> ?survivor }}
+    ?record <{eco}status> ?status ; <{DCTERMS}modified> ?modified .
     VALUES ?status {{ {ended} }}
+    OPTIONAL {{ ?record <{eco}decisionReason> ?reason }}
+    OPTIONAL {{ ?record <{DCTERMS}isReplacedBy> ?survivor }}
   }}
-}}"""
+}} ORDER BY DESC(?modified) LIMIT {limit}"""

@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse, Response
 from api.conneg import choose
 from api.dependencies import Services
 from api.upstream import UpstreamError
-from graph.changes import activity_streams, atom, changes, tombstones_query, versions_query
-from graph.identity import UriClass
+from graph.changes import activity_streams, atom, changes, versions_query
+from graph.withdrawal import tombstones_query
 
 router = APIRouter(tags=["Linked data"])
 ACTIVITY_JSON = "application/activity+json"
@@ -25,9 +25,9 @@ async def feed(request: Request, services: Services, limit: int = Query(100, ge=
     identity = services.identity
     try:
         versions = await services.staging.solutions(versions_query(identity, limit))
-        ended = await services.upstream.solutions(tombstones_query(identity, limit))
+        ended = await services.upstream.solutions(tombstones_query(identity, limit=limit))
     except UpstreamError as error:
-        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+        return error.response()
     found = changes(identity, versions, ended, limit)
     url = f"{services.settings.base_uri}/changes"
     headers = {"Vary": "Accept"}
@@ -35,7 +35,7 @@ async def feed(request: Request, services: Services, limit: int = Query(100, ge=
 
         def document(thing: str) -> str:
             ref = identity.parse(thing)
-            return identity.document(UriClass(ref.uri_class), ref.key) if ref else thing
+            return identity.document(ref.uri_class, ref.key) if ref else thing
 
         return Response(atom(found, url, document), media_type=ATOM, headers=headers)
     return JSONResponse(activity_streams(found, url), media_type=media_type, headers=headers)

@@ -37,7 +37,7 @@ async def dataset_description(request: Request, services: Services) -> Response:
     try:
         triples = await description(services, _public_url(request))
     except UpstreamError as error:
-        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+        return error.response()
     if chosen == formats.HTML:
         dataset = services.identity.dataset
         return render(
@@ -61,7 +61,7 @@ async def download(name: str, request: Request, services: Services) -> Response:
     try:
         path = await cached(services, name, lambda target: produce(services, name, target))
     except UpstreamError as error:
-        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+        return error.response()
     media_type = "application/gzip" if name.endswith(".gz") else wanted.media_type + "; charset=utf-8"
     return FileResponse(path, media_type=media_type, filename=name)
 
@@ -78,7 +78,7 @@ async def sitemap(request: Request, services: Services) -> Response:
     try:
         rows = await services.upstream.solutions(services.prologue + SITEMAP)
     except UpstreamError as error:
-        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+        return error.response()
     public = _public_url(request)
     urls = [public + "/"]
     for row in rows:

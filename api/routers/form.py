@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
@@ -37,38 +38,50 @@ RDF_TYPE = str(RDF.type)
 class Field:
     name: str
     column: Column
-    options: list[tuple[str, str]]  # (value, label) for a choice; empty for free text
+    options: tuple[tuple[str, str], ...]  # (value, label) for a choice; empty for free text
     values: list[str]
     errors: list[str]
 
 
-def _options(services: AppServices, column: Column) -> list[tuple[str, str]]:
-    context = Validator.from_repository(services.settings.base_uri).context
-    base = services.settings.base_uri
+@cache
+def _options(base: str, column: Column) -> tuple[tuple[str, str], ...]:
+    """A field's choices, (value, label), from the vocabularies and places; none for free text."""
+    context = Validator.from_repository(base).context
     if column.kind == "concept":
 
         def label(value: str) -> str:
             iri = f"{base}/def/{column.scheme}/{value}" if column.scheme else f"{base}/def/{value}"
             return str(context.value(rdflib.URIRef(iri), SKOS.prefLabel) or value)
 
-        return sorted(((v, label(v)) for v in column.values), key=lambda o: o[1].lower())
+        return tuple(sorted(((v, label(v)) for v in column.values), key=lambda o: o[1].lower()))
     if column.kind == "place":
         places = []
         for place in context.subjects(RDF.type, rdflib.URIRef("http://purl.org/dc/terms/Location")):
             names = [n for n in context.objects(place, SKOS.prefLabel) if getattr(n, "language", None) == "en"]
             code = str(place).rsplit("/", 1)[-1]
             places.append((code, f"{names[0] if names else code} ({code})"))
-        return sorted(places, key=lambda o: (o[0][0] != "K", o[0][:3], o[1]))
-    return []
+        return tuple(sorted(places, key=lambda o: (o[0][0] != "K", o[0][:3], o[1])))
+    return ()
+
+
+def _form_columns(services: AppServices) -> list[Column]:
+    """The template's columns that the form shows (not those it fills in itself)."""
+    return [c for c in template_columns(services) if c.name not in HIDDEN]
 
 
 def _fields(
     services: AppServices, prefix: str, record: str, values: dict[str, list[str]], errors: dict[str, list[str]]
 ) -> list[Field]:
     return [
-        Field(f"{prefix}.{c.name}", c, _options(services, c), values.get(c.name, []), errors.get(c.name, []))
-        for c in template_columns(services)
-        if record in c.records and c.name not in HIDDEN
+        Field(
+            f"{prefix}.{c.name}",
+            c,
+            _options(services.settings.base_uri, c),
+            values.get(c.name, []),
+            errors.get(c.name, []),
+        )
+        for c in _form_columns(services)
+        if record in c.records
     ]
 
 
@@ -129,7 +142,7 @@ async def form(request: Request, services: Services, start: str | None = None, c
             iri = await _organisation_of(services, ref) if ref is not None else ""
             values = await _prefill(services, iri) if iri else {}
         except UpstreamError as error:
-            return _unavailable(error)
+            return error.response()
     return _page(services, request, values, {}, [], iri, claim, 200)
 
 
@@ -158,21 +171,16 @@ async def _organisation_of(services: AppServices, ref: Ref) -> str:
     return rows[0]["org"].value if rows else ""
 
 
-def _unavailable(error: UpstreamError) -> Response:
-    return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
-
-
 async def _published(services: AppServices, iri: str) -> list[ox.Triple]:
     """The statements of the organisation's public record."""
     graph = services.identity.record_graph(UriClass.ORGANISATION, iri.rsplit("/", 1)[-1])
-    rows = await services.upstream.solutions(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
-    return [ox.Triple(row["s"], row["p"], row["o"]) for row in rows]
+    return await services.upstream.named_graph(graph)
 
 
 async def _prefill(services: AppServices, iri: str) -> dict[str, dict[str, list[str]]]:
     """The form's values from the organisation's public record, with its first activities."""
     published = await _published(services, iri)
-    columns = [c for c in template_columns(services) if c.name not in HIDDEN]
+    columns = _form_columns(services)
     base = services.settings.base_uri
     values = {"organisation": shown(published, ox.NamedNode(iri), "organisation", columns, base).values}
     for n, activity in enumerate(activities(published)[:ACTIVITY_BLOCKS], start=1):
@@ -189,7 +197,7 @@ async def _merged(
     published = await _published(services, iri)
     if not published:
         return proposed
-    columns = [c for c in template_columns(services) if c.name not in HIDDEN]
+    columns = _form_columns(services)
     base = services.settings.base_uri
     replaced = shown(published, ox.NamedNode(iri), "organisation", columns, base).statements
     for activity in blocks.values():
@@ -245,7 +253,7 @@ async def send(request: Request, services: Services) -> Response:
     try:
         conversion = await _convert(services, rows)
     except UpstreamError as error:
-        return _unavailable(error)
+        return error.response()
     errors: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for problem in conversion.problems:
         errors[blocks.get(int(problem["row"]), "organisation")][str(problem["column"])].append(str(problem["message"]))
@@ -263,7 +271,7 @@ async def send(request: Request, services: Services) -> Response:
             role="organisation" if claim else None,
         )
     except UpstreamError as error:
-        return _unavailable(error)
+        return error.response()
     if outcome.report is not None and not outcome.report.conforms:
         for finding in outcome.report.violations:
             row = conversion.origin.get(

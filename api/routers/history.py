@@ -17,7 +17,8 @@ from api.pages import render
 from api.routers.resources import ClassPath, not_found
 from api.upstream import UpstreamError
 from graph.history import Version, history_query, version_graph, versions
-from graph.identity import KEY_PATTERN, UriClass
+from graph.identity import KEY_PATTERN, checked_class
+from graph.metadata import utc_stamp
 
 router = APIRouter(tags=["Linked data"])
 OFFERED = [formats.HTML, "application/json"]
@@ -25,14 +26,10 @@ OFFERED = [formats.HTML, "application/json"]
 
 def _record(services: AppServices, uri_class: str, key: str) -> tuple[str, str] | None:
     """The record graph and document of a well-formed address, or None."""
-    if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
+    cls = checked_class(uri_class, key)
+    if cls is None:
         return None
-    cls = UriClass(uri_class)
     return services.identity.record_graph(cls, key), services.identity.document(cls, key)
-
-
-def _unavailable(error: UpstreamError) -> Response:
-    return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
 
 
 @router.get("/doc/{uri_class}/{key}/history", summary="Every approved version of a record, newest first")
@@ -45,7 +42,7 @@ async def history(uri_class: ClassPath, key: str, request: Request, services: Se
     try:
         kept = versions(await services.staging.solutions(history_query(services.identity, record)), record)
     except UpstreamError as error:
-        return _unavailable(error)
+        return error.response()
     if media_type == "application/json":
         return JSONResponse({"record": record, "versions": [_json(services, v) for v in kept]})
     local = document.removeprefix(services.settings.base_uri)
@@ -57,7 +54,7 @@ def _json(services: AppServices, version: Version) -> dict[str, str | None]:
     key = version.iri.rsplit("/", 1)[-1]
     return {
         "version": version.iri,
-        "generated": version.generated.isoformat().replace("+00:00", "Z"),
+        "generated": utc_stamp(version.generated),
         "submission": version.submission.rsplit("/", 1)[-1] if version.submission else None,
         "revises": version.revises,
         "statements": f"history/{key}.ttl",
@@ -71,9 +68,9 @@ async def version(uri_class: ClassPath, key: str, version: str, request: Request
         return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}", "text/plain")
     graph = version_graph(found[0], version)
     try:
-        triples = await services.staging.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        triples = await services.staging.named_graph(graph)
     except UpstreamError as error:
-        return _unavailable(error)
+        return error.response()
     if not triples:
         return await not_found(request, services, graph, "text/plain")
     body = ox.serialize(triples, format=ox.RdfFormat.TURTLE)

@@ -25,7 +25,7 @@ async def home(request: Request, services: Services) -> Response:
         nations = await upstream.solutions(prologue + load_query("stats-by-nation").text)
         support = await upstream.solutions(prologue + load_query("stats-support-by-concept").text)
     except UpstreamError as error:
-        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+        return error.response()
 
     def key(row: dict, name: str) -> str:
         return row[name].value.rsplit("/", 1)[-1]

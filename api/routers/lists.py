@@ -98,7 +98,7 @@ async def _list(
             services.prologue + page_query(kind, filters, (page - 1) * per_page, per_page)
         )
     except UpstreamError as error:
-        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+        return error.response()
     base = services.settings.base_uri
     items = [
         {
@@ -127,7 +127,7 @@ async def _list(
     try:
         choices = await services.upstream.solutions(services.prologue + options_query(kind))
     except UpstreamError as error:
-        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+        return error.response()
     for row in choices:
         value = row["value"].value
         short = {

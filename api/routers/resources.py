@@ -22,8 +22,8 @@ from api.description import description_query, last_modified, self_description
 from api.pages import render
 from api.renderers import page_context, serialise
 from api.upstream import UpstreamError
-from graph.identity import KEY_PATTERN, UriClass
-from graph.withdrawal import tombstone_query
+from graph.identity import checked_class
+from graph.withdrawal import tombstones_query
 
 router = APIRouter(tags=["Linked data"])
 
@@ -41,7 +41,7 @@ ClassPath = Annotated[str, Path(description="A broad class: organisation, activi
 
 @router.get("/id/{uri_class}/{key}", summary="A thing's URI: 303 See Other to the document about it", status_code=303)
 async def thing(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
-    if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
+    if checked_class(uri_class, key) is None:
         return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}")
     return RedirectResponse(f"/doc/{uri_class}/{key}", status_code=303, headers={"Vary": "Accept"})
 
@@ -57,10 +57,10 @@ async def document(uri_class: ClassPath, key: str, request: Request, services: S
             406,
             media_type="text/plain",
         )
-    if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
+    cls = checked_class(uri_class, key)
+    if cls is None:
         return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}", media_type)
     identity = services.identity
-    cls = UriClass(uri_class)
     return await _describe(
         request,
         services,
@@ -97,9 +97,7 @@ async def _describe(
         query = description_query(thing, record, metadata, services.identity.dataset)
         triples = await services.upstream.graph(services.prologue + query)
     except UpstreamError as error:
-        return Response(
-            error.message + "\n", status_code=error.status, media_type="text/plain", headers={"Retry-After": "5"}
-        )
+        return error.response()
     if not any(t.subject == ox.NamedNode(thing) for t in triples):
         return await _ended(request, services, thing, record, media_type)
     triples += self_description(document, thing, triples)
@@ -127,9 +125,9 @@ async def _describe(
 async def _ended(request: Request, services: AppServices, thing: str, record: str, media_type: str) -> Response:
     """A withdrawn record's URI answers 410 Gone, saying when and why; a merged one redirects to the survivor."""
     try:
-        rows = await services.upstream.solutions(tombstone_query(services.identity, record))
+        rows = await services.upstream.solutions(tombstones_query(services.identity, record))
     except UpstreamError as error:
-        return Response(error.message + "\n", error.status, media_type="text/plain", headers={"Retry-After": "5"})
+        return error.response()
     if not rows:
         return await not_found(request, services, thing, media_type)
     row = rows[0]

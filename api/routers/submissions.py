@@ -45,7 +45,7 @@ from graph.submissions import (
 )
 from graph.template import Conversion, candidate_keys, convert
 from graph.validation import Validator, known_from_rows, known_things_query, referenced_iris
-from graph.withdrawal import tombstone_query
+from graph.withdrawal import tombstones_query
 
 router = APIRouter(tags=["Contributions"])
 
@@ -67,6 +67,10 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
+
+
+def _unavailable(error: UpstreamError) -> JSONResponse:
+    return _error(error.status, error.message, {"Retry-After": "5"})
 
 
 class _DeniedError(Exception):
@@ -151,7 +155,7 @@ async def submit(
     except _DeniedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _error(error.status, error.message, {"Retry-After": "5"})
+        return _unavailable(error)
     if contact is not None and not EMAIL.match(contact):
         return _error(400, f"contact={contact} is not an e-mail address.")
     conversion: Conversion | None = None
@@ -161,7 +165,7 @@ async def submit(
         except SheetError as error:
             return _error(400, str(error))
         except UpstreamError as error:
-            return _error(error.status, error.message, {"Retry-After": "5"})
+            return _unavailable(error)
         if conversion.problems:
             message = "Some cells cannot be read: see each problem's row and column."
             return _error(422, message, problems=conversion.problems)
@@ -182,7 +186,7 @@ async def submit(
     try:
         outcome = await process(services, triples, account=account, contact=contact, store=not dry_run and accept_terms)
     except UpstreamError as error:
-        return _error(error.status, error.message, {"Retry-After": "5"})
+        return _unavailable(error)
     if outcome.report is not None and not outcome.report.conforms:
         return _report(request, outcome.report, 422, conversion)
     if outcome.problems:
@@ -328,7 +332,7 @@ async def status(submission_id: str, services: Services) -> Response:
     try:
         found = await _submission(services, submission_id)
     except UpstreamError as error:
-        return _error(error.status, error.message, {"Retry-After": "5"})
+        return _unavailable(error)
     if found is None:
         return _error(404, "There is no such submission.")
     return JSONResponse(found)
@@ -344,7 +348,7 @@ async def listing(request: Request, services: Services, status: str = Submission
     except _DeniedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _error(error.status, error.message, {"Retry-After": "5"})
+        return _unavailable(error)
     items = [
         {
             "id": row["submission"].value.rsplit("/", 1)[-1],
@@ -373,7 +377,7 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
     except _DeniedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _error(error.status, error.message, {"Retry-After": "5"})
+        return _unavailable(error)
     body = {**found, "changes": changed, "possible_duplicates": [asdict(d) for d in candidates]}
     return JSONResponse(body, headers={"ETag": _review_tag(changed)})
 
@@ -398,28 +402,22 @@ def _review_tag(changed: list[dict[str, Any]]) -> str:
 async def approve(submission_id: str, request: Request, services: Services) -> Response:
     identity = services.identity
     try:
-        moderator = await _moderator(request, services)
-        found = await _submission(services, submission_id) if _checked_id(submission_id) else None
-        if found is None:
-            return _error(404, "There is no such submission.")
-        if found["status"] != SubmissionStatus.PENDING:
-            return _error(409, f"This submission is already {found['status']}.")
+        moderator, found = await _pending(request, services, submission_id)
         triples = await services.staging.graph(statements_query(identity, submission_id))
         split = split_into_records(triples, identity)
-        ended = [r for r in split.records if await services.upstream.solutions(tombstone_query(identity, r))]
+        ended = [r for r in split.records if await services.upstream.solutions(tombstones_query(identity, r))]
         if ended:
             message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
             return _error(409, message)
         expected = request.headers.get("if-match")
         if expected and expected != "*" and _review_tag(await _changes(services, split.records)) != expected:
             return _error(412, "The records have changed since this review: review the submission again.")
-        if not await _claim(services, submission_id):
-            return _error(409, "Another moderator is deciding on this submission right now.")
+        await _claim(services, submission_id)
         created = await _created(services, list(split.records))
         previous = await _latest_versions(services, list(split.records))
         retried = any(v.endswith(f"/version/{submission_id}") for v in previous.values())  # versions already kept
         initial = {
-            graph: await services.upstream.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+            graph: await services.upstream.named_graph(graph)
             for graph in created
             if graph not in previous and not retried
         }
@@ -440,7 +438,7 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
     except _DeniedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _error(error.status, error.message, {"Retry-After": "5"})
+        return _unavailable(error)
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.APPROVED, "records": sorted(split.records)})
 
 
@@ -450,17 +448,11 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
 )
 async def reject(submission_id: str, request: Request, services: Services) -> Response:
     try:
-        moderator = await _moderator(request, services)
-        found = await _submission(services, submission_id) if _checked_id(submission_id) else None
-        if found is None:
-            return _error(404, "There is no such submission.")
-        if found["status"] != SubmissionStatus.PENDING:
-            return _error(409, f"This submission is already {found['status']}.")
+        moderator, _ = await _pending(request, services, submission_id)
         reason = await _reason(request)
         if not reason:
             return _error(400, 'Give the reason, which the submitter will see: {"reason": "..."}.')
-        if not await _claim(services, submission_id):
-            return _error(409, "Another moderator is deciding on this submission right now.")
+        await _claim(services, submission_id)
         transaction = decision_transaction(
             services.identity, submission_id, SubmissionStatus.REJECTED, moderator, reason
         )
@@ -468,7 +460,7 @@ async def reject(submission_id: str, request: Request, services: Services) -> Re
     except _DeniedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _error(error.status, error.message, {"Retry-After": "5"})
+        return _unavailable(error)
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.REJECTED, "reason": reason})
 
 
@@ -481,12 +473,24 @@ async def _reason(request: Request) -> str | None:
     return reason.strip()[:2000] if isinstance(reason, str) and reason.strip() else None
 
 
-async def _claim(services: AppServices, submission_id: str) -> bool:
-    """Whether this request holds the submission for its decision (graph.submissions.claim_update)."""
+async def _pending(request: Request, services: AppServices, submission_id: str) -> tuple[str, dict[str, Any]]:
+    """The moderator asking, and the pending submission they would decide on; refused (401, 403, 404, 409)."""
+    moderator = await _moderator(request, services)
+    found = await _submission(services, submission_id) if _checked_id(submission_id) else None
+    if found is None:
+        raise _DeniedError(_error(404, "There is no such submission."))
+    if found["status"] != SubmissionStatus.PENDING:
+        raise _DeniedError(_error(409, f"This submission is already {found['status']}."))
+    return moderator, found
+
+
+async def _claim(services: AppServices, submission_id: str) -> None:
+    """Hold the submission for this request's decision (graph.submissions.claim_update), or refuse with 409."""
     claim = new_claim()
     await services.staging.update(claim_update(services.identity, submission_id, claim, datetime.now(UTC)))
     rows = await services.staging.solutions(claim_query(services.identity, submission_id))
-    return [row["claim"].value for row in rows] == [claim]
+    if [row["claim"].value for row in rows] != [claim]:
+        raise _DeniedError(_error(409, "Another moderator is deciding on this submission right now."))
 
 
 async def _latest_versions(services: AppServices, records: list[str]) -> dict[str, str]:
@@ -496,7 +500,7 @@ async def _latest_versions(services: AppServices, records: list[str]) -> dict[st
     rows = await services.staging.solutions(latest_query(services.identity, records))
     newest: dict[str, tuple[datetime, str]] = {}
     for row in rows:
-        record, stamp = row["record"].value, datetime.fromisoformat(row["generated"].value.replace("Z", "+00:00"))
+        record, stamp = row["record"].value, datetime.fromisoformat(row["generated"].value)
         if record not in newest or stamp > newest[record][0]:
             newest[record] = (stamp, row["version"].value)
     return {record: version for record, (_, version) in newest.items()}
@@ -511,4 +515,4 @@ async def _created(services: AppServices, records: list[str]) -> dict[str, datet
         f"SELECT ?record ?created WHERE {{ VALUES ?record {{ {values} }} "
         f"GRAPH <{services.identity.metadata_graph}> {{ ?record <http://purl.org/dc/terms/created> ?created }} }}"
     )
-    return {row["record"].value: datetime.fromisoformat(row["created"].value.replace("Z", "+00:00")) for row in rows}
+    return {row["record"].value: datetime.fromisoformat(row["created"].value) for row in rows}

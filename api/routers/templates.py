@@ -3,6 +3,8 @@ description."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
@@ -15,9 +17,15 @@ router = APIRouter(tags=["Contributions"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def template_columns(services: AppServices) -> list[Column]:
-    validator = Validator.from_repository(services.settings.base_uri)
-    return columns(validator.shapes, validator.context, services.settings.base_uri)
+def template_columns(services: AppServices) -> tuple[Column, ...]:
+    return _columns(services.settings.base_uri)
+
+
+@cache
+def _columns(base: str) -> tuple[Column, ...]:
+    """The shapes do not change while the app runs, so neither do the columns made from them."""
+    validator = Validator.from_repository(base)
+    return tuple(columns(validator.shapes, validator.context, base))
 
 
 @router.get("/submissions/template.csv", summary="The CSV template for organisations, activities and relationships")

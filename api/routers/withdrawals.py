@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse, Response
 
 from api.dependencies import AppServices, Services
 from api.routers.resources import ClassPath
-from api.routers.submissions import _created, _DeniedError, _error, _latest_versions, _moderator
+from api.routers.submissions import _created, _DeniedError, _error, _latest_versions, _moderator, _unavailable
 from api.upstream import UpstreamError
 from graph.history import INITIAL, keep_version
-from graph.identity import KEY_PATTERN, UriClass
+from graph.identity import KEY_PATTERN, UriClass, checked_class
 from graph.redaction import REASON, purge_update, subjects_query
 from graph.store import Transaction
 from graph.withdrawal import Ending, end_transaction
@@ -30,9 +30,10 @@ async def _exists(services: AppServices, record: str) -> bool:
 async def _end(request: Request, services: AppServices, uri_class: str, key: str, ending: Ending) -> Response:
     try:
         moderator = await _moderator(request, services)
-        if uri_class not in UriClass.__members__.values() or not KEY_PATTERN.match(key):
+        cls = checked_class(uri_class, key)
+        if cls is None:
             return _error(404, "There is no such record.")
-        record = services.identity.record_graph(UriClass(uri_class), key)
+        record = services.identity.record_graph(cls, key)
         try:
             asked = json.loads(await request.body() or b"{}")
         except ValueError:
@@ -58,9 +59,7 @@ async def _end(request: Request, services: AppServices, uri_class: str, key: str
             survivor = services.identity.thing(ref.uri_class, ref.key)
         created = (await _created(services, [record])).get(record)
         if not await _latest_versions(services, [record]):  # keep the last published state in the history
-            current = await services.upstream.graph(
-                f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{record}> {{ ?s ?p ?o }} }}"
-            )
+            current = await services.upstream.named_graph(record)
             history = Transaction()
             first = created or datetime.now(UTC)
             keep_version(
@@ -74,7 +73,7 @@ async def _end(request: Request, services: AppServices, uri_class: str, key: str
     except _DeniedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _error(error.status, error.message, {"Retry-After": "5"})
+        return _unavailable(error)
     return JSONResponse({"record": record, "status": str(ending), "survivor": survivor})
 
 
@@ -114,16 +113,16 @@ async def redact(key: str, request: Request, services: Services) -> Response:
         )
         if not nodes:
             return _error(404, "There is no such person on the map or in its history.")
-        meta = services.identity.metadata_graph
-        await services.staging.update(purge_update(nodes, record, meta, services.identity.resolve("def/ecosystem/")))
+        purge = purge_update(
+            nodes, record, services.identity.metadata_graph, services.identity.resolve("def/ecosystem/")
+        )
+        await services.staging.update(purge)
         ended = end_transaction(
             services.identity, record, Ending.WITHDRAWN, reason=REASON, moderator=moderator, created=None
         )
-        await services.upstream.update(
-            purge_update(nodes, record, meta, services.identity.resolve("def/ecosystem/")) + " ;\n" + ended.as_update()
-        )
+        await services.upstream.update(purge + " ;\n" + ended.as_update())
     except _DeniedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _error(error.status, error.message, {"Retry-After": "5"})
+        return _unavailable(error)
     return JSONResponse({"record": record, "status": str(Ending.WITHDRAWN), "removed": len(nodes)})
