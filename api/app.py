@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -18,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
+from api.approval import keep_resuming
 from api.dependencies import AppServices
 from api.routers import (
     changes,
@@ -89,8 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         staging = Upstream(
             settings.staging_url, settings.query_timeout_s, partial(request_restart, settings.staging_path)
         )
-        app.state.services = AppServices(settings, upstream, staging, Jinja2Templates(directory=HERE / "templates"))
+        services = AppServices(settings, upstream, staging, Jinja2Templates(directory=HERE / "templates"))
+        app.state.services = services
+        resuming = asyncio.create_task(keep_resuming(services))  # approvals that a dead process left midway
         yield
+        resuming.cancel()
         await upstream.close()
         await staging.close()
 

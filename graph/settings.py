@@ -19,6 +19,7 @@ DEFAULT_QUERY_MAX_LENGTH = 100_000
 DEFAULT_SUBMISSION_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_SUBMISSION_MAX_STATEMENTS = 20_000
 DEFAULT_SUBMISSIONS_PER_MINUTE = 10
+DEFAULT_CLAIM_SECONDS = 120
 
 
 class SettingsError(ValueError):
@@ -70,6 +71,9 @@ class Settings:
     submission_max_bytes: int = DEFAULT_SUBMISSION_MAX_BYTES
     submission_max_statements: int = DEFAULT_SUBMISSION_MAX_STATEMENTS
     submissions_per_minute: int = DEFAULT_SUBMISSIONS_PER_MINUTE
+    # After how long a moderator's claim on a submission counts as belonging to a decision that died: it may then
+    # be taken over, and an approval that died midway is completed.
+    claim_seconds: int = DEFAULT_CLAIM_SECONDS
 
     @classmethod
     def from_env(cls, store_path: str | os.PathLike[str] | None = None) -> Settings:
@@ -95,6 +99,7 @@ class Settings:
             submission_max_bytes=_count("ECOMAP_SUBMISSION_MAX_BYTES", DEFAULT_SUBMISSION_MAX_BYTES),
             submission_max_statements=_count("ECOMAP_SUBMISSION_MAX_STATEMENTS", DEFAULT_SUBMISSION_MAX_STATEMENTS),
             submissions_per_minute=_count("ECOMAP_SUBMISSIONS_PER_MINUTE", DEFAULT_SUBMISSIONS_PER_MINUTE, minimum=0),
+            claim_seconds=_count("ECOMAP_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS),
         )
 
 

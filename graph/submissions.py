@@ -22,8 +22,6 @@ from graph.metadata import record_description
 from graph.namespaces import ORGANISATION_CLASSES, STANDARD
 from graph.store import Transaction
 
-CLAIM_SECONDS = 120
-
 RDF_TYPE = STANDARD["rdf"] + "type"
 AGENT_PROPERTIES = ("ledBy", "runBy", "hostedBy")  # whose record an activity joins, in this order
 
@@ -242,21 +240,43 @@ def approval_transactions(
     return staging, public, decision_transaction(identity, submission_id, SubmissionStatus.APPROVED, moderator, None)
 
 
-def claim_update(identity: Identity, submission_id: str, claim: str, now: datetime) -> str:
+def claim_update(
+    identity: Identity, submission_id: str, claim: str, now: datetime, *, stale_after: timedelta, approver: str | None
+) -> str:
     """Take a pending submission for one decision. It succeeds only if nobody holds it, or if the claim is
-    older than CLAIM_SECONDS (a decision that died midway), so two moderators cannot both decide."""
+    older than ``stale_after`` (a decision that died midway), so two moderators cannot both decide. An
+    approval's claim names its moderator (``approver``), so that one that died can be completed for them."""
     eco = identity.resolve("def/ecosystem/")
     submission = identity.thing(UriClass.SUBMISSION, submission_id)
     pending = identity.resolve(f"def/record-status/{SubmissionStatus.PENDING}")
     xsd = STANDARD["xsd"] + "dateTime"
-    stale = (now - timedelta(seconds=CLAIM_SECONDS)).isoformat()
-    meta, held, at = identity.metadata_graph, f"<{eco}decisionClaim>", f"<{eco}decisionClaimed>"
-    return f"""DELETE {{ GRAPH <{meta}> {{ <{submission}> {held} ?old ; {at} ?at }} }}
-INSERT {{ GRAPH <{meta}> {{ <{submission}> {held} "{claim}" ; {at} "{now.isoformat()}"^^<{xsd}> }} }}
+    stale = (now - stale_after).isoformat()
+    meta, held, at, by = (
+        identity.metadata_graph,
+        f"<{eco}decisionClaim>",
+        f"<{eco}decisionClaimed>",
+        f"<{eco}approvalClaimedBy>",
+    )
+    approving = f" ; {by} <{approver}>" if approver else ""
+    return f"""DELETE {{ GRAPH <{meta}> {{ <{submission}> {held} ?old ; {at} ?at ; {by} ?by }} }}
+INSERT {{ GRAPH <{meta}> {{ <{submission}> {held} "{claim}" ; {at} "{now.isoformat()}"^^<{xsd}>{approving} }} }}
 WHERE {{ GRAPH <{meta}> {{
   <{submission}> <{eco}status> <{pending}> .
   OPTIONAL {{ <{submission}> {held} ?old ; {at} ?at }}
+  OPTIONAL {{ <{submission}> {by} ?by }}
   FILTER(!BOUND(?at) || ?at < "{stale}"^^<{xsd}>)
+}} }}"""
+
+
+def interrupted_approvals_query(identity: Identity, now: datetime, stale_after: timedelta) -> str:
+    """Pending submissions whose approval was claimed longer ago than ``stale_after`` and never finished (the
+    process died midway), with the moderator who approved them."""
+    eco = identity.resolve("def/ecosystem/")
+    pending = identity.resolve(f"def/record-status/{SubmissionStatus.PENDING}")
+    stale = (now - stale_after).isoformat()
+    return f"""SELECT ?submission ?moderator WHERE {{ GRAPH <{identity.metadata_graph}> {{
+  ?submission <{eco}status> <{pending}> ; <{eco}approvalClaimedBy> ?moderator ; <{eco}decisionClaimed> ?at .
+  FILTER(?at < "{stale}"^^<{STANDARD["xsd"]}dateTime>)
 }} }}"""
 
 
@@ -280,7 +300,7 @@ def decision_transaction(
     submission = ox.NamedNode(identity.thing(UriClass.SUBMISSION, submission_id))
     meta = ox.NamedNode(identity.metadata_graph)
     transaction = Transaction()
-    for held in ("status", "decisionClaim", "decisionClaimed"):
+    for held in ("status", "decisionClaim", "decisionClaimed", "approvalClaimedBy"):
         transaction.operations.append(
             f"DELETE WHERE {{ GRAPH <{meta.value}> {{ <{submission.value}> <{eco}{held}> ?value }} }}"
         )

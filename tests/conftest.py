@@ -82,28 +82,35 @@ class Server:
         return self.folder / "store"
 
 
-def start_server(folder: Path, **settings: str) -> Server:
+def start_server(folder: Path, *, own_group: bool = False, **settings: str) -> Server:
     """Initialise a store in ``folder`` (with one hostile record) and serve it with ``ecomap serve``."""
     store = folder / "store"
     assert run_ecomap(store, "init").returncode == 0
     hostile = folder / "hostile.trig"
     hostile.write_text(HOSTILE, encoding="utf-8")
     assert run_ecomap(store, "load", str(hostile)).returncode == 0
+    return serve(folder, own_group=own_group, **settings)
+
+
+def serve(folder: Path, *, own_group: bool = False, **settings: str) -> Server:
+    """Serve the stores already in ``folder``; ``own_group`` puts the server and its children in a process
+    group of their own, so that a test can kill them all at once."""
     port = free_port()
     env = {
         **os.environ,
-        "ECOMAP_STORE": str(store),
+        "ECOMAP_STORE": str(folder / "store"),
         "ECOMAP_CACHE": str(folder / "cache"),
         "ECOMAP_BASE_URI": BASE,
         **settings,
     }
-    log = (folder / "server.log").open("w")
+    log = (folder / "server.log").open("a")
     process = subprocess.Popen(
         [str(ECOMAP), "serve", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=own_group,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

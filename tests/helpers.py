@@ -2,7 +2,43 @@
 
 from __future__ import annotations
 
+import httpx
+
 from graph.store import Store, Term
+
+PREFIXES = """@prefix eco: <def/ecosystem/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+@prefix org: <http://www.w3.org/ns/org#> .
+@prefix adms: <http://www.w3.org/ns/adms#> .
+"""
+NEW_ORGANISATION = (
+    PREFIXES
+    + """
+<id/organisation/cymru-data-co-op> a org:Organization ;
+    skos:prefLabel "Cymru Data Co-op"@en, "Cydweithfa Data Cymru"@cy ;
+    eco:organisationKind <def/organisation-kind/charity-or-non-profit> ;
+    foaf:homepage <https://cymru-data.example/> ;
+    eco:basedIn <id/place/W92000004> ;
+    adms:identifier <id/identifier/GB-COH-{number}> ;
+    dcterms:source <https://cymru-data.example/about> .
+<id/identifier/GB-COH-{number}> a adms:Identifier ; skos:notation "{number}"^^<def/register/GB-COH> .
+<id/activity/cymru-data-skills-bootcamp> a eco:Activity ;
+    skos:prefLabel "Data skills bootcamp"@en ;
+    eco:activityKind <def/activity-kind/programme> ;
+    eco:runBy <id/organisation/cymru-data-co-op> ;
+    eco:supports <def/nds-pillar/data-skills> ;
+    dcterms:spatial <id/place/W92000004> ;
+    dcterms:source <https://cymru-data.example/bootcamp> .
+<id/relationship/cymru-data-co-op-member-of-odi> a eco:Relationship ;
+    eco:fromOrganisation <id/organisation/cymru-data-co-op> ;
+    eco:relationshipKind <def/relationship-kind/member-of> ;
+    eco:toOrganisation <id/organisation/odi> ;
+    dcterms:source <https://cymru-data.example/about> .
+"""
+)
+TURTLE = {"Content-Type": "text/turtle"}
 
 
 def select(store: Store, query: str, **bindings: Term) -> list[dict[str, str]]:
@@ -14,3 +50,11 @@ def select(store: Store, query: str, **bindings: Term) -> list[dict[str, str]]:
 
 def ask(store: Store, query: str) -> bool:
     return bool(store.query(query))
+
+
+def submit(server, body: str, headers=TURTLE, **params):
+    return httpx.post(server.url + "/submissions", content=body.encode(), headers=headers, params=params)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

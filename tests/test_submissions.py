@@ -8,40 +8,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import BASE, run_ecomap, start_server, stop_server
-
-PREFIXES = """@prefix eco: <def/ecosystem/> .
-@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix foaf: <http://xmlns.com/foaf/0.1/> .
-@prefix org: <http://www.w3.org/ns/org#> .
-@prefix adms: <http://www.w3.org/ns/adms#> .
-"""
-NEW_ORGANISATION = (
-    PREFIXES
-    + """
-<id/organisation/cymru-data-co-op> a org:Organization ;
-    skos:prefLabel "Cymru Data Co-op"@en, "Cydweithfa Data Cymru"@cy ;
-    eco:organisationKind <def/organisation-kind/charity-or-non-profit> ;
-    foaf:homepage <https://cymru-data.example/> ;
-    eco:basedIn <id/place/W92000004> ;
-    adms:identifier <id/identifier/GB-COH-{number}> ;
-    dcterms:source <https://cymru-data.example/about> .
-<id/identifier/GB-COH-{number}> a adms:Identifier ; skos:notation "{number}"^^<def/register/GB-COH> .
-<id/activity/cymru-data-skills-bootcamp> a eco:Activity ;
-    skos:prefLabel "Data skills bootcamp"@en ;
-    eco:activityKind <def/activity-kind/programme> ;
-    eco:runBy <id/organisation/cymru-data-co-op> ;
-    eco:supports <def/nds-pillar/data-skills> ;
-    dcterms:spatial <id/place/W92000004> ;
-    dcterms:source <https://cymru-data.example/bootcamp> .
-<id/relationship/cymru-data-co-op-member-of-odi> a eco:Relationship ;
-    eco:fromOrganisation <id/organisation/cymru-data-co-op> ;
-    eco:relationshipKind <def/relationship-kind/member-of> ;
-    eco:toOrganisation <id/organisation/odi> ;
-    dcterms:source <https://cymru-data.example/about> .
-"""
-)
-TURTLE = {"Content-Type": "text/turtle"}
+from helpers import NEW_ORGANISATION, PREFIXES, TURTLE, bearer, submit
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +22,6 @@ def contributions(tmp_path_factory):
         tokens[role] = made.stdout.strip().splitlines()[-1]
     yield server, tokens
     stop_server(server)
-
-
-def submit(server, body: str, headers=TURTLE, **params):
-    return httpx.post(server.url + "/submissions", content=body.encode(), headers=headers, params=params)
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def test_a_mistake_gets_422_with_what_to_fix_then_the_fix_is_stored_as_pending(contributions):

@@ -20,7 +20,7 @@ from rdflib.namespace import RDF, SKOS
 
 from api.dependencies import AppServices, Services
 from api.pages import render
-from api.routers.submissions import EMAIL, _convert, process
+from api.routers.submissions import EMAIL, convert_rows, process
 from api.routers.templates import template_columns
 from api.upstream import UpstreamError
 from graph.correction import activities, carry_over, shown
@@ -251,7 +251,7 @@ async def send(request: Request, services: Services) -> Response:
         general.append("Tick the box to license what you send under the Open Government Licence v3.0.")
     rows, blocks = _rows(values, iri)
     try:
-        conversion = await _convert(services, rows)
+        conversion = await convert_rows(services, rows)
     except UpstreamError as error:
         return error.response()
     errors: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))

@@ -8,7 +8,6 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,30 +16,25 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api import access, approval
 from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.routers.templates import XLSX, template_columns
 from api.upstream import UpstreamError
 from graph import report as reports
-from graph.accounts import Role, accounts_query, authenticate
+from graph.accounts import Role
 from graph.convert import to_rdflib
-from graph.history import latest_query
-from graph.identity import KEY_PATTERN, UriClass
+from graph.identity import UriClass
 from graph.parsing import located
 from graph.review import ORGANISATIONS_QUERY, changes, current_records_query, duplicates
 from graph.sheets import SheetError, read_csv, read_xlsx
 from graph.submissions import (
     SubmissionStatus,
-    approval_transactions,
-    claim_query,
-    claim_update,
     decision_transaction,
-    new_claim,
     new_submission_id,
     pending_transaction,
     split_into_records,
     statements_query,
-    submission_query,
     submissions_query,
 )
 from graph.template import Conversion, candidate_keys, convert
@@ -65,51 +59,13 @@ TERMS = "Submitters license what they send under the Open Government Licence v3.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
-
-
-def _unavailable(error: UpstreamError) -> JSONResponse:
-    return _error(error.status, error.message, {"Retry-After": "5"})
-
-
-class _DeniedError(Exception):
-    def __init__(self, response: JSONResponse) -> None:
-        self.response = response
-
-
-async def _account(request: Request, services: AppServices) -> tuple[str, Role] | None:
-    """The account behind the request's bearer token; ``None`` without one; refused if the token is wrong."""
-    header = request.headers.get("authorization", "")
-    if not header:
-        return None
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise _DeniedError(
-            _error(401, "Send the token as: Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"})
-        )
-    rows = await services.staging.solutions(accounts_query(services.identity))
-    found = authenticate(rows, token.strip())
-    if found is None:
-        raise _DeniedError(_error(401, "This token is not valid, or was revoked.", {"WWW-Authenticate": "Bearer"}))
-    return found
-
-
-async def _moderator(request: Request, services: AppServices) -> str:
-    account = await _account(request, services)
-    if account is None:
-        raise _DeniedError(_error(401, "Moderators only: send a moderator's token.", {"WWW-Authenticate": "Bearer"}))
-    if account[1] is not Role.MODERATOR:
-        raise _DeniedError(_error(403, "This account may submit, not moderate."))
-    return account[0]
-
-
 async def _body(request: Request, limit: int) -> bytes:
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise _DeniedError(_error(413, f"The submission is larger than {limit} bytes: split it into smaller ones."))
+            message = f"The submission is larger than {limit} bytes: split it into smaller ones."
+            raise access.RefusedError(access.error(413, message))
     return bytes(body)
 
 
@@ -137,38 +93,38 @@ async def submit(
 ) -> Response:
     settings = services.settings
     try:
-        account = await _account(request, services)
+        account = await access.account(request, services)
         limiter = services.trusted_fair_use if account else services.submission_fair_use
         client = account[0] if account else (request.client.host if request.client else "unknown")
         wait = limiter.wait_seconds(client)
         if wait:
-            return _error(
+            return access.error(
                 429, f"Too many submissions from this client: try again in {wait} s.", {"Retry-After": str(wait)}
             )
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type not in FORMATS and media_type not in SHEETS:
             accepted = ", ".join([*FORMATS, *SHEETS])
-            return _error(
+            return access.error(
                 415, f"Send Turtle, JSON-LD, RDF/XML, N-Triples, CSV or XLSX, with its Content-Type: {accepted}."
             )
         body = await _body(request, settings.submission_max_bytes)
-    except _DeniedError as denied:
+    except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _unavailable(error)
+        return access.unavailable(error)
     if contact is not None and not EMAIL.match(contact):
-        return _error(400, f"contact={contact} is not an e-mail address.")
+        return access.error(400, f"contact={contact} is not an e-mail address.")
     conversion: Conversion | None = None
     if media_type in SHEETS:
         try:
-            conversion = await _convert(services, SHEETS[media_type](body))
+            conversion = await convert_rows(services, SHEETS[media_type](body))
         except SheetError as error:
-            return _error(400, str(error))
+            return access.error(400, str(error))
         except UpstreamError as error:
-            return _unavailable(error)
+            return access.unavailable(error)
         if conversion.problems:
             message = "Some cells cannot be read: see each problem's row and column."
-            return _error(422, message, problems=conversion.problems)
+            return access.error(422, message, problems=conversion.problems)
         triples = conversion.triples
     else:
         try:
@@ -176,25 +132,26 @@ async def submit(
         except SyntaxError as error:
             problem = located(Path("submission"), error)
             where = f"Line {problem.line}, column {problem.column}: " if problem.line else ""
-            return _error(400, f"{where}{problem.detail}", line=problem.line, column=problem.column)
+            return access.error(400, f"{where}{problem.detail}", line=problem.line, column=problem.column)
         if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
-            return _error(400, "Send statements without named graphs: ecomap decides which record each belongs to.")
+            message = "Send statements without named graphs: ecomap decides which record each belongs to."
+            return access.error(400, message)
         triples = [q.triple for q in quads]
     if len(triples) > settings.submission_max_statements:
         limit = settings.submission_max_statements
-        return _error(413, f"The submission holds {len(triples)} statements, more than {limit}.")
+        return access.error(413, f"The submission holds {len(triples)} statements, more than {limit}.")
     try:
         outcome = await process(services, triples, account=account, contact=contact, store=not dry_run and accept_terms)
     except UpstreamError as error:
-        return _unavailable(error)
+        return access.unavailable(error)
     if outcome.report is not None and not outcome.report.conforms:
         return _report(request, outcome.report, 422, conversion)
     if outcome.problems:
-        return _error(422, "Some statements do not belong to any record.", problems=outcome.problems)
+        return access.error(422, "Some statements do not belong to any record.", problems=outcome.problems)
     if dry_run:
         return JSONResponse({"valid": True, "records": outcome.records, "report": outcome.report_json}, status_code=200)
     if not accept_terms:
-        return _error(400, TERMS)
+        return access.error(400, TERMS)
     status_url = f"/submissions/{outcome.submission_id}"
     body_json = {
         "id": outcome.submission_id,
@@ -283,7 +240,7 @@ def _column_for(result: dict[str, Any]) -> str | None:
     return result["field"].replace(" ", "_") if result.get("field") else None
 
 
-async def _convert(services: AppServices, rows: list[dict[str, str]]) -> Conversion:
+async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Conversion:
     """The rows as statements, matching registry numbers to organisations already on the map."""
     identity = services.identity
     numbers = await services.upstream.solutions(EXISTING_NUMBERS)
@@ -301,54 +258,30 @@ async def _convert(services: AppServices, rows: list[dict[str, str]]) -> Convers
     return convert(rows, template_columns(services), identity, existing_by_number=by_number, taken=taken.__contains__)
 
 
-def _checked_id(submission_id: str) -> str | None:
-    return submission_id if KEY_PATTERN.match(submission_id) else None
-
-
-async def _submission(services: AppServices, submission_id: str) -> dict[str, Any] | None:
-    rows = await services.staging.solutions(submission_query(services.identity, submission_id))
-    if not rows:
-        return None
-    first = rows[0]
-    base = services.settings.base_uri
-    return {
-        "id": submission_id,
-        "status": first["status"].value.rsplit("/", 1)[-1],
-        "created": first["created"].value,
-        "decided": first["modified"].value if "modified" in first else None,
-        "reason": first["reason"].value if "reason" in first else None,
-        "records": sorted({row["record"].value for row in rows if "record" in row}),
-        "contributor_role": first["role"].value.rsplit("/", 1)[-1],
-        "documents": sorted({"/doc" + row["record"].value[len(base) + 5 :] for row in rows if "record" in row}),
-    }
-
-
 @router.get(
     "/submissions/{submission_id}", summary="A submission's status: pending, approved or rejected (with the reason)"
 )
 async def status(submission_id: str, services: Services) -> Response:
-    if _checked_id(submission_id) is None:
-        return _error(404, "There is no such submission.")
     try:
-        found = await _submission(services, submission_id)
+        found = await approval.describe_submission(services, submission_id)
     except UpstreamError as error:
-        return _unavailable(error)
+        return access.unavailable(error)
     if found is None:
-        return _error(404, "There is no such submission.")
+        return access.error(404, "There is no such submission.")
     return JSONResponse(found)
 
 
 @router.get("/submissions", summary="Submissions by status, for moderators")
 async def listing(request: Request, services: Services, status: str = SubmissionStatus.PENDING) -> Response:
     if status not in (SubmissionStatus.PENDING, SubmissionStatus.APPROVED, SubmissionStatus.REJECTED):
-        return _error(400, "status must be pending, approved or rejected.")
+        return access.error(400, "status must be pending, approved or rejected.")
     try:
-        await _moderator(request, services)
+        await access.moderator(request, services)
         rows = await services.staging.solutions(submissions_query(services.identity, status))
-    except _DeniedError as denied:
+    except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _unavailable(error)
+        return access.unavailable(error)
     items = [
         {
             "id": row["submission"].value.rsplit("/", 1)[-1],
@@ -366,18 +299,18 @@ async def listing(request: Request, services: Services, status: str = Submission
 async def review(submission_id: str, request: Request, services: Services) -> Response:
     identity = services.identity
     try:
-        await _moderator(request, services)
-        found = await _submission(services, submission_id) if _checked_id(submission_id) else None
+        await access.moderator(request, services)
+        found = await approval.describe_submission(services, submission_id)
         if found is None:
-            return _error(404, "There is no such submission.")
+            return access.error(404, "There is no such submission.")
         triples = await services.staging.graph(statements_query(identity, submission_id))
         split = split_into_records(triples, identity)
         changed = await _changes(services, split.records)
         candidates = duplicates(triples, await services.upstream.solutions(ORGANISATIONS_QUERY))
-    except _DeniedError as denied:
+    except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _unavailable(error)
+        return access.unavailable(error)
     body = {**found, "changes": changed, "possible_duplicates": [asdict(d) for d in candidates]}
     return JSONResponse(body, headers={"ETag": _review_tag(changed)})
 
@@ -408,38 +341,17 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
         ended = [r for r in split.records if await services.upstream.solutions(tombstones_query(identity, r))]
         if ended:
             message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
-            return _error(409, message)
+            return access.error(409, message)
         expected = request.headers.get("if-match")
         if expected and expected != "*" and _review_tag(await _changes(services, split.records)) != expected:
-            return _error(412, "The records have changed since this review: review the submission again.")
-        await _claim(services, submission_id)
-        created = await _created(services, list(split.records))
-        previous = await _latest_versions(services, list(split.records))
-        retried = any(v.endswith(f"/version/{submission_id}") for v in previous.values())  # versions already kept
-        initial = {
-            graph: await services.upstream.named_graph(graph)
-            for graph in created
-            if graph not in previous and not retried
-        }
-        versions, public, decision = approval_transactions(
-            identity,
-            submission_id,
-            split.records,
-            contributor_role=found["contributor_role"],
-            created=created,
-            moderator=moderator,
-            previous=None if retried else previous,
-            initial=None if retried else initial,
-        )
-        if versions.inserts or versions.operations:
-            await services.staging.update(versions.as_update())
-        await services.upstream.update(public.as_update())
-        await services.staging.update(decision.as_update())
-    except _DeniedError as denied:
+            return access.error(412, "The records have changed since this review: review the submission again.")
+        await approval.claim_or_refuse(services, submission_id, approver=moderator)
+        records = await approval.approve_claimed(services, submission_id, moderator, found["contributor_role"])
+    except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _unavailable(error)
-    return JSONResponse({"id": submission_id, "status": SubmissionStatus.APPROVED, "records": sorted(split.records)})
+        return access.unavailable(error)
+    return JSONResponse({"id": submission_id, "status": SubmissionStatus.APPROVED, "records": records})
 
 
 @router.post(
@@ -451,16 +363,16 @@ async def reject(submission_id: str, request: Request, services: Services) -> Re
         moderator, _ = await _pending(request, services, submission_id)
         reason = await _reason(request)
         if not reason:
-            return _error(400, 'Give the reason, which the submitter will see: {"reason": "..."}.')
-        await _claim(services, submission_id)
+            return access.error(400, 'Give the reason, which the submitter will see: {"reason": "..."}.')
+        await approval.claim_or_refuse(services, submission_id, approver=None)
         transaction = decision_transaction(
             services.identity, submission_id, SubmissionStatus.REJECTED, moderator, reason
         )
         await services.staging.update(transaction.as_update())
-    except _DeniedError as denied:
+    except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _unavailable(error)
+        return access.unavailable(error)
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.REJECTED, "reason": reason})
 
 
@@ -475,44 +387,10 @@ async def _reason(request: Request) -> str | None:
 
 async def _pending(request: Request, services: AppServices, submission_id: str) -> tuple[str, dict[str, Any]]:
     """The moderator asking, and the pending submission they would decide on; refused (401, 403, 404, 409)."""
-    moderator = await _moderator(request, services)
-    found = await _submission(services, submission_id) if _checked_id(submission_id) else None
+    moderator = await access.moderator(request, services)
+    found = await approval.describe_submission(services, submission_id)
     if found is None:
-        raise _DeniedError(_error(404, "There is no such submission."))
+        raise access.RefusedError(access.error(404, "There is no such submission."))
     if found["status"] != SubmissionStatus.PENDING:
-        raise _DeniedError(_error(409, f"This submission is already {found['status']}."))
+        raise access.RefusedError(access.error(409, f"This submission is already {found['status']}."))
     return moderator, found
-
-
-async def _claim(services: AppServices, submission_id: str) -> None:
-    """Hold the submission for this request's decision (graph.submissions.claim_update), or refuse with 409."""
-    claim = new_claim()
-    await services.staging.update(claim_update(services.identity, submission_id, claim, datetime.now(UTC)))
-    rows = await services.staging.solutions(claim_query(services.identity, submission_id))
-    if [row["claim"].value for row in rows] != [claim]:
-        raise _DeniedError(_error(409, "Another moderator is deciding on this submission right now."))
-
-
-async def _latest_versions(services: AppServices, records: list[str]) -> dict[str, str]:
-    """Each record's newest kept version, from the staging store (graph.history)."""
-    if not records:
-        return {}
-    rows = await services.staging.solutions(latest_query(services.identity, records))
-    newest: dict[str, tuple[datetime, str]] = {}
-    for row in rows:
-        record, stamp = row["record"].value, datetime.fromisoformat(row["generated"].value)
-        if record not in newest or stamp > newest[record][0]:
-            newest[record] = (stamp, row["version"].value)
-    return {record: version for record, (_, version) in newest.items()}
-
-
-async def _created(services: AppServices, records: list[str]) -> dict[str, datetime]:
-    """When each record that already exists in the public store was first created (an update keeps it)."""
-    if not records:
-        return {}
-    values = " ".join(f"<{g}>" for g in records)
-    rows = await services.upstream.solutions(
-        f"SELECT ?record ?created WHERE {{ VALUES ?record {{ {values} }} "
-        f"GRAPH <{services.identity.metadata_graph}> {{ ?record <http://purl.org/dc/terms/created> ?created }} }}"
-    )
-    return {row["record"].value: datetime.fromisoformat(row["created"].value) for row in rows}

@@ -9,9 +9,10 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from api import access
+from api.approval import created_times, latest_versions
 from api.dependencies import AppServices, Services
 from api.routers.resources import ClassPath
-from api.routers.submissions import _created, _DeniedError, _error, _latest_versions, _moderator, _unavailable
 from api.upstream import UpstreamError
 from graph.history import INITIAL, keep_version
 from graph.identity import KEY_PATTERN, UriClass, checked_class
@@ -29,21 +30,21 @@ async def _exists(services: AppServices, record: str) -> bool:
 
 async def _end(request: Request, services: AppServices, uri_class: str, key: str, ending: Ending) -> Response:
     try:
-        moderator = await _moderator(request, services)
+        moderator = await access.moderator(request, services)
         cls = checked_class(uri_class, key)
         if cls is None:
-            return _error(404, "There is no such record.")
+            return access.error(404, "There is no such record.")
         record = services.identity.record_graph(cls, key)
         try:
             asked = json.loads(await request.body() or b"{}")
         except ValueError:
-            return _error(400, 'Send JSON such as {"reason": "…"}.')
+            return access.error(400, 'Send JSON such as {"reason": "…"}.')
         reason = asked.get("reason") if isinstance(asked, dict) else None
         reason = reason.strip() if isinstance(reason, str) else ""
         if not reason:
-            return _error(400, "Say why, in a reason that the record's page will show.")
+            return access.error(400, "Say why, in a reason that the record's page will show.")
         if not await _exists(services, record):
-            return _error(404, "There is no such published record.")
+            return access.error(404, "There is no such published record.")
         survivor = None
         if ending is Ending.MERGED:
             into = asked.get("into") if isinstance(asked.get("into"), str) else ""
@@ -51,14 +52,14 @@ async def _end(request: Request, services: AppServices, uri_class: str, key: str
                 into if into.startswith("http") else services.identity.resolve(into.lstrip("/"))
             )
             if ref is None or ref.space != "id" or ref.uri_class != uri_class or ref.key == key:
-                return _error(
+                return access.error(
                     400, f'Name the surviving {uri_class} by its URI, e.g. {{"into": "id/{uri_class}/its-key"}}.'
                 )
             if not await _exists(services, services.identity.record_graph(ref.uri_class, ref.key)):
-                return _error(400, f"{into} has no published record to merge into.")
+                return access.error(400, f"{into} has no published record to merge into.")
             survivor = services.identity.thing(ref.uri_class, ref.key)
-        created = (await _created(services, [record])).get(record)
-        if not await _latest_versions(services, [record]):  # keep the last published state in the history
+        created = (await created_times(services, [record])).get(record)
+        if not await latest_versions(services, [record]):  # keep the last published state in the history
             current = await services.upstream.named_graph(record)
             history = Transaction()
             first = created or datetime.now(UTC)
@@ -70,10 +71,10 @@ async def _end(request: Request, services: AppServices, uri_class: str, key: str
             services.identity, record, ending, reason=reason, moderator=moderator, created=created, survivor=survivor
         )
         await services.upstream.update(public.as_update())
-    except _DeniedError as denied:
+    except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _unavailable(error)
+        return access.unavailable(error)
     return JSONResponse({"record": record, "status": str(ending), "survivor": survivor})
 
 
@@ -98,9 +99,9 @@ def _personal(services: AppServices, iri: str) -> bool:
 )
 async def redact(key: str, request: Request, services: Services) -> Response:
     try:
-        moderator = await _moderator(request, services)
+        moderator = await access.moderator(request, services)
         if not KEY_PATTERN.match(key):
-            return _error(404, "There is no such record.")
+            return access.error(404, "There is no such record.")
         record = services.identity.record_graph(UriClass.PERSON, key)
         public_nodes = await services.upstream.solutions(subjects_query(record, in_history=False))
         kept_nodes = await services.staging.solutions(subjects_query(record, in_history=True))
@@ -112,7 +113,7 @@ async def redact(key: str, request: Request, services: Services) -> Response:
             }
         )
         if not nodes:
-            return _error(404, "There is no such person on the map or in its history.")
+            return access.error(404, "There is no such person on the map or in its history.")
         purge = purge_update(
             nodes, record, services.identity.metadata_graph, services.identity.resolve("def/ecosystem/")
         )
@@ -121,8 +122,8 @@ async def redact(key: str, request: Request, services: Services) -> Response:
             services.identity, record, Ending.WITHDRAWN, reason=REASON, moderator=moderator, created=None
         )
         await services.upstream.update(purge + " ;\n" + ended.as_update())
-    except _DeniedError as denied:
+    except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:
-        return _unavailable(error)
+        return access.unavailable(error)
     return JSONResponse({"record": record, "status": str(Ending.WITHDRAWN), "removed": len(nodes)})
