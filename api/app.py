@@ -29,6 +29,7 @@ from api.routers import (
     history,
     home,
     lists,
+    personal_requests,
     resources,
     sparql,
     submissions,
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         form.router,
         submissions.router,
         withdrawals.router,
+        personal_requests.router,
     ):
         app.include_router(router)
 

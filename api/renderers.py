@@ -157,6 +157,12 @@ def _correctable(services: AppServices, thing: str) -> bool:
     return ref is not None and ref.space == "id" and ref.uri_class in CORRECTABLE
 
 
+def _person_key(services: AppServices, thing: str) -> str | None:
+    """A person's key, for the link to ask for their details to be corrected or removed."""
+    ref = services.identity.parse(thing)
+    return ref.key if ref is not None and ref.space == "id" and ref.uri_class is UriClass.PERSON else None
+
+
 def page_context(services: AppServices, thing: str, document: str, triples: list[ox.Triple]) -> dict[str, Any]:
     base = services.settings.base_uri
     labels = labels_of(triples)
@@ -214,6 +220,7 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
     return {
         "organisation": organisation_view(services, thing, triples) if is_organisation else None,
         "correctable": _correctable(services, thing),
+        "person_key": _person_key(services, thing),
         "lists": _list_links(services, thing, triples),
         "title": labels.get(thing, curie(thing, services.prefixes)),
         "iri": thing,

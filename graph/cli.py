@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-import httpx
 
+from graph import client_cli
 from graph import report as reports
 from graph.accounts import Role, add_account, list_accounts, revoke_account
 from graph.convert import to_rdflib
@@ -262,135 +262,6 @@ def users_revoke(settings: Settings, name: str) -> None:
     click.echo(f"Revoked {name!r}: its token is no longer accepted.")
 
 
-SERVER = click.option(
-    "--server", default="http://127.0.0.1:8000", show_default=True, envvar="ECOMAP_SERVER", help="The ecomap server."
-)
-TOKEN = click.option("--token", envvar="ECOMAP_TOKEN", default=None, help="A bearer token (default: $ECOMAP_TOKEN).")
-
-
-def _call(method: str, url: str, token: str | None, **kwargs: object) -> httpx.Response:
-    headers = {**kwargs.pop("headers", {}), **({"Authorization": f"Bearer {token}"} if token else {})}  # type: ignore[dict-item]
-    try:
-        return httpx.request(method, url, headers=headers, timeout=120, **kwargs)  # type: ignore[arg-type]
-    except httpx.HTTPError as error:
-        raise click.ClickException(f"cannot reach {url}: {error}") from None
-
-
-def _answer(response: httpx.Response) -> dict:
-    """The JSON body, or the server's error as a message and a non-zero exit."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = {"error": response.text.strip()}
-    if response.status_code >= 400:
-        problems = "".join(f"\n  {p}" for p in body.get("problems", []))
-        raise click.ClickException(f"{response.status_code}: {body.get('error', response.text.strip())}{problems}")
-    return body
-
-
-@main.command()
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@SERVER
-@TOKEN
-@click.option("--dry-run", is_flag=True, help="Check the file against the shapes without storing it.")
-@click.option("--accept-terms", is_flag=True, help="License the data under the Open Government Licence v3.0.")
-@click.option("--contact", default=None, help="An e-mail address for the moderators (never published).")
-def submit(file: Path, server: str, token: str | None, dry_run: bool, accept_terms: bool, contact: str | None) -> None:
-    """Send FILE to the map as a submission and print what the server says of it."""
-    media_types = {
-        ".ttl": "text/turtle",
-        ".nt": "application/n-triples",
-        ".jsonld": "application/ld+json",
-        ".rdf": "application/rdf+xml",
-    }
-    media_type = media_types.get(file.suffix.lower())
-    if media_type is None:
-        raise InputError(f"{file}: send a .ttl, .nt, .jsonld or .rdf file")
-    params = {
-        "dry_run": str(dry_run).lower(),
-        "accept_terms": str(accept_terms).lower(),
-        **({"contact": contact} if contact else {}),
-    }
-    response = _call(
-        "POST",
-        f"{server}/submissions",
-        token,
-        content=file.read_bytes(),
-        params=params,
-        headers={"Content-Type": media_type, "Accept": "text/plain, application/json;q=0.5"},
-    )
-    if response.status_code == 422 and response.headers.get("content-type", "").startswith("text/plain"):
-        click.echo(response.text, nl=False)
-        sys.exit(1)
-    body = _answer(response)
-    if dry_run:
-        click.echo(f"Valid: it would make or replace {len(body['records'])} record(s). Nothing was stored.")
-    else:
-        click.echo(f"Stored as pending. Follow it at {server}{body['status_url']}")
-
-
-@main.group()
-def review() -> None:
-    """Moderate submissions on a running server (needs a moderator's token)."""
-
-
-@review.command("list")
-@SERVER
-@TOKEN
-@click.option("--status", type=click.Choice(["pending", "approved", "rejected"]), default="pending", show_default=True)
-def review_list(server: str, token: str | None, status: str) -> None:
-    """Submissions with the given status, oldest first."""
-    body = _answer(_call("GET", f"{server}/submissions", token, params={"status": status}))
-    for item in body["submissions"]:
-        click.echo(f"{item['id']}\t{item['created']}\t{item['records']} record(s)")
-
-
-@review.command("show")
-@click.argument("submission")
-@SERVER
-@TOKEN
-def review_show(submission: str, server: str, token: str | None) -> None:
-    """What approving SUBMISSION would change, and any likely duplicates."""
-    response = _call("GET", f"{server}/submissions/{submission}/review", token)
-    body = _answer(response)
-    click.echo(f"Submission {submission}: {body['status']}, sent {body['created']} ({body['contributor_role']})")
-    for change in body["changes"]:
-        click.echo(f"\n{change['graph']} ({'replaces the public record' if change['exists'] else 'a new record'})")
-        click.echo(
-            "".join(f"  + {line}\n" for line in change["added"])
-            + "".join(f"  - {line}\n" for line in change["removed"]),
-            nl=False,
-        )
-    for duplicate in body["possible_duplicates"]:
-        click.echo(
-            f"\nPossible duplicate: {duplicate['submitted']} and {duplicate['candidate']} share {duplicate['reason']}"
-        )
-    click.echo(f"\nTo approve exactly this: ecomap review approve {submission} --if-match '{response.headers['etag']}'")
-
-
-@review.command("approve")
-@click.argument("submission")
-@SERVER
-@TOKEN
-@click.option("--if-match", help="The review tag that `review show` printed: refuse if the records changed since.")
-def review_approve(submission: str, server: str, token: str | None, if_match: str | None) -> None:
-    """Publish SUBMISSION's records (with --if-match, only if they are as `review show` showed them)."""
-    headers = {"If-Match": if_match} if if_match else {}
-    body = _answer(_call("POST", f"{server}/submissions/{submission}/approve", token, headers=headers))
-    click.echo(f"Approved: {', '.join(body['records'])}")
-
-
-@review.command("reject")
-@click.argument("submission")
-@click.option("--reason", required=True, help="Why, in words the submitter will read.")
-@SERVER
-@TOKEN
-def review_reject(submission: str, reason: str, server: str, token: str | None) -> None:
-    """Reject SUBMISSION, with a reason the submitter sees."""
-    _answer(_call("POST", f"{server}/submissions/{submission}/reject", token, json={"reason": reason}))
-    click.echo("Rejected.")
-
-
 @main.command()
 @click.argument("old")
 @click.argument("new")
@@ -407,3 +278,7 @@ def rebase(settings: Settings, old: str, new: str) -> None:
         stores = [EmbeddedStore.open(p, normalise_base_uri(old)) for p in paths]  # both must open before either moves
         count = sum(rebase_store(store, old, new) for store in stores)
     click.echo(f"Rebased {count} statements from {old} to {new}. Set ECOMAP_BASE_URI={new} to use the stores.")
+
+
+for command in (client_cli.submit, client_cli.review, client_cli.requests, client_cli.records):
+    main.add_command(command)

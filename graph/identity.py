@@ -31,6 +31,7 @@ class UriClass(StrEnum):
     CHANGE = "change"
     DATASET = "dataset"
     SUBMISSION = "submission"
+    REQUEST = "request"
     ACCOUNT = "account"
 
 

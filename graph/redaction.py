@@ -24,7 +24,8 @@ def subjects_query(record: str, in_history: bool) -> str:
 def purge_update(nodes: list[str], record: str, metadata_graph: str, eco: str) -> str:
     """One update that deletes every statement about or pointing at the nodes, in every graph, with whole
     judgements (reified statements) about them, the record's versions and their descriptions, and the contact
-    addresses given with submissions of the record."""
+    addresses given with submissions of the record. The person's own requests (staging only, never public) are
+    kept, for the moderator to answer and as the record that the request was carried out."""
     values = " ".join(f"<{n}>" for n in nodes)
     return f"""DELETE {{ GRAPH ?g {{ ?j ?p ?o }} }} WHERE {{
   VALUES ?node {{ {values} }} GRAPH ?g {{ ?j <{RDF}subject>|<{RDF}object> ?node ; ?p ?o }}
@@ -34,6 +35,7 @@ DELETE {{ GRAPH <{metadata_graph}> {{ ?submission <{eco}contactEmail> ?email }} 
 }} ;
 DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{
   VALUES ?node {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?s = ?node || ?o = ?node)
+  FILTER NOT EXISTS {{ GRAPH ?g {{ ?s a <{eco}PersonalDataRequest> }} }}
 }} ;
 DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{
   GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{record}/version/"))

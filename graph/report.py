@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from itertools import groupby
 
 from graph.namespaces import STANDARD
-from graph.validation import Report
+from graph.validation import Finding, Report
 
 
-def as_text(report: Report) -> str:
-    """Each record once, then each problem with its severity, field, offending value and how to fix it."""
+def as_text(report: Report, where: Callable[[Finding], str] | None = None) -> str:
+    """Each record once, then each problem with its severity, field, offending value and how to fix it; ``where``
+    says where a problem is in the input (a spreadsheet's row and column)."""
     if not report.findings:
         return "Conforms: no problems found.\n"
     lines: list[str] = []
@@ -18,7 +20,7 @@ def as_text(report: Report) -> str:
         lines.append(f"{label}  <{record}>")
         for f in findings:
             value = f": {f.value}" if f.value else ""
-            lines.append(f"  {f.severity:<9} {f.field}{value}")
+            lines.append(f"  {f.severity:<9} {where(f) if where else ''}{f.field}{value}")
             lines.append(f"            {f.message}")
         lines.append("")
     lines.append(_summary(report))

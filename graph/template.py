@@ -190,6 +190,13 @@ class Conversion:
     rows: dict[str, int] = field(default_factory=dict)  # the row each subject came from
     problems: list[dict[str, object]] = field(default_factory=list)
 
+    def cell_of(self, focus: str, path: str | None, field_name: str) -> tuple[int | None, str | None]:
+        """The row and column a validation finding about ``focus`` and ``path`` points at in the spreadsheet."""
+        cell = self.origin.get((focus, path or ""))
+        if cell:
+            return cell
+        return self.rows.get(focus), field_name.replace(" ", "_") if field_name else None
+
 
 def convert(
     rows: list[dict[str, str]],

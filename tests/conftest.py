@@ -151,3 +151,13 @@ def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     )
     yield running
     stop_server(running)
+
+
+def make_tokens(server: Server) -> dict[str, str]:
+    """A moderator's and a submitter's bearer tokens, made with ``ecomap users add`` as an operator would."""
+    tokens = {}
+    for name, role in (("moira", "moderator"), ("sam", "submitter")):
+        made = run_ecomap(server.store, "users", "add", name, "--role", role)
+        assert made.returncode == 0, made.stderr
+        tokens[role] = made.stdout.strip().splitlines()[-1]
+    return tokens

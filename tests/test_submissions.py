@@ -7,7 +7,7 @@ import re
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, run_ecomap, start_server, stop_server
+from conftest import BASE, make_tokens, run_ecomap, start_server, stop_server
 from helpers import NEW_ORGANISATION, PREFIXES, TURTLE, bearer, submit
 
 
@@ -15,12 +15,7 @@ from helpers import NEW_ORGANISATION, PREFIXES, TURTLE, bearer, submit
 def contributions(tmp_path_factory):
     folder = tmp_path_factory.mktemp("contributions")
     server = start_server(folder, ECOMAP_SUBMISSION_MAX_BYTES="100000", ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
-    tokens = {}
-    for name, role in (("moira", "moderator"), ("sam", "submitter")):
-        made = run_ecomap(server.store, "users", "add", name, "--role", role)
-        assert made.returncode == 0, made.stderr
-        tokens[role] = made.stdout.strip().splitlines()[-1]
-    yield server, tokens
+    yield server, make_tokens(server)
     stop_server(server)
 
 

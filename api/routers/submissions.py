@@ -38,7 +38,7 @@ from graph.submissions import (
     submissions_query,
 )
 from graph.template import Conversion, candidate_keys, convert
-from graph.validation import Validator, known_from_rows, known_things_query, referenced_iris
+from graph.validation import Finding, Validator, known_from_rows, known_things_query, referenced_iris
 from graph.withdrawal import tombstones_query
 
 router = APIRouter(tags=["Contributions"])
@@ -225,19 +225,23 @@ def _report(request: Request, report: reports.Report, status: int, conversion: C
     if chosen == "application/ld+json":
         return Response(report.graph.serialize(format="json-ld"), status_code=status, media_type="application/ld+json")
     if chosen == "text/plain":
-        return Response(reports.as_text(report), status_code=status, media_type="text/plain; charset=utf-8")
+        where = None
+        if conversion is not None:
+
+            def where(f: Finding) -> str:
+                row, column = conversion.cell_of(f.focus, f.path, f.field)
+                return f"row {row}, column {column}: "
+
+        text = reports.as_text(report, where)
+        return Response(text, status_code=status, media_type="text/plain; charset=utf-8")
     body = _json(report)
     if conversion is not None:  # where each problem is in the spreadsheet
         for record in body["records"]:
             for result in record["results"]:
-                cell = conversion.origin.get((result["focusNode"], result["path"] or ""))
-                result["row"] = cell[0] if cell else conversion.rows.get(result["focusNode"])
-                result["column"] = cell[1] if cell else _column_for(result)
+                result["row"], result["column"] = conversion.cell_of(
+                    result["focusNode"], result["path"], result["field"]
+                )
     return JSONResponse(body, status_code=status)
-
-
-def _column_for(result: dict[str, Any]) -> str | None:
-    return result["field"].replace(" ", "_") if result.get("field") else None
 
 
 async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Conversion:

@@ -1,0 +1,160 @@
+"""A named person asks for their details to be corrected or removed (UK GDPR); moderators see and answer the
+requests. The request, with the person's e-mail address, stays in the staging store: it is never published."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from api import access
+from api.dependencies import AppServices, Services
+from api.pages import render
+from api.routers.submissions import EMAIL
+from api.upstream import UpstreamError
+from graph.identity import KEY_PATTERN, UriClass
+from graph.personal_requests import (
+    MAX_DETAILS,
+    RequestKind,
+    RequestStatus,
+    answer_update,
+    new_request_id,
+    request_transaction,
+    requests_query,
+)
+
+router = APIRouter(tags=["Contributions"])
+FORM_MAX_BYTES = 64 * 1024
+
+
+async def _name(services: AppServices, key: str) -> str:
+    """The person's name on the public map; refused with 404 if there is no such person."""
+    person = services.identity.thing(UriClass.PERSON, key) if KEY_PATTERN.match(key) else None
+    rows = person and await services.upstream.solutions(
+        f"SELECT ?name WHERE {{ <{person}> a <http://xmlns.com/foaf/0.1/Person> ; "
+        f"<http://xmlns.com/foaf/0.1/name> ?name }} LIMIT 1"
+    )
+    if not rows:
+        raise access.RefusedError(access.error(404, "There is no such person on the map."))
+    return rows[0]["name"].value
+
+
+def _form(
+    request: Request, key: str, name: str, values: dict[str, str], errors: list[str], status: int = 200
+) -> Response:
+    context = {"title": f"Your details: {name}", "key": key, "name": name, "values": values, "errors": errors}
+    return render(request, "person_request.html", context, status=status)
+
+
+@router.get(
+    "/records/person/{key}/request",
+    summary="A form for a named person to ask for their details to be corrected or removed",
+    response_class=Response,
+)
+async def request_form(key: str, request: Request, services: Services) -> Response:
+    try:
+        name = await _name(services, key)
+    except access.RefusedError as refused:
+        return refused.response
+    except UpstreamError as error:
+        return error.response()
+    return _form(request, key, name, {"kind": RequestKind.CORRECT}, [])
+
+
+@router.post(
+    "/records/person/{key}/request",
+    summary="Send a request about a person's own details (kept private, for the moderators)",
+    response_class=Response,
+)
+async def send_request(key: str, request: Request, services: Services) -> Response:
+    try:
+        name = await _name(services, key)
+    except access.RefusedError as refused:
+        return refused.response
+    except UpstreamError as error:
+        return error.response()
+    client = request.client.host if request.client else "unknown"
+    wait = services.submission_fair_use.wait_seconds(client)
+    if wait:
+        message = f"Too many requests from this client: try again in {wait} s."
+        return access.error(429, message, {"Retry-After": str(wait)})
+    raw = (await request.body())[:FORM_MAX_BYTES].decode("utf-8", "replace")
+    values = {k: v.strip() for k, v in parse_qsl(raw, keep_blank_values=True)}
+    errors = []
+    if values.get("kind") not in RequestKind.__members__.values():
+        errors.append("Choose whether your details should be corrected or removed.")
+    if values.get("kind") == RequestKind.CORRECT and not values.get("details"):
+        errors.append("Say what is wrong and what it should say.")
+    if len(values.get("details", "")) > MAX_DETAILS:
+        errors.append(f"Keep what you write under {MAX_DETAILS} characters.")
+    if not EMAIL.match(values.get("contact", "")):
+        errors.append("Give an e-mail address, so that an editor can check it is you and tell you what was done.")
+    if errors:
+        return _form(request, key, name, values, errors, status=422)
+    request_id = new_request_id()
+    person = services.identity.thing(UriClass.PERSON, key)
+    transaction = request_transaction(
+        services.identity, request_id, person, RequestKind(values["kind"]), values.get("details", ""), values["contact"]
+    )
+    try:
+        await services.staging.update(transaction.as_update())
+    except UpstreamError as error:
+        return error.response()
+    context = {"title": "Thank you", "name": name, "contact": values["contact"], "request_id": request_id}
+    return render(request, "person_request_sent.html", context, status=201)
+
+
+def _listed(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["request"].value.rsplit("/", 1)[-1],
+        "person": row["person"].value,
+        "kind": row["kind"].value,
+        "details": row["details"].value,
+        "contact": row["contact"].value,
+        "created": row["created"].value,
+        "answer": row["answer"].value if "answer" in row else None,
+    }
+
+
+@router.get("/requests", summary="People's requests about their own details, by status (moderators)")
+async def listing(request: Request, services: Services, status: RequestStatus = RequestStatus.PENDING) -> Response:
+    try:
+        await access.moderator(request, services)
+        rows = await services.staging.solutions(requests_query(services.identity, status))
+    except access.RefusedError as refused:
+        return refused.response
+    except UpstreamError as error:
+        return access.unavailable(error)
+    return JSONResponse({"status": status, "requests": [_listed(row) for row in rows]})
+
+
+@router.post(
+    "/requests/{request_id}/answer",
+    summary="Record the answer to a person's request, after correcting or redacting them, or not (moderators)",
+)
+async def answer(request_id: str, request: Request, services: Services) -> Response:
+    try:
+        moderator = await access.moderator(request, services)
+        try:
+            asked = await request.json()
+        except ValueError:
+            asked = None
+        text = asked.get("answer") if isinstance(asked, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            return access.error(400, 'Say what was done and why: {"answer": "..."}.')
+        if not KEY_PATTERN.match(request_id):
+            return access.error(404, "There is no such request.")
+        pending = await services.staging.solutions(requests_query(services.identity, RequestStatus.PENDING))
+        if request_id not in [_listed(row)["id"] for row in pending]:
+            answered = await services.staging.solutions(requests_query(services.identity, RequestStatus.ANSWERED))
+            if request_id in [_listed(row)["id"] for row in answered]:
+                return access.error(409, "This request is already answered.")
+            return access.error(404, "There is no such request.")
+        await services.staging.update(answer_update(services.identity, request_id, moderator, text.strip()[:2000]))
+    except access.RefusedError as refused:
+        return refused.response
+    except UpstreamError as error:
+        return access.unavailable(error)
+    return JSONResponse({"id": request_id, "status": RequestStatus.ANSWERED, "answer": text.strip()[:2000]})
