@@ -36,6 +36,7 @@ from api.routers import (
     templates,
     withdrawals,
 )
+from api.routers.saved_queries import saved_queries_router
 from api.upstream import Upstream
 from graph.serving import request_restart
 from graph.settings import Settings, SettingsError
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         submissions.router,
         withdrawals.router,
         personal_requests.router,
+        saved_queries_router(),
     ):
         app.include_router(router)
 

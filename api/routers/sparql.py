@@ -57,7 +57,7 @@ async def sparql_get(
     """Run a query given as ``?query=``; without one, describe the service (RDF) or show the query form (HTML)."""
     if query is None:
         return _without_query(request, services)
-    return await _run(request, services, query, default_graph_uri or [], named_graph_uri or [], format)
+    return await run_query(request, services, query, default_graph_uri or [], named_graph_uri or [], format)
 
 
 @router.post("/sparql", summary="SPARQL query (POST)", response_class=Response)
@@ -71,7 +71,7 @@ async def sparql_post(request: Request, services: Services) -> Response:
         if body is None:
             return _error(413, "The request is larger than this endpoint takes.")
         params = request.query_params
-        return await _run(
+        return await run_query(
             request,
             services,
             body,
@@ -91,7 +91,7 @@ async def sparql_post(request: Request, services: Services) -> Response:
             return _error(400, "This SPARQL endpoint is read-only: it answers queries, not updates.")
         if len(form.get("query", [])) != 1:
             return _error(400, "Send exactly one query, as the form field 'query'.")
-        return await _run(
+        return await run_query(
             request,
             services,
             form["query"][0],
@@ -136,9 +136,11 @@ def _without_query(request: Request, services: Services) -> Response:
     return Response(body, media_type=chosen, headers={"Vary": "Accept"})
 
 
-async def _run(
+async def run_query(
     request: Request, services: Services, query: str, default: list[str], named: list[str], format_name: str | None
 ) -> Response:
+    """Run a read-only query for a client, as /sparql does: fair use, inspection, a format chosen by ``format=``
+    or Accept, the time limit and the result cap; the answer streams."""
     settings = services.settings
     client = request.client.host if request.client else "unknown"
     wait = services.fair_use.wait_seconds(client)

@@ -1,0 +1,120 @@
+"""Saved queries as an API: each file in ``queries/`` becomes ``GET /queries/{name}``, its parameters typed,
+checked and bound as RDF terms (``graph.queries``), answering in the SPARQL result formats (JSON, XML, CSV,
+TSV) exactly as ``/sparql`` does, with the same fair use, time limit and result cap. ``/queries`` lists them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from api import formats
+from api.conneg import choose
+from api.dependencies import Services
+from api.pages import render
+from api.routers.sparql import run_query
+from graph.queries import NamedQuery, Parameter, ParameterError, all_queries
+
+SCHEMA_TYPES = {"integer": {"type": "integer"}, "date": {"type": "string", "format": "date"}}
+
+
+def _schema(parameter: Parameter) -> dict[str, Any]:
+    schema: dict[str, Any] = dict(SCHEMA_TYPES.get(parameter.type, {"type": "string"}))
+    if parameter.type == "iri":
+        schema["format"] = "iri-reference"
+    if parameter.default is not None:
+        schema["default"] = int(parameter.default) if parameter.type == "integer" else parameter.default
+    if parameter.minimum is not None:
+        schema["minimum"], schema["maximum"] = parameter.minimum, parameter.maximum
+    return schema
+
+
+def _openapi_parameters(query: NamedQuery) -> list[dict[str, Any]]:
+    declared = [
+        {
+            "name": p.name,
+            "in": "query",
+            "required": p.required,
+            "description": p.description,
+            "schema": _schema(p),
+        }
+        for p in query.parameters
+    ]
+    answer_format = {
+        "name": "format",
+        "in": "query",
+        "required": False,
+        "description": "json, xml, csv or tsv (the SPARQL result formats); or choose by Accept",
+        "schema": {"type": "string", "enum": list(formats.RESULTS)},
+    }
+    return [*declared, answer_format]
+
+
+def described(query: NamedQuery) -> dict[str, Any]:
+    """A saved query as the listing and the query editor show it."""
+    return {
+        "name": query.name,
+        "summary": query.summary,
+        "description": query.description,
+        "tags": list(query.tags),
+        "url": f"/queries/{query.name}",
+        "parameters": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "required": p.required,
+                "default": p.default,
+                "minimum": p.minimum,
+                "maximum": p.maximum,
+                "description": p.description,
+            }
+            for p in query.parameters
+        ],
+        "sparql": query.text,
+    }
+
+
+def _endpoint(query: NamedQuery) -> Callable[[Request, Services], Awaitable[Response]]:
+    async def run(request: Request, services: Services) -> Response:
+        given = {k: v for k, v in request.query_params.items() if k != "format"}
+        try:
+            terms = query.terms(given, services.settings.base_uri)
+        except ParameterError as error:
+            return Response(f"{error}\n", status_code=400, media_type="text/plain; charset=utf-8")
+        return await run_query(request, services, query.bound(terms), [], [], request.query_params.get("format"))
+
+    return run
+
+
+def saved_queries_router() -> APIRouter:
+    """One route per file in ``queries/``, read when the app starts, each documented with its parameters."""
+    router = APIRouter(tags=["Saved queries"])
+    queries = all_queries()
+
+    @router.get("/queries", summary="The saved queries, with their parameters (JSON, or a page)")
+    async def listing(request: Request) -> Response:
+        items = [described(q) for q in queries]
+        if choose(request.headers.get("accept"), ["application/json", formats.HTML]) == formats.HTML:
+            return render(request, "queries.html", {"title": "Saved queries", "queries": items})
+        return JSONResponse({"queries": items})
+
+    for query in queries:
+        router.add_api_route(
+            f"/queries/{query.name}",
+            _endpoint(query),
+            methods=["GET"],
+            name=f"query-{query.name}",
+            summary=query.summary,
+            description=query.description,
+            response_class=Response,
+            openapi_extra={"parameters": _openapi_parameters(query)},
+            responses={
+                200: {"description": "The answer", "content": {t: {} for t in formats.RESULTS.values()}},
+                400: {"description": "A parameter does not fit its type", "content": {"text/plain": {}}},
+                406: {"description": "No result format matches Accept", "content": {"text/plain": {}}},
+                503: {"description": "The query ran past the time limit", "content": {"text/plain": {}}},
+            },
+        )
+    return router
