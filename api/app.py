@@ -29,6 +29,7 @@ from api.routers import (
     history,
     home,
     lists,
+    lookup,
     personal_requests,
     resources,
     sparql,
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         submissions.router,
         withdrawals.router,
         personal_requests.router,
+        lookup.router,
         saved_queries_router(),
     ):
         app.include_router(router)

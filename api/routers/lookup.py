@@ -1,0 +1,67 @@
+"""``/lookup/{identifier}``: from a registry identifier (org-id.guide form, e.g. GB-COH-08030289) or a Wikidata
+item (Q123885) straight to the organisation's URI, so a catalogue that knows a number needs no fuzzy matching."""
+
+from __future__ import annotations
+
+import re
+
+import pyoxigraph as ox
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from api.dependencies import Services
+from api.pages import local_href
+from api.upstream import UpstreamError
+
+router = APIRouter(tags=["Linked data"])
+ORG_ID = re.compile(r"^(?P<prefix>[A-Z]{2}-[A-Z]{2,6})-(?P<number>[A-Z0-9]{1,40})$")
+WIKIDATA = re.compile(r"^Q[1-9][0-9]{0,11}$")
+WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
+
+
+def _query(identifier: str) -> str | None:
+    """The SPARQL that finds the organisations with this identifier, its values serialised as RDF terms."""
+    if WIKIDATA.match(identifier):
+        item = ox.NamedNode(WIKIDATA_ENTITY + identifier)
+        return f"SELECT DISTINCT ?organisation WHERE {{ ?organisation skos:exactMatch|owl:sameAs {item} }}"
+    found = ORG_ID.match(identifier.upper())
+    if not found:
+        return None
+    prefix, number = ox.Literal(found["prefix"]), ox.Literal(found["number"])
+    return f"""SELECT DISTINCT ?organisation WHERE {{
+  ?register skos:inScheme <def/register> ; skos:notation {prefix} .
+  ?organisation adms:identifier/skos:notation ?number .
+  FILTER(DATATYPE(?number) = ?register && UCASE(STR(?number)) = {number})
+}}"""
+
+
+@router.get(
+    "/lookup/{identifier}",
+    summary="An organisation by registry identifier (GB-COH-08030289, GB-CHC-207043) or Wikidata item (Q123885)",
+    status_code=303,
+    response_class=Response,
+    responses={
+        303: {"description": "See Other: the organisation's URI"},
+        300: {"description": "Several organisations have this identifier (a duplicate to merge)"},
+        400: {"description": "Not an identifier in org-id.guide form or a Wikidata item"},
+        404: {"description": "No organisation on the map has this identifier"},
+    },
+)
+async def lookup(identifier: str, services: Services) -> Response:
+    query = _query(identifier)
+    if query is None:
+        message = (
+            "Give an org-id.guide identifier such as GB-COH-08030289 or GB-CHC-207043, or a Wikidata item Q123885."
+        )
+        return JSONResponse({"error": message}, status_code=400)
+    try:
+        rows = await services.upstream.solutions(services.prologue + query)
+    except UpstreamError as error:
+        return error.response()
+    base = services.settings.base_uri
+    found = sorted(local_href(row["organisation"].value, base) or row["organisation"].value for row in rows)
+    if not found:
+        return JSONResponse({"error": f"No organisation on the map has the identifier {identifier}."}, status_code=404)
+    if len(found) > 1:
+        return JSONResponse({"identifier": identifier, "organisations": found}, status_code=300)
+    return RedirectResponse(found[0], status_code=303)
