@@ -36,6 +36,8 @@ class UriClass(StrEnum):
 
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\Z")
+# A registry identifier in org-id.guide form: the register's prefix, a hyphen and the number (GB-COH-08030289).
+ORG_ID = re.compile(r"^(?P<prefix>[A-Z]{2}-[A-Z]{2,6})-(?P<number>[A-Z0-9]{1,40})$")
 METADATA_GRAPH = "data/metadata"
 DATASET = "id/dataset/ecomap"
 

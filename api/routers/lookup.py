@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from api.dependencies import Services
 from api.pages import local_href
 from api.upstream import UpstreamError
+from graph.identity import ORG_ID
 
 router = APIRouter(tags=["Linked data"])
-ORG_ID = re.compile(r"^(?P<prefix>[A-Z]{2}-[A-Z]{2,6})-(?P<number>[A-Z0-9]{1,40})$")
 WIKIDATA = re.compile(r"^Q[1-9][0-9]{0,11}$")
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 

@@ -1,0 +1,228 @@
+"""``/reconcile``: the W3C Reconciliation Service API (v0.2), so that OpenRefine and catalogues can match
+their organisation names and registry numbers to ecomap's URIs, preview them and fetch more about them.
+
+Entity ids are organisation keys (``odi`` for ``{base}/id/organisation/odi``); the one type is org:Organization.
+Scoring is in ``graph.reconciliation``; this module reads the store with fixed queries and speaks HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.dependencies import AppServices, Services
+from api.pages import local_href, render
+from api.upstream import UpstreamError
+from graph.identity import KEY_PATTERN
+from graph.reconciliation import (
+    CANDIDATES_QUERY,
+    MAX_BATCH,
+    PREVIEW,
+    PROPERTIES,
+    TYPE,
+    TYPE_IDS,
+    Candidate,
+    ReconcileError,
+    candidates,
+    extension_meta,
+    extension_query,
+    extension_rows,
+    parse_batch,
+    parse_extend,
+    property_entries,
+    reconcile,
+    suggest_entities,
+    suggest_properties,
+    suggest_types,
+)
+
+router = APIRouter(tags=["Reconciliation"])
+BODY_LIMIT = 1_000_000
+SUGGESTIONS = 10
+PREVIEW_WIDTH, PREVIEW_HEIGHT = 400, 220
+QUERIES = Annotated[str | None, Query(description='A JSON batch: {"q0": {"query": "Open Data Institute"}}')]
+EXTEND = Annotated[str | None, Query(description='JSON: {"ids": ["odi"], "properties": [{"id": "registry-number"}]}')]
+PREFIX = Annotated[str, Query(description="What the user has typed so far")]
+CURSOR = Annotated[str, Query(description="How many suggestions to skip")]
+
+
+def _error(message: str, status: int = 400) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _strings(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{name: term.value for name, term in row.items()} for row in rows]
+
+
+def _public_url(request: Request) -> str:
+    """This server's own address, for the endpoints a client calls next (the canonical base may be elsewhere)."""
+    return str(request.base_url).rstrip("/")
+
+
+def _manifest(request: Request, services: AppServices) -> dict[str, Any]:
+    base, service = services.settings.base_uri, _public_url(request) + "/reconcile"
+    return {
+        "versions": ["0.2"],
+        "name": "ecomap: organisations in the UK data ecosystem",
+        "identifierSpace": f"{base}/id/organisation/",
+        "schemaSpace": f"{base}/def/ecosystem",
+        "documentation": _public_url(request) + "/docs#/Reconciliation",
+        "batchSize": MAX_BATCH,
+        "view": {"url": f"{base}/id/organisation/{{{{id}}}}"},
+        "defaultTypes": [TYPE],
+        "preview": {"url": f"{service}/preview?id={{{{id}}}}", "width": PREVIEW_WIDTH, "height": PREVIEW_HEIGHT},
+        "suggest": {
+            name: {"service_url": service, "service_path": f"/suggest/{name}"}
+            for name in ("entity", "type", "property")
+        },
+        "extend": {"propose_properties": {"service_url": service, "service_path": "/propose_properties"}},
+    }
+
+
+async def _candidates(services: AppServices) -> dict[str, Candidate]:
+    rows = await services.upstream.solutions(services.prologue + CANDIDATES_QUERY)
+    return candidates(_strings(rows), services.settings.base_uri)
+
+
+async def _answer(services: AppServices, params: Mapping[str, str]) -> Response:
+    """Reconcile a batch (``queries``) or extend entities (``extend``), whichever was sent."""
+    base = services.settings.base_uri
+    try:
+        if "queries" in params:
+            batch = parse_batch(params["queries"])
+            found = await _candidates(services) if batch else {}
+            # Scoring is CPU work: off the event loop, so that a large batch does not hold up other requests.
+            results = await run_in_threadpool(
+                lambda: {key: {"result": reconcile(query, found, base)} for key, query in batch.items()}
+            )
+            return JSONResponse(results)
+        if "extend" in params:
+            ids, properties = parse_extend(params["extend"])
+            iris = [ox.NamedNode(f"{base}/id/organisation/{key}") for key in ids if KEY_PATTERN.match(key)]
+            query = extension_query(iris, properties)
+            rows = await services.upstream.solutions(services.prologue + query) if iris and properties else []
+            return JSONResponse(
+                {"meta": extension_meta(properties), "rows": extension_rows(ids, properties, _strings(rows), base)}
+            )
+    except ReconcileError as error:
+        return _error(str(error))
+    except UpstreamError as error:
+        return error.response()
+    return _error("Send a reconciliation batch as queries=..., or a data extension query as extend=....")
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """The form fields of a POST (OpenRefine sends queries= form-encoded), over the URL's; None if too large."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > BODY_LIMIT:
+            return None
+    return {**request.query_params, **dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))}
+
+
+@router.get("/reconcile", summary="The service manifest; or reconcile ?queries=..., or extend ?extend=...")
+async def service(request: Request, services: Services, queries: QUERIES = None, extend: EXTEND = None) -> Response:
+    if queries is None and extend is None:
+        return JSONResponse(_manifest(request, services))
+    return await _answer(services, request.query_params)
+
+
+@router.post("/reconcile", summary="Reconcile a batch (form field queries) or extend entities (form field extend)")
+async def service_post(request: Request, services: Services) -> Response:
+    form = await _form(request)
+    if form is None:
+        return _error(f"The request is larger than {BODY_LIMIT} bytes; send smaller batches.", 413)
+    return await _answer(services, form)
+
+
+@router.get("/reconcile/extend", summary="Data extension: property values of reconciled organisations")
+async def extend_get(services: Services, extend: EXTEND = None) -> Response:
+    return await _answer(services, {"extend": extend} if extend is not None else {})
+
+
+@router.post("/reconcile/extend", summary="Data extension (form field extend)")
+async def extend_post(request: Request, services: Services) -> Response:
+    form = await _form(request)
+    if form is None:
+        return _error(f"The request is larger than {BODY_LIMIT} bytes; ask for fewer ids.", 413)
+    return await _answer(services, {"extend": form["extend"]} if "extend" in form else {})
+
+
+@router.get("/reconcile/propose_properties", summary="Properties that data extension can fetch for a type")
+async def propose_properties(type: str | None = None, limit: str | None = None) -> Response:
+    try:
+        count = int(limit) if limit is not None else len(PROPERTIES)
+    except ValueError:
+        return _error("limit must be a whole number.")
+    offered = PROPERTIES if type is None or type in TYPE_IDS else []
+    answer: dict[str, Any] = {"type": type or TYPE["id"], "properties": property_entries(offered[: max(count, 0)])}
+    if limit is not None:
+        answer["limit"] = count
+    return JSONResponse(answer)
+
+
+def _cursor(cursor: str) -> int | None:
+    return int(cursor) if cursor.isdigit() else None
+
+
+@router.get("/reconcile/suggest/entity", summary="Organisations whose names start with, or hold, what was typed")
+async def suggest_entity(services: Services, prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
+    skip = _cursor(cursor)
+    if skip is None:
+        return _error("cursor must be a whole number of suggestions to skip.")
+    try:
+        found = await _candidates(services)
+    except UpstreamError as error:
+        return error.response()
+    return JSONResponse({"result": suggest_entities(prefix, found, skip, SUGGESTIONS)})
+
+
+@router.get("/reconcile/suggest/type", summary="The types to reconcile against (organisations)")
+async def suggest_type(prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
+    skip = _cursor(cursor)
+    if skip is None:
+        return _error("cursor must be a whole number of suggestions to skip.")
+    return JSONResponse({"result": suggest_types(prefix)[skip:]})
+
+
+@router.get("/reconcile/suggest/property", summary="Properties to match on or fetch")
+async def suggest_property(prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
+    skip = _cursor(cursor)
+    if skip is None:
+        return _error("cursor must be a whole number of suggestions to skip.")
+    return JSONResponse({"result": suggest_properties(prefix)[skip : skip + SUGGESTIONS]})
+
+
+@router.get("/reconcile/preview", summary="A small HTML summary of an organisation, for a client's preview pane")
+async def preview(request: Request, services: Services, id: str | None = None) -> Response:
+    if not id:
+        return _error("Give the organisation's id, e.g. /reconcile/preview?id=odi.")
+    base = services.settings.base_uri
+    iri = f"{base}/id/organisation/{id}"
+    values: dict[str, list[str]] = {p.id: [] for p in PREVIEW}
+    if KEY_PATTERN.match(id):
+        try:
+            rows = await services.upstream.solutions(services.prologue + extension_query([ox.NamedNode(iri)], PREVIEW))
+        except UpstreamError as error:
+            return error.response()
+        cells = extension_rows([id], PREVIEW, _strings(rows), base)[id]
+        values = {pid: [cell["str"] for cell in found] for pid, found in cells.items()}
+    context = {
+        "key": id,
+        "iri": iri,
+        "href": local_href(iri, base),
+        "names": values["name"],
+        "kinds": values["kind"],
+        "based_in": values["based-in"],
+        "operates_in": values["operates-in"],
+        "websites": [{"text": site, "href": local_href(site, base)} for site in values["website"]],
+        "identifiers": values["registry-number"],
+    }
+    return render(request, "reconcile_preview.html", context, 200 if values["name"] else 404)
