@@ -20,6 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from api.dependencies import AppServices
+from graph.links import TARGETS
 from graph.namespaces import STANDARD
 from graph.queries import load_query
 
@@ -31,12 +32,6 @@ VCARD = "http://www.w3.org/2006/vcard/ns#"
 OGL = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 
 # The external datasets ecomap links to: (link property, name, namespace of their URIs).
-LINKSETS = [
-    ("skos:exactMatch", "wikidata", "http://www.wikidata.org/entity/"),
-    ("skos:exactMatch", "reference-data-gov-uk", "http://reference.data.gov.uk/id/"),
-    ("owl:sameAs", "ons-geography", "http://statistics.data.gov.uk/id/statistical-geography/"),
-    ("rdfs:seeAlso", "gov-uk", "https://www.gov.uk/government/organisations/"),
-]
 
 
 @dataclass(frozen=True)
@@ -231,7 +226,7 @@ async def description(services: AppServices, public_url: str) -> list[ox.Triple]
     ):
         add(dataset, VOID + "exampleResource", row["o"])
 
-    values = " ".join(f'({p} "{name}" "{ns}")' for p, name, ns in LINKSETS)
+    values = " ".join(f'({t.property} "{t.name}" "{t.namespace}")' for t in TARGETS)
     links = await services.upstream.solutions(
         services.prologue
         + f"""SELECT ?property ?name ?namespace (COUNT(*) AS ?n) WHERE {{

@@ -16,6 +16,7 @@ from graph.convert import to_rdflib
 from graph.embedded import EmbeddedStore, StoreDirectory
 from graph.formats import BY_NAME, UnknownFormatError
 from graph.initialise import initialise, initialise_staging
+from graph.links import Cache, check_forms, check_online, outbound_links
 from graph.parsing import LoadError, ProgressCallback, parse_all
 from graph.rebase import rebase as rebase_store
 from graph.remote import RemoteStore
@@ -260,6 +261,40 @@ def users_revoke(settings: Settings, name: str) -> None:
     with _errors():
         revoke_account(_open(settings, settings.staging_path), name)
     click.echo(f"Revoked {name!r}: its token is no longer accepted.")
+
+
+@main.group()
+def links() -> None:
+    """Links out of the map: to ONS geography, Wikidata, Companies House, GOV.UK and the web."""
+
+
+@links.command("check")
+@click.option("--online", is_flag=True, help="Also dereference each link, politely, and report broken ones.")
+@click.option("--only", "prefix", default="", help="Check only links that start with this, e.g. https://www.gov.uk/")
+@click.option("--interval", type=float, default=1.0, show_default=True, help="Seconds between requests to one host.")
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Where answers are kept for a week (default: links.json in $ECOMAP_CACHE).",
+)
+@click.pass_obj
+def links_check(settings: Settings, online: bool, prefix: str, interval: float, cache_path: Path | None) -> None:
+    """Check every outbound link's form offline (and, with --online, that it resolves); exit 1 on a problem."""
+    with _errors():
+        found = [link for link in outbound_links(_open(settings), settings.base_uri) if link.url.startswith(prefix)]
+    problems = check_forms(found)
+    if online:
+        cache = Cache(cache_path or settings.cache_path / "links.json", max_age_s=7 * 24 * 3600)
+        problems += check_online(found, cache, interval_s=interval)
+    for problem in problems:
+        link = problem.link
+        click.echo(f"{link.subject}\t{link.property}\t{link.url}\t{problem.message}")
+    checked = "checked offline and online" if online else "checked offline"
+    click.echo(f"{len(found)} link(s) {checked}: {len(problems)} problem(s).")
+    if problems:
+        sys.exit(1)
 
 
 @main.command()
