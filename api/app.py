@@ -25,14 +25,19 @@ from api.routers import (
     changes,
     dataset,
     form,
+    gaps,
+    guide,
     health,
     history,
     home,
     lists,
     lookup,
+    network,
     personal_requests,
+    reconcile,
     resources,
     sparql,
+    strategy_map,
     submissions,
     templates,
     withdrawals,
@@ -70,10 +75,12 @@ class SecurityHeaders:
                     scripts = (
                         "'self' 'unsafe-inline'" if scope["path"] == "/docs" else "'self'"
                     )  # Swagger UI starts inline
+                    # Reconciliation previews are shown in an iframe by OpenRefine and other catalogues.
+                    framed_by = "*" if scope["path"] == "/reconcile/preview" else "'none'"
                     headers["Content-Security-Policy"] = (
                         f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
                         "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-                        "frame-ancestors 'none'"
+                        f"frame-ancestors {framed_by}"
                     )
                     headers["Referrer-Policy"] = "same-origin"
             await send(message)
@@ -114,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
     app.mount("/static/yasgui", StaticFiles(directory=NODE_MODULES / "@zazuko" / "yasgui" / "build"), name="yasgui")
+    app.mount("/static/cytoscape", StaticFiles(directory=NODE_MODULES / "cytoscape" / "dist"), name="cytoscape")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/docs", include_in_schema=False)
@@ -142,6 +150,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         withdrawals.router,
         personal_requests.router,
         lookup.router,
+        gaps.router,
+        network.router,
+        strategy_map.router,
+        guide.router,
+        reconcile.router,
         saved_queries_router(),
     ):
         app.include_router(router)

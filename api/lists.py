@@ -6,11 +6,15 @@ literals) before it goes into a query, so no input can change a query's shape.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from graph.identity import KEY_PATTERN
+
 AGENT = "eco:ledBy|eco:runBy|eco:hostedBy|eco:participant"
+GSS = re.compile(r"^[EKNSW][0-9]{8}$")
 
 
 @dataclass(frozen=True)
@@ -104,3 +108,46 @@ def options_query(kind: Kind) -> str:
            ?value skos:inScheme <def/{kind.kind_scheme}> ; skos:prefLabel ?label }}
   UNION {{ BIND("strategy" AS ?filter) BIND("" AS ?group) ?value a eco:Strategy ; skos:prefLabel ?label }}
 }} ORDER BY ?filter ?group ?label"""
+
+
+class FilterError(ValueError):
+    """A filter value that names nothing ecomap could have."""
+
+
+def parse_filters(
+    base: str,
+    kind: Kind,
+    area: str | None,
+    place: str | None,
+    key: str | None,
+    strategy: str | None,
+    q: str | None,
+) -> Filters:
+    """The filters from a request's values, each made an RDF term, or FilterError saying what would fit."""
+
+    def iri(value: str) -> ox.NamedNode:
+        absolute = value if value.startswith(("http://", "https://")) else f"{base}/{value.lstrip('/')}"
+        if not absolute.startswith(base + "/def/") and not absolute.startswith(base + "/id/strategy/"):
+            raise FilterError(
+                f"area={value} is not one of ecomap's concepts or strategies, such as def/m1-principle/address-risks"
+            )
+        return ox.NamedNode(absolute)
+
+    def checked(value: str, pattern: re.Pattern[str], name: str, example: str) -> str:
+        if not pattern.match(value):
+            raise FilterError(f"{name}={value} is not of the right form, e.g. {name}={example}")
+        return value
+
+    return Filters(
+        area=iri(area) if area else None,
+        place=ox.NamedNode(f"{base}/id/place/{checked(place, GSS, 'place', 'E12000007')}") if place else None,
+        kind=ox.NamedNode(f"{base}/def/{kind.kind_scheme}/{checked(key, KEY_PATTERN, 'kind', 'company')}")
+        if key
+        else None,
+        strategy=ox.NamedNode(
+            f"{base}/id/strategy/{checked(strategy, KEY_PATTERN, 'strategy', 'national-ai-strategy')}"
+        )
+        if strategy
+        else None,
+        q=q.strip()[:200] if q and q.strip() else None,
+    )

@@ -12,10 +12,11 @@ import pytest
 from conftest import start_server, stop_server
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from graph.catalogue import ROOT
 
@@ -107,6 +108,11 @@ def test_from_the_landing_page_to_an_organisation_and_its_activities(server, bro
         "/accessibility",
         "/submit",
         "/doc/organisation/odi/history",
+        "/gaps?scheme=m1-principle",
+        "/network",
+        "/strategy-map",
+        "/queries",
+        "/guide",
     ],
 )
 def test_pages_meet_wcag_2_2_aa(server, browser, path):
@@ -168,3 +174,47 @@ def test_pages_work_under_a_content_security_policy_that_allows_only_the_apps_ow
     wait(browser).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".yasr table tbody tr")))
     violations = [entry for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
     assert violations == []
+
+
+def test_from_the_landing_page_to_the_gap_heatmap_and_a_cell_s_organisations(server, browser):
+    browser.get(server.url + "/")
+    browser.find_element(By.LINK_TEXT, "the gap analysis").click()
+    Select(browser.find_element(By.ID, "scheme")).select_by_value("m1-principle")
+    browser.find_element(By.XPATH, "//form[@action='/gaps']//button").click()
+    wait(browser).until(expected_conditions.title_contains("principles for intervention"))
+    cells = browser.find_elements(By.CSS_SELECTOR, "td.heat[data-count]")
+    assert len(cells) == 6 * 14
+    england = "[data-concept$='/m1-principle/improve-incentives'][data-place$='/E92000001']"
+    cell = browser.find_element(By.CSS_SELECTOR, f"td.heat{england}")
+    assert cell.text == "1" and "heat-0" not in cell.get_attribute("class")
+    gap = browser.find_element(By.CSS_SELECTOR, "td.heat[data-concept$='/reduce-costs'][data-place$='/E12000007']")
+    assert "gap-collected" in gap.get_attribute("class"), "a zero in London, where records were collected"
+    empty = browser.find_element(By.CSS_SELECTOR, "td.heat[data-concept$='/reduce-costs'][data-place$='/W92000004']")
+    assert "gap-empty" in empty.get_attribute("class"), "a zero in Wales, where nothing was collected"
+    cell.find_element(By.TAG_NAME, "a").click()
+    wait(browser).until(expected_conditions.title_contains("England"))
+    assert browser.find_element(By.LINK_TEXT, "Department for Culture, Media and Sport")
+    assert requested_hosts(browser) == {urlsplit(server.url).netloc}
+
+
+def test_the_network_map_draws_the_organisations_and_opens_one(server, browser):
+    browser.get(server.url + "/")
+    browser.find_element(By.LINK_TEXT, "the network map").click()
+    drawn = wait(browser).until(lambda b: b.find_element(By.ID, "network").get_attribute("data-ready"))
+    listed = httpx.get(server.url + "/network", params={"format": "json"}).json()
+    assert int(drawn) == len(listed["nodes"]) > 20
+    assert browser.find_elements(By.CSS_SELECTOR, "#network canvas"), "Cytoscape.js drew on a canvas"
+    network = browser.find_element(By.ID, "network")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", network)
+    position = browser.execute_script(
+        "return arguments[0]._cyreg.cy.getElementById(arguments[1]).renderedPosition();",
+        network,
+        "http://127.0.0.1:8000/id/organisation/odi",
+    )
+    offset = position["x"] - network.size["width"] / 2, position["y"] - network.size["height"] / 2
+    ActionChains(browser).move_to_element_with_offset(network, *offset).click().perform()
+    wait(browser).until(expected_conditions.title_contains("Open Data Institute"))
+    browser.get(server.url + "/network?place=S92000003")
+    names = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "p a")]
+    assert "Smart Data Foundry" in names and "Open Data Institute" not in names
+    assert requested_hosts(browser) == {urlsplit(server.url).netloc}

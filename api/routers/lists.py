@@ -3,68 +3,21 @@
 from __future__ import annotations
 
 import math
-import re
 from typing import Annotated
 from urllib.parse import urlencode
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
-from api.lists import KINDS, Filters, Kind, count_query, options_query, page_query
+from api.lists import KINDS, FilterError, Kind, count_query, options_query, page_query, parse_filters
 from api.pages import local_href, render
 from api.upstream import UpstreamError
-from graph.identity import KEY_PATTERN
 
 router = APIRouter(tags=["Lists"])
-GSS = re.compile(r"^[EKNSW][0-9]{8}$")
 JSON = "application/json"
-
-
-class FilterError(ValueError):
-    """A filter value that names nothing ecomap could have."""
-
-
-def _filters(
-    services: AppServices,
-    kind: Kind,
-    area: str | None,
-    place: str | None,
-    key: str | None,
-    strategy: str | None,
-    q: str | None,
-) -> Filters:
-    base = services.settings.base_uri
-
-    def iri(value: str) -> ox.NamedNode:
-        absolute = value if value.startswith(("http://", "https://")) else f"{base}/{value.lstrip('/')}"
-        if not absolute.startswith(base + "/def/") and not absolute.startswith(base + "/id/strategy/"):
-            raise FilterError(
-                f"area={value} is not one of ecomap's concepts or strategies, such as def/m1-principle/address-risks"
-            )
-        return ox.NamedNode(absolute)
-
-    def checked(value: str, pattern: re.Pattern[str], name: str, example: str) -> str:
-        if not pattern.match(value):
-            raise FilterError(f"{name}={value} is not of the right form, e.g. {name}={example}")
-        return value
-
-    return Filters(
-        area=iri(area) if area else None,
-        place=ox.NamedNode(f"{base}/id/place/{checked(place, GSS, 'place', 'E12000007')}") if place else None,
-        kind=ox.NamedNode(f"{base}/def/{kind.kind_scheme}/{checked(key, KEY_PATTERN, 'kind', 'company')}")
-        if key
-        else None,
-        strategy=ox.NamedNode(
-            f"{base}/id/strategy/{checked(strategy, KEY_PATTERN, 'strategy', 'national-ai-strategy')}"
-        )
-        if strategy
-        else None,
-        q=q.strip()[:200] if q and q.strip() else None,
-    )
 
 
 async def _list(
@@ -87,7 +40,7 @@ async def _list(
     if chosen is None:
         return Response("Ask for text/html or application/json.\n", 406, media_type="text/plain")
     try:
-        filters = _filters(services, kind, area, place, key, strategy, q)
+        filters = parse_filters(services.settings.base_uri, kind, area, place, key, strategy, q)
     except (FilterError, ValueError) as error:
         return Response(f"{error}\n", 400, media_type="text/plain; charset=utf-8")
     try:

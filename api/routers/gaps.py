@@ -1,0 +1,127 @@
+"""The gap analysis for people: a heatmap of concept by place (``/gaps``), the same as SVG and PNG for reports,
+and, behind each cell, the organisations it counts (``/gaps/organisations``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from api.coverage import SCHEMES, Matrix, as_png, as_svg, matrix_from_rows
+from api.dependencies import AppServices, Services
+from api.pages import local_href, render
+from api.saved import saved_rows
+from api.upstream import UpstreamError
+from graph.queries import ParameterError, load_query
+
+router = APIRouter(tags=["Gap analysis"])
+Scheme = Annotated[str, Query(description="The concept scheme: " + ", ".join(SCHEMES))]
+
+
+async def _matrix(services: AppServices, scheme: str) -> tuple[Matrix, str]:
+    rows = await saved_rows(services, "coverage-matrix", scheme=f"def/{scheme}")
+    labels = await services.upstream.solutions(
+        services.prologue
+        + f'SELECT ?label WHERE {{ <def/{scheme}> skos:prefLabel ?label FILTER(LANG(?label) = "en") }}'
+    )
+    return matrix_from_rows(scheme, rows), labels[0]["label"].value if labels else scheme
+
+
+def _unknown(scheme: str) -> Response:
+    return PlainTextResponse(f"scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}\n", status_code=400)
+
+
+@router.get("/gaps", summary="The gap analysis: a heatmap of concept by nation and region", response_class=Response)
+async def gaps(request: Request, services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
+    if scheme not in SCHEMES:
+        return _unknown(scheme)
+    try:
+        matrix, label = await _matrix(services, scheme)
+        schemes = await services.upstream.solutions(
+            services.prologue
+            + "SELECT ?scheme ?label WHERE { VALUES ?scheme { "
+            + " ".join(f"<def/{s}>" for s in SCHEMES)
+            + ' } ?scheme skos:prefLabel ?label FILTER(LANG(?label) = "en") }'
+        )
+    except UpstreamError as error:
+        return error.response()
+    base = services.settings.base_uri
+    names = {row["scheme"].value.rsplit("/", 1)[1]: row["label"].value for row in schemes}
+    context = {
+        "title": f"Gap analysis: {label}",
+        "scheme": scheme,
+        "schemes": [(s, names.get(s, s)) for s in SCHEMES],
+        "matrix": matrix,
+        "highest": matrix.highest,
+        "concept_href": {iri: local_href(iri, base) for iri, _ in matrix.concepts},
+        "place_path": {p.iri: (local_href(p.iri, base) or p.iri).lstrip("/") for p in matrix.places},
+        "concept_path": {iri: (local_href(iri, base) or iri).lstrip("/") for iri, _ in matrix.concepts},
+    }
+    return render(request, "gaps.html", context)
+
+
+async def _drawn(
+    services: AppServices, scheme: str, draw: Callable[[Matrix, str], str | bytes], media: str
+) -> Response:
+    if scheme not in SCHEMES:
+        return _unknown(scheme)
+    try:
+        matrix, label = await _matrix(services, scheme)
+    except UpstreamError as error:
+        return error.response()
+    return Response(draw(matrix, f"Gap analysis: {label}"), media_type=media)
+
+
+@router.get("/gaps.svg", summary="The gap heatmap as SVG, for reports", response_class=Response)
+async def gaps_svg(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
+    return await _drawn(services, scheme, as_svg, "image/svg+xml")
+
+
+@router.get("/gaps.png", summary="The gap heatmap as PNG, for reports", response_class=Response)
+async def gaps_png(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
+    return await _drawn(services, scheme, as_png, "image/png")
+
+
+@router.get(
+    "/gaps/organisations",
+    summary="The organisations behind one cell of the gap heatmap",
+    response_class=Response,
+)
+async def cell(
+    request: Request,
+    services: Services,
+    area: Annotated[str, Query(description="The concept, e.g. def/m1-principle/address-risks")],
+    place: Annotated[str, Query(description="The place, e.g. id/place/S92000003")],
+) -> Response:
+    query = load_query("organisations-by-priority-area")
+    try:
+        terms = query.terms({"area": area, "place": place}, services.settings.base_uri)
+    except ParameterError as error:
+        return PlainTextResponse(f"{error}\n", status_code=400)
+    if "place" not in terms:
+        return PlainTextResponse("Give the place, e.g. place=id/place/S92000003\n", status_code=400)
+    try:
+        rows = await services.upstream.solutions(services.prologue + query.bound(terms))
+        labels = await services.upstream.solutions(
+            services.prologue
+            + f"SELECT ?thing ?label WHERE {{ VALUES ?thing {{ {terms['area']} {terms['place']} }} "
+            + '?thing skos:prefLabel ?label FILTER(LANG(?label) = "en") }'
+        )
+    except UpstreamError as error:
+        return error.response()
+    base = services.settings.base_uri
+    named = {row["thing"].value: row["label"].value for row in labels}
+    found = [
+        {
+            "organisation": row["name"].value,
+            "organisation_href": local_href(row["organisation"].value, base),
+            "activity": row["activity_name"].value,
+            "activity_href": local_href(row["activity"].value, base),
+        }
+        for row in rows
+    ]
+    area_label, place_label = named.get(terms["area"].value, area), named.get(terms["place"].value, place)
+    context = {"title": f"{area_label} in {place_label}", "rows": found, "area": area_label, "place": place_label}
+    return render(request, "gaps_cell.html", context)

@@ -1,0 +1,46 @@
+"""The model guide for researchers (``/guide``): a diagram of the ontology's main classes and properties, the
+fields of each kind of record as the shapes define them, and, for each saved query, the question it answers
+and how it is written."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.dependencies import AppServices, Services
+from api.diagram import arrows, as_svg
+from api.pages import render
+from api.routers.templates import template_columns
+from api.upstream import UpstreamError
+from graph.queries import all_queries
+
+router = APIRouter(tags=["Linked data"])
+OBJECT_PROPERTIES = """SELECT ?property ?domain ?range WHERE { GRAPH <def/ecosystem> {
+  ?property a owl:ObjectProperty ; rdfs:domain ?domain ; rdfs:range ?range } }"""
+RECORDS = ("organisation", "activity", "relationship")
+
+
+async def _diagram(services: AppServices) -> str:
+    rows = await services.upstream.solutions(services.prologue + OBJECT_PROPERTIES)
+    found = [(r["property"].value, r["domain"].value, r["range"].value) for r in rows]
+    return as_svg(arrows(found, services.settings.base_uri))
+
+
+@router.get("/guide/model.svg", summary="The diagram of ecomap's main classes and properties", response_class=Response)
+async def model_svg(services: Services) -> Response:
+    try:
+        return Response(await _diagram(services), media_type="image/svg+xml")
+    except UpstreamError as error:
+        return error.response()
+
+
+@router.get("/guide", summary="The model guide for researchers", response_class=Response)
+async def guide(request: Request, services: Services) -> Response:
+    columns = template_columns(services)
+    fields = {
+        record: [c for c in columns if record in c.records and c.kind not in ("row", "record", "iri")]
+        for record in RECORDS
+    }
+    queries = [q for q in all_queries() if "downloads" not in q.tags and "statistics" not in q.tags]
+    context = {"title": "A guide to the model, for researchers", "fields": fields, "queries": queries}
+    return render(request, "guide.html", context)

@@ -1,0 +1,90 @@
+"""The network map: organisations and how they work together, filterable by priority area (or any concept),
+place and kind, drawn in the browser with Cytoscape.js (installed from the npm registry, served by the app).
+Without JavaScript the page lists the same links as a table."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+
+from api import formats
+from api.conneg import choose
+from api.dependencies import AppServices, Services
+from api.lists import ORGANISATIONS, FilterError, options_query, page_query, parse_filters
+from api.network import EDGES_QUERY, network
+from api.pages import json_script, local_href, render
+from api.upstream import UpstreamError
+
+router = APIRouter(tags=["Network"])
+MAX_NODES = 2000
+
+
+async def _elements(services: AppServices, area: str | None, place: str | None, kind: str | None) -> dict[str, Any]:
+    base = services.settings.base_uri
+    filters = parse_filters(base, ORGANISATIONS, area, place, kind, None, None)
+    rows = await services.upstream.solutions(services.prologue + page_query(ORGANISATIONS, filters, 0, MAX_NODES))
+    nodes = [
+        {
+            "iri": row["item"].value,
+            "name": row["label"].value,
+            "href": local_href(row["item"].value, base),
+            "kinds": row["kinds"].value if "kinds" in row else "",
+        }
+        for row in rows
+    ]
+    edges = await services.upstream.solutions(services.prologue + EDGES_QUERY)
+    return network(nodes, edges, base)
+
+
+@router.get(
+    "/network",
+    summary="The network map of organisations and their links (HTML, or Cytoscape.js elements as JSON)",
+    response_class=Response,
+)
+async def network_map(
+    request: Request,
+    services: Services,
+    area: Annotated[str | None, Query(description="A concept, e.g. def/m1-principle/address-risks")] = None,
+    place: Annotated[str | None, Query(description="A GSS code, e.g. S92000003")] = None,
+    kind: Annotated[str | None, Query(description="A kind of organisation, e.g. charity-or-non-profit")] = None,
+    format: Annotated[str | None, Query(description="json for the elements")] = None,
+) -> Response:
+    wanted = (
+        "application/json"
+        if format == "json"
+        else choose(request.headers.get("accept"), [formats.HTML, "application/json"])
+    )
+    if wanted is None:
+        return PlainTextResponse("Ask for text/html or application/json.\n", status_code=406)
+    try:
+        elements = await _elements(services, area or None, place or None, kind or None)
+        choices = await services.upstream.solutions(services.prologue + options_query(ORGANISATIONS))
+    except (FilterError, ValueError) as error:
+        return PlainTextResponse(f"{error}\n", status_code=400)
+    except UpstreamError as error:
+        return error.response()
+    if wanted == "application/json":
+        return JSONResponse(elements, headers={"Vary": "Accept"})
+    base = services.settings.base_uri
+    options: dict[str, list[dict[str, str]]] = {"area": [], "place": [], "kind": []}
+    for row in choices:
+        name, value = row["filter"].value, row["value"].value
+        if name in options:
+            short = value[len(base) + 1 :] if name == "area" else value.rsplit("/", 1)[-1]
+            options[name].append({"value": short, "label": row["label"].value, "group": row["group"].value})
+    names = {n["id"]: n["label"] for n in elements["nodes"]}
+    context = {
+        "title": "Network map",
+        "elements": json_script(elements),
+        "nodes": elements["nodes"],
+        "edges": [
+            {**e, "source_name": names[e["source"]], "target_name": names[e["target"]]} for e in elements["edges"]
+        ],
+        "options": options,
+        "selected": {"area": area or "", "place": place or "", "kind": kind or ""},
+    }
+    page = render(request, "network.html", context)
+    page.headers["Vary"] = "Accept"
+    return page
