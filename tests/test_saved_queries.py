@@ -176,5 +176,53 @@ def test_in_process_the_same_binding_reaches_the_ai_and_data_strategies_question
     declarations = "".join(f"PREFIX {k}: <{v}>\n" for k, v in prefixes(BASE).items())
     found = [row["organisation"].value for row in store.query(declarations + query.bound(query.terms({}, BASE)))]
     assert found == [BASE + "/id/organisation/odi"]
+    meetings = load_query("strategy-meeting-points")
+    met = [
+        (row["nds_concept"].value.rsplit("/", 1)[1], row["ai_concept"].value, row["organisations"].value)
+        for row in store.query(declarations + meetings.bound({}))
+        if row["organisations"].value != "0"
+    ]
+    odi_supports = {"address-risks", "responsible-data"}  # the ODI risk guide's principle and NDS pillar
+    assert {(concept, pillar.value) for concept, _, _ in met} == {(c, pillar.value) for c in odi_supports}
     with pytest.raises(ParameterError):
         load_query("collaboration-network").terms({"hops": "0"}, BASE)
+
+
+def test_the_statistics_queries_agree_with_the_seed_and_the_lists(server):
+    nations = {r["label"]: (r["organisations"], r["activities"]) for r in rows(server, "stats-by-nation")}
+    assert nations == {
+        "United Kingdom": ("7", "2"),  # four in London, two in Scotland, the ICO UK-wide; two placed activities
+        "England": ("4", "1"),  # the London four; the Manchester workshop
+        "Scotland": ("2", "0"),
+        "Wales": ("0", "0"),
+        "Northern Ireland": ("0", "0"),
+    }
+    things = {r["kind"]: int(r["count"]) for r in rows(server, "stats-things")}
+    listed = httpx.get(server.url + "/organisations", params={"format": "json"}).json()["total"]
+    assert things["organisations"] == listed
+    kinds = {
+        r["concept"].rsplit("/", 1)[1]: int(r["organisations"]) for r in rows(server, "stats-organisations-by-kind")
+    }
+    assert kinds["combined-authority"] == 0, "zeros are included"
+    charities = httpx.get(server.url + "/organisations", params={"format": "json", "kind": "charity-or-non-profit"})
+    assert kinds["charity-or-non-profit"] == charities.json()["total"]
+
+
+def test_every_saved_query_is_exercised_by_a_test():
+    """Each file in queries/ is named in a test (downloads by their file name), so none goes untested."""
+    tests = "".join(path.read_text(encoding="utf-8") for path in Path(__file__).parent.glob("test_*.py"))
+    untested = [
+        name
+        for name in NAMES
+        if f'"{name}"' not in tests and not (name.startswith("download-") and name[9:] + ".csv" in tests)
+    ]
+    assert untested == []
+
+
+def test_support_for_each_concept_counts_activities_judgements_and_organisations(server):
+    support = {r["concept"].rsplit("/", 1)[1]: r for r in rows(server, "stats-support-by-concept")}
+    risks = support["address-risks"]  # the ODI's guide and its event, both judged by an editor to support it
+    assert (risks["activities"], risks["editorial"], risks["organisations"]) == ("2", "2", "1")
+    challenge = support["unlocking-the-value-of-data"]  # one activity, run by DCMS with the NDS Forum
+    assert (challenge["activities"], challenge["organisations"]) == ("1", "2")
+    assert support["establish-foundations"]["activities"] == "0", "zeros are included: they are the gaps"
