@@ -20,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from api.dependencies import AppServices
-from graph.links import TARGETS
+from graph.links import TARGETS, derived_links
 from graph.namespaces import STANDARD
 from graph.queries import load_query
 
@@ -231,7 +231,8 @@ async def description(services: AppServices, public_url: str) -> list[ox.Triple]
         services.prologue
         + f"""SELECT ?property ?name ?namespace (COUNT(*) AS ?n) WHERE {{
           VALUES (?property ?name ?namespace) {{ {values} }}
-          ?s ?property ?o FILTER(isIRI(?o) && STRSTARTS(STR(?o), ?namespace))
+          {{ ?s ?property ?o }} UNION {{ {derived_links("?s", "?o")} BIND(skos:exactMatch AS ?property) }}
+          FILTER(isIRI(?o) && STRSTARTS(STR(?o), ?namespace))
         }} GROUP BY ?property ?name ?namespace"""
     )
     for row in links:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
+from graph.links import derived_links
 from graph.namespaces import STANDARD
 
 LABELS = "skos:prefLabel, foaf:name, rdfs:label, dcterms:title"
@@ -49,6 +50,7 @@ def description_query(thing: str, record: str | None, metadata: str, dataset: st
   UNION {{ ?a {AGENT} {thing_term} . ?s a eco:EditorialJudgement ; rdf:subject ?a ; ?p ?o }}
   UNION {{ ?s a eco:EditorialJudgement ; rdf:subject {thing_term} ; ?p ?o }}
   UNION {{ {thing_term} eco:basedIn|eco:operatesIn|dcterms:spatial ?s . ?s owl:sameAs ?o BIND(owl:sameAs AS ?p) }}
+  UNION {{ {derived_links(thing_term, "?o")} BIND({thing_term} AS ?s) BIND(skos:exactMatch AS ?p) }}
   UNION {{ {{ SELECT (COUNT(*) AS ?uses) WHERE {{ ?x {thing_term} ?y }} }} FILTER(?uses > 0)
            BIND({dataset_term} AS ?dataset)
            BIND(IRI(CONCAT(STR({dataset_term}), "#property-", MD5({thing_literal}))) AS ?propertyPartition) }}

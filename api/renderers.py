@@ -6,7 +6,6 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import pyoxigraph as ox
 
@@ -15,6 +14,7 @@ from api.formats import RDF_FORMATS
 from api.jsonld import compact
 from api.pages import json_script, local_href
 from graph.identity import UriClass
+from graph.links import target_of
 from graph.namespaces import ORGANISATION_CLASSES, STANDARD
 
 CORRECTABLE = {UriClass.ORGANISATION, UriClass.ACTIVITY, UriClass.RELATIONSHIP}
@@ -259,8 +259,8 @@ class RelationshipView:
 
 
 ROLES = {"ledBy": "leads", "runBy": "runs", "hostedBy": "hosts", "participant": "takes part in"}
-# Registers whose numbers have a verified linked-data URI pattern: Companies House's business.data.gov.uk.
-LINK_OUT = {"GB-COH": "http://business.data.gov.uk/id/company/{}"}
+# How a link out is named on the page, by its target dataset (graph.links).
+LINK_NAMES = {"wikidata": "Wikidata", "companies-house": "Companies House"}
 
 
 def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple]) -> dict[str, Any]:
@@ -327,12 +327,12 @@ def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple
             )
             if isinstance(number, ox.Literal):
                 register = number.datatype.value.rsplit("/", 1)[-1]
-                link = LINK_OUT.get(register)
-                href = link.format(quote(number.value, safe="")) if link else None
-                identifiers.append(Value(f"{register}-{number.value}", href=href))
+                identifiers.append(Value(f"{register}-{number.value}", href=local_href(t.object.value, base)))
         elif t.predicate.value == STANDARD["skos"] + "exactMatch":
             iri = t.object.value
-            shown = "Wikidata " + iri.rsplit("/", 1)[-1] if iri.startswith("http://www.wikidata.org/entity/") else iri
+            target = target_of(iri)
+            name = LINK_NAMES.get(target.name) if target else None
+            shown = f"{name} {iri.rsplit('/', 1)[-1]}" if name else iri
             identifiers.append(Value(shown, href=local_href(iri, base)))
     sources = [value(t.object) for t in by_subject[thing] if t.predicate.value == STANDARD["dcterms"] + "source"]
     places = [

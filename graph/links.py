@@ -79,11 +79,25 @@ TARGETS = (
 # Links to the web at large (an organisation's website, a page about it): any http(s) address with a host.
 WEB_PROPERTIES = ("foaf:homepage", "foaf:page", "rdfs:seeAlso")
 WEB = re.compile(r"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:[0-9]+)?(/[^\s<>\"{}|\\^`]*)?$")
-LINKS_QUERY = """SELECT DISTINCT ?subject ?property ?link ?code WHERE {
-  VALUES ?property { owl:sameAs skos:exactMatch skos:closeMatch foaf:homepage foaf:page rdfs:seeAlso }
-  ?subject ?property ?link FILTER(isIRI(?link))
-  OPTIONAL { ?subject skos:notation ?code FILTER(DATATYPE(?code) = eco:GSSCode) }
-} ORDER BY ?subject ?property ?link"""
+
+
+def derived_links(subject: str, link: str) -> str:
+    """A graph pattern binding ``link`` to each link derived from a registry number of ``subject`` by its
+    register's URI template (``eco:uriTemplate``): links that are computed when asked for, never stored."""
+    return f"""{subject} adms:identifier/skos:notation ?derived_number .
+    ?derived_register eco:uriTemplate ?derived_template FILTER(DATATYPE(?derived_number) = ?derived_register)
+    BIND(IRI(REPLACE(?derived_template, "\\\\{{number\\\\}}", ENCODE_FOR_URI(STR(?derived_number)))) AS {link})"""
+
+
+LINKS_QUERY = f"""SELECT DISTINCT ?subject ?property ?link ?code WHERE {{
+  {{
+    VALUES ?property {{ owl:sameAs skos:exactMatch skos:closeMatch foaf:homepage foaf:page rdfs:seeAlso }}
+    ?subject ?property ?link FILTER(isIRI(?link))
+  }} UNION {{
+    {derived_links("?subject", "?link")} BIND(skos:exactMatch AS ?property)
+  }}
+  OPTIONAL {{ ?subject skos:notation ?code FILTER(DATATYPE(?code) = eco:GSSCode) }}
+}} ORDER BY ?subject ?property ?link"""
 
 
 @dataclass(frozen=True)

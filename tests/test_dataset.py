@@ -56,6 +56,7 @@ def test_linksets_count_the_links_to_other_government_and_open_data(void):
         linksets[str(void.value(target, VOID.uriSpace))] = int(void.value(linkset, VOID.triples))
     assert linksets["http://statistics.data.gov.uk/id/statistical-geography/"] == 35
     assert linksets["http://www.wikidata.org/entity/"] == 1
+    assert linksets["http://business.data.gov.uk/id/company/"] == 7, "one per company number, by its register's pattern"
 
 
 def test_dcat_record_has_licence_distributions_coverage_and_modified(server):

@@ -206,7 +206,8 @@ def test_an_organisation_page_says_what_it_does_with_whom_its_numbers_and_source
     )
     assert "Department for Culture, Media and Sport is a partner in National Data Strategy Forum." in text
     odi = get(server, "/doc/organisation/odi", "text/html").text
-    assert '<a href="http://business.data.gov.uk/id/company/08030289">GB-COH-08030289</a>' in odi
+    assert '<a href="http://business.data.gov.uk/id/company/08030289">Companies House 08030289</a>' in odi
+    assert '<a href="/id/identifier/GB-COH-08030289">GB-COH-08030289</a>' in odi
     royal_society = get(server, "/doc/organisation/royal-society", "text/html").text
     assert '<a href="http://www.wikidata.org/entity/Q123885">Wikidata Q123885</a>' in royal_society
     assert "GB-CHC-207043" in royal_society and 'Based in <a href="/id/place/E12000007">London</a>' in royal_society

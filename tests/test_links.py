@@ -8,7 +8,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
+import httpx
 import pytest
+import rdflib
+from conftest import BASE
 
 FAULTY = """@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix foaf: <http://xmlns.com/foaf/0.1/> .
@@ -95,3 +98,13 @@ def test_online_the_broken_links_are_found_and_the_answers_cached(ecomap, tmp_pa
     Pages.seen.clear()
     again = ecomap(*args)
     assert again.stdout == first.stdout and Pages.seen == [], "a second check within a week asks nobody"
+
+
+def test_organisations_link_to_companies_house_by_their_number_and_the_register_s_pattern(server):
+    turtle = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).text
+    graph = rdflib.Graph().parse(data=turtle, format="turtle")
+    odi = rdflib.URIRef(BASE + "/id/organisation/odi")
+    company = rdflib.URIRef("http://business.data.gov.uk/id/company/08030289")
+    assert (odi, rdflib.SKOS.exactMatch, company) in graph
+    royal_society = httpx.get(server.url + "/doc/organisation/royal-society", headers={"Accept": "text/turtle"}).text
+    assert "business.data.gov.uk" not in royal_society, "a charity number has no register pattern, so no link"
