@@ -29,8 +29,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The whole suite twice: over the stores ecomap serve supervises, then over remote SPARQL stores (Oxigraph servers
+# that the tests start), so that both backends stay correct.
 test: install lint browser
 	$(BIN)/pytest
+	ECOMAP_TEST_BACKEND=oxigraph-server $(BIN)/pytest
 
 # Load the graph into the embedded store, print its shape, and serve it on http://127.0.0.1:8000.
 run: install

@@ -45,7 +45,7 @@ from api.routers import (
 from api.routers.saved_queries import saved_queries_router
 from api.upstream import Upstream
 from graph.serving import request_restart
-from graph.settings import Settings, SettingsError
+from graph.settings import Endpoint, Settings, SettingsError
 
 HERE = Path(__file__).resolve().parent
 # Front-end packages installed from the npm registry by `make install`, served from here, never from a CDN.
@@ -88,18 +88,32 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
+def _endpoint(remote: Endpoint | None, served: str | None, variable: str) -> Endpoint:
+    """A remote store's endpoints, or those of the Oxigraph server ``ecomap serve`` runs for an embedded one."""
+    if remote is not None:
+        return remote
+    if served:
+        return Endpoint.oxigraph(served)
+    raise SettingsError(f"{variable} is not set: start the app with `ecomap serve`")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    if not settings.upstream_url or not settings.staging_url:
-        raise SettingsError("ECOMAP_UPSTREAM_URL and ECOMAP_STAGING_URL are not set: start the app with `ecomap serve`")
+    public_store = _endpoint(settings.store_endpoint, settings.upstream_url, "ECOMAP_UPSTREAM_URL")
+    staging_store = _endpoint(settings.staging_endpoint, settings.staging_url, "ECOMAP_STAGING_URL")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A store that ``ecomap serve`` supervises can be restarted to stop a query that overran; a remote one not.
         upstream = Upstream(
-            settings.upstream_url, settings.query_timeout_s, partial(request_restart, settings.store_path)
+            public_store,
+            settings.query_timeout_s,
+            None if settings.store_endpoint else partial(request_restart, settings.store_path),
         )
         staging = Upstream(
-            settings.staging_url, settings.query_timeout_s, partial(request_restart, settings.staging_path)
+            staging_store,
+            settings.query_timeout_s,
+            None if settings.staging_endpoint else partial(request_restart, settings.staging_path),
         )
         services = AppServices(settings, upstream, staging, Jinja2Templates(directory=HERE / "templates"))
         app.state.services = services

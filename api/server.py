@@ -25,8 +25,9 @@ import uvicorn
 
 from graph.embedded import StoreDirectory
 from graph.metadata import STORED_BASE_QUERY
+from graph.remote import RemoteStore
 from graph.serving import Serving, announce, restart_requested, withdraw
-from graph.settings import Settings
+from graph.settings import Endpoint, Settings
 from graph.store import StoreError
 
 PR_SET_PDEATHSIG = 1
@@ -150,25 +151,40 @@ class StoreServer:
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Serve the public store (queried as a whole: its default graph is the union of its graphs) and the
-    staging store, each with its own Oxigraph server, and the web workers in front of them."""
-    public = StoreServer(settings.store_path, settings.query_timeout_s, union_default_graph=True)
-    staging = StoreServer(settings.staging_path, settings.query_timeout_s, union_default_graph=False)
-    servers = [public, staging]
+    staging store, each with its own Oxigraph server unless it is a remote SPARQL store, and the web workers
+    in front of them."""
+    stores = (
+        ("ECOMAP_UPSTREAM_URL", settings.store_path, settings.store_endpoint, True),
+        ("ECOMAP_STAGING_URL", settings.staging_path, settings.staging_endpoint, False),
+    )
+    servers: list[StoreServer] = []
     try:
-        for server in servers:
+        for variable, path, remote, union in stores:
+            if remote is not None:
+                _check_base(_remote_base(settings, remote), remote.query_url, settings)
+                continue
+            server = StoreServer(path, settings.query_timeout_s, union_default_graph=union)
+            servers.append(server)
             server.start()
-            recorded = server.stored_base()
-            if recorded is not None and recorded != settings.base_uri:
-                raise StoreError(
-                    f"the store at {server.location} was created with base URI {recorded}, not {settings.base_uri}: "
-                    f"set ECOMAP_BASE_URI={recorded}, or run ecomap rebase {recorded} {settings.base_uri}"
-                )
+            _check_base(server.stored_base(), str(server.location), settings)
             server.watch()
             announce(server.store_path, server.serving)
-        os.environ["ECOMAP_UPSTREAM_URL"] = public.query_url
-        os.environ["ECOMAP_STAGING_URL"] = staging.query_url
+            os.environ[variable] = server.query_url
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=False)
     finally:
         for server in servers:
             withdraw(server.store_path)
             server.stop()
+
+
+def _remote_base(settings: Settings, remote: Endpoint) -> str | None:
+    rows = list(RemoteStore(settings.base_uri, remote).query(STORED_BASE_QUERY))  # type: ignore[arg-type]
+    return rows[0]["space"].value.rstrip("/") if rows else None  # type: ignore[index]
+
+
+def _check_base(recorded: str | None, where: str, settings: Settings) -> None:
+    if recorded is not None and recorded != settings.base_uri:
+        raise StoreError(
+            f"the store at {where} was created with base URI {recorded}, not {settings.base_uri}: "
+            f"set ECOMAP_BASE_URI={recorded}, or run ecomap rebase {recorded} {settings.base_uri}"
+        )

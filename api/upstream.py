@@ -1,4 +1,5 @@
-"""The app's client for its store: an Oxigraph server reached over the SPARQL 1.1 Protocol.
+"""The app's client for its stores, reached over the SPARQL 1.1 Protocol: the Oxigraph servers ``ecomap serve``
+runs, or any remote SPARQL 1.1 store.
 
 Oxigraph stops a query at its timeout even after it has started answering, and then ends the body with
 a message instead of the rest of the result, under the 200 status it already sent. ecomap makes sure no
@@ -16,6 +17,8 @@ from urllib.parse import urlencode
 import httpx
 import pyoxigraph as ox
 from starlette.responses import Response
+
+from graph.settings import Endpoint
 
 CANCELLED = b"The SPARQL operation has been cancelled"
 PREFETCH = 64 * 1024
@@ -61,15 +64,16 @@ class Answer:
 
 
 class Upstream:
-    def __init__(self, query_url: str, timeout_s: float, overrun: Callable[[], None] | None = None) -> None:
-        self.query_url = query_url
+    def __init__(self, endpoint: Endpoint, timeout_s: float, overrun: Callable[[], None] | None = None) -> None:
+        self.endpoint = endpoint
+        self.query_url = endpoint.query_url
         self.timeout_s = timeout_s
         # Oxigraph does not stop every kind of query at its timeout (some joins and aggregates run on);
         # ``overrun`` is told when the store has not answered well past the time limit, so that the
         # supervisor can restart the store and really stop the query.
         self._overrun = overrun
         # The store stops the query at timeout_s; the client waits a little longer to hear that.
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s + 10, connect=5))
+        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s + 10, connect=5), auth=endpoint.auth)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -115,8 +119,9 @@ class Upstream:
 
     async def dump(self) -> AsyncIterator[bytes]:
         """Every statement with its graph, as N-Quads, from the store's Graph Store Protocol endpoint."""
-        store_url = self.query_url.removesuffix("/query") + "/store"
-        async with self._client.stream("GET", store_url, headers={"Accept": "application/n-quads"}) as response:
+        async with self._client.stream(
+            "GET", self.endpoint.store_url, headers={"Accept": "application/n-quads"}
+        ) as response:
             if response.status_code >= 400:
                 raise UpstreamError(503, "The store did not give its statements for the download.")
             async for chunk in response.aiter_bytes():
@@ -124,10 +129,9 @@ class Upstream:
 
     async def update(self, update: str) -> None:
         """Apply one SPARQL Update request: all of it, or, if the store refuses it, none of it."""
-        update_url = self.query_url.removesuffix("/query") + "/update"
         try:
             response = await self._client.post(
-                update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
+                self.endpoint.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
             )
         except httpx.HTTPError as error:
             raise UpstreamError(

@@ -72,13 +72,22 @@ def _errors() -> Iterator[None]:
         raise click.ClickException(str(error)) from None
 
 
-def _open(settings: Settings, path: Path | None = None) -> Store:
-    """The store at ``path`` (the public store by default): on disk, or through ``ecomap serve`` while it runs."""
-    path = path or settings.store_path
+def _open(settings: Settings, *, staging: bool = False) -> Store:
+    """The public (or staging) store: a remote SPARQL store if configured, else the one on disk, reached through
+    ``ecomap serve`` while it runs."""
+    remote = settings.staging_endpoint if staging else settings.store_endpoint
+    if remote is not None:
+        return RemoteStore(settings.base_uri, remote)
+    path = settings.staging_path if staging else settings.store_path
     serving = running(path)
     if serving is not None:
-        return RemoteStore(settings.base_uri, serving.query_url, serving.update_url, serving.store_url)
+        return RemoteStore(settings.base_uri, serving.endpoint)
     return EmbeddedStore.open(path, settings.base_uri)
+
+
+def _where(settings: Settings, *, staging: bool = False) -> str:
+    remote = settings.staging_endpoint if staging else settings.store_endpoint
+    return remote.query_url if remote else str(settings.staging_path if staging else settings.store_path)
 
 
 @main.command()
@@ -90,11 +99,11 @@ def init(settings: Settings) -> None:
     """
     with _errors():
         summary = initialise(_open(settings))
-        initialise_staging(_open(settings, settings.staging_path))
+        initialise_staging(_open(settings, staging=True))
     click.echo(
-        f"Initialised {settings.store_path} (base {settings.base_uri}): {summary.statements} statements, "
+        f"Initialised {_where(settings)} (base {settings.base_uri}): {summary.statements} statements, "
         f"{summary.records} seed records, {summary.reference_graphs} ontology, vocabulary and reference graphs; "
-        f"staging store at {settings.staging_path}."
+        f"staging store at {_where(settings, staging=True)}."
     )
 
 
@@ -147,7 +156,8 @@ def validate(settings: Settings, file: Path | None, output: str, format_name: st
     Exit code 0 if it conforms (warnings allowed), 1 if it has violations, 2 if it cannot be read.
     """
     with _errors():
-        store = _open(settings) if StoreDirectory(settings.store_path).current is not None else None
+        exists = settings.store_endpoint is not None or StoreDirectory(settings.store_path).current is not None
+        store = _open(settings) if exists else None
         if file is not None:
             data = to_rdflib(parse_all(file, base_iri=settings.base_uri + "/", format_name=format_name))
         elif store is not None:
@@ -238,7 +248,7 @@ def users() -> None:
 def users_add(settings: Settings, name: str, role: str) -> None:
     """Make an account and print its bearer token, once: it is stored only as a hash."""
     with _errors():
-        token = add_account(_open(settings, settings.staging_path), name, Role(role))
+        token = add_account(_open(settings, staging=True), name, Role(role))
     click.echo(f"Made {role} account {name!r}. Its token, shown only now:\n{token}")
 
 
@@ -247,7 +257,7 @@ def users_add(settings: Settings, name: str, role: str) -> None:
 def users_list(settings: Settings) -> None:
     """The accounts, with their roles and whether they are revoked (never their tokens)."""
     with _errors():
-        accounts = list_accounts(_open(settings, settings.staging_path))
+        accounts = list_accounts(_open(settings, staging=True))
     for account in accounts:
         state = f"revoked {account.revoked}" if account.revoked else "active"
         click.echo(f"{account.name}\t{account.role}\tcreated {account.created}\t{state}")
@@ -259,7 +269,7 @@ def users_list(settings: Settings) -> None:
 def users_revoke(settings: Settings, name: str) -> None:
     """Stop accepting an account's token."""
     with _errors():
-        revoke_account(_open(settings, settings.staging_path), name)
+        revoke_account(_open(settings, staging=True), name)
     click.echo(f"Revoked {name!r}: its token is no longer accepted.")
 
 
@@ -307,6 +317,8 @@ def rebase(settings: Settings, old: str, new: str) -> None:
     Stop `ecomap serve` first: a rebase rewrites the stores on disk.
     """
     with _errors():
+        if settings.store_endpoint or settings.staging_endpoint:
+            raise StoreError("a remote store is moved with its own tools; ecomap rebase moves the embedded stores")
         paths = [p for p in (settings.store_path, settings.staging_path) if StoreDirectory(p).current is not None]
         if any(running(p) for p in paths):
             raise StoreError("stop `ecomap serve` first: a rebase rewrites the stores on disk")

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from graph.namespaces import prefixes
 from graph.parsing import ProgressCallback
+from graph.settings import Endpoint
 from graph.store import QueryResult, StoreError, Term, Transaction
 
 RESULTS = "application/sparql-results+json"
@@ -20,12 +21,12 @@ TRIPLES = "application/n-triples"
 
 
 class RemoteStore:
-    def __init__(self, base: str, query_url: str, update_url: str, store_url: str, timeout_s: float = 60) -> None:
+    def __init__(self, base: str, endpoint: Endpoint, timeout_s: float = 60) -> None:
         self.base = base
-        self.query_url = query_url
-        self.update_url = update_url
-        self.store_url = store_url
-        self._client = httpx.Client(timeout=timeout_s)
+        self.query_url = endpoint.query_url
+        self.update_url = endpoint.update_url
+        self.store_url = endpoint.store_url
+        self._client = httpx.Client(timeout=timeout_s, auth=endpoint.auth)
         declarations = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes(base).items())
         self._prologue = f"BASE <{base}/>\n{declarations}"
 

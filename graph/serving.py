@@ -13,6 +13,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from graph.settings import Endpoint
+
 NOTE = "serving.json"
 RESTART = "restart-requested"
 
@@ -23,6 +25,10 @@ class Serving:
     update_url: str
     store_url: str
     pid: int
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.query_url, self.update_url, self.store_url)
 
 
 def announce(store_path: Path, serving: Serving) -> None:

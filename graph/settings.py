@@ -38,6 +38,53 @@ def normalise_base_uri(value: str) -> str:
     return base
 
 
+REMOTE_SCHEME = "sparql+"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A SPARQL 1.1 store reached over HTTP: where it answers queries, takes updates, and gives its statements
+    through the Graph Store Protocol, and the credentials it wants, if any."""
+
+    query_url: str
+    update_url: str
+    store_url: str
+    user: str | None = None
+    password: str | None = None
+
+    @classmethod
+    def oxigraph(cls, query_url: str) -> Endpoint:
+        """An Oxigraph server's endpoints, which sit beside its query endpoint."""
+        root = query_url.removesuffix("/query")
+        return cls(query_url, root + "/update", root + "/store")
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        return (self.user, self.password or "") if self.user else None
+
+
+def remote_endpoint(name: str) -> Endpoint | None:
+    """The remote store named by ``$name`` (``sparql+http://host:port/query``), with its update and Graph Store
+    endpoints from ``${name}_UPDATE`` and ``${name}_GSP`` (an Oxigraph-style ``…/update`` and ``…/store`` beside
+    a ``…/query`` endpoint by default) and credentials from ``ECOMAP_STORE_USER`` and ``ECOMAP_STORE_PASSWORD``;
+    ``None`` where ``$name`` is a folder (the embedded store)."""
+    value = os.environ.get(name, "")
+    if not value.startswith(REMOTE_SCHEME):
+        return None
+    query_url = value.removeprefix(REMOTE_SCHEME)
+    parts = urlsplit(query_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be sparql+http(s)://host:port/path-of-the-query-endpoint, not {value!r}")
+    defaults = Endpoint.oxigraph(query_url) if query_url.endswith("/query") else None
+    update = os.environ.get(f"{name}_UPDATE") or (defaults.update_url if defaults else None)
+    gsp = os.environ.get(f"{name}_GSP") or (defaults.store_url if defaults else None)
+    if not update or not gsp:
+        raise SettingsError(f"set {name}_UPDATE and {name}_GSP: the store's update and Graph Store endpoints")
+    return Endpoint(
+        query_url, update, gsp, os.environ.get("ECOMAP_STORE_USER") or None, os.environ.get("ECOMAP_STORE_PASSWORD")
+    )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where the store lives and which base URI its IRIs start with.
@@ -50,6 +97,9 @@ class Settings:
     store_path: Path = DEFAULT_STORE
     # Pending and rejected submissions, old versions and accounts: never queried by the public.
     staging_path: Path = DEFAULT_STAGING_STORE
+    # Remote SPARQL 1.1 stores to use instead of the embedded ones (``ECOMAP_STORE=sparql+http://…``).
+    store_endpoint: Endpoint | None = None
+    staging_endpoint: Endpoint | None = None
     # Where generated downloads are kept, one folder per version of the data.
     cache_path: Path = DEFAULT_CACHE
     # The SPARQL query endpoint of the server holding the public store; ``ecomap serve`` sets it.
@@ -78,7 +128,15 @@ class Settings:
     @classmethod
     def from_env(cls, store_path: str | os.PathLike[str] | None = None) -> Settings:
         base = normalise_base_uri(os.environ.get("ECOMAP_BASE_URI", DEFAULT_BASE_URI))
-        store = store_path or os.environ.get("ECOMAP_STORE") or DEFAULT_STORE
+        store_endpoint = None if store_path else remote_endpoint("ECOMAP_STORE")
+        staging_endpoint = remote_endpoint("ECOMAP_STAGING_STORE")
+        if store_endpoint is not None and staging_endpoint is None:
+            raise SettingsError(
+                "a remote ECOMAP_STORE needs a remote ECOMAP_STAGING_STORE too (a second dataset of the same server "
+                "or another one): submissions and accounts must never share the public store"
+            )
+        store = store_path or (DEFAULT_STORE if store_endpoint else os.environ.get("ECOMAP_STORE")) or DEFAULT_STORE
+        staging = None if staging_endpoint else os.environ.get("ECOMAP_STAGING_STORE")
         timeout = _number(
             "ECOMAP_QUERY_TIMEOUT", DEFAULT_QUERY_TIMEOUT_S, "a number of seconds, e.g. 30", minimum=0.001
         )
@@ -86,7 +144,9 @@ class Settings:
         return cls(
             base_uri=base,
             store_path=Path(store),
-            staging_path=Path(os.environ.get("ECOMAP_STAGING_STORE") or Path(store).parent / "staging"),
+            staging_path=Path(staging or Path(store).parent / "staging"),
+            store_endpoint=store_endpoint,
+            staging_endpoint=staging_endpoint,
             cache_path=Path(os.environ.get("ECOMAP_CACHE") or DEFAULT_CACHE),
             upstream_url=os.environ.get("ECOMAP_UPSTREAM_URL") or None,
             staging_url=os.environ.get("ECOMAP_STAGING_URL") or None,

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.server import free_port
+from api.server import free_port, oxigraph_command
 from graph.embedded import EmbeddedStore
 from graph.initialise import initialise
 from graph.settings import DEFAULT_BASE_URI
@@ -69,36 +69,108 @@ HOSTILE = """
 """
 
 
+# The backend the API tests run against: "embedded" (ecomap serve runs Oxigraph servers over store folders)
+# or "oxigraph-server" (remote SPARQL 1.1 stores: Oxigraph servers a fixture starts, ecomap told their URLs).
+BACKEND = os.environ.get("ECOMAP_TEST_BACKEND", "embedded")
+embedded_only = pytest.mark.skipif(BACKEND != "embedded", reason="about the store folders ecomap serve supervises")
+
+
+@dataclass
+class Stores:
+    """Where a test server's stores live: folders on disk, or remote SPARQL stores with their processes."""
+
+    env: dict[str, str]
+    processes: list[subprocess.Popen[bytes]]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+def remote_oxigraph(
+    location: Path, *, union: bool, timeout_s: str, port: int | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """An Oxigraph server on a loopback port (a free one unless given), as a remote SPARQL store would be; its
+    query endpoint."""
+    port = port or free_port()
+    process = subprocess.Popen(
+        [
+            oxigraph_command(),
+            "serve",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout-s",
+            timeout_s,
+            *(["--union-default-graph"] if union else []),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    query_url = f"http://127.0.0.1:{port}/query"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.post(query_url, data={"query": "ASK {}"}, timeout=1).status_code == 200:
+                return query_url, process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"oxigraph serve did not start for {location}")
+
+
+def make_stores(folder: Path, timeout_s: str = "30") -> Stores:
+    if BACKEND == "embedded":
+        return Stores({"ECOMAP_STORE": str(folder / "store")}, [])
+    public, public_process = remote_oxigraph(folder / "remote-public", union=True, timeout_s=timeout_s)
+    staging, staging_process = remote_oxigraph(folder / "remote-staging", union=False, timeout_s=timeout_s)
+    env = {"ECOMAP_STORE": "sparql+" + public, "ECOMAP_STAGING_STORE": "sparql+" + staging}
+    return Stores(env, [public_process, staging_process])
+
+
 @dataclass
 class Server:
-    """A real ``ecomap serve`` (Oxigraph server plus uvicorn workers) on a free port."""
+    """A real ``ecomap serve`` (uvicorn workers, over Oxigraph servers or remote stores) on a free port."""
 
     url: str
     process: subprocess.Popen[str]
     folder: Path
+    stores: Stores
 
     @property
     def store(self) -> Path:
+        """The public store's folder (embedded backend only)."""
         return self.folder / "store"
+
+    def ecomap(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the installed command against this server's stores, as an operator would."""
+        env = {**os.environ, **self.stores.env, "ECOMAP_BASE_URI": BASE}
+        return subprocess.run(
+            [str(ECOMAP), *args], env=env, capture_output=True, text=True, input=stdin, timeout=300, check=False
+        )
 
 
 def start_server(folder: Path, *, own_group: bool = False, **settings: str) -> Server:
-    """Initialise a store in ``folder`` (with one hostile record) and serve it with ``ecomap serve``."""
-    store = folder / "store"
-    assert run_ecomap(store, "init").returncode == 0
+    """Initialise the stores (with one hostile record) and serve them with ``ecomap serve``."""
+    stores = make_stores(folder, settings.get("ECOMAP_QUERY_TIMEOUT", "30"))
+    env = {**os.environ, **stores.env, "ECOMAP_BASE_URI": BASE}
     hostile = folder / "hostile.trig"
     hostile.write_text(HOSTILE, encoding="utf-8")
-    assert run_ecomap(store, "load", str(hostile)).returncode == 0
-    return serve(folder, own_group=own_group, **settings)
+    for args in (["init"], ["load", str(hostile)]):
+        done = subprocess.run([str(ECOMAP), *args], env=env, capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr
+    return serve(folder, stores, own_group=own_group, **settings)
 
 
-def serve(folder: Path, *, own_group: bool = False, **settings: str) -> Server:
-    """Serve the stores already in ``folder``; ``own_group`` puts the server and its children in a process
-    group of their own, so that a test can kill them all at once."""
+def serve(folder: Path, stores: Stores, *, own_group: bool = False, **settings: str) -> Server:
+    """Serve the stores already made; ``own_group`` puts the server and its children in a process group of
+    their own, so that a test can kill them all at once."""
     port = free_port()
     env = {
         **os.environ,
-        "ECOMAP_STORE": str(folder / "store"),
+        **stores.env,
         "ECOMAP_CACHE": str(folder / "cache"),
         "ECOMAP_BASE_URI": BASE,
         **settings,
@@ -117,7 +189,7 @@ def serve(folder: Path, *, own_group: bool = False, **settings: str) -> Server:
     while time.monotonic() < deadline:
         try:
             if httpx.get(url + "/", timeout=2).status_code == 200:
-                return Server(url, process, folder)
+                return Server(url, process, folder, stores)
         except httpx.HTTPError:
             time.sleep(0.2)
     process.terminate()
@@ -130,6 +202,7 @@ def stop_server(server: Server) -> None:
         server.process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         server.process.kill()
+    server.stores.stop()
 
 
 @pytest.fixture(scope="session")
@@ -157,7 +230,7 @@ def make_tokens(server: Server) -> dict[str, str]:
     """A moderator's and a submitter's bearer tokens, made with ``ecomap users add`` as an operator would."""
     tokens = {}
     for name, role in (("moira", "moderator"), ("sam", "submitter")):
-        made = run_ecomap(server.store, "users", "add", name, "--role", role)
+        made = server.ecomap("users", "add", name, "--role", role)
         assert made.returncode == 0, made.stderr
         tokens[role] = made.stdout.strip().splitlines()[-1]
     return tokens

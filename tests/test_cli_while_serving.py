@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_ecomap
-
 
 def test_query_stats_validate_and_export_work_while_serving(server, tmp_path):
-    result = run_ecomap(
-        server.store, "query", "SELECT ?name WHERE { <id/organisation/odi> skos:prefLabel ?name }", "--format", "json"
+    result = server.ecomap(
+        "query", "SELECT ?name WHERE { <id/organisation/odi> skos:prefLabel ?name }", "--format", "json"
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["results"]["bindings"][0]["name"]["value"] == "Open Data Institute"
-    stats = run_ecomap(server.store, "stats")
+    stats = server.ecomap("stats")
     assert stats.returncode == 0 and "organisations         25" in stats.stdout
-    validated = run_ecomap(server.store, "validate")
+    validated = server.ecomap("validate")
     assert validated.returncode == 0 and "0 violations and 41 warnings in 25 records" in validated.stdout
     dump = tmp_path / "dump.nq"
-    assert run_ecomap(server.store, "export", "--output", str(dump)).returncode == 0
+    assert server.ecomap("export", "--output", str(dump)).returncode == 0
     assert dump.stat().st_size > 100_000
 
 
 def test_a_construct_through_the_server_prints_triples(server):
-    result = run_ecomap(server.store, "query", "CONSTRUCT WHERE { <id/organisation/odi> skos:prefLabel ?n }")
+    result = server.ecomap("query", "CONSTRUCT WHERE { <id/organisation/odi> skos:prefLabel ?n }")
     assert result.returncode == 0, result.stderr
     assert '"Open Data Institute"@en' in result.stdout
 
@@ -31,5 +29,5 @@ def test_a_construct_through_the_server_prints_triples(server):
 def test_bulk_loading_while_serving_is_refused_clearly(server, tmp_path):
     path = tmp_path / "x.nt"
     path.write_text('<http://x.example/s> <http://x.example/p> "1" .\n')
-    result = run_ecomap(server.store, "load", "--bulk", str(path))
+    result = server.ecomap("load", "--bulk", str(path))
     assert result.returncode == 1 and "stop `ecomap serve` first" in result.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BASE, Server, run_ecomap, serve, start_server, stop_server
+from conftest import BASE, Server, embedded_only, serve, start_server, stop_server
 from helpers import NEW_ORGANISATION, bearer, submit
 
 from graph.embedded import EmbeddedStore
@@ -30,7 +30,7 @@ def arm(folder: Path, failpoint: str) -> Path:
 
 
 def moderator_token(server: Server) -> str:
-    made = run_ecomap(server.store, "users", "add", "moira", "--role", "moderator")
+    made = server.ecomap("users", "add", "moira", "--role", "moderator")
     assert made.returncode == 0, made.stderr
     return made.stdout.strip().splitlines()[-1]
 
@@ -98,6 +98,7 @@ def state_on_disk(folder: Path, submission: str) -> tuple[bool, bool]:
     return bool(public.query(f"ASK {{ GRAPH <{record}> {{ ?s ?p ?o }} }}")), bool(staging.query(claimed))
 
 
+@embedded_only
 def test_a_service_killed_midway_through_an_approval_completes_it_when_restarted(tmp_path):
     failpoints = str(tmp_path / "failpoints")
     server = start_server(tmp_path, own_group=True, ECOMAP_FAILPOINTS=failpoints, ECOMAP_CLAIM_SECONDS="3600", **FAST)
@@ -109,7 +110,7 @@ def test_a_service_killed_midway_through_an_approval_completes_it_when_restarted
 
     assert state_on_disk(tmp_path, submission) == (True, True)  # public changed, staging still claimed
 
-    restarted = serve(tmp_path, ECOMAP_CLAIM_SECONDS="1", **FAST)
+    restarted = serve(tmp_path, server.stores, ECOMAP_CLAIM_SECONDS="1", **FAST)
     try:
         assert eventually(lambda: status(restarted, submission) == "approved")
         assert_approved_once(restarted, submission)

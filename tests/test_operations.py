@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from conftest import start_server, stop_server
+from conftest import BACKEND, embedded_only, remote_oxigraph, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
@@ -35,10 +35,29 @@ def test_health_and_readiness(own_server):
     assert httpx.get(server.url + "/readyz").json() == {"status": "ok", "stores": {"public": "ok", "staging": "ok"}}
 
 
+@embedded_only
 def test_a_store_server_that_dies_is_reported_and_restarted(own_server):
     server, folder = own_server
     os.kill(store_server_pid(folder, "staging"), signal.SIGKILL)
-    seen = []
+    assert_reported_then_recovered(server)
+
+
+@pytest.mark.skipif(BACKEND == "embedded", reason="about a remote store, which ecomap does not supervise")
+def test_a_remote_store_that_goes_away_is_reported_and_used_again_when_it_returns(own_server):
+    server, folder = own_server
+    staging = server.stores.processes[1]
+    query_url = server.stores.env["ECOMAP_STAGING_STORE"].removeprefix("sparql+")
+    staging.kill()
+    staging.wait()
+    first = httpx.get(server.url + "/readyz")
+    assert first.status_code == 503 and first.headers["retry-after"] == "5"
+    port = int(query_url.split(":")[2].split("/")[0])
+    _, server.stores.processes[1] = remote_oxigraph(folder / "remote-staging", union=False, timeout_s="30", port=port)
+    assert_reported_then_recovered(server, killed_already=True)
+
+
+def assert_reported_then_recovered(server, killed_already: bool = False) -> None:
+    seen = [503] if killed_already else []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         response = httpx.get(server.url + "/readyz")
@@ -53,6 +72,7 @@ def test_a_store_server_that_dies_is_reported_and_restarted(own_server):
     assert httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).status_code == 200
 
 
+@embedded_only
 def test_init_creates_the_staging_store_under_the_same_base(own_server):
     _, folder = own_server
     assert (folder / "staging" / "current").is_symlink()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BASE, make_tokens, run_ecomap, start_server, stop_server
+from conftest import BASE, make_tokens, start_server, stop_server
 from helpers import bearer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -50,32 +50,31 @@ def test_a_person_asks_for_removal_and_a_moderator_redacts_and_answers_from_the_
     assert httpx.get(server.url + "/requests").status_code == 401
     assert httpx.get(server.url + "/requests", headers=bearer(tokens["submitter"])).status_code == 403
     moderator = ["--server", server.url, "--token", tokens["moderator"]]
-    listed = run_ecomap(server.store, "requests", "list", *moderator)
+    listed = server.ecomap("requests", "list", *moderator)
     assert listed.returncode == 0, listed.stderr
     line = next(x for x in listed.stdout.splitlines() if "sue-daley" in x)
     request_id, _, kind, person, contact = line.split("\t")
     assert (kind, person, contact) == ("remove", BASE + "/id/person/sue-daley", "sue@example.org")
     assert words in listed.stdout
 
-    redacted = run_ecomap(server.store, "records", "redact", "person/sue-daley", *moderator)
+    redacted = server.ecomap("records", "redact", "person/sue-daley", *moderator)
     assert redacted.returncode == 0 and "Redacted" in redacted.stdout, redacted.stderr
     assert httpx.get(server.url + "/doc/person/sue-daley").status_code == 410
     assert not ask(server, 'ASK { ?s ?p ?o FILTER(CONTAINS(STR(?o), "Sue Daley")) }')
 
-    answered = run_ecomap(server.store, "requests", "answer", request_id, "--answer", "Removed on 30 Nov.", *moderator)
+    answered = server.ecomap("requests", "answer", request_id, "--answer", "Removed on 30 Nov.", *moderator)
     assert answered.returncode == 0, answered.stderr
-    again = run_ecomap(server.store, "requests", "answer", request_id, "--answer", "Twice.", *moderator)
+    again = server.ecomap("requests", "answer", request_id, "--answer", "Twice.", *moderator)
     assert again.returncode == 1 and "409" in again.stderr
-    assert request_id not in run_ecomap(server.store, "requests", "list", *moderator).stdout
-    done = run_ecomap(server.store, "requests", "list", "--status", "answered", *moderator)
+    assert request_id not in server.ecomap("requests", "list", *moderator).stdout
+    done = server.ecomap("requests", "list", "--status", "answered", *moderator)
     assert request_id in done.stdout
 
 
 def test_moderators_withdraw_and_merge_records_from_the_command_line(served):
     server, tokens = served
     moderator = ["--server", server.url, "--token", tokens["moderator"]]
-    refused = run_ecomap(
-        server.store,
+    refused = server.ecomap(
         "records",
         "withdraw",
         "organisation/pwc",
@@ -87,8 +86,7 @@ def test_moderators_withdraw_and_merge_records_from_the_command_line(served):
         tokens["submitter"],
     )
     assert refused.returncode == 1 and "403" in refused.stderr
-    withdrawn = run_ecomap(
-        server.store,
+    withdrawn = server.ecomap(
         "records",
         "withdraw",
         "organisation/pwc",
@@ -100,8 +98,7 @@ def test_moderators_withdraw_and_merge_records_from_the_command_line(served):
     gone = httpx.get(server.url + "/doc/organisation/pwc", headers={"Accept": "text/html"})
     assert gone.status_code == 410 and "Not part of the pilot" in gone.text
 
-    merged = run_ecomap(
-        server.store,
+    merged = server.ecomap(
         "records",
         "merge",
         "organisation/nds-forum-secretariat",
@@ -115,7 +112,7 @@ def test_moderators_withdraw_and_merge_records_from_the_command_line(served):
     moved = httpx.get(server.url + "/doc/organisation/nds-forum-secretariat")
     assert moved.status_code == 301 and moved.headers["location"].endswith("/doc/organisation/nds-forum")
 
-    unnamed = run_ecomap(server.store, "records", "withdraw", "pwc", "--reason", "x", *moderator)
+    unnamed = server.ecomap("records", "withdraw", "pwc", "--reason", "x", *moderator)
     assert unnamed.returncode == 2 and "CLASS/KEY" in unnamed.stderr
 
 
@@ -123,9 +120,9 @@ def test_a_spreadsheet_sent_from_the_command_line_names_the_row_and_column_to_fi
     server, _ = served
     sheet = tmp_path / "ours.csv"
     shutil.copy(EXAMPLES / "organisations-with-a-mistake.csv", sheet)
-    wrong = run_ecomap(server.store, "submit", str(sheet), "--server", server.url, "--accept-terms")
+    wrong = server.ecomap("submit", str(sheet), "--server", server.url, "--accept-terms")
     assert wrong.returncode == 1
     assert "row 2, column kind_of_organisation" in wrong.stdout + wrong.stderr
     shutil.copy(EXAMPLES / "organisations.csv", sheet)
-    stored = run_ecomap(server.store, "submit", str(sheet), "--server", server.url, "--accept-terms")
+    stored = server.ecomap("submit", str(sheet), "--server", server.url, "--accept-terms")
     assert stored.returncode == 0 and "Stored as pending" in stored.stdout, stored.stderr

@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 import rdflib
+from conftest import embedded_only
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
@@ -222,6 +223,7 @@ def test_service_calls_cannot_be_disguised(server, query):
     assert "SERVICE calls" in response.text or "syntax error" in response.text
 
 
+@embedded_only
 def test_checking_a_query_never_runs_it(server):
     """A query that would take hours to evaluate is checked in no time, then stopped by the store's timeout."""
     values = "VALUES ?a { " + " ".join(str(i) for i in range(100)) + " } "

@@ -18,11 +18,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @pytest.fixture(scope="module")
 def sheets_server(tmp_path_factory):
-    from conftest import run_ecomap
 
     folder = tmp_path_factory.mktemp("sheets")
     server = start_server(folder, ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
-    made = run_ecomap(server.store, "users", "add", "moira", "--role", "moderator")
+    made = server.ecomap("users", "add", "moira", "--role", "moderator")
     yield server, made.stdout.strip().splitlines()[-1]
     stop_server(server)
 

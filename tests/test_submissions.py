@@ -7,7 +7,7 @@ import re
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, make_tokens, run_ecomap, start_server, stop_server
+from conftest import BASE, make_tokens, start_server, stop_server
 from helpers import NEW_ORGANISATION, PREFIXES, TURTLE, bearer, submit
 
 
@@ -229,38 +229,35 @@ def test_the_command_line_walk_through(contributions, tmp_path):
     path.write_text(
         NEW_ORGANISATION.format(number="123").replace("cymru-data-co-op", "valleys-data-trust"), encoding="utf-8"
     )
-    wrong = run_ecomap(server.store, "submit", str(path), "--server", server.url, "--accept-terms")
+    wrong = server.ecomap("submit", str(path), "--server", server.url, "--accept-terms")
     assert wrong.returncode == 1
     assert 'company number: "123"' in wrong.stdout and "A company number has 8 characters" in wrong.stdout
 
     path.write_text(
         NEW_ORGANISATION.format(number="00000123").replace("cymru-data-co-op", "valleys-data-trust"), encoding="utf-8"
     )
-    stored = run_ecomap(server.store, "submit", str(path), "--server", server.url, "--accept-terms")
+    stored = server.ecomap("submit", str(path), "--server", server.url, "--accept-terms")
     assert stored.returncode == 0 and "Stored as pending" in stored.stdout
     submission = stored.stdout.strip().rsplit("/", 1)[1]
 
     moderator = ["--server", server.url, "--token", tokens["moderator"]]
-    listed = run_ecomap(server.store, "review", "list", *moderator)
+    listed = server.ecomap("review", "list", *moderator)
     assert submission in listed.stdout
-    shown = run_ecomap(server.store, "review", "show", submission, *moderator)
+    shown = server.ecomap("review", "show", submission, *moderator)
     assert (
         "a new record" in shown.stdout
         and "+ <http://127.0.0.1:8000/id/organisation/valleys-data-trust>" in shown.stdout
     )
-    refused = run_ecomap(
-        server.store, "review", "approve", submission, "--server", server.url, "--token", tokens["submitter"]
-    )
+    refused = server.ecomap("review", "approve", submission, "--server", server.url, "--token", tokens["submitter"])
     assert refused.returncode == 1 and "403" in refused.stderr
     tag = re.search(r"--if-match '([^']+)'", shown.stdout).group(1)
-    assert run_ecomap(server.store, "review", "approve", submission, *moderator, "--if-match", tag).returncode == 0
+    assert server.ecomap("review", "approve", submission, *moderator, "--if-match", tag).returncode == 0
 
     page = httpx.get(
         server.url + "/id/organisation/valleys-data-trust", headers={"Accept": "text/turtle"}, follow_redirects=True
     )
     assert page.status_code == 200 and "Cydweithfa Data Cymru" in page.text
-    found = run_ecomap(
-        server.store,
+    found = server.ecomap(
         "query",
         "SELECT ?n WHERE { <id/organisation/valleys-data-trust> skos:prefLabel ?n FILTER(LANG(?n) = 'cy') }",
         "--format",

@@ -1,0 +1,42 @@
+"""Stateless workers: two `ecomap serve` processes over the same remote stores act as one service. What one
+approves, the other shows at once."""
+
+from __future__ import annotations
+
+import httpx
+import rdflib
+from conftest import BASE, Stores, remote_oxigraph, serve, stop_server
+from helpers import NEW_ORGANISATION, bearer, submit
+
+
+def test_an_approval_through_one_server_is_seen_through_another(tmp_path):
+    public, public_process = remote_oxigraph(tmp_path / "public", union=True, timeout_s="30")
+    staging, staging_process = remote_oxigraph(tmp_path / "staging", union=False, timeout_s="30")
+    stores = Stores({"ECOMAP_STORE": "sparql+" + public, "ECOMAP_STAGING_STORE": "sparql+" + staging}, [])
+    folders = [tmp_path / "a", tmp_path / "b"]
+    for folder in folders:
+        folder.mkdir()
+    try:
+        first = serve(folders[0], stores, ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+        second = serve(folders[1], stores)
+        try:
+            assert first.ecomap("init").returncode == 0
+            token = first.ecomap("users", "add", "moira", "--role", "moderator").stdout.strip().splitlines()[-1]
+            page = "/doc/organisation/cymru-data-co-op"
+            assert httpx.get(second.url + page).status_code == 404
+            sent = submit(first, NEW_ORGANISATION.format(number="01234567"), accept_terms="true").json()
+            assert httpx.get(second.url + f"/submissions/{sent['id']}").json()["status"] == "pending"
+            approved = httpx.post(second.url + f"/submissions/{sent['id']}/approve", headers=bearer(token))
+            assert approved.status_code == 200, approved.text
+            for server in (first, second):
+                shown = httpx.get(server.url + page, headers={"Accept": "text/turtle"})
+                assert shown.status_code == 200
+                graph = rdflib.Graph().parse(data=shown.text, format="turtle")
+                assert (rdflib.URIRef(f"{BASE}/id/organisation/cymru-data-co-op"), None, None) in graph
+        finally:
+            stop_server(first)
+            stop_server(second)
+    finally:
+        for process in (public_process, staging_process):
+            process.terminate()
+            process.wait(timeout=20)
