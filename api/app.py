@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
+from api.answers import OncePerVersion
 from api.approval import keep_resuming
 from api.dependencies import AppServices
 from api.routers import (
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             public_store,
             settings.query_timeout_s,
             None if settings.store_endpoint else partial(request_restart, settings.store_path),
+            versioned_for=settings.base_uri,
         )
         staging = Upstream(
             staging_store,
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.add_middleware(OncePerVersion)  # innermost: kept pages still get the headers added around it
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(SecurityHeaders)
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), name="swagger-ui")

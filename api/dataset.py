@@ -1,7 +1,7 @@
-"""The dataset as a whole, for catalogues: its version, its VoID and DCAT description, its downloads.
+"""The dataset as a whole, for catalogues: its VoID and DCAT description, its downloads.
 
-The version names one state of the public data (how many statements, how many records, when a record last
-changed); downloads are generated once per version and kept under ``ECOMAP_CACHE/{version}/``, so they are
+Downloads are generated once per data version (``graph.version``) and kept under
+``ECOMAP_CACHE/downloads/v{version}/``, so they are
 regenerated when the data changes and never served stale.
 """
 
@@ -49,10 +49,6 @@ DOWNLOADS = [
     Download("relationships.csv", "text/csv", "Relationships between organisations, one row each (CSV)"),
 ]
 
-VERSION_QUERY = """
-SELECT (COUNT(*) AS ?statements) (MAX(?modified) AS ?latest) (COUNT(DISTINCT ?record) AS ?records) WHERE {
-  { GRAPH ?g { ?s ?p ?o } } UNION { GRAPH <data/metadata> { ?record dcterms:modified ?modified } }
-}"""
 SUMMARY = """
 SELECT ?triples ?entities ?latest ?earliest ?last WHERE {
   { SELECT (COUNT(*) AS ?triples) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } }
@@ -72,14 +68,6 @@ DESCRIPTION = (
 )
 
 
-async def data_version(services: AppServices) -> str:
-    """A short name for the current state of the public data."""
-    [row] = await services.upstream.solutions(services.prologue + VERSION_QUERY)
-    state = "|".join(row[name].value if name in row else "" for name in ("statements", "records", "latest"))
-    state += "|" + services.settings.base_uri  # a rebase changes every IRI but none of the counts
-    return hashlib.sha256(state.encode()).hexdigest()[:16]
-
-
 _BUILDING: dict[Path, asyncio.Lock] = {}
 
 
@@ -88,14 +76,15 @@ async def cached(services: AppServices, name: str, produce: Callable[[Path], Awa
 
     One request in a worker builds a file while the others wait for it; folders of older versions go.
     """
-    version = await data_version(services)
-    folder = services.settings.cache_path / version
+    version = f"v{await services.versions.current()}"  # read before producing: the file is never older than it
+    downloads = services.settings.cache_path / "downloads"
+    folder = downloads / version
     path = folder / name
     async with _BUILDING.setdefault(path, asyncio.Lock()):
         if path.exists():
             return path
         folder.mkdir(parents=True, exist_ok=True)
-        for old in services.settings.cache_path.iterdir():
+        for old in downloads.iterdir():
             if old.is_dir() and old.name != version:
                 shutil.rmtree(old, ignore_errors=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.")

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from api.answers import AnswerCache, Versions
 from api.limits import FairUse
 from api.upstream import Upstream
 from graph.identity import Identity
@@ -22,6 +23,7 @@ class AppServices:
     staging: Upstream
     templates: Jinja2Templates
     identity: Identity = field(init=False)
+    versions: Versions = field(init=False)
     fair_use: FairUse = field(init=False)
     submission_fair_use: FairUse = field(init=False)
     trusted_fair_use: FairUse = field(init=False)
@@ -32,6 +34,9 @@ class AppServices:
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
+        self.versions = Versions(
+            self.upstream, self.settings.base_uri, AnswerCache(self.settings.cache_path / "answers")
+        )
         self.fair_use = FairUse(self.settings.queries_per_minute)
         self.submission_fair_use = FairUse(self.settings.submissions_per_minute)
         self.trusted_fair_use = FairUse(self.settings.submissions_per_minute * 10)

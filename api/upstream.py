@@ -19,6 +19,7 @@ import pyoxigraph as ox
 from starlette.responses import Response
 
 from graph.settings import Endpoint
+from graph.version import bump_update
 
 CANCELLED = b"The SPARQL operation has been cancelled"
 PREFETCH = 64 * 1024
@@ -64,8 +65,18 @@ class Answer:
 
 
 class Upstream:
-    def __init__(self, endpoint: Endpoint, timeout_s: float, overrun: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        timeout_s: float,
+        overrun: Callable[[], None] | None = None,
+        *,
+        versioned_for: str | None = None,
+    ) -> None:
         self.endpoint = endpoint
+        # The public store's updates raise its data version in the same request (graph.version); ``versioned_for``
+        # is its base URI.
+        self._bump = bump_update(versioned_for) if versioned_for else None
         self.query_url = endpoint.query_url
         self.timeout_s = timeout_s
         # Oxigraph does not stop every kind of query at its timeout (some joins and aggregates run on);
@@ -129,6 +140,8 @@ class Upstream:
 
     async def update(self, update: str) -> None:
         """Apply one SPARQL Update request: all of it, or, if the store refuses it, none of it."""
+        if self._bump is not None:
+            update = f"{update} ;\n{self._bump}"
         try:
             response = await self._client.post(
                 self.endpoint.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}

@@ -24,6 +24,7 @@ from graph.metadata import stored_base
 from graph.namespaces import prefixes
 from graph.parsing import LoadError, ProgressCallback, ProgressReader, located
 from graph.store import QueryResult, StoreError, Term, Transaction
+from graph.version import bump_update
 
 QUAD_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 
@@ -153,6 +154,7 @@ class EmbeddedStore:
             return self._bulk_load(paths, graph, format_name, progress)
         transaction = Transaction()
         count = transaction.add_files(paths, self.base, graph=graph, format_name=format_name, progress=progress)
+        transaction.operations.append(bump_update(self.base))  # loading changes the public data
         self.commit(transaction)
         return count
 
@@ -176,7 +178,9 @@ class EmbeddedStore:
                     raise located(path, error) from None
                 except FileNotFoundError:
                     raise LoadError(f"{path}: no such file") from None
-        return len(self) - before
+            loaded = len(fresh) - before
+            fresh.update(bump_update(self.base))  # goes live with the data, in the same generation
+        return loaded
 
     @contextmanager
     def _new_generation(self, *, copy: bool) -> Iterator[ox.Store]:

@@ -17,6 +17,7 @@ from graph.identity import Identity
 from graph.metadata import dataset_description, record_description
 from graph.parsing import LoadError, parse_all
 from graph.store import Store, Transaction
+from graph.version import bump_update
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ def initialise(store: Store, root: Path = ROOT) -> InitSummary:
         )
     graph_name = ox.NamedNode(metadata)
     transaction.add(ox.Quad(t.subject, t.predicate, t.object, graph_name) for t in described)
+    transaction.operations.append(bump_update(identity.base))
     store.commit(transaction)
     return InitSummary(reference_graphs=len(parts), records=len(records), statements=len(store))
 

@@ -28,7 +28,7 @@ class RequestStatus(StrEnum):
 
 
 def new_request_id() -> str:
-    return secrets.token_urlsafe(18)
+    return secrets.token_hex(16)  # a valid key: letters and digits only
 
 
 def _now() -> ox.Literal:

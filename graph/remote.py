@@ -15,6 +15,7 @@ from graph.namespaces import prefixes
 from graph.parsing import ProgressCallback
 from graph.settings import Endpoint
 from graph.store import QueryResult, StoreError, Term, Transaction
+from graph.version import bump_update
 
 RESULTS = "application/sparql-results+json"
 TRIPLES = "application/n-triples"
@@ -55,6 +56,7 @@ class RemoteStore:
             raise StoreError("bulk loading needs the store on disk: stop `ecomap serve` first")
         transaction = Transaction()
         count = transaction.add_files(paths, self.base, graph=graph, format_name=format_name, progress=progress)
+        transaction.operations.append(bump_update(self.base))  # loading changes the public data
         self.commit(transaction)
         return count
 

@@ -99,8 +99,9 @@ def _scoped(quads: Iterable[ox.Quad], scope: int) -> Iterable[ox.Quad]:
 def _insert_data(quads: Iterable[ox.Quad]) -> str:
     lines = []
     for q in quads:
-        graph = "" if isinstance(q.graph_name, ox.DefaultGraph) else f"GRAPH {q.graph_name} "
-        lines.append(f"{graph}{{ {q.subject} {q.predicate} {q.object} }}")
+        triple = f"{q.subject} {q.predicate} {q.object}"
+        default = isinstance(q.graph_name, ox.DefaultGraph)
+        lines.append(f"{triple} ." if default else f"GRAPH {q.graph_name} {{ {triple} }}")
     return "INSERT DATA {\n" + "\n".join(lines) + "\n}"
 
 

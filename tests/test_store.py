@@ -91,7 +91,7 @@ def test_relative_iris_resolve_against_the_base_and_triples_go_to_the_named_grap
     path.write_text('<id/organisation/test> <http://www.w3.org/2004/02/skos/core#prefLabel> "Test"@en .\n')
     assert store.load([path], graph=G.value) == 1
     assert labels(store) == {"Test"}
-    assert store.graph_names() == [G.value]
+    assert store.graph_names() == [G.value, f"{BASE}/data/version"], "a load raises the data version"
 
 
 def test_bulk_loading_needs_a_store_on_disk(tmp_path):
@@ -110,7 +110,7 @@ def test_a_bulk_load_goes_live_in_a_new_generation(tmp_path):
     new = StoreDirectory(tmp_path / "store").current
     assert new != old and not old.exists()
     del store
-    assert len(EmbeddedStore.open(tmp_path / "store", BASE)) == 1000
+    assert len(EmbeddedStore.open(tmp_path / "store", BASE)) == 1000 + 1  # and the data version it raised
 
 
 def test_a_store_created_under_one_base_refuses_another(tmp_path):
@@ -152,7 +152,7 @@ def test_killing_a_bulk_load_leaves_the_old_store(tmp_path):
 
     assert StoreDirectory(store_path).current == before
     reopened = EmbeddedStore.open(store_path, BASE)
-    assert len(reopened) == 1
+    assert len(reopened) == 2  # the seed statement and the data version its load raised
     assert [p for p in store_path.glob("generation-*")] == [before]
 
 

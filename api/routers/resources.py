@@ -6,7 +6,6 @@ directly (no 303), as vocabulary documents are.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from email.utils import format_datetime
 from typing import Annotated
@@ -92,6 +91,9 @@ def _suffix(key: str, request: Request) -> tuple[str, str | None]:
 async def _describe(
     request: Request, services: Services, thing: str, record: str, document: str, media_type: str
 ) -> Response:
+    """The document about ``thing``. Conditional GET and caching go by the data version (api/answers.py): a page
+    holds statements from other records too, so its own record's date (sent as Last-Modified, for information)
+    cannot tell that nothing on it changed."""
     metadata = services.identity.metadata_graph
     try:
         query = description_query(thing, record, metadata, services.identity.dataset)
@@ -101,24 +103,18 @@ async def _describe(
     if not any(t.subject == ox.NamedNode(thing) for t in triples):
         return await _ended(request, services, thing, record, media_type)
     triples += self_description(document, thing, triples)
-    triples.sort(key=str)  # the same data gives the same bytes, and so the same ETag
-    # Conditional GET goes by ETag: a page holds statements from other records too, so its own record's
-    # date (sent as Last-Modified, for information) cannot tell that nothing on the page changed.
+    triples.sort(key=str)  # the same data gives the same bytes
     modified = last_modified(triples, document)
     if media_type == formats.HTML:
         response: Response = render(request, "resource.html", page_context(services, thing, document, triples))
     else:
         response = Response(serialise(triples, media_type, services), media_type=media_type)
-    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers={"ETag": etag, "Vary": "Accept"})
-    response.headers["ETag"] = etag
     response.headers["Vary"] = "Accept"
-    if modified is not None:
-        response.headers["Last-Modified"] = format_datetime(modified, usegmt=True)
     response.headers["Link"] = ", ".join(
         f'<{_local(document, services)}{s}>; rel="alternate"; type="{t}"' for s, t in SUFFIXES.items()
     )
+    if modified is not None:
+        response.headers["Last-Modified"] = format_datetime(modified, usegmt=True)
     return response
 
 

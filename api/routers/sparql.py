@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import parse_qsl
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from api import formats
+from api.answers import not_modified
 from api.conneg import choose
 from api.dependencies import Services
 from api.inspection import Form, QueryRejectedError, inspect
@@ -23,6 +25,8 @@ from graph.queries import all_queries
 router = APIRouter(tags=["SPARQL"])
 
 FORM = "application/x-www-form-urlencoded"
+# Functions whose value is not fixed by the data: a query using them is answered afresh every time.
+NONDETERMINISTIC = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 
 
 def _error(status: int, message: str) -> Response:
@@ -176,20 +180,35 @@ async def run_query(
             return _error(
                 406, f"None of the formats this query can give matches your Accept header: {', '.join(offered)}."
             )
+    cap = Cap(chosen, settings.result_cap_rows, settings.result_cap_bytes)
+    headers = {"Vary": "Accept", "Ecomap-Result-Cap": f"{cap.rows} rows or {cap.size} bytes"}
+    versions = services.versions
     try:
+        # The answer depends only on the public data: one per data version (api/answers.py), unless it may not.
+        version = None if NONDETERMINISTIC.search(inspection.text) else await versions.current()
+        if version is not None:
+            key = versions.key(version, chosen, inspection.text, *default, "named", *named)
+            headers["ETag"] = versions.tag(key)
+            if not_modified(request.headers.get("if-none-match"), key):
+                return Response(status_code=304, headers=headers)
+            if (cached := versions.cache.get(key)) is not None:
+                return Response(cached.body, media_type=chosen, headers={**headers, "Ecomap-Cache": "hit"})
         answer = await services.upstream.answer(services.prologue + inspection.text, chosen, default, named)
     except UpstreamError as error:
-        headers = {"Retry-After": "5"} if error.status == 503 else {}
+        retry = {"Retry-After": "5"} if error.status == 503 else {}
         return Response(
-            error.message + "\n", status_code=error.status, media_type="text/plain; charset=utf-8", headers=headers
+            error.message + "\n", status_code=error.status, media_type="text/plain; charset=utf-8", headers=retry
         )
-    cap = Cap(chosen, settings.result_cap_rows, settings.result_cap_bytes)
     try:
         cap.check(answer.head)
     except ResultCapError as error:
         await answer.close()
         return _error(413, error.message)
-    headers = {"Vary": "Accept", "Ecomap-Result-Cap": f"{cap.rows} rows or {cap.size} bytes"}
+    if answer.rest is None:  # the whole answer has arrived: keep it for this version
+        if version is not None:
+            await versions.remember(version, key, answer.head, {})
+            headers["Ecomap-Cache"] = "miss"
+        return Response(answer.head, media_type=chosen, headers=headers)
     return StreamingResponse(_streamed(answer, cap), media_type=chosen, headers=headers)
 
 

@@ -1,0 +1,166 @@
+"""Answers computed once per data version and shared by the workers: entity tags and a bounded cache on disk.
+
+The public data changes only when a moderator (or ``ecomap load``) changes it, and every such change raises the
+data version in the same update (``graph.version``). An answer is cached under the version read *before* it was
+computed, and only if the version read *after* is the same: then no change happened in between, so the answer is
+exactly that version's. A reader that sees version v after an approval can therefore never get an answer from
+before it. Entity tags name the version (and the request's variant), so a conditional request is answered with
+``304`` after one tiny query, without computing anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.upstream import Upstream, UpstreamError
+from graph.version import version_query
+
+MAX_ENTRIES = 5000
+# The headers kept with an answer: what describes the body, not the request.
+KEPT_HEADERS = ("content-type", "last-modified", "link", "vary")
+MAX_ENTRY_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Cached:
+    body: bytes
+    headers: dict[str, str]
+
+
+class AnswerCache:
+    """Files under ``folder``, one per (version, variant); the oldest go beyond ``max_entries``. Writes are
+    atomic (a temporary file renamed into place), so workers sharing the folder never read half an answer."""
+
+    def __init__(self, folder: Path, max_entries: int = MAX_ENTRIES) -> None:
+        self.folder = folder
+        self.max_entries = max_entries
+        self._writes = 0
+
+    def get(self, key: str) -> Cached | None:
+        try:
+            raw = (self.folder / key).read_bytes()
+        except OSError:
+            return None
+        head, _, body = raw.partition(b"\n")
+        return Cached(body, json.loads(head))
+
+    def put(self, key: str, body: bytes, headers: dict[str, str]) -> None:
+        if len(body) > MAX_ENTRY_BYTES:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.folder, prefix=".answer.")
+        with os.fdopen(handle, "wb") as out:
+            out.write(json.dumps(headers).encode() + b"\n" + body)
+        Path(temporary).replace(self.folder / key)
+        self._writes += 1
+        if self._writes % 100 == 0:
+            self._trim()
+
+    def _trim(self) -> None:
+        entries = sorted(
+            (p for p in self.folder.iterdir() if not p.name.startswith(".")), key=lambda p: p.stat().st_mtime
+        )
+        for old in entries[: max(0, len(entries) - self.max_entries)]:
+            old.unlink(missing_ok=True)
+
+
+class Versions:
+    """The data version of the public store, and the tags and cache keys that depend on it."""
+
+    def __init__(self, upstream: Upstream, base: str, cache: AnswerCache) -> None:
+        self.upstream = upstream
+        self.query = version_query(base)
+        self.cache = cache
+
+    async def current(self) -> int:
+        rows = await self.upstream.solutions(self.query)
+        return int(rows[0]["version"].value) if rows else 0
+
+    @staticmethod
+    def key(version: int, *variant: str) -> str:
+        digest = hashlib.sha256("\x1f".join(variant).encode()).hexdigest()[:40]
+        return f"v{version}-{digest}"
+
+    @staticmethod
+    def tag(key: str) -> str:
+        return f'"{key}"'
+
+    async def remember(self, version: int, key: str, body: bytes, headers: dict[str, str]) -> None:
+        """Keep ``body`` as the answer for ``key`` if the data are still at ``version`` (if the store cannot say,
+        the answer stands and is only not kept)."""
+        try:
+            unchanged = await self.current() == version
+        except UpstreamError:
+            return
+        if unchanged:
+            self.cache.put(key, body, headers)
+
+
+def not_modified(if_none_match: str | None, key: str) -> bool:
+    return bool(if_none_match) and (Versions.tag(key) in if_none_match or if_none_match.strip() == "*")  # type: ignore[union-attr]
+
+
+# The pages whose content depends only on the public data (never on the staging store or the request's body).
+PAGES = re.compile(
+    r"^/$|^/(doc|def)/(?!.*/history(/|$))|^/(organisations|activities|gaps|gaps\.svg|gaps\.png|gaps/organisations"
+    r"|network|strategy-map|guide|guide/model\.svg|dataset|sitemap\.xml|\.well-known/void)$"
+)
+
+
+class OncePerVersion:
+    """An ASGI middleware that serves the pages in ``PAGES`` once per data version: ``304`` when the client's
+    entity tag names the current version, the kept copy when there is one, otherwise the page as the app makes
+    it, kept for the version read before it was made if that version still holds after."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or not PAGES.match(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        versions: Versions = scope["app"].state.services.versions
+        try:
+            version = await versions.current()
+        except UpstreamError:
+            await self.app(scope, receive, send)  # the page will say the store is away
+            return
+        variant = ("page", scope["path"], str(request.query_params), request.headers.get("accept", ""))
+        key = versions.key(version, *variant, str(request.base_url))
+        tag = versions.tag(key)
+        if not_modified(request.headers.get("if-none-match"), key):
+            await Response(status_code=304, headers={"ETag": tag, "Vary": "Accept"})(scope, receive, send)
+            return
+        if (cached := versions.cache.get(key)) is not None:
+            hit = Response(cached.body, headers={**cached.headers, "ETag": tag, "Ecomap-Cache": "hit"})
+            await hit(scope, receive, send)
+            return
+        status, kept, body = 0, {}, bytearray()
+
+        async def keeping(message: Message) -> None:
+            nonlocal status, kept
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                kept = {name: value for name, value in headers.items() if name in KEPT_HEADERS}
+                if status == 200:
+                    headers["ETag"], headers["Ecomap-Cache"] = tag, "miss"
+            elif message["type"] == "http.response.body" and status == 200 and len(body) <= MAX_ENTRY_BYTES:
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, keeping)
+        if status == 200 and len(body) <= MAX_ENTRY_BYTES:
+            await versions.remember(version, key, bytes(body), kept)

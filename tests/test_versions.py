@@ -1,0 +1,102 @@
+"""One data version per state of the public data: entity tags and kept answers follow it, and no answer from
+before an approval is served after it."""
+
+from __future__ import annotations
+
+import threading
+
+import httpx
+import pytest
+from conftest import make_tokens, start_server, stop_server
+from helpers import NEW_ORGANISATION, bearer, submit
+
+MATRIX = "/queries/coverage-matrix"
+SPARQL_JSON = {"Accept": "application/sparql-results+json"}
+
+
+@pytest.fixture(scope="module")
+def versioned(tmp_path_factory):
+    server = start_server(
+        tmp_path_factory.mktemp("versions"), ECOMAP_SUBMISSIONS_PER_MINUTE="1000", ECOMAP_QUERIES_PER_MINUTE="0"
+    )
+    yield server, make_tokens(server)
+    stop_server(server)
+
+
+def approve(server, token: str, key: str, number: str) -> None:
+    body = NEW_ORGANISATION.format(number=number).replace("cymru-data-co-op", key)
+    sent = submit(server, body, accept_terms="true").json()
+    approved = httpx.post(server.url + f"/submissions/{sent['id']}/approve", headers=bearer(token))
+    assert approved.status_code == 200, approved.text
+
+
+def test_pages_and_answers_are_kept_per_version_and_answer_304_while_it_holds(versioned):
+    server, _ = versioned
+    for path, headers in (
+        ("/doc/organisation/odi", {"Accept": "text/turtle"}),
+        ("/doc/organisation/odi", {"Accept": "text/html"}),
+        ("/organisations", {"Accept": "application/json"}),
+        (MATRIX + "?format=csv", {}),
+        ("/sparql?query=" + "SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20a%20eco%3AActivity%20%7D", SPARQL_JSON),
+    ):
+        first = httpx.get(server.url + path, headers=headers)
+        second = httpx.get(server.url + path, headers=headers)
+        assert first.status_code == second.status_code == 200, path
+        assert second.headers["ecomap-cache"] == "hit" and second.content == first.content, path
+        tag = first.headers["etag"]
+        assert tag == second.headers["etag"] and tag.startswith('"v'), path
+        unchanged = httpx.get(server.url + path, headers={**headers, "If-None-Match": tag})
+        assert unchanged.status_code == 304 and unchanged.content == b"", path
+    html = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/html"})
+    assert "content-security-policy" in html.headers, "a kept page still gets the security headers"
+
+
+def test_an_approval_changes_the_version_and_no_earlier_answer_is_served_after_it(versioned):
+    server, tokens = versioned
+    tag = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).headers["etag"]
+    before = httpx.get(server.url + MATRIX, params={"format": "csv", "scheme": "def/nds-pillar"}).text
+    assert ",Wales,0,0," in before.replace("http://127.0.0.1:8000/def/nds-pillar/data-skills,Data skills", "")
+    approve(server, tokens["moderator"], "welsh-skills-network", "07000001")
+    after = httpx.get(server.url + MATRIX, params={"format": "csv", "scheme": "def/nds-pillar"})
+    skills_in_wales = [line for line in after.text.splitlines() if "data-skills" in line and ",Wales," in line]
+    assert skills_in_wales and ",Wales,1,1," in skills_in_wales[0]
+    assert after.headers["ecomap-cache"] == "miss"
+    changed = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle", "If-None-Match": tag})
+    assert changed.status_code == 200 and changed.headers["etag"] != tag
+
+
+def test_readers_never_see_an_answer_from_before_an_approval_that_has_returned(versioned):
+    """Readers keep filling the kept answers while approvals happen; after each approval returns, the very next
+    read must count the approved organisation."""
+    server, tokens = versioned
+    query = "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o eco:basedIn <id/place/W92000004> }"
+    stop = threading.Event()
+
+    def count() -> int:
+        answer = httpx.get(server.url + "/sparql", params={"query": query}, headers=SPARQL_JSON, timeout=30)
+        return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+    def read_forever() -> None:
+        while not stop.is_set():
+            count()
+
+    readers = [threading.Thread(target=read_forever) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        for n in range(5):
+            before = count()
+            approve(server, tokens["moderator"], f"concurrent-data-org-{n}", f"0710000{n}")
+            assert count() == before + 1, f"approval {n} was not visible at once"
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=30)
+
+
+def test_a_query_whose_answer_is_not_fixed_by_the_data_is_never_kept(versioned):
+    server, _ = versioned
+    query = "SELECT (STRUUID() AS ?id) WHERE {}"
+    answers = [httpx.get(server.url + "/sparql", params={"query": query}, headers=SPARQL_JSON) for _ in range(2)]
+    assert "etag" not in answers[1].headers and "ecomap-cache" not in answers[1].headers
+    assert answers[0].json() != answers[1].json()
