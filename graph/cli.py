@@ -25,6 +25,8 @@ from graph.serving import running
 from graph.settings import Settings, SettingsError, normalise_base_uri
 from graph.stats import statistics
 from graph.store import Store, StoreError
+from graph.synth import SYNTHETIC_SUFFIX, SyntheticError, is_synthetic_base, starts_synthetic
+from graph.synth import write as write_synthetic
 from graph.validation import Validator, known_things
 
 BULK_THRESHOLD = 64 * 1024 * 1024  # files larger than this are bulk-loaded into a new store generation
@@ -127,6 +129,12 @@ def load(
     settings: Settings, files: tuple[Path, ...], graph_iri: str | None, format_name: str | None, bulk: bool | None
 ) -> None:
     """Load RDF files (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML), all or nothing."""
+    synthetic = [path for path in files if starts_synthetic(path)]
+    if synthetic and not is_synthetic_base(settings.base_uri):
+        raise InputError(
+            f"{synthetic[0]} is synthetic data (from ecomap synth): load it into a store of its own, with "
+            f"ECOMAP_BASE_URI ending in {SYNTHETIC_SUFFIX} and its own --store, never into the public store"
+        )
     sizes = [path.stat().st_size if path.is_file() else 0 for path in files]
     use_bulk = bulk if bulk is not None else max(sizes) > BULK_THRESHOLD
     with _errors(), _progress(sum(sizes)) as progress:
@@ -271,6 +279,25 @@ def users_revoke(settings: Settings, name: str) -> None:
     with _errors():
         revoke_account(_open(settings, staging=True), name)
     click.echo(f"Revoked {name!r}: its token is no longer accepted.")
+
+
+@main.command()
+@click.option("--organisations", type=click.IntRange(1), required=True, help="How many organisations to make.")
+@click.option("--seed", type=int, default=1, show_default=True, help="The same seed makes the same graph.")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), required=True, help="An .nq file.")
+@click.pass_obj
+def synth(settings: Settings, organisations: int, seed: int, output: Path) -> None:
+    """Write a realistic synthetic graph for benchmarks (it conforms to the shapes) under a synthetic base.
+
+    Run it, and load its output, with ECOMAP_BASE_URI ending in /synthetic and a --store of its own:
+    `ecomap load` refuses synthetic data for any other store.
+    """
+    with _errors(), output.open("wb") as out:
+        try:
+            count = write_synthetic(organisations, seed, settings.base_uri, out)
+        except SyntheticError as error:
+            raise click.UsageError(f"{error}: set ECOMAP_BASE_URI=…{SYNTHETIC_SUFFIX}") from None
+    click.echo(f"Wrote {count} statements for {organisations} synthetic organisations to {output}.")
 
 
 @main.group()
