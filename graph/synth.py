@@ -141,7 +141,10 @@ def synthetic_quads(organisations: int, seed: int, base: str) -> Iterator[ox.Qua
 
 
 def starts_synthetic(path: Path) -> bool:
-    """Whether a file is ``ecomap synth`` output: it starts with the synthetic marker."""
+    """Whether a file is ``ecomap synth`` output: it starts with the synthetic marker. Only regular files are
+    looked at: reading the start of a pipe would take it from the loader."""
+    if not path.is_file():
+        return False
     try:
         with path.open("rb") as raw:
             return f"/{MARKER}>".encode() in raw.readline(4096)
