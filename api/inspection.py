@@ -11,6 +11,7 @@ refused rather than sent unchecked.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -25,6 +26,11 @@ from rdflib.term import URIRef
 
 ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 FORMS = {"SelectQuery": "solutions", "AskQuery": "solutions", "ConstructQuery": "graph", "DescribeQuery": "graph"}
+
+# rdflib's SPARQL parser (pyparsing) keeps state between calls and is not safe to use from two threads at once:
+# under concurrent requests it reported syntax errors in valid queries. Parsing is CPU-bound, so one at a time
+# costs little.
+RDFLIB_PARSER = threading.Lock()
 
 
 class Form(StrEnum):
@@ -68,8 +74,9 @@ def inspect(query: str, prologue: str, allowed_hosts: tuple[str, ...], max_lengt
         raise QueryRejectedError(413, f"The query is longer than this endpoint's limit of {max_length} characters.")
     text = unescaped(query)
     try:
-        parseQuery(text)  # alone first, so that line and column numbers are the query's own
-        translated = translateQuery(parseQuery(prologue + text))
+        with RDFLIB_PARSER:
+            parseQuery(text)  # alone first, so that line and column numbers are the query's own
+            translated = translateQuery(parseQuery(prologue + text))
     except ParseBaseException as error:
         if _is_update(text):
             raise QueryRejectedError(
@@ -98,7 +105,8 @@ def inspect(query: str, prologue: str, allowed_hosts: tuple[str, ...], max_lengt
 
 def _is_update(text: str) -> bool:
     try:
-        parseUpdate(text)
+        with RDFLIB_PARSER:
+            parseUpdate(text)
     except (ParseBaseException, RecursionError):
         return False
     return True

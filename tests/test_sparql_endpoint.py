@@ -284,3 +284,22 @@ def test_escapes_are_read_once_and_the_same_way_by_the_check_and_the_store(serve
     assert response.status_code == 200
     [row] = response.json()["results"]["bindings"]
     assert "SERVICE <http://127.0.0.1:9/query>" in row["y"]["value"]
+
+
+def test_many_clients_at_once_all_get_their_answers(server):
+    """Queries checked at the same time in several threads are each read correctly (rdflib's parser is not
+    thread-safe; it once turned valid queries into syntax errors under concurrent load)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def ask(i: int) -> int:
+        query = f"SELECT ?p ?o WHERE {{ <id/organisation/odi> ?p ?o }} LIMIT {i % 7 + 1}"
+        return httpx.post(
+            server.url + "/sparql",
+            data={"query": query},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=30,
+        ).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(ask, range(200)))
+    assert statuses.count(200) == len(statuses), {s: statuses.count(s) for s in set(statuses)}
