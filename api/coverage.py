@@ -64,6 +64,11 @@ class Matrix:
     def highest(self) -> int:
         return max((c.organisations for c in self.cells.values()), default=0)
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """The drawing's width and height: the labels, one column per place, one row per concept, the legend."""
+        return LABEL_W + CELL_W * len(self.places) + 20, HEADER_H + CELL_H * len(self.concepts) + 70
+
     def cell(self, concept: str, place: str) -> Cell:
         return self.cells[(concept, place)]
 
@@ -93,8 +98,7 @@ def matrix_from_rows(scheme: str, rows: list[dict[str, Any]]) -> Matrix:
 
 def as_svg(matrix: Matrix, title: str) -> str:
     """A standalone SVG heatmap, for reports: places across, concepts down, counts in the cells."""
-    width = LABEL_W + CELL_W * len(matrix.places) + 20
-    height = HEADER_H + CELL_H * len(matrix.concepts) + 70
+    width, height = matrix.size
     highest = matrix.highest
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
@@ -136,8 +140,7 @@ def as_png(matrix: Matrix, title: str) -> bytes:
     """The same heatmap as a PNG, drawn with Pillow (no browser or Cairo needed)."""
     from PIL import Image, ImageDraw, ImageFont  # only the PNG download needs Pillow
 
-    width = LABEL_W + CELL_W * len(matrix.places) + 20
-    height = HEADER_H + CELL_H * len(matrix.concepts) + 70
+    width, height = matrix.size
     image = Image.new("RGB", (width, height), "#ffffff")
     draw = ImageDraw.Draw(image)
     font, bold = ImageFont.load_default(size=13), ImageFont.load_default(size=17)

@@ -38,6 +38,11 @@ class UriClass(StrEnum):
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}\Z")
 # A registry identifier in org-id.guide form: the register's prefix, a hyphen and the number (GB-COH-08030289).
 ORG_ID = re.compile(r"^(?P<prefix>[A-Z]{2}-[A-Z]{2,6})-(?P<number>[A-Z0-9]{1,40})$")
+# The same identifiers in SPARQL (with ecomap's prefixes): ?org_id for each registry number of ?org, from the
+# number and the register that is its datatype.
+ORG_IDS = """?org adms:identifier/skos:notation ?org_number .
+    ?org_register skos:inScheme <def/register> ; skos:notation ?org_prefix FILTER(DATATYPE(?org_number) = ?org_register)
+    BIND(CONCAT(STR(?org_prefix), "-", STR(?org_number)) AS ?org_id)"""
 METADATA_GRAPH = "data/metadata"
 DATASET = "id/dataset/ecomap"
 

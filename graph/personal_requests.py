@@ -76,6 +76,14 @@ def requests_query(identity: Identity, status: RequestStatus) -> str:
 }} ORDER BY ?created"""
 
 
+def status_query(identity: Identity, request_id: str) -> str:
+    """The status of one request: none if there is no such request."""
+    eco = identity.resolve("def/ecosystem/")
+    request = identity.thing(UriClass.REQUEST, request_id)
+    return f"""SELECT ?status WHERE {{ GRAPH <{identity.metadata_graph}> {{
+  <{request}> a <{eco}PersonalDataRequest> ; <{eco}status> ?status }} }}"""
+
+
 def answer_update(identity: Identity, request_id: str, moderator: str, answer: str) -> str:
     """Mark a pending request answered, by whom, when and with what answer; a request already answered is left
     as it is (the update matches nothing)."""

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from graph.identity import ORG_ID
+from graph.identity import ORG_ID, ORG_IDS
 
 MAX_BATCH = 50
 MAX_LIMIT = 50
@@ -34,10 +34,7 @@ TYPE = {"id": "org:Organization", "name": "Organisation"}
 TYPE_IDS = {TYPE["id"], "http://www.w3.org/ns/org#Organization"}
 
 AGENT = "eco:ledBy|eco:runBy|eco:hostedBy|eco:participant"
-REGISTRY = """?org adms:identifier/skos:notation ?number .
-    ?register skos:inScheme <def/register> ; skos:notation ?prefix .
-    FILTER(DATATYPE(?number) = ?register)
-    BIND(CONCAT(STR(?prefix), "-", STR(?number)) AS ?value)"""
+REGISTRY = f"{ORG_IDS} BIND(?org_id AS ?value)"
 ENGLISH_NAME = 'OPTIONAL { ?value skos:prefLabel ?name FILTER(LANG(?name) IN ("en", "")) }'
 ARTICLES = {"the"}
 LEGAL_FORMS = {"ltd", "limited", "plc", "llp", "cyf", "cyfyngedig"}

@@ -26,12 +26,17 @@ ECOMAP = Path(sys.executable).parent / "ecomap"
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def run_ecomap(store: Path, *args: str, base: str = BASE, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed console script against ``store``, as a user would."""
-    env = {**os.environ, "ECOMAP_STORE": str(store), "ECOMAP_BASE_URI": base}
+def ecomap_with(settings: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script with these settings, as a user would."""
+    env = {**os.environ, "ECOMAP_BASE_URI": BASE, **settings}
     return subprocess.run(
         [str(ECOMAP), *args], env=env, capture_output=True, text=True, input=stdin, timeout=300, check=False
     )
+
+
+def run_ecomap(store: Path, *args: str, base: str = BASE, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script against ``store``."""
+    return ecomap_with({"ECOMAP_STORE": str(store), "ECOMAP_BASE_URI": base}, *args, stdin=stdin)
 
 
 @pytest.fixture
@@ -146,20 +151,16 @@ class Server:
 
     def ecomap(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the installed command against this server's stores, as an operator would."""
-        env = {**os.environ, **self.stores.env, "ECOMAP_BASE_URI": BASE}
-        return subprocess.run(
-            [str(ECOMAP), *args], env=env, capture_output=True, text=True, input=stdin, timeout=300, check=False
-        )
+        return ecomap_with(self.stores.env, *args, stdin=stdin)
 
 
 def start_server(folder: Path, *, own_group: bool = False, **settings: str) -> Server:
     """Initialise the stores (with one hostile record) and serve them with ``ecomap serve``."""
     stores = make_stores(folder, settings.get("ECOMAP_QUERY_TIMEOUT", "30"))
-    env = {**os.environ, **stores.env, "ECOMAP_BASE_URI": BASE}
     hostile = folder / "hostile.trig"
     hostile.write_text(HOSTILE, encoding="utf-8")
     for args in (["init"], ["load", str(hostile)]):
-        done = subprocess.run([str(ECOMAP), *args], env=env, capture_output=True, text=True, timeout=300, check=False)
+        done = ecomap_with(stores.env, *args)
         assert done.returncode == 0, done.stderr
     return serve(folder, stores, own_group=own_group, **settings)
 

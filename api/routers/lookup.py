@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from api.dependencies import Services
 from api.pages import local_href
 from api.upstream import UpstreamError
-from graph.identity import ORG_ID
+from graph.identity import ORG_ID, ORG_IDS
 
 router = APIRouter(tags=["Linked data"])
 WIKIDATA = re.compile(r"^Q[1-9][0-9]{0,11}$")
@@ -23,16 +23,12 @@ def _query(identifier: str) -> str | None:
     """The SPARQL that finds the organisations with this identifier, its values serialised as RDF terms."""
     if WIKIDATA.match(identifier):
         item = ox.NamedNode(WIKIDATA_ENTITY + identifier)
-        return f"SELECT DISTINCT ?organisation WHERE {{ ?organisation skos:exactMatch|owl:sameAs {item} }}"
+        return f"SELECT DISTINCT ?org WHERE {{ ?org skos:exactMatch|owl:sameAs {item} }}"
     found = ORG_ID.match(identifier.upper())
     if not found:
         return None
-    prefix, number = ox.Literal(found["prefix"]), ox.Literal(found["number"])
-    return f"""SELECT DISTINCT ?organisation WHERE {{
-  ?register skos:inScheme <def/register> ; skos:notation {prefix} .
-  ?organisation adms:identifier/skos:notation ?number .
-  FILTER(DATATYPE(?number) = ?register && UCASE(STR(?number)) = {number})
-}}"""
+    wanted = ox.Literal(f"{found['prefix']}-{found['number']}")
+    return f"SELECT DISTINCT ?org WHERE {{ {ORG_IDS} FILTER(UCASE(?org_id) = {wanted}) }}"
 
 
 @router.get(
@@ -59,7 +55,7 @@ async def lookup(identifier: str, services: Services) -> Response:
     except UpstreamError as error:
         return error.response()
     base = services.settings.base_uri
-    found = sorted(local_href(row["organisation"].value, base) or row["organisation"].value for row in rows)
+    found = sorted(local_href(row["org"].value, base) or row["org"].value for row in rows)
     if not found:
         return JSONResponse({"error": f"No organisation on the map has the identifier {identifier}."}, status_code=404)
     if len(found) > 1:

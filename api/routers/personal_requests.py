@@ -23,6 +23,7 @@ from graph.personal_requests import (
     new_request_id,
     request_transaction,
     requests_query,
+    status_query,
 )
 
 router = APIRouter(tags=["Contributions"])
@@ -146,12 +147,11 @@ async def answer(request_id: str, request: Request, services: Services) -> Respo
             return access.error(400, 'Say what was done and why: {"answer": "..."}.')
         if not KEY_PATTERN.match(request_id):
             return access.error(404, "There is no such request.")
-        pending = await services.staging.solutions(requests_query(services.identity, RequestStatus.PENDING))
-        if request_id not in [_listed(row)["id"] for row in pending]:
-            answered = await services.staging.solutions(requests_query(services.identity, RequestStatus.ANSWERED))
-            if request_id in [_listed(row)["id"] for row in answered]:
-                return access.error(409, "This request is already answered.")
+        found = await services.staging.solutions(status_query(services.identity, request_id))
+        if not found:
             return access.error(404, "There is no such request.")
+        if found[0]["status"].value.rsplit("/", 1)[-1] != RequestStatus.PENDING:
+            return access.error(409, "This request is already answered.")
         await services.staging.update(answer_update(services.identity, request_id, moderator, text.strip()[:2000]))
     except access.RefusedError as refused:
         return refused.response

@@ -156,6 +156,21 @@ async def run_query(
             media_type="text/plain; charset=utf-8",
             headers={"Retry-After": str(wait)},
         )
+    # The answer depends only on the public data: one per data version (api/answers.py). A kept answer is found
+    # by the request as sent, before the query is checked again: a query is kept only once it has passed.
+    versions = services.versions
+    try:
+        version = await versions.current()
+    except UpstreamError as error:
+        return _upstream_error(error)
+    key = versions.key(
+        version, format_name or "", request.headers.get("accept") or "", query, *default, "named", *named
+    )
+    tag = versions.tag(key)
+    if (cached := versions.cache.get(key)) is not None:
+        if not_modified(request.headers.get("if-none-match"), key):
+            return Response(status_code=304, headers={**cached.headers, "ETag": tag})
+        return Response(cached.body, headers={**cached.headers, "ETag": tag, "Ecomap-Cache": "hit"})
     try:
         inspection = await anyio.to_thread.run_sync(
             inspect, query, services.prologue, settings.service_allow_list, settings.query_max_length
@@ -182,34 +197,38 @@ async def run_query(
             )
     cap = Cap(chosen, settings.result_cap_rows, settings.result_cap_bytes)
     headers = {"Vary": "Accept", "Ecomap-Result-Cap": f"{cap.rows} rows or {cap.size} bytes"}
-    versions = services.versions
+    kept = not NONDETERMINISTIC.search(inspection.text)  # NOW(), RAND() and the like are answered afresh
+    if kept:
+        headers["ETag"] = tag
+        if not_modified(request.headers.get("if-none-match"), key):
+            return Response(status_code=304, headers=headers)
     try:
-        # The answer depends only on the public data: one per data version (api/answers.py), unless it may not.
-        version = None if NONDETERMINISTIC.search(inspection.text) else await versions.current()
-        if version is not None:
-            key = versions.key(version, chosen, inspection.text, *default, "named", *named)
-            headers["ETag"] = versions.tag(key)
-            if not_modified(request.headers.get("if-none-match"), key):
-                return Response(status_code=304, headers=headers)
-            if (cached := versions.cache.get(key)) is not None:
-                return Response(cached.body, media_type=chosen, headers={**headers, "Ecomap-Cache": "hit"})
         answer = await services.upstream.answer(services.prologue + inspection.text, chosen, default, named)
     except UpstreamError as error:
-        retry = {"Retry-After": "5"} if error.status == 503 else {}
-        return Response(
-            error.message + "\n", status_code=error.status, media_type="text/plain; charset=utf-8", headers=retry
-        )
+        return _upstream_error(error)
     try:
         cap.check(answer.head)
     except ResultCapError as error:
         await answer.close()
         return _error(413, error.message)
     if answer.rest is None:  # the whole answer has arrived: keep it for this version
-        if version is not None:
-            await versions.remember(version, key, answer.head, {})
+        if kept:
+            stored = {
+                "Content-Type": chosen,
+                "Vary": headers["Vary"],
+                "Ecomap-Result-Cap": headers["Ecomap-Result-Cap"],
+            }
+            await versions.remember(version, key, answer.head, stored)
             headers["Ecomap-Cache"] = "miss"
         return Response(answer.head, media_type=chosen, headers=headers)
     return StreamingResponse(_streamed(answer, cap), media_type=chosen, headers=headers)
+
+
+def _upstream_error(error: UpstreamError) -> Response:
+    retry = {"Retry-After": "5"} if error.status == 503 else {}
+    return Response(
+        error.message + "\n", status_code=error.status, media_type="text/plain; charset=utf-8", headers=retry
+    )
 
 
 async def _streamed(answer: Answer, cap: Cap) -> AsyncIterator[bytes]:

@@ -24,7 +24,7 @@ from api.upstream import UpstreamError
 from graph import report as reports
 from graph.accounts import Role
 from graph.convert import to_rdflib
-from graph.identity import UriClass
+from graph.identity import ORG_IDS, UriClass
 from graph.parsing import located
 from graph.review import ORGANISATIONS_QUERY, changes, current_records_query, duplicates
 from graph.sheets import SheetError, read_csv, read_xlsx
@@ -43,10 +43,7 @@ from graph.withdrawal import tombstones_query
 
 router = APIRouter(tags=["Contributions"])
 
-EXISTING_NUMBERS = """PREFIX adms: <http://www.w3.org/ns/adms#> PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?org ?prefix ?number WHERE {
-  ?org adms:identifier/skos:notation ?number . ?register skos:notation ?prefix FILTER(DATATYPE(?number) = ?register)
-}"""
+EXISTING_NUMBERS = f"SELECT ?org ?org_id WHERE {{ {ORG_IDS} }}"
 FORMATS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
@@ -247,8 +244,8 @@ def _report(request: Request, report: reports.Report, status: int, conversion: C
 async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Conversion:
     """The rows as statements, matching registry numbers to organisations already on the map."""
     identity = services.identity
-    numbers = await services.upstream.solutions(EXISTING_NUMBERS)
-    by_number = {f"{row['prefix'].value}-{row['number'].value}": row["org"].value for row in numbers}
+    numbers = await services.upstream.solutions(services.prologue + EXISTING_NUMBERS)
+    by_number = {row["org_id"].value: row["org"].value for row in numbers}
     candidates = [
         identity.thing(UriClass(record), key)
         for record, keys in candidate_keys(rows, by_number).items()
