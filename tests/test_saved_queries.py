@@ -188,6 +188,37 @@ def test_in_process_the_same_binding_reaches_the_ai_and_data_strategies_question
         load_query("collaboration-network").terms({"hops": "0"}, BASE)
 
 
+def test_the_coverage_matrix_places_an_activity_without_a_place_where_its_organisation_is(tmp_path: Path):
+    """docs/where.md: where the activity happens, else where its organisation is based; never both."""
+    store = EmbeddedStore.open(tmp_path / "store", BASE)
+    initialise(store)
+    fixture = """@prefix eco: <def/ecosystem/> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+    @prefix org: <http://www.w3.org/ns/org#> . @prefix dcterms: <http://purl.org/dc/terms/> .
+    <id/organisation/fixture-welsh> a org:Organization ; skos:prefLabel "Fixture Welsh"@en ;
+        eco:basedIn <id/place/W92000004> .
+    <id/activity/fixture-unplaced> a eco:Activity ; skos:prefLabel "Unplaced"@en ;
+        eco:runBy <id/organisation/fixture-welsh> ; eco:supports <def/m1-principle/reduce-costs> .
+    <id/activity/fixture-in-scotland> a eco:Activity ; skos:prefLabel "In Scotland"@en ;
+        eco:runBy <id/organisation/fixture-welsh> ; eco:supports <def/m1-principle/address-risks> ;
+        dcterms:spatial <id/place/S92000003> ."""
+    quads = ox.parse(fixture.encode(), format=ox.RdfFormat.TURTLE, base_iri=BASE + "/")
+    transaction = Transaction()
+    transaction.add(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(BASE + "/data/fixture")) for q in quads)
+    store.commit(transaction)
+    matrix = load_query("coverage-matrix")
+    declarations = "".join(f"PREFIX {k}: <{v}>\n" for k, v in prefixes(BASE).items())
+    answer = store.query(
+        f"BASE <{BASE}/>\n" + declarations + matrix.bound(matrix.terms({"scheme": "def/m1-principle"}, BASE))
+    )
+    cells = {
+        (row["concept"].value.rsplit("/", 1)[1], row["place_label"].value): int(row["activities"].value)
+        for row in answer
+    }
+    assert cells[("reduce-costs", "Wales")] == 1 and cells[("reduce-costs", "Scotland")] == 0
+    assert cells[("address-risks", "Scotland")] == 1
+    assert cells[("address-risks", "Wales")] == 0, "an activity's own place wins over its organisation's"
+
+
 def test_the_statistics_queries_agree_with_the_seed_and_the_lists(server):
     nations = {r["label"]: (r["organisations"], r["activities"]) for r in rows(server, "stats-by-nation")}
     assert nations == {
