@@ -2,10 +2,10 @@
 
 Nothing is evaluated here. SPARQL's ``\\u`` and ``\\U`` escapes are expanded first, until none is left, and
 the store is sent exactly the text that was checked, so the check and the store cannot read a query
-differently. The query is then parsed with rdflib's SPARQL parser (syntax errors keep their line and column)
-and translated with ecomap's prefixes in front, the query's own declarations winning as they do in the store;
-every ``SERVICE`` in the translated query must name a host on the allow-list. A query rdflib cannot read is
-refused rather than sent unchecked.
+differently. The query is then parsed with rdflib's SPARQL parser (syntax errors keep their line and column);
+a query that mentions SERVICE is also translated with ecomap's prefixes in front, the query's own declarations
+winning as they do in the store, and every ``SERVICE`` in it must name a host on the allow-list. A query rdflib
+cannot read is refused rather than sent unchecked.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
 
 ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+SERVICE = re.compile("service", re.IGNORECASE)
 FORMS = {"SelectQuery": "solutions", "AskQuery": "solutions", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 
 # rdflib's SPARQL parser (pyparsing) keeps state between calls and is not safe to use from two threads at once:
@@ -75,8 +76,10 @@ def inspect(query: str, prologue: str, allowed_hosts: tuple[str, ...], max_lengt
     text = unescaped(query)
     try:
         with RDFLIB_PARSER:
-            parseQuery(text)  # alone first, so that line and column numbers are the query's own
-            translated = translateQuery(parseQuery(prologue + text))
+            parsed = parseQuery(text)  # without the prologue, so that line and column numbers are the query's own
+            # Only SERVICE needs the translated algebra (its IRI with prefixes resolved); translating costs as much
+            # as parsing again, so a query that cannot hold the keyword skips it.
+            translated = translateQuery(parseQuery(prologue + text)) if SERVICE.search(text) else None
     except ParseBaseException as error:
         if _is_update(text):
             raise QueryRejectedError(
@@ -89,10 +92,10 @@ def inspect(query: str, prologue: str, allowed_hosts: tuple[str, ...], max_lengt
         raise QueryRejectedError(400, "The query is nested too deeply for this endpoint to check.") from None
     except Exception as error:  # rdflib cannot translate some valid queries: refuse rather than run unchecked
         raise QueryRejectedError(400, f"This endpoint could not check the query ({type(error).__name__}).") from None
-    form = FORMS.get(translated.algebra.name)
+    form = FORMS.get(parsed[1].name)
     if form is None:
         raise QueryRejectedError(400, "Send a SELECT, ASK, CONSTRUCT or DESCRIBE query.")
-    for target in _service_targets(translated.algebra):
+    for target in _service_targets(translated.algebra) if translated else ():
         host = urlsplit(target).hostname if target else None
         if host is None or host not in allowed_hosts:
             raise QueryRejectedError(

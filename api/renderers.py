@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,7 @@ import pyoxigraph as ox
 
 from api.dependencies import AppServices
 from api.formats import RDF_FORMATS
-from api.jsonld import compact
+from api.jsonld import compact, compacted
 from api.pages import json_script, local_href
 from graph.identity import UriClass
 from graph.links import target_of
@@ -210,7 +209,7 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
         }
     )
     parts = [show(ox.NamedNode(iri)) for iri in related if iri.startswith(base + "/id/") and iri in labels]
-    json_ld = json.loads(compact(schema_org_view(triples, services), base))
+    json_ld = compacted(schema_org_view(triples, services), base)
     usage = _usage(triples, subject)
     is_organisation = any(
         t.predicate.value == STANDARD["rdf"] + "type" and t.object.value in ORGANISATION_CLASSES

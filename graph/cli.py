@@ -149,6 +149,18 @@ def _progress(total: int) -> Iterator[ProgressCallback | None]:
     if total < PROGRESS_THRESHOLD:
         yield None
         return
+    if not sys.stderr.isatty():  # a log, not a terminal: a line at every tenth of the input read
+        read, reported = 0, 0
+
+        def report(size: int) -> None:
+            nonlocal read, reported
+            read += size
+            if read * 10 // total > reported:
+                reported = read * 10 // total
+                click.echo(f"Loading: {read * 100 // total}% of {total / 2**20:,.0f} MiB read", err=True)
+
+        yield report
+        return
     with click.progressbar(length=total, label="Loading", file=sys.stderr) as bar:
         yield bar.update
 

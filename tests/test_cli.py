@@ -219,4 +219,6 @@ def test_a_large_load_shows_progress(ecomap, tmp_path):
     assert path.stat().st_size > 1024 * 1024
     result = ecomap("load", str(path))
     assert result.returncode == 0, result.stderr
-    assert "Loading" in result.stderr and "Loaded 20000 statements" in result.stdout
+    assert "Loaded 20000 statements" in result.stdout
+    steps = [line for line in result.stderr.splitlines() if line.startswith("Loading: ")]
+    assert len(steps) == 10 and steps[-1].startswith("Loading: 100% of"), "a log gets a line per tenth read"

@@ -57,6 +57,21 @@ def test_the_document_negotiates_every_rdf_format_and_describes_the_thing(server
 
 
 @pytest.mark.parametrize(
+    "path", ["/doc/organisation/odi", "/doc/activity/odi-data-sharing-risk-guide", "/def/ecosystem"]
+)
+def test_every_rdf_format_says_exactly_the_same_as_n_triples(server, path):
+    """JSON-LD is written by ecomap itself (api/jsonld.py): read back, it must be the very graph the other
+    formats give, literals' languages and datatypes included."""
+    from rdflib.compare import isomorphic
+
+    reference = rdflib.Graph().parse(data=get(server, path, "application/n-triples").content, format="nt")
+    assert len(reference) > 10
+    for media_type, rdflib_format in RDF_TYPES.items():
+        graph = rdflib.Graph().parse(data=get(server, path, media_type).content, format=rdflib_format)
+        assert isomorphic(graph, reference), (path, media_type, set(graph) ^ set(reference))
+
+
+@pytest.mark.parametrize(
     ("suffix", "media_type"),
     [
         (".ttl", "text/turtle"),
