@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from uvicorn.main import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from graph.embedded import StoreDirectory
 from graph.metadata import STORED_BASE_QUERY
@@ -170,11 +172,29 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
             server.watch()
             announce(server.store_path, server.serving)
             os.environ[variable] = server.query_url
-        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=False)
+        _run_workers(host, port, workers)
     finally:
         for server in servers:
             withdraw(server.store_path)
             server.stop()
+
+
+def _run_workers(host: str, port: int, workers: int) -> None:
+    """What ``uvicorn.run`` does, with Nagle's algorithm off on the listening socket (accepted connections
+    inherit it). uvicorn binds that socket with protocol 0, and asyncio turns Nagle off only on sockets whose
+    protocol is TCP: every answer on a kept-alive connection then waited 40 ms for the client's delayed ACK."""
+    config = uvicorn.Config(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=False
+    )
+    listening = config.bind_socket()
+    listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if workers > 1:
+        Multiprocess(config, sockets=[listening]).run()
+        return
+    server = uvicorn.Server(config)
+    server.run(sockets=[listening])
+    if not server.started:
+        raise SystemExit(STARTUP_FAILURE)
 
 
 def _remote_base(settings: Settings, remote: Endpoint) -> str | None:

@@ -18,6 +18,7 @@ import httpx
 import pyoxigraph as ox
 from starlette.responses import Response
 
+from graph.remote import NO_DELAY
 from graph.settings import Endpoint
 from graph.version import bump_update
 
@@ -84,7 +85,11 @@ class Upstream:
         # supervisor can restart the store and really stop the query.
         self._overrun = overrun
         # The store stops the query at timeout_s; the client waits a little longer to hear that.
-        self._client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s + 10, connect=5), auth=endpoint.auth)
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s + 10, connect=5),
+            auth=endpoint.auth,
+            transport=httpx.AsyncHTTPTransport(socket_options=NO_DELAY),
+        )
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -10,10 +10,10 @@ Reported: requests per second, median and 99th-percentile milliseconds, and rati
     .venv/bin/python -m pip install rdflib-endpoint     # the comparison only; not a dependency of ecomap
     .venv/bin/python bench/serving.py --organisations 10000 --seconds 10
 
-Status (2026-11-30): a first cut, not yet run to completion, so no figures from it are in bench/README.md. Its
-first run found that rdflib's SPARQL parser is not thread-safe (ecomap's /sparql answered valid queries with
-syntax errors under 4 concurrent clients; fixed in api/inspection.py). Still to do: a client's time slot can
-overrun by a slow query (rdflib-endpoint's coverage matrix), and the 10^5 and 10^6 runs.
+Also measured: lookups while one more client loops the coverage matrix (each time with a fresh comment, so
+that no server can answer it from a cache), validation of a one-organisation submission and of a 1,000-organisation
+CSV (`POST /submissions?dry_run=true`), and the peak resident memory of the loader and of each server (its
+processes together). Synthetic data lives only in the temporary folder; it never reaches a public store.
 """
 
 from __future__ import annotations
@@ -22,12 +22,14 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +44,7 @@ ECOMAP = str(Path(sys.executable).parent / "ecomap")
 CLIENTS = 4
 OVERRUN = 30.0  # seconds a request begun inside a client's time slot may run past it before it counts as an error
 JSON = "application/sparql-results+json"
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "organisations.csv"
 
 
 @dataclass
@@ -59,7 +62,7 @@ class Result:
         return self.requests / self.seconds, statistics.median(ordered) * 1000, p99 * 1000
 
 
-def queries(n: int, rng: random.Random) -> dict[str, callable]:
+def queries(n: int, rng: random.Random) -> dict[str, Callable[[], str]]:
     declarations = "".join(f"PREFIX {k}: <{v}>\n" for k, v in prefixes(BASE).items())
     matrix = load_query("coverage-matrix")
     network = load_query("collaboration-network")
@@ -77,7 +80,7 @@ def queries(n: int, rng: random.Random) -> dict[str, callable]:
     }
 
 
-async def hammer(url: str, make: callable, seconds: float, *, form: bool = True, accept: str = JSON) -> Result:
+async def hammer(url: str, make: Callable[[], str], seconds: float, *, form: bool = True, accept: str = JSON) -> Result:
     """CLIENTS clients sending requests back to back for ``seconds``; every answer is read whole."""
     latencies: list[float] = []
     errors = 0
@@ -119,39 +122,116 @@ def wait_for(url: str, seconds: float = 600) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds taken by ``command`` and its peak resident memory in MiB."""
     started = time.monotonic()
-    subprocess.run(command, env=env, check=True, capture_output=True)
-    return time.monotonic() - started
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return time.monotonic() - started, usage.ru_maxrss / 1024
+
+
+def peak_mib(pid: int) -> float:
+    """The peak resident memory of a process and all its descendants, each its own high-water mark, summed."""
+    total, waiting = 0, [pid]
+    while waiting:
+        current = waiting.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:
+            continue
+        total += int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
+        for task in tasks:
+            waiting += [int(child) for child in (task / "children").read_text().split()]
+    return total / 1024
+
+
+async def lookups_during(url: str, lookup: Callable[[], str], expensive: str, seconds: float) -> tuple[Result, int]:
+    """CLIENTS clients looking things up while one more client loops ``expensive``, each time with a new comment
+    so that no server can answer it from a cache; also how many times the expensive query completed."""
+    completed = 0
+    deadline = time.monotonic() + seconds
+
+    async def loop(http: httpx.AsyncClient) -> None:
+        nonlocal completed
+        while (remaining := deadline - time.monotonic()) > 0:
+            text = f"{expensive}\n# run {completed} {random.random()}"
+            try:
+                answer = await asyncio.wait_for(
+                    http.post(url, data={"query": text}, headers={"Accept": JSON}), timeout=remaining + OVERRUN
+                )
+            except (httpx.HTTPError, TimeoutError):
+                continue
+            completed += answer.status_code == 200
+
+    async with httpx.AsyncClient(timeout=None) as http:
+        result, _ = await asyncio.gather(hammer(url, lookup, seconds), loop(http))
+    return result, completed
+
+
+def validation(url: str, organisations: int, repeats: int) -> float:
+    """Median milliseconds to validate a CSV of ``organisations`` new organisations (a dry run: nothing stored)."""
+    header = EXAMPLE.read_text().splitlines()[0]
+    rows = [
+        f"org{i},organisation,Benchmark Organisation {i},,charity-or-non-profit,https://bench-{i}.example/,"
+        f"W92000004,,https://bench-{i}.example/about,,,,,,,,,Organisation {i} of the validation benchmark."
+        for i in range(organisations)
+    ]
+    body = "\n".join([header, *rows]).encode()
+    times = []
+    for _ in range(repeats):
+        started = time.monotonic()
+        answer = httpx.post(
+            url,
+            params={"dry_run": "true", "accept_terms": "true"},
+            content=body,
+            headers={"Content-Type": "text/csv"},
+            timeout=300,
+        )
+        if answer.status_code != 200:
+            raise RuntimeError(f"validation answered {answer.status_code}: {answer.text[:500]}")
+        times.append(time.monotonic() - started)
+    return statistics.median(times) * 1000
+
+
+def figures(result: Result, references: dict[str, float]) -> str:
+    rate, p50, p99 = result.row()
+    ratios = "".join(f"{rate / reference:>12.2f}x" if reference else f"{'':>13}" for reference in references.values())
+    return f"{rate:>10.1f}{p50:>10.1f}{p99:>10.1f}{result.errors:>8}{ratios}"
 
 
 def run(n: int, seconds: float, folder: Path) -> None:
     env = {**os.environ, "ECOMAP_BASE_URI": BASE, "ECOMAP_STORE": str(folder / "ecomap" / "public")}
-    env["ECOMAP_QUERIES_PER_MINUTE"] = "0"
-    env["ECOMAP_CACHE"] = str(folder / "cache")
+    env.update(
+        ECOMAP_QUERIES_PER_MINUTE="0",
+        ECOMAP_SUBMISSIONS_PER_MINUTE="0",
+        ECOMAP_SUBMISSION_MAX_STATEMENTS="1000000",
+        ECOMAP_CACHE=str(folder / "cache"),
+    )
     synthetic, everything = folder / "synthetic.nq", folder / "everything.nq"
     subprocess.run([ECOMAP, "synth", "--organisations", str(n), "--output", str(synthetic)], env=env, check=True)
     subprocess.run([ECOMAP, "init"], env=env, check=True, capture_output=True)
-    ecomap_load = timed([ECOMAP, "load", "--bulk", str(synthetic)], env)
+    ecomap_load, ecomap_memory = timed([ECOMAP, "load", "--bulk", str(synthetic)], env)
     subprocess.run([ECOMAP, "export", "--format", "nq", "--output", str(everything)], env=env, check=True)
+    loaded = sum(1 for _ in synthetic.open("rb"))
     statements = sum(1 for _ in everything.open("rb"))
     oxigraph_location = folder / "oxigraph"
-    oxigraph_load = timed(
+    oxigraph_load, oxigraph_memory = timed(
         [oxigraph_command(), "load", "--location", str(oxigraph_location), "--file", str(everything)], env
     )
     print(f"\n{n} organisations, {statements} statements")
-    rates = statements / ecomap_load, statements / oxigraph_load
-    print(f"bulk load: ecomap {rates[0]:,.0f} statements/s, oxigraph load {rates[1]:,.0f} statements/s")
+    print(
+        f"bulk load: ecomap load {loaded / ecomap_load:,.0f} statements/s (peak {ecomap_memory:,.0f} MiB), "
+        f"oxigraph load {statements / oxigraph_load:,.0f} statements/s (peak {oxigraph_memory:,.0f} MiB)"
+    )
 
     ports = {name: free_port() for name in ("ecomap", "oxigraph", "rdflib-endpoint")}
-    servers = [
-        subprocess.Popen(
-            [ECOMAP, "serve", "--port", str(ports["ecomap"]), "--workers", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        ),
-        subprocess.Popen(
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    servers = {
+        "oxigraph serve": subprocess.Popen(
             [
                 oxigraph_command(),
                 "serve",
@@ -161,30 +241,21 @@ def run(n: int, seconds: float, folder: Path) -> None:
                 f"127.0.0.1:{ports['oxigraph']}",
                 "--union-default-graph",
             ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            **quiet,
         ),
-    ]
+        "ecomap": subprocess.Popen(
+            [ECOMAP, "serve", "--port", str(ports["ecomap"]), "--workers", "2"], env=env, **quiet
+        ),
+    }
     endpoints = {
-        "ecomap": f"http://127.0.0.1:{ports['ecomap']}/sparql",
         "oxigraph serve": f"http://127.0.0.1:{ports['oxigraph']}/query",
+        "ecomap": f"http://127.0.0.1:{ports['ecomap']}/sparql",
     }
     rdflib_endpoint = shutil.which("rdflib-endpoint") or str(Path(sys.executable).parent / "rdflib-endpoint")
     if Path(rdflib_endpoint).exists():
-        servers.append(
-            subprocess.Popen(
-                [
-                    rdflib_endpoint,
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(ports["rdflib-endpoint"]),
-                    str(everything),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+        servers["rdflib-endpoint"] = subprocess.Popen(
+            [rdflib_endpoint, "serve", "--host", "127.0.0.1", "--port", str(ports["rdflib-endpoint"]), str(everything)],
+            **quiet,
         )
         endpoints["rdflib-endpoint"] = f"http://127.0.0.1:{ports['rdflib-endpoint']}/sparql"
     try:
@@ -194,18 +265,21 @@ def run(n: int, seconds: float, folder: Path) -> None:
         print(f"servers ready in {time.monotonic() - loading:.0f} s")
         rng = random.Random(1)
         made = queries(n, rng)
-        columns = ("req/s", "p50 ms", "p99 ms", "errors", "vs oxigraph")
-        print(f"{'query':<16}{'server':<18}{'pass':<6}" + "".join(f"{c:>12}" for c in columns))
+        references = {name: 0.0 for name in endpoints if name != "ecomap"}
+        columns = "".join(f"{'vs ' + name:>13}" for name in references)
+        print(f"{'query':<18}{'server':<17}{'pass':<6}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{columns}")
         for kind, make in made.items():
             for run_name in ("cold", "warm"):
-                reference = None
                 for name, url in endpoints.items():
                     result = asyncio.run(hammer(url, make, seconds))
-                    rate, p50, p99 = result.row()
-                    reference = rate if name == "oxigraph serve" else reference
-                    ratio = f"{rate / reference:.2f}x" if reference else ""
-                    figures = f"{rate:>12.1f}{p50:>12.1f}{p99:>12.1f}{result.errors:>12}{ratio:>12}"
-                    print(f"{kind:<16}{name:<18}{run_name:<6}{figures}")
+                    shown = figures(result, references) if name == "ecomap" else figures(result, {})
+                    if name in references:
+                        references[name] = result.row()[0]
+                    print(f"{kind:<18}{name:<17}{run_name:<6}{shown}")
+        matrix = load_query("coverage-matrix").standalone(BASE, prefixes(BASE))
+        for name, url in endpoints.items():
+            result, completed = asyncio.run(lookups_during(url, made["lookup"], matrix, seconds))
+            print(f"{'lookup + matrix':<18}{name:<17}{'':<6}{figures(result, {})}  ({completed} matrices completed)")
         doc = f"http://127.0.0.1:{ports['ecomap']}/doc/organisation/syn-"
 
         def page() -> str:
@@ -213,12 +287,19 @@ def run(n: int, seconds: float, folder: Path) -> None:
 
         for media in ("text/html", "text/turtle"):
             for run_name in ("cold", "warm"):
-                rate, p50, p99 = asyncio.run(hammer("", page, seconds, form=False, accept=media)).row()
-                print(f"{'/doc ' + media:<16}{'ecomap':<18}{run_name:<6}{rate:>10.1f}{p50:>10.1f}{p99:>10.1f}")
+                result = asyncio.run(hammer("", page, seconds, form=False, accept=media))
+                print(f"{'/doc ' + media:<18}{'ecomap':<17}{run_name:<6}{figures(result, {})}")
+        submissions = f"http://127.0.0.1:{ports['ecomap']}/submissions"
+        print(
+            f"validation: one organisation {validation(submissions, 1, 7):.0f} ms, "
+            f"1,000 organisations {validation(submissions, 1000, 3):.0f} ms (median, a dry run over HTTP)"
+        )
+        memory = ", ".join(f"{name} {peak_mib(server.pid):,.0f} MiB" for name, server in servers.items())
+        print(f"peak resident memory of the servers: {memory}")
     finally:
-        for server in servers:
+        for server in servers.values():
             server.terminate()
-            server.wait(timeout=30)
+            server.wait(timeout=60)
 
 
 def main() -> None:
