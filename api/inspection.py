@@ -69,17 +69,24 @@ def unescaped(query: str) -> str:
         query = expanded
 
 
-def inspect(query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int) -> Inspection:
-    """Parse ``query`` (ecomap's ``prologue`` goes in front) and refuse what the public endpoint must not run."""
+def inspect(
+    query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int, *, wait: bool = True
+) -> Inspection | None:
+    """Parse ``query`` (ecomap's ``prologue`` goes in front) and refuse what the public endpoint must not run.
+    With ``wait=False``, ``None`` if another thread is using the parser."""
     if len(query) > max_length:
         raise QueryRejectedError(413, f"The query is longer than this endpoint's limit of {max_length} characters.")
     text = unescaped(query)
+    if not RDFLIB_PARSER.acquire(blocking=wait):
+        return None
     try:
-        with RDFLIB_PARSER:
+        try:
             parsed = parseQuery(text)  # without the prologue, so that line and column numbers are the query's own
             # Only SERVICE needs the translated algebra (its IRI with prefixes resolved); translating costs as much
             # as parsing again, so a query that cannot hold the keyword skips it.
             translated = translateQuery(parseQuery(prologue + text)) if SERVICE.search(text) else None
+        finally:
+            RDFLIB_PARSER.release()
     except ParseBaseException as error:
         if _is_update(text):
             raise QueryRejectedError(

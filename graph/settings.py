@@ -19,6 +19,7 @@ DEFAULT_QUERY_MAX_LENGTH = 100_000
 DEFAULT_SUBMISSION_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_SUBMISSION_MAX_STATEMENTS = 20_000
 DEFAULT_SUBMISSIONS_PER_MINUTE = 10
+DEFAULT_KEEP_AFTER_MS = 10
 DEFAULT_CLAIM_SECONDS = 120
 
 
@@ -124,6 +125,9 @@ class Settings:
     # After how long a moderator's claim on a submission counts as belonging to a decision that died: it may then
     # be taken over, and an approval that died midway is completed.
     claim_seconds: int = DEFAULT_CLAIM_SECONDS
+    # /sparql keeps an answer for its data version only if computing it took at least this long: keeping costs
+    # a second version check and a file write, more than recomputing a lookup (bench/README.md). 0 keeps all.
+    keep_after_ms: int = DEFAULT_KEEP_AFTER_MS
 
     @classmethod
     def from_env(cls, store_path: str | os.PathLike[str] | None = None) -> Settings:
@@ -160,6 +164,7 @@ class Settings:
             submission_max_statements=_count("ECOMAP_SUBMISSION_MAX_STATEMENTS", DEFAULT_SUBMISSION_MAX_STATEMENTS),
             submissions_per_minute=_count("ECOMAP_SUBMISSIONS_PER_MINUTE", DEFAULT_SUBMISSIONS_PER_MINUTE, minimum=0),
             claim_seconds=_count("ECOMAP_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS),
+            keep_after_ms=_count("ECOMAP_KEEP_AFTER_MS", DEFAULT_KEEP_AFTER_MS, minimum=0),
         )
 
 

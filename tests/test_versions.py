@@ -17,7 +17,10 @@ SPARQL_JSON = {"Accept": "application/sparql-results+json"}
 @pytest.fixture(scope="module")
 def versioned(tmp_path_factory):
     server = start_server(
-        tmp_path_factory.mktemp("versions"), ECOMAP_SUBMISSIONS_PER_MINUTE="1000", ECOMAP_QUERIES_PER_MINUTE="0"
+        tmp_path_factory.mktemp("versions"),
+        ECOMAP_SUBMISSIONS_PER_MINUTE="1000",
+        ECOMAP_QUERIES_PER_MINUTE="0",
+        ECOMAP_KEEP_AFTER_MS="0",  # the seed's answers are quick: keep them all, to test the keeping
     )
     yield server, make_tokens(server)
     stop_server(server)
@@ -100,3 +103,16 @@ def test_a_query_whose_answer_is_not_fixed_by_the_data_is_never_kept(versioned):
     answers = [httpx.get(server.url + "/sparql", params={"query": query}, headers=SPARQL_JSON) for _ in range(2)]
     assert "etag" not in answers[1].headers and "ecomap-cache" not in answers[1].headers
     assert answers[0].json() != answers[1].json()
+
+
+def test_sparql_keeps_only_answers_that_took_long_enough_to_be_worth_keeping(tmp_path):
+    server = start_server(tmp_path, ECOMAP_QUERIES_PER_MINUTE="0", ECOMAP_KEEP_AFTER_MS="60000")
+    try:
+        url = server.url + "/sparql?query=" + "SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20a%20eco%3AActivity%20%7D"
+        answers = [httpx.get(url, headers=SPARQL_JSON) for _ in range(2)]
+        assert [a.status_code for a in answers] == [200, 200]
+        assert "ecomap-cache" not in answers[1].headers and answers[0].content == answers[1].content
+        tag = answers[1].headers["etag"]
+        assert httpx.get(url, headers={**SPARQL_JSON, "If-None-Match": tag}).status_code == 304, "still tagged"
+    finally:
+        stop_server(server)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 from urllib.parse import parse_qsl
@@ -26,6 +27,7 @@ router = APIRouter(tags=["SPARQL"])
 
 FORM = "application/x-www-form-urlencoded"
 # Functions whose value is not fixed by the data: a query using them is answered afresh every time.
+INLINE_CHECK = 1000  # characters
 NONDETERMINISTIC = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
 
 
@@ -172,9 +174,12 @@ async def run_query(
             return Response(status_code=304, headers={**cached.headers, "ETag": tag})
         return Response(cached.body, headers={**cached.headers, "ETag": tag, "Ecomap-Cache": "hit"})
     try:
-        inspection = await anyio.to_thread.run_sync(
-            inspect, query, services.prologue, settings.service_allow_list, settings.query_max_length
-        )
+        arguments = (query, services.prologue, settings.service_allow_list, settings.query_max_length)
+        # A short query is parsed in about a millisecond, less than handing it to a thread costs (profiled); a
+        # long one, or one that would wait for the parser, goes to a thread so as not to hold the event loop.
+        inspection = inspect(*arguments, wait=False) if len(query) <= INLINE_CHECK else None
+        if inspection is None:
+            inspection = await anyio.to_thread.run_sync(inspect, *arguments)
     except QueryRejectedError as rejected:
         return _error(rejected.status, rejected.message)
     offered = list(formats.RESULTS.values() if inspection.form is Form.SOLUTIONS else formats.GRAPHS.values())
@@ -202,6 +207,7 @@ async def run_query(
         headers["ETag"] = tag
         if not_modified(request.headers.get("if-none-match"), key):
             return Response(status_code=304, headers=headers)
+    started = time.monotonic()
     try:
         answer = await services.upstream.answer(services.prologue + inspection.text, chosen, default, named)
     except UpstreamError as error:
@@ -211,8 +217,8 @@ async def run_query(
     except ResultCapError as error:
         await answer.close()
         return _error(413, error.message)
-    if answer.rest is None:  # the whole answer has arrived: keep it for this version
-        if kept:
+    if answer.rest is None:  # the whole answer has arrived: keep it for this version, if it was worth computing once
+        if kept and (time.monotonic() - started) * 1000 >= settings.keep_after_ms:
             stored = {
                 "Content-Type": chosen,
                 "Vary": headers["Vary"],
