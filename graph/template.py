@@ -282,7 +282,7 @@ def _subject(
             return None
         return ox.NamedNode(identity.thing(ref.uri_class, ref.key))
     for name, register in REGISTER_COLUMNS.items():
-        number_given = _registry_number(row.get(name.replace("-", "_"), ""), register)
+        number_given = registry_number(row.get(name.replace("-", "_"), ""), register)
         if number_given and f"{register}-{number_given}" in existing_by_number:
             return ox.NamedNode(existing_by_number[f"{register}-{number_given}"])
     label = _label(row, record, names) or f"{record}-{number}"
@@ -303,7 +303,7 @@ def _label(row: Mapping[str, str], record: str, names: Mapping[str, str]) -> str
     return " ".join(p for p in parties if p)
 
 
-def _registry_number(value: str, register: str) -> str:
+def registry_number(value: str, register: str) -> str:
     """The number as the register writes it: Companies House numbers are zero-padded to 8 characters."""
     value = value.strip().upper().replace(" ", "")
     if register == "GB-COH" and value.isdigit() and len(value) < 8:
@@ -348,7 +348,7 @@ def _cell(
             kind = {4: "gYear", 7: "gYearMonth", 10: "date"}.get(len(value)) if DATE.match(value) else "string"
             obj = ox.Literal(value, datatype=ox.NamedNode(STANDARD["xsd"] + kind))
         elif column.kind == "identifier":
-            notation = _registry_number(value, column.register or "")
+            notation = registry_number(value, column.register or "")
             node = ox.NamedNode(identity.thing(UriClass.IDENTIFIER, f"{column.register}-{_key(notation)}"))
             out.triples += [
                 ox.Triple(subject, path, node),

@@ -24,7 +24,7 @@ from api.upstream import UpstreamError
 from graph import report as reports
 from graph.accounts import Role
 from graph.convert import to_rdflib
-from graph.identity import ORG_IDS, UriClass
+from graph.identity import ORG_ID, ORG_IDS, UriClass
 from graph.parsing import located
 from graph.review import ORGANISATIONS_QUERY, changes, current_records_query, duplicates
 from graph.sheets import SheetError, read_csv, read_xlsx
@@ -37,13 +37,12 @@ from graph.submissions import (
     statements_query,
     submissions_query,
 )
-from graph.template import Conversion, candidate_keys, convert
+from graph.template import REGISTER_COLUMNS, Conversion, candidate_keys, convert, registry_number
 from graph.validation import Finding, Validator, known_from_rows, known_things_query, referenced_iris
 from graph.withdrawal import tombstones_query
 
 router = APIRouter(tags=["Contributions"])
 
-EXISTING_NUMBERS = f"SELECT ?org ?org_id WHERE {{ {ORG_IDS} }}"
 FORMATS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
@@ -241,10 +240,28 @@ def _report(request: Request, report: reports.Report, status: int, conversion: C
     return JSONResponse(body, status_code=status)
 
 
+def _named_numbers_query(rows: list[dict[str, str]], base: str) -> str | None:
+    """The organisations on the map with a registry number the rows name, in a register column or as an org-id
+    in any cell. Only those: fetching every number on the map made a CSV's validation grow with the map."""
+    numbers = set()
+    for row in rows:
+        for column, value in row.items():
+            register = REGISTER_COLUMNS.get((column or "").replace("_", "-"))
+            text = (value or "").strip()
+            found = ORG_ID.match(f"{register}-{registry_number(text, register)}" if register else text.upper())
+            if text and found:
+                register_iri = ox.NamedNode(f"{base}/def/register/{found['prefix']}")
+                numbers.add(str(ox.Literal(found["number"], datatype=register_iri)))
+    if not numbers:
+        return None
+    return f"SELECT ?org ?org_id WHERE {{ VALUES ?org_number {{ {' '.join(sorted(numbers))} }} {ORG_IDS} }}"
+
+
 async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Conversion:
     """The rows as statements, matching registry numbers to organisations already on the map."""
     identity = services.identity
-    numbers = await services.upstream.solutions(services.prologue + EXISTING_NUMBERS)
+    query = _named_numbers_query(rows, services.settings.base_uri)
+    numbers = await services.upstream.solutions(services.prologue + query) if query else []
     by_number = {row["org_id"].value: row["org"].value for row in numbers}
     candidates = [
         identity.thing(UriClass(record), key)
