@@ -12,7 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from graph.namespaces import STANDARD, prefixes
+from graph.namespaces import STANDARD, curie, prefixes
 
 RDF_TYPE = STANDARD["rdf"] + "type"
 PREF_LABEL = STANDARD["skos"] + "prefLabel"
@@ -43,13 +43,10 @@ def compacted(triples: list[ox.Triple], base: str) -> dict[str, Any]:
     Written directly rather than through rdflib's JSON-LD serialiser, which cost a quarter of an HTML page's
     time (bench/README.md); tests read the output back with rdflib and compare graphs.
     """
-    names = sorted(prefixes(base).items(), key=lambda item: -len(item[1]))
+    names = prefixes(base)
 
     def short(iri: str) -> str:
-        for name, namespace in names:
-            if iri.startswith(namespace) and len(iri) > len(namespace) and not iri[len(namespace) :].startswith("//"):
-                return f"{name}:{iri[len(namespace) :]}"
-        return iri
+        return curie(iri, names)
 
     def node_id(term: ox.NamedNode | ox.BlankNode) -> str:
         return short(term.value) if isinstance(term, ox.NamedNode) else f"_:{term.value}"

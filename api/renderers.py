@@ -14,7 +14,7 @@ from api.jsonld import compact, compacted
 from api.pages import json_script, local_href
 from graph.identity import UriClass
 from graph.links import target_of
-from graph.namespaces import ORGANISATION_CLASSES, STANDARD
+from graph.namespaces import ORGANISATION_CLASSES, STANDARD, curie
 
 CORRECTABLE = {UriClass.ORGANISATION, UriClass.ACTIVITY, UriClass.RELATIONSHIP}
 
@@ -141,13 +141,6 @@ def labels_of(triples: list[ox.Triple]) -> dict[str, str]:
             lang = 0 if t.object.language in (None, "en") else 1
             found[str(t.subject.value)].append((lang, rank, t.object.value))
     return {node: min(options)[2] for node, options in found.items()}
-
-
-def curie(iri: str, prefixes: dict[str, str]) -> str:
-    for name, namespace in sorted(prefixes.items(), key=lambda p: -len(p[1])):
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{name}:{iri[len(namespace) :]}"
-    return iri
 
 
 def _correctable(services: AppServices, thing: str) -> bool:

@@ -27,7 +27,7 @@ from uvicorn.supervisors import Multiprocess
 
 from graph.embedded import StoreDirectory
 from graph.metadata import STORED_BASE_QUERY
-from graph.remote import RemoteStore
+from graph.remote import NO_DELAY, RemoteStore
 from graph.serving import Serving, announce, restart_requested, withdraw
 from graph.settings import Endpoint, Settings
 from graph.store import StoreError
@@ -187,7 +187,8 @@ def _run_workers(host: str, port: int, workers: int) -> None:
         "api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=False
     )
     listening = config.bind_socket()
-    listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for option in NO_DELAY:
+        listening.setsockopt(*option)
     if workers > 1:
         Multiprocess(config, sockets=[listening]).run()
         return

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import lru_cache
+
 STANDARD = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
@@ -38,6 +41,20 @@ OWN = {
 def prefixes(base: str) -> dict[str, str]:
     """Every prefix ecomap uses, with its own namespaces resolved against ``base``."""
     return {**STANDARD, **{name: f"{base}/{path}" for name, path in OWN.items()}}
+
+
+def curie(iri: str, prefixes: Mapping[str, str]) -> str:
+    """``prefix:local`` for an IRI in one of ``prefixes`` (the longest namespace wins), else the IRI itself. A
+    local part starting with ``//`` stays whole: as JSON-LD it would read as an absolute IRI."""
+    for name, namespace in _longest_first(tuple(prefixes.items())):
+        if iri.startswith(namespace) and len(iri) > len(namespace) and not iri.startswith("//", len(namespace)):
+            return f"{name}:{iri[len(namespace) :]}"
+    return iri
+
+
+@lru_cache(maxsize=8)
+def _longest_first(items: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    return sorted(items, key=lambda item: -len(item[1]))
 
 
 # The classes whose instances are organisations on the map (ORG and its subclasses, and ROV's).

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.namespace import SH, SKOS
 
-from graph.identity import KEY_PATTERN, Identity, UriClass, mint_key
+from graph.identity import KEY_PATTERN, ORG_ID, Identity, UriClass, mint_key
 from graph.namespaces import STANDARD
 
 RECORDS = {"organisation": "OrganisationShape", "activity": "ActivityShape", "relationship": "RelationshipShape"}
@@ -282,7 +282,7 @@ def _subject(
             return None
         return ox.NamedNode(identity.thing(ref.uri_class, ref.key))
     for name, register in REGISTER_COLUMNS.items():
-        number_given = registry_number(row.get(name.replace("-", "_"), ""), register)
+        number_given = _registry_number(row.get(name.replace("-", "_"), ""), register)
         if number_given and f"{register}-{number_given}" in existing_by_number:
             return ox.NamedNode(existing_by_number[f"{register}-{number_given}"])
     label = _label(row, record, names) or f"{record}-{number}"
@@ -303,7 +303,7 @@ def _label(row: Mapping[str, str], record: str, names: Mapping[str, str]) -> str
     return " ".join(p for p in parties if p)
 
 
-def registry_number(value: str, register: str) -> str:
+def _registry_number(value: str, register: str) -> str:
     """The number as the register writes it: Companies House numbers are zero-padded to 8 characters."""
     value = value.strip().upper().replace(" ", "")
     if register == "GB-COH" and value.isdigit() and len(value) < 8:
@@ -348,7 +348,7 @@ def _cell(
             kind = {4: "gYear", 7: "gYearMonth", 10: "date"}.get(len(value)) if DATE.match(value) else "string"
             obj = ox.Literal(value, datatype=ox.NamedNode(STANDARD["xsd"] + kind))
         elif column.kind == "identifier":
-            notation = registry_number(value, column.register or "")
+            notation = _registry_number(value, column.register or "")
             node = ox.NamedNode(identity.thing(UriClass.IDENTIFIER, f"{column.register}-{_key(notation)}"))
             out.triples += [
                 ox.Triple(subject, path, node),
@@ -402,6 +402,20 @@ def row_names(rows: list[dict[str, str]], existing_by_number: Mapping[str, str])
         if row.get("row", "").strip() and row.get("name", "").strip():
             names[row["row"].strip()] = row["name"].strip()
     return names
+
+
+def named_registry_numbers(rows: list[dict[str, str]]) -> set[tuple[str, str]]:
+    """(register, number) for every registry number the rows name, in a register column or as an org-id in any
+    cell: the only ones to look up on the map."""
+    named = set()
+    for row in rows:
+        for column, value in row.items():
+            register = REGISTER_COLUMNS.get((column or "").replace("_", "-"))
+            text = (value or "").strip()
+            found = ORG_ID.match(f"{register}-{_registry_number(text, register)}" if register else text.upper())
+            if text and found:
+                named.add((found["prefix"], found["number"]))
+    return named
 
 
 def candidate_keys(rows: list[dict[str, str]], existing_by_number: Mapping[str, str]) -> dict[str, list[str]]:

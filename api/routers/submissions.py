@@ -24,7 +24,7 @@ from api.upstream import UpstreamError
 from graph import report as reports
 from graph.accounts import Role
 from graph.convert import to_rdflib
-from graph.identity import ORG_ID, ORG_IDS, UriClass
+from graph.identity import ORG_IDS, UriClass
 from graph.parsing import located
 from graph.review import ORGANISATIONS_QUERY, changes, current_records_query, duplicates
 from graph.sheets import SheetError, read_csv, read_xlsx
@@ -37,7 +37,7 @@ from graph.submissions import (
     statements_query,
     submissions_query,
 )
-from graph.template import REGISTER_COLUMNS, Conversion, candidate_keys, convert, registry_number
+from graph.template import Conversion, candidate_keys, convert, named_registry_numbers
 from graph.validation import Finding, Validator, known_from_rows, known_things_query, referenced_iris
 from graph.withdrawal import tombstones_query
 
@@ -241,20 +241,15 @@ def _report(request: Request, report: reports.Report, status: int, conversion: C
 
 
 def _named_numbers_query(rows: list[dict[str, str]], base: str) -> str | None:
-    """The organisations on the map with a registry number the rows name, in a register column or as an org-id
-    in any cell. Only those: fetching every number on the map made a CSV's validation grow with the map."""
-    numbers = set()
-    for row in rows:
-        for column, value in row.items():
-            register = REGISTER_COLUMNS.get((column or "").replace("_", "-"))
-            text = (value or "").strip()
-            found = ORG_ID.match(f"{register}-{registry_number(text, register)}" if register else text.upper())
-            if text and found:
-                register_iri = ox.NamedNode(f"{base}/def/register/{found['prefix']}")
-                numbers.add(str(ox.Literal(found["number"], datatype=register_iri)))
+    """The organisations on the map with a registry number the rows name. Only those: fetching every number on
+    the map made a CSV's validation grow with the map."""
+    numbers = sorted(
+        str(ox.Literal(number, datatype=ox.NamedNode(f"{base}/def/register/{register}")))
+        for register, number in named_registry_numbers(rows)
+    )
     if not numbers:
         return None
-    return f"SELECT ?org ?org_id WHERE {{ VALUES ?org_number {{ {' '.join(sorted(numbers))} }} {ORG_IDS} }}"
+    return f"SELECT ?org ?org_id WHERE {{ VALUES ?org_number {{ {' '.join(numbers)} }} {ORG_IDS} }}"
 
 
 async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Conversion:
