@@ -92,7 +92,7 @@ def page_query(kind: Kind, filters: Filters, offset: int, limit: int) -> str:
        (GROUP_CONCAT(DISTINCT ?kindLabel; SEPARATOR=", ") AS ?kinds) WHERE {{
   {_where(kind, filters)}
   OPTIONAL {{ ?item {kind.kind_property}/skos:prefLabel ?kindLabel }}
-}} GROUP BY ?item ORDER BY LCASE(SAMPLE(?name)) ?item OFFSET {offset} LIMIT {limit}"""
+}} GROUP BY ?item ORDER BY LCASE(STR(SAMPLE(?name))) ?item OFFSET {offset} LIMIT {limit}"""
 
 
 def options_query(kind: Kind) -> str:

@@ -102,6 +102,7 @@ class Upstream:
         named_graphs: list[str] | None = None,
     ) -> Answer:
         """Send ``query``; return once its first ``PREFETCH`` bytes (or all of it) have arrived."""
+        dialect = self.endpoint.dialect
         form = [("query", query)]
         form += [("default-graph-uri", g) for g in default_graphs or []]
         form += [("named-graph-uri", g) for g in named_graphs or []]
@@ -109,7 +110,7 @@ class Upstream:
             "POST",
             self.query_url,
             content=urlencode(form).encode(),
-            headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+            headers={"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"},
         )
         try:
             response = await self._client.send(request, stream=True)
@@ -124,7 +125,15 @@ class Upstream:
         if response.status_code >= 400:
             message = (await response.aread()).decode("utf-8", "replace").strip()
             await response.aclose()
+            if dialect.timed_out(message):
+                raise QueryStoppedError(503, "The query was stopped because it ran past the time limit.")
             raise UpstreamError(400 if response.status_code == 400 else 502, message or "The store refused the query.")
+        if dialect.cut_short(response.headers):
+            await response.aclose()
+            raise QueryStoppedError(503, "The query was stopped because it ran past the time limit.")
+        if dialect.rewrites_answers:
+            body = b"".join([chunk async for chunk in _checked(response)])
+            return Answer(accept, dialect.answer(body, accept), None)
         chunks = _checked(response)
         head = b""
         async for chunk in chunks:
@@ -134,7 +143,13 @@ class Upstream:
         return Answer(_media_type(response), head, None)
 
     async def dump(self) -> AsyncIterator[bytes]:
-        """Every statement with its graph, as N-Quads, from the store's Graph Store Protocol endpoint."""
+        """Every statement with its graph, as N-Quads, from the store's Graph Store Protocol endpoint (or a query,
+        where the store cannot export its dataset that way)."""
+        if not self.endpoint.dialect.exports_dataset:
+            rows = await self.solutions(self.endpoint.dialect.every_quad)
+            quads = [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]  # type: ignore[arg-type]
+            yield ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+            return
         async with self._client.stream(
             "GET", self.endpoint.store_url, headers={"Accept": "application/n-quads"}
         ) as response:

@@ -4,6 +4,7 @@ that ``ecomap serve`` is serving; any SPARQL 1.1 store could be reached the same
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -23,6 +24,17 @@ RESULTS = "application/sparql-results+json"
 # and with Nagle on the body waits for the store's delayed ACK of the headers, 40 ms a request on Linux.
 NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 TRIPLES = "application/n-triples"
+_NOT_KEYWORDS = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|#[^\n]*")
+_FORM = re.compile(r"(?<![\w:?$])(SELECT|CONSTRUCT|DESCRIBE|ASK)(?![\w:])", re.IGNORECASE)
+
+
+def answers_with_triples(sparql: str) -> bool:
+    """Whether a query is a CONSTRUCT or DESCRIBE, whose answer is a graph rather than a table: its first
+    keyword after the prologue (IRIs, strings and comments aside). Asked for both kinds at once, some stores
+    (Virtuoso) answer with the wrong one."""
+    text = _NOT_KEYWORDS.sub(" ", sparql)
+    form = _FORM.search(text)
+    return bool(form) and form.group(1).upper() in ("CONSTRUCT", "DESCRIBE")  # type: ignore[union-attr]
 
 
 class RemoteStore:
@@ -31,6 +43,7 @@ class RemoteStore:
         self.query_url = endpoint.query_url
         self.update_url = endpoint.update_url
         self.store_url = endpoint.store_url
+        self.dialect = endpoint.dialect
         self._client = httpx.Client(
             timeout=timeout_s, auth=endpoint.auth, transport=httpx.HTTPTransport(socket_options=NO_DELAY)
         )
@@ -40,11 +53,12 @@ class RemoteStore:
     def query(self, sparql: str, *, bindings: Mapping[str, Term] | None = None) -> QueryResult:
         if bindings:
             raise StoreError("bound variables are not sent over the protocol yet: write the values into the query")
-        response = self._post(self.query_url, "query", self._prologue + sparql, f"{RESULTS}, {TRIPLES}")
-        media_type = response.headers.get("content-type", "").split(";")[0]
-        if media_type == TRIPLES:
-            return [q.triple for q in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)]  # type: ignore[return-value]
-        return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+        accept = TRIPLES if answers_with_triples(sparql) else RESULTS
+        response = self._post(self.query_url, "query", self._prologue + sparql, self.dialect.store_accept(accept))
+        content = self.dialect.answer(response.content, accept)
+        if accept == TRIPLES:
+            return [q.triple for q in ox.parse(content, format=ox.RdfFormat.N_TRIPLES)]  # type: ignore[return-value]
+        return ox.parse_query_results(content, format=ox.QueryResultsFormat.JSON)
 
     def commit(self, transaction: Transaction) -> None:
         self._post(self.update_url, "update", transaction.as_update(), "*/*")
@@ -67,7 +81,11 @@ class RemoteStore:
         return count
 
     def quads(self) -> list[ox.Quad]:
-        """Every statement, through the Graph Store Protocol."""
+        """Every statement of every named graph, through the Graph Store Protocol where the store can export its
+        whole dataset, otherwise with a query."""
+        if not self.dialect.exports_dataset:
+            rows = self.query(self.dialect.every_quad)
+            return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]  # type: ignore[arg-type,index]
         try:
             response = self._client.get(self.store_url, headers={"Accept": "application/n-quads"})
         except httpx.HTTPError as error:
@@ -85,11 +103,12 @@ class RemoteStore:
             ox.serialize(sorted(triples, key=str), output, rdf_format, prefixes=prefixes(self.base))
 
     def graph_names(self) -> list[str]:
-        rows = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        rows = self.query(f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self.dialect.ours()} }}")
         return sorted(row["g"].value for row in rows)  # type: ignore[union-attr,index]
 
     def __len__(self) -> int:
-        [row] = list(self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"))  # type: ignore[arg-type]
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self.dialect.ours()} }}"
+        [row] = list(self.query(query))  # type: ignore[arg-type]
         return int(row["n"].value)
 
     def _post(self, url: str, field: str, text: str, accept: str) -> httpx.Response:

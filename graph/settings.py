@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from graph.dialect import STANDARD, Dialect, StoreAuth, dialect_from_env
+
 DEFAULT_BASE_URI = "http://127.0.0.1:8000"
 DEFAULT_STORE = Path("data") / "public"
 DEFAULT_STAGING_STORE = Path("data") / "staging"
@@ -52,6 +54,7 @@ class Endpoint:
     store_url: str
     user: str | None = None
     password: str | None = None
+    dialect: Dialect = STANDARD
 
     @classmethod
     def oxigraph(cls, query_url: str) -> Endpoint:
@@ -60,15 +63,16 @@ class Endpoint:
         return cls(query_url, root + "/update", root + "/store")
 
     @property
-    def auth(self) -> tuple[str, str] | None:
-        return (self.user, self.password or "") if self.user else None
+    def auth(self) -> StoreAuth | None:
+        return StoreAuth(self.user, self.password or "") if self.user else None
 
 
 def remote_endpoint(name: str) -> Endpoint | None:
     """The remote store named by ``$name`` (``sparql+http://host:port/query``), with its update and Graph Store
     endpoints from ``${name}_UPDATE`` and ``${name}_GSP`` (an Oxigraph-style ``…/update`` and ``…/store`` beside
-    a ``…/query`` endpoint by default) and credentials from ``ECOMAP_STORE_USER`` and ``ECOMAP_STORE_PASSWORD``;
-    ``None`` where ``$name`` is a folder (the embedded store)."""
+    a ``…/query`` endpoint by default), credentials from ``ECOMAP_STORE_USER`` and ``ECOMAP_STORE_PASSWORD``, and
+    the store's departures from the standards from ``ECOMAP_STORE_DIALECT`` (``graph.dialect``); ``None`` where
+    ``$name`` is a folder (the embedded store)."""
     value = os.environ.get(name, "")
     if not value.startswith(REMOTE_SCHEME):
         return None
@@ -81,9 +85,12 @@ def remote_endpoint(name: str) -> Endpoint | None:
     gsp = os.environ.get(f"{name}_GSP") or (defaults.store_url if defaults else None)
     if not update or not gsp:
         raise SettingsError(f"set {name}_UPDATE and {name}_GSP: the store's update and Graph Store endpoints")
-    return Endpoint(
-        query_url, update, gsp, os.environ.get("ECOMAP_STORE_USER") or None, os.environ.get("ECOMAP_STORE_PASSWORD")
-    )
+    try:
+        dialect = dialect_from_env()
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+    user, password = os.environ.get("ECOMAP_STORE_USER") or None, os.environ.get("ECOMAP_STORE_PASSWORD")
+    return Endpoint(query_url, update, gsp, user, password, dialect)
 
 
 @dataclass(frozen=True)

@@ -96,13 +96,28 @@ def _scoped(quads: Iterable[ox.Quad], scope: int) -> Iterable[ox.Quad]:
         yield ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name)
 
 
-def _insert_data(quads: Iterable[ox.Quad]) -> str:
-    lines = []
+def _insert_data(quads: list[ox.Quad]) -> str:
+    """``INSERT DATA`` for the statements without blank nodes, and an ``INSERT { … } WHERE {}`` for those with them
+    (its one solution gives each blank node one fresh node, as ``INSERT DATA`` would): some stores (Virtuoso)
+    refuse blank nodes in ``INSERT DATA``, and compile a template into code that grows with its size."""
+    blank = [q for q in quads if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)]
+    plain = [q for q in quads if not (isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode))]
+    operations = [f"INSERT DATA {{\n{_quad_lines(plain)}\n}}"] if plain else []
+    operations += [f"INSERT {{\n{_quad_lines(blank)}\n}} WHERE {{}}"] if blank else []
+    return " ;\n".join(operations)
+
+
+def _quad_lines(quads: list[ox.Quad]) -> str:
+    """The statements as quad data, one ``GRAPH`` block per graph (Virtuoso cannot fill a template that names
+    the same graph twice)."""
+    graphs: dict[str, list[str]] = {}
     for q in quads:
-        triple = f"{q.subject} {q.predicate} {q.object}"
-        default = isinstance(q.graph_name, ox.DefaultGraph)
-        lines.append(f"{triple} ." if default else f"GRAPH {q.graph_name} {{ {triple} }}")
-    return "INSERT DATA {\n" + "\n".join(lines) + "\n}"
+        graphs.setdefault(str(q.graph_name), []).append(f"{q.subject} {q.predicate} {q.object} .")
+    blocks = []
+    for name, lines in graphs.items():
+        triples = "\n".join(lines)
+        blocks.append(triples if name == str(ox.DefaultGraph()) else f"GRAPH {name} {{\n{triples}\n}}")
+    return "\n".join(blocks)
 
 
 class Store(Protocol):

@@ -9,7 +9,7 @@ import time
 
 import httpx
 import pytest
-from conftest import BACKEND, embedded_only, remote_oxigraph, start_server, stop_server
+from conftest import BACKEND, embedded_only, remote_store, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_a_remote_store_that_goes_away_is_reported_and_used_again_when_it_return
     first = httpx.get(server.url + "/readyz")
     assert first.status_code == 503 and first.headers["retry-after"] == "5"
     port = int(query_url.split(":")[2].split("/")[0])
-    _, server.stores.processes[1] = remote_oxigraph(folder / "remote-staging", union=False, timeout_s="30", port=port)
+    _, server.stores.processes[1] = remote_store(folder / "remote-staging", union=False, timeout_s="30", port=port)
     assert_reported_then_recovered(server, killed_already=True)
 
 

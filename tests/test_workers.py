@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import httpx
 import rdflib
-from conftest import BASE, Stores, remote_oxigraph, serve, stop_server
+from conftest import BASE, Stores, remote_env, remote_store, serve, stop_server
 from helpers import NEW_ORGANISATION, bearer, submit
 
 
 def test_an_approval_through_one_server_is_seen_through_another(tmp_path):
-    public, public_process = remote_oxigraph(tmp_path / "public", union=True, timeout_s="30")
-    staging, staging_process = remote_oxigraph(tmp_path / "staging", union=False, timeout_s="30")
-    stores = Stores({"ECOMAP_STORE": "sparql+" + public, "ECOMAP_STAGING_STORE": "sparql+" + staging}, [])
+    public, public_process = remote_store(tmp_path / "public", union=True, timeout_s="30")
+    staging, staging_process = remote_store(tmp_path / "staging", union=False, timeout_s="30")
+    stores = Stores({**remote_env("ECOMAP_STORE", public), **remote_env("ECOMAP_STAGING_STORE", staging)}, [])
     folders = [tmp_path / "a", tmp_path / "b"]
     for folder in folders:
         folder.mkdir()
