@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -43,6 +43,18 @@ ORG_ID = re.compile(r"^(?P<prefix>[A-Z]{2}-[A-Z]{2,6})-(?P<number>[A-Z0-9]{1,40}
 ORG_IDS = """?org adms:identifier/skos:notation ?org_number .
     ?org_register skos:inScheme <def/register> ; skos:notation ?org_prefix FILTER(DATATYPE(?org_number) = ?org_register)
     BIND(CONCAT(STR(?org_prefix), "-", STR(?org_number)) AS ?org_id)"""
+
+
+def registry_numbers_query(numbers: Iterable[tuple[str, str]], base: str) -> str | None:
+    """The organisations on the map with any of these (register prefix, number) pairs, with their ``?org_id``.
+    The numbers are given as the typed literals the map holds (``"08030289"^^<def/register/GB-COH>``), so the
+    store finds them in its index: matching every org-id on the map grew with the map."""
+    literals = sorted({f'"{number}"^^<{base}/def/register/{prefix}>' for prefix, number in numbers})
+    if not literals:
+        return None
+    return f"SELECT DISTINCT ?org ?org_id WHERE {{ VALUES ?org_number {{ {' '.join(literals)} }} {ORG_IDS} }}"
+
+
 METADATA_GRAPH = "data/metadata"
 DATASET = "id/dataset/ecomap"
 

@@ -12,14 +12,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from api.dependencies import Services
 from api.pages import local_href
 from api.upstream import UpstreamError
-from graph.identity import ORG_ID, ORG_IDS
+from graph.identity import ORG_ID, registry_numbers_query
 
 router = APIRouter(tags=["Linked data"])
 WIKIDATA = re.compile(r"^Q[1-9][0-9]{0,11}$")
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 
 
-def _query(identifier: str) -> str | None:
+def _query(identifier: str, base: str) -> str | None:
     """The SPARQL that finds the organisations with this identifier, its values serialised as RDF terms."""
     if WIKIDATA.match(identifier):
         item = ox.NamedNode(WIKIDATA_ENTITY + identifier)
@@ -27,8 +27,7 @@ def _query(identifier: str) -> str | None:
     found = ORG_ID.match(identifier.upper())
     if not found:
         return None
-    wanted = ox.Literal(f"{found['prefix']}-{found['number']}")
-    return f"SELECT DISTINCT ?org WHERE {{ {ORG_IDS} FILTER(UCASE(?org_id) = {wanted}) }}"
+    return registry_numbers_query([(found["prefix"], found["number"])], base)
 
 
 @router.get(
@@ -44,7 +43,7 @@ def _query(identifier: str) -> str | None:
     },
 )
 async def lookup(identifier: str, services: Services) -> Response:
-    query = _query(identifier)
+    query = _query(identifier, services.settings.base_uri)
     if query is None:
         message = (
             "Give an org-id.guide identifier such as GB-COH-08030289 or GB-CHC-207043, or a Wikidata item Q123885."

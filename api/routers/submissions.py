@@ -24,7 +24,7 @@ from api.upstream import UpstreamError
 from graph import report as reports
 from graph.accounts import Role
 from graph.convert import to_rdflib
-from graph.identity import ORG_IDS, UriClass
+from graph.identity import UriClass, registry_numbers_query
 from graph.parsing import located
 from graph.review import ORGANISATIONS_QUERY, changes, current_records_query, duplicates
 from graph.sheets import SheetError, read_csv, read_xlsx
@@ -240,22 +240,10 @@ def _report(request: Request, report: reports.Report, status: int, conversion: C
     return JSONResponse(body, status_code=status)
 
 
-def _named_numbers_query(rows: list[dict[str, str]], base: str) -> str | None:
-    """The organisations on the map with a registry number the rows name. Only those: fetching every number on
-    the map made a CSV's validation grow with the map."""
-    numbers = sorted(
-        str(ox.Literal(number, datatype=ox.NamedNode(f"{base}/def/register/{register}")))
-        for register, number in named_registry_numbers(rows)
-    )
-    if not numbers:
-        return None
-    return f"SELECT ?org ?org_id WHERE {{ VALUES ?org_number {{ {' '.join(numbers)} }} {ORG_IDS} }}"
-
-
 async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Conversion:
     """The rows as statements, matching registry numbers to organisations already on the map."""
     identity = services.identity
-    query = _named_numbers_query(rows, services.settings.base_uri)
+    query = registry_numbers_query(named_registry_numbers(rows), services.settings.base_uri)
     numbers = await services.upstream.solutions(services.prologue + query) if query else []
     by_number = {row["org_id"].value: row["org"].value for row in numbers}
     candidates = [
