@@ -15,8 +15,10 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -26,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.upstream import Upstream, UpstreamError
 from graph.version import version_query
 
+T = TypeVar("T")
 MAX_ENTRIES = 5000
 # The headers kept with an answer: what describes the body, not the request.
 KEPT_HEADERS = ("content-type", "last-modified", "link", "vary")
@@ -105,6 +108,25 @@ class Versions:
             return
         if unchanged:
             self.cache.put(key, body, headers)
+
+
+class KeptForVersion(Generic[T]):
+    """One value computed from the public data, kept in this worker while the data version holds: kept under the
+    version read before computing it, only if the version read after is the same (as answers are)."""
+
+    def __init__(self, versions: Versions, compute: Callable[[], Awaitable[T]]) -> None:
+        self.versions = versions
+        self.compute = compute
+        self._kept: tuple[int, T] | None = None
+
+    async def get(self) -> T:
+        version = await self.versions.current()
+        if self._kept is not None and self._kept[0] == version:
+            return self._kept[1]
+        value = await self.compute()
+        if await self.versions.current() == version:
+            self._kept = (version, value)
+        return value
 
 
 def not_modified(if_none_match: str | None, key: str) -> bool:

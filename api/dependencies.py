@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
-from api.answers import AnswerCache, Versions
+from api.answers import AnswerCache, KeptForVersion, Versions
 from api.limits import FairUse
 from api.upstream import Upstream
 from graph.identity import Identity
 from graph.namespaces import prefixes
+from graph.reconciliation import CANDIDATES_QUERY, Candidate, as_strings, candidates
 from graph.settings import Settings
 
 
@@ -31,6 +32,9 @@ class AppServices:
     # Prepended to every public query: relative IRIs resolve against the canonical base, and ecomap's
     # prefixes need no declaration. A query's own BASE and PREFIX declarations come later and win.
     prologue: str = field(init=False)
+    # The organisations reconciliation compares names and numbers with: read from the whole map, so once per
+    # data version (bench/README.md), not per batch.
+    reconciliation_candidates: KeptForVersion[dict[str, Candidate]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
@@ -43,6 +47,11 @@ class AppServices:
         self.prefixes = prefixes(self.settings.base_uri)
         declarations = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in self.prefixes.items())
         self.prologue = f"BASE <{self.settings.base_uri}/>\n{declarations}"
+        self.reconciliation_candidates = KeptForVersion(self.versions, self._read_candidates)
+
+    async def _read_candidates(self) -> dict[str, Candidate]:
+        rows = await self.upstream.solutions(self.prologue + CANDIDATES_QUERY)
+        return candidates(as_strings(rows), self.settings.base_uri)
 
 
 def _services(request: Request) -> AppServices:

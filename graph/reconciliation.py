@@ -145,6 +145,11 @@ class Query:
     typed: bool  # False when the query asks only for types this service does not have
 
 
+def as_strings(rows: Iterable[Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal]]) -> list[dict[str, str]]:
+    """Query solutions with each term as its string value, as matching compares them."""
+    return [{name: term.value for name, term in row.items()} for row in rows]
+
+
 def candidates(rows: Iterable[Mapping[str, str]], base: str) -> dict[str, Candidate]:
     """The organisations in the rows of ``CANDIDATES_QUERY`` (terms as strings), by key."""
     prefix = f"{base}/id/organisation/"

@@ -3,6 +3,7 @@ before an approval is served after it."""
 
 from __future__ import annotations
 
+import json
 import threading
 
 import httpx
@@ -116,3 +117,19 @@ def test_sparql_keeps_only_answers_that_took_long_enough_to_be_worth_keeping(tmp
         assert httpx.get(url, headers={**SPARQL_JSON, "If-None-Match": tag}).status_code == 304, "still tagged"
     finally:
         stop_server(server)
+
+
+def test_reconciliation_reads_the_map_once_per_version_and_sees_an_approval_at_once(versioned):
+    server, tokens = versioned
+    query = {"query": "Cymru Data Co-op", "properties": [{"pid": "registry-number", "v": "GB-COH-07654321"}]}
+    batch = {"queries": json.dumps({"q": query})}
+
+    def ids() -> list[set[str]]:
+        """Each of 4 answers' candidates: both workers answer, from the kept candidates or not."""
+        return [
+            {r["id"] for r in httpx.post(server.url + "/reconcile", data=batch).json()["q"]["result"]} for _ in "1234"
+        ]
+
+    assert all("reconciled-data-co-op" not in found for found in ids())
+    approve(server, tokens["moderator"], "reconciled-data-co-op", "07654321")
+    assert all("reconciled-data-co-op" in found for found in ids())

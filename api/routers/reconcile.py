@@ -21,15 +21,13 @@ from api.pages import local_href, render
 from api.upstream import UpstreamError
 from graph.identity import KEY_PATTERN
 from graph.reconciliation import (
-    CANDIDATES_QUERY,
     MAX_BATCH,
     PREVIEW,
     PROPERTIES,
     TYPE,
     TYPE_IDS,
-    Candidate,
     ReconcileError,
-    candidates,
+    as_strings,
     extension_meta,
     extension_query,
     extension_rows,
@@ -54,10 +52,6 @@ CURSOR = Annotated[str, Query(description="How many suggestions to skip")]
 
 def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
-
-
-def _strings(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
-    return [{name: term.value for name, term in row.items()} for row in rows]
 
 
 def _public_url(request: Request) -> str:
@@ -85,18 +79,13 @@ def _manifest(request: Request, services: AppServices) -> dict[str, Any]:
     }
 
 
-async def _candidates(services: AppServices) -> dict[str, Candidate]:
-    rows = await services.upstream.solutions(services.prologue + CANDIDATES_QUERY)
-    return candidates(_strings(rows), services.settings.base_uri)
-
-
 async def _answer(services: AppServices, params: Mapping[str, str]) -> Response:
     """Reconcile a batch (``queries``) or extend entities (``extend``), whichever was sent."""
     base = services.settings.base_uri
     try:
         if "queries" in params:
             batch = parse_batch(params["queries"])
-            found = await _candidates(services) if batch else {}
+            found = await services.reconciliation_candidates.get() if batch else {}
             # Scoring is CPU work: off the event loop, so that a large batch does not hold up other requests.
             results = await run_in_threadpool(
                 lambda: {key: {"result": reconcile(query, found, base)} for key, query in batch.items()}
@@ -108,7 +97,7 @@ async def _answer(services: AppServices, params: Mapping[str, str]) -> Response:
             query = extension_query(iris, properties)
             rows = await services.upstream.solutions(services.prologue + query) if iris and properties else []
             return JSONResponse(
-                {"meta": extension_meta(properties), "rows": extension_rows(ids, properties, _strings(rows), base)}
+                {"meta": extension_meta(properties), "rows": extension_rows(ids, properties, as_strings(rows), base)}
             )
     except ReconcileError as error:
         return _error(str(error))
@@ -178,7 +167,7 @@ async def suggest_entity(services: Services, prefix: PREFIX = "", cursor: CURSOR
     if skip is None:
         return _error("cursor must be a whole number of suggestions to skip.")
     try:
-        found = await _candidates(services)
+        found = await services.reconciliation_candidates.get()
     except UpstreamError as error:
         return error.response()
     return JSONResponse({"result": suggest_entities(prefix, found, skip, SUGGESTIONS)})
@@ -212,7 +201,7 @@ async def preview(request: Request, services: Services, id: str | None = None) -
             rows = await services.upstream.solutions(services.prologue + extension_query([ox.NamedNode(iri)], PREVIEW))
         except UpstreamError as error:
             return error.response()
-        cells = extension_rows([id], PREVIEW, _strings(rows), base)[id]
+        cells = extension_rows([id], PREVIEW, as_strings(rows), base)[id]
         values = {pid: [cell["str"] for cell in found] for pid, found in cells.items()}
     context = {
         "key": id,
