@@ -10,6 +10,7 @@ before it. Entity tags name the version (and the request's variant), so a condit
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -124,8 +125,9 @@ class KeptForVersion(Generic[T]):
         if self._kept is not None and self._kept[0] == version:
             return self._kept[1]
         value = await self.compute()
-        if await self.versions.current() == version:
-            self._kept = (version, value)
+        with contextlib.suppress(UpstreamError):  # if the store cannot say, the value stands and is only not kept
+            if await self.versions.current() == version:
+                self._kept = (version, value)
         return value
 
 

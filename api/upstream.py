@@ -10,10 +10,12 @@ cuts the connection before the final chunk, so HTTP clients report an incomplete
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+import anyio
 import httpx
 import pyoxigraph as ox
 from starlette.responses import Response
@@ -133,7 +135,11 @@ class Upstream:
             raise QueryStoppedError(503, "The query was stopped because it ran past the time limit.")
         if dialect.rewrites_answers:
             body = b"".join([chunk async for chunk in _checked(response)])
-            return Answer(accept, dialect.answer(body, accept), None)
+            try:
+                rewritten = await anyio.to_thread.run_sync(dialect.answer, body, accept)
+            except (SyntaxError, ValueError) as error:
+                raise UpstreamError(502, f"The store's answer could not be read: {error}") from None
+            return Answer(accept, rewritten, None)
         chunks = _checked(response)
         head = b""
         async for chunk in chunks:
@@ -159,19 +165,33 @@ class Upstream:
                 yield chunk
 
     async def update(self, update: str) -> None:
-        """Apply one SPARQL Update request: all of it, or, if the store refuses it, none of it."""
+        """Apply one SPARQL Update request: all of it, or, if the store refuses it, none of it (where the store
+        applies a request atomically; see ``graph.dialect``)."""
         if self._bump is not None:
             update = f"{update} ;\n{self._bump}"
         try:
-            response = await self._client.post(
-                self.endpoint.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
-            )
+            response = await self._send_update(update)
         except httpx.HTTPError as error:
             raise UpstreamError(
                 503, f"The store is not answering ({type(error).__name__}); nothing was changed."
             ) from None
-        if response.status_code >= 400:
+        if response.status_code < 400:
+            return
+        if self.endpoint.dialect.atomic_updates:
             raise UpstreamError(502, f"The store refused the change ({response.status_code}); nothing was changed.")
+        if self._bump is not None:
+            # Part of the request may have been applied: a new version keeps answers kept before it from being
+            # served after it.
+            with contextlib.suppress(httpx.HTTPError):
+                await self._send_update(self._bump)
+        raise UpstreamError(
+            502, f"The store refused the change ({response.status_code}); part of it may have been applied."
+        )
+
+    async def _send_update(self, update: str) -> httpx.Response:
+        return await self._client.post(
+            self.endpoint.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
+        )
 
     async def ready(self) -> bool:
         """Whether the store answers a trivial query now."""

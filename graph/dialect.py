@@ -42,6 +42,8 @@ class Dialect:
     ask_variable: str | None = None
     # What the store puts before a blank node's label in SPARQL XML results (Virtuoso: ``nodeID://b10007``).
     blank_node_prefix: str | None = None
+    # Whether a failed operation in an update request undoes the operations before it (Virtuoso's does not).
+    atomic_updates: bool = True
     # Words in an error answer by which the store says a query ran out of time (Virtuoso answers 500).
     timeout_error: str | None = None
 
@@ -112,6 +114,7 @@ VIRTUOSO = Dialect(
     ask_variable="__ASK_RETVAL",
     blank_node_prefix="nodeID://",
     timeout_error="Transaction timed out",
+    atomic_updates=False,
 )
 DIALECTS = {d.name: d for d in (STANDARD, VIRTUOSO)}
 
@@ -124,8 +127,9 @@ def dialect_from_env() -> Dialect:
 
 
 class StoreAuth(httpx.Auth):
-    """The store's credentials, given the way the store asks for them: Basic (Fuseki, GraphDB) or Digest
-    (Virtuoso). Nothing is sent until the store asks, and then its scheme is remembered."""
+    """The store's credentials, given the way the store asks for them: Digest (Virtuoso) where it offers it, else
+    Basic (Fuseki, GraphDB), never to a store that asks for neither. Nothing is sent until the store asks, and
+    then its scheme is remembered."""
 
     requires_request_body = True
 
@@ -139,17 +143,17 @@ class StoreAuth(httpx.Auth):
             yield from self._scheme.auth_flow(request)
             return
         response = yield request
-        if response.status_code != 401:
+        schemes = {c.strip().split(" ")[0].lower() for c in response.headers.get_list("www-authenticate")}
+        if response.status_code != 401 or not schemes & {"digest", "basic"}:
             return
-        challenge = response.headers.get("www-authenticate", "").lower()
-        self._scheme = self._digest if challenge.startswith("digest") else self._basic
+        self._scheme = self._digest if "digest" in schemes else self._basic
         flow = self._scheme.auth_flow(request)
-        sent = next(flow)
-        if "authorization" not in sent.headers:  # the digest flow asks first: it is given the challenge in hand
-            sent = flow.send(response)
-        while True:
-            reply = yield sent
-            try:
+        try:
+            sent = next(flow)
+            if "authorization" not in sent.headers:  # the digest flow asks first: it is given the challenge in hand
+                sent = flow.send(response)
+            while True:
+                reply = yield sent
                 sent = flow.send(reply)
-            except StopIteration:
-                return
+        except StopIteration:
+            return

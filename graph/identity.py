@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+import pyoxigraph as ox
+
 
 class UriClass(StrEnum):
     """The broad, fixed classes that appear in ecomap's IRIs."""
@@ -49,7 +51,9 @@ def registry_numbers_query(numbers: Iterable[tuple[str, str]], base: str) -> str
     """The organisations on the map with any of these (register prefix, number) pairs, with their ``?org_id``.
     The numbers are given as the typed literals the map holds (``"08030289"^^<def/register/GB-COH>``), so the
     store finds them in its index: matching every org-id on the map grew with the map."""
-    literals = sorted({f'"{number}"^^<{base}/def/register/{prefix}>' for prefix, number in numbers})
+    literals = sorted(
+        {str(ox.Literal(number, datatype=ox.NamedNode(f"{base}/def/register/{prefix}"))) for prefix, number in numbers}
+    )
     if not literals:
         return None
     return f"SELECT DISTINCT ?org ?org_id WHERE {{ VALUES ?org_number {{ {' '.join(literals)} }} {ORG_IDS} }}"

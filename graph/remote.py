@@ -55,7 +55,10 @@ class RemoteStore:
             raise StoreError("bound variables are not sent over the protocol yet: write the values into the query")
         accept = TRIPLES if answers_with_triples(sparql) else RESULTS
         response = self._post(self.query_url, "query", self._prologue + sparql, self.dialect.store_accept(accept))
-        content = self.dialect.answer(response.content, accept)
+        try:
+            content = self.dialect.answer(response.content, accept)
+        except (SyntaxError, ValueError) as error:
+            raise StoreError(f"the store's answer could not be read: {error}") from None
         if accept == TRIPLES:
             return [q.triple for q in ox.parse(content, format=ox.RdfFormat.N_TRIPLES)]  # type: ignore[return-value]
         return ox.parse_query_results(content, format=ox.QueryResultsFormat.JSON)

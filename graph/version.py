@@ -15,11 +15,16 @@ PREDICATE = "def/ecosystem/dataVersion"
 
 
 def bump_update(base: str) -> str:
-    """One SPARQL Update operation that raises the version by one (from 0, where there is none yet)."""
+    """SPARQL Update operations that raise the version by one (from 0, where there is none yet): the next number
+    is added, then the old one removed. (Written with aggregates because Virtuoso evaluates an ``OPTIONAL`` alone
+    in a ``WHERE`` clause, and ``FILTER NOT EXISTS`` there, wrongly: the version never moved.)"""
     graph, dataset, predicate = (f"<{base}/{path}>" for path in (VERSION_GRAPH, DATASET, PREDICATE))
-    return f"""DELETE {{ GRAPH {graph} {{ {dataset} {predicate} ?old }} }}
-INSERT {{ GRAPH {graph} {{ {dataset} {predicate} ?new }} }}
-WHERE {{ OPTIONAL {{ GRAPH {graph} {{ {dataset} {predicate} ?old }} }} BIND(COALESCE(?old + 1, 1) AS ?new) }}"""
+    version = f"GRAPH {graph} {{ {dataset} {predicate}"
+    highest = f"{{ SELECT (MAX(?v) AS ?highest) WHERE {{ {version} ?v }} }} }}"
+    return (
+        f"INSERT {{ {version} ?new }} }} WHERE {{ {highest} BIND(COALESCE(?highest + 1, 1) AS ?new) }} ;\n"
+        f"DELETE {{ {version} ?old }} }} WHERE {{ {version} ?old }} {highest} FILTER(?old < ?highest) }}"
+    )
 
 
 def version_query(base: str) -> str:

@@ -110,8 +110,7 @@ VIRTUOSO_WRONG_ANSWERS = {
     "tests/test_saved_queries.py::test_the_statistics_queries_agree_with_the_seed_and_the_lists",
     "tests/test_saved_queries.py::test_support_for_each_concept_counts_activities_judgements_and_organisations",
     "tests/test_versions.py::test_an_approval_changes_the_version_and_no_earlier_answer_is_served_after_it",
-    "tests/test_versions.py::test_readers_never_see_an_answer_from_before_an_approval_that_has_returned",
-    "tests/test_versions.py::test_reconciliation_reads_the_map_once_per_version_and_sees_an_approval_at_once",
+    "tests/test_versions.py::test_reconciliation_sees_an_approval_at_once_through_every_worker",
 }
 
 
@@ -172,13 +171,13 @@ xa_persistent_file = {folder}/virtuoso.pxa
 DatabaseFile = {folder}/virtuoso-temp.db
 TransactionFile = {folder}/virtuoso-temp.trx
 [Parameters]
-ServerPort = {sql_port}
+ServerPort = 127.0.0.1:{sql_port}
 DisableUnixSocket = 1
 NumberOfBuffers = 10000
 MaxDirtyBuffers = 6000
 DirsAllowed = .
 [HTTPServer]
-ServerPort = {port}
+ServerPort = 127.0.0.1:{port}
 ServerRoot = {folder}
 ServerThreads = 10
 MaxKeepAlives = 10

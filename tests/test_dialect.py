@@ -120,3 +120,16 @@ def test_credentials_are_sent_only_when_the_store_asks_and_in_its_scheme():
     first = next(basic)
     answered = basic.send(httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="x"'}, request=first))
     assert answered.headers["authorization"].startswith("Basic ")
+
+
+def test_digest_is_preferred_and_nothing_is_sent_to_a_store_that_asks_for_another_scheme():
+    both = StoreAuth("u", "p").auth_flow(httpx.Request("GET", "http://store.example/"))
+    first = next(both)
+    offered = httpx.Headers(
+        [("WWW-Authenticate", 'Basic realm="x"'), ("WWW-Authenticate", 'Digest realm="x", nonce="n"')]
+    )
+    assert both.send(httpx.Response(401, headers=offered, request=first)).headers["authorization"].startswith("Digest ")
+    bearer = StoreAuth("u", "p").auth_flow(httpx.Request("GET", "http://store.example/"))
+    first = next(bearer)
+    with pytest.raises(StopIteration):
+        bearer.send(httpx.Response(401, headers={"WWW-Authenticate": "Bearer"}, request=first))
