@@ -10,6 +10,7 @@ before it. Entity tags name the version (and the request's variant), so a condit
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -119,11 +120,19 @@ class KeptForVersion(Generic[T]):
         self.versions = versions
         self.compute = compute
         self._kept: tuple[int, T] | None = None
+        # One computation at a time: requests that arrive meanwhile wait for it rather than repeat it.
+        self._computing = asyncio.Lock()
 
     async def get(self) -> T:
         version = await self.versions.current()
         if self._kept is not None and self._kept[0] == version:
             return self._kept[1]
+        async with self._computing:
+            if self._kept is not None and self._kept[0] == version:
+                return self._kept[1]
+            return await self._compute(version)
+
+    async def _compute(self, version: int) -> T:
         value = await self.compute()
         with contextlib.suppress(UpstreamError):  # if the store cannot say, the value stands and is only not kept
             if await self.versions.current() == version:
