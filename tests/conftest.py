@@ -90,7 +90,8 @@ VIRTUOSO_NOT_STREAMED = {
 # zero-or-more property paths joined with other patterns (``?where geo:sfWithin* <place>`` misses places
 # reached in zero steps), UNION branches that filter on a variable bound inside them, and booleans computed in
 # a SELECT (it gives 0 or 1). ecomap does not rewrite its queries around one store's bugs; these tests are
-# expected to fail there, strictly, so that a Virtuoso that answers right is noticed.
+# expected to fail there. Not strictly: whether Virtuoso goes wrong depends on the data the tests before have
+# added (the heatmap tests pass in some orders), so an unexpected pass is reported (XPASS), not failed.
 VIRTUOSO_WRONG_ANSWERS = {
     "tests/test_browser.py::test_pages_work_under_a_content_security_policy_that_allows_only_the_apps_own_scripts",
     "tests/test_browser.py::test_from_the_landing_page_to_the_gap_heatmap_and_a_cell_s_organisations",
@@ -121,7 +122,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.nodeid in VIRTUOSO_NOT_STREAMED:
             item.add_marker(pytest.mark.skip(reason="Virtuoso's answers are rewritten whole, not streamed"))
         elif item.nodeid in VIRTUOSO_WRONG_ANSWERS:
-            item.add_marker(pytest.mark.xfail(strict=True, reason="Virtuoso 7.2.5 answers this query wrongly"))
+            item.add_marker(pytest.mark.xfail(strict=False, reason="Virtuoso 7.2.5 answers this query wrongly"))
 
 
 @dataclass
