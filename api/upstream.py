@@ -152,8 +152,7 @@ class Upstream:
         """Every statement with its graph, as N-Quads, from the store's Graph Store Protocol endpoint (or a query,
         where the store cannot export its dataset that way)."""
         if not self.endpoint.dialect.exports_dataset:
-            rows = await self.solutions(self.endpoint.dialect.every_quad)
-            quads = [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]  # type: ignore[arg-type]
+            quads = self.endpoint.dialect.quads_of(await self.solutions(self.endpoint.dialect.every_quad))
             yield ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
             return
         async with self._client.stream(

@@ -8,8 +8,9 @@ in ecomap knows which store it talks to.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -87,8 +88,13 @@ class Dialect:
 
     @property
     def every_quad(self) -> str:
-        """A query for every statement of ecomap's graphs, for stores that cannot export their dataset."""
+        """A query for every statement of ecomap's graphs, for stores that cannot export their dataset; its rows
+        become quads with ``quads_of``."""
         return f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self.ours()} }}"
+
+    @staticmethod
+    def quads_of(rows: Iterable[Mapping[str, Any]]) -> list[ox.Quad]:
+        return [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]
 
     def cut_short(self, headers: httpx.Headers) -> bool:
         """Whether the store says it stopped the query at its time limit and sent only part of the answer."""

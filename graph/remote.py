@@ -87,8 +87,7 @@ class RemoteStore:
         """Every statement of every named graph, through the Graph Store Protocol where the store can export its
         whole dataset, otherwise with a query."""
         if not self.dialect.exports_dataset:
-            rows = self.query(self.dialect.every_quad)
-            return [ox.Quad(r["s"], r["p"], r["o"], r["g"]) for r in rows]  # type: ignore[arg-type,index]
+            return self.dialect.quads_of(self.query(self.dialect.every_quad))  # type: ignore[arg-type]
         try:
             response = self._client.get(self.store_url, headers={"Accept": "application/n-quads"})
         except httpx.HTTPError as error:

@@ -100,8 +100,10 @@ def _insert_data(quads: list[ox.Quad]) -> str:
     """``INSERT DATA`` for the statements without blank nodes, and an ``INSERT { … } WHERE {}`` for those with them
     (its one solution gives each blank node one fresh node, as ``INSERT DATA`` would): some stores (Virtuoso)
     refuse blank nodes in ``INSERT DATA``, and compile a template into code that grows with its size."""
-    blank = [q for q in quads if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode)]
-    plain = [q for q in quads if not (isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode))]
+    blank: list[ox.Quad] = []
+    plain: list[ox.Quad] = []
+    for q in quads:
+        (blank if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) else plain).append(q)
     operations = [f"INSERT DATA {{\n{_quad_lines(plain)}\n}}"] if plain else []
     operations += [f"INSERT {{\n{_quad_lines(blank)}\n}} WHERE {{}}"] if blank else []
     return " ;\n".join(operations)
