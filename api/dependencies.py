@@ -12,8 +12,9 @@ from api.answers import AnswerCache, KeptForVersion, Versions
 from api.limits import FairUse
 from api.upstream import Upstream
 from graph.identity import Identity
+from graph.names import NAMES_QUERY, NameIndex
 from graph.namespaces import prefixes
-from graph.reconciliation import CANDIDATES_QUERY, Candidate, as_strings, candidates
+from graph.reconciliation import CANDIDATES_QUERY, Candidates, as_strings, candidates
 from graph.settings import Settings
 
 
@@ -34,7 +35,9 @@ class AppServices:
     prologue: str = field(init=False)
     # The organisations reconciliation compares names and numbers with: read from the whole map, so once per
     # data version (bench/README.md), not per batch.
-    reconciliation_candidates: KeptForVersion[dict[str, Candidate]] = field(init=False)
+    reconciliation_candidates: KeptForVersion[Candidates] = field(init=False)
+    # Every name on the map, for searching lists by name without a scan of the store.
+    names: KeptForVersion[NameIndex] = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
@@ -48,10 +51,15 @@ class AppServices:
         declarations = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in self.prefixes.items())
         self.prologue = f"BASE <{self.settings.base_uri}/>\n{declarations}"
         self.reconciliation_candidates = KeptForVersion(self.versions, self._read_candidates)
+        self.names = KeptForVersion(self.versions, self._read_names)
 
-    async def _read_candidates(self) -> dict[str, Candidate]:
+    async def _read_candidates(self) -> Candidates:
         rows = await self.upstream.solutions(self.prologue + CANDIDATES_QUERY)
         return candidates(as_strings(rows), self.settings.base_uri)
+
+    async def _read_names(self) -> NameIndex:
+        rows = await self.upstream.solutions(self.prologue + NAMES_QUERY)
+        return NameIndex((row["item"].value, row["name"].value) for row in rows)
 
 
 def _services(request: Request) -> AppServices:

@@ -7,14 +7,19 @@ literals) before it goes into a query, so no input can change a query's shape.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 
 from graph.identity import KEY_PATTERN
+from graph.names import NameIndex
 
 AGENT = "eco:ledBy|eco:runBy|eco:hostedBy|eco:participant"
 GSS = re.compile(r"^[EKNSW][0-9]{8}$")
+# Up to this many things named by a search, the list asks the store for them by IRI; beyond it, asking for them
+# costs more than scanning every name (at 10^5 organisations: 349 named, 0.01 s; 56,572 named, 2.6 s against a
+# 3.0 s scan), so the store scans.
+NAMED_AT_MOST = 5000
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,8 @@ class Filters:
     kind: ox.NamedNode | None = None
     strategy: ox.NamedNode | None = None
     q: str | None = None
+    # What the name index found holding q (None: the store scans the names for q itself).
+    named: frozenset[str] | None = None
 
     def active(self) -> bool:
         return any((self.area, self.place, self.kind, self.strategy, self.q))
@@ -74,13 +81,23 @@ def _where(kind: Kind, filters: Filters) -> str:
             parts.append("FILTER EXISTS { " + pattern.replace("$value", str(value)) + " }")
     if filters.kind is not None:
         parts.append(f"?item {kind.kind_property} {filters.kind} .")
-    if filters.q:
+    if filters.named is not None:
+        parts.insert(0, "VALUES ?item { " + " ".join(str(ox.NamedNode(iri)) for iri in sorted(filters.named)) + " }")
+    elif filters.q:
         needle = str(ox.Literal(filters.q.lower()))
         parts.append(
             "FILTER EXISTS { ?item skos:prefLabel|skos:altLabel ?label "
             f"FILTER(CONTAINS(LCASE(STR(?label)), {needle})) }}"
         )
     return "\n  ".join(parts)
+
+
+def narrowed(filters: Filters, index: NameIndex) -> Filters:
+    """The filters with the things whose names hold q, when the index finds few enough to ask for by IRI."""
+    if not filters.q:
+        return filters
+    named = index.holding(filters.q)
+    return replace(filters, named=frozenset(named)) if len(named) <= NAMED_AT_MOST else filters
 
 
 def count_query(kind: Kind, filters: Filters) -> str:

@@ -305,6 +305,16 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
             for run_name in ("cold", "warm"):
                 result = asyncio.run(hammer("", page, seconds, form=False, accept=media))
                 print(f"{'/doc ' + media:<18}{'ecomap':<17}{run_name:<6}{figures(result, {})}")
+        listing = f"http://127.0.0.1:{ports['ecomap']}/organisations?format=json&q="
+
+        def search() -> str:
+            """A name search through the list page, which asks ecomap's name index: a number that a few
+            synthetic names hold, so each request is a new search (cold: the first builds the index)."""
+            return f"{listing}{rng.randrange(100, n)}"
+
+        for run_name in ("cold", "warm"):
+            result = asyncio.run(hammer("", search, seconds, form=False, accept="application/json"))
+            print(f"{'/organisations?q=':<18}{'ecomap':<17}{run_name:<6}{figures(result, {})}")
         submissions = f"http://127.0.0.1:{ports['ecomap']}/submissions"
         print(
             f"validation: one organisation {validation(submissions, 1, 7):.0f} ms, "

@@ -20,12 +20,16 @@ from urllib.parse import urlsplit
 import pyoxigraph as ox
 
 from graph.identity import ORG_ID, ORG_IDS
+from graph.names import NameIndex
 
 MAX_BATCH = 50
 MAX_LIMIT = 50
 DEFAULT_LIMIT = 5
 MAX_QUERY_LENGTH = 500
 MIN_NAME_SCORE = 40.0
+# How many organisations, picked by the name index, are scored closely for a query's name (besides those its
+# registry numbers and website name): scoring every organisation took seconds per query at 10^5.
+CLOSEST = 100
 # A name that is exactly an organisation's preferred name is a match only this far ahead of the next candidate.
 MATCH_MARGIN = 10.0
 ALT_LABEL_SCORE = 95.0  # exactly an acronym or former name: likely, but acronyms are shared, so never a match
@@ -150,7 +154,47 @@ def as_strings(rows: Iterable[Mapping[str, ox.NamedNode | ox.BlankNode | ox.Lite
     return [{name: term.value for name, term in row.items()} for row in rows]
 
 
-def candidates(rows: Iterable[Mapping[str, str]], base: str) -> dict[str, Candidate]:
+class Candidates:
+    """The organisations reconciliation compares with, by key, and what finds the few worth scoring for a query:
+    a name index of their normalised names and keys, and their registry numbers and web domains."""
+
+    def __init__(self, found: dict[str, Candidate]) -> None:
+        self.by_key = found
+        self.names = NameIndex((key, name) for key, candidate in found.items() for name in (key, *candidate.names))
+        self._numbers: defaultdict[str, set[str]] = defaultdict(set)
+        self._domains: defaultdict[str, set[str]] = defaultdict(set)
+        for key, candidate in found.items():
+            for identifier in candidate.identifiers:
+                self._numbers[_number_key(identifier.rpartition("-")[2])].add(key)
+            for host in candidate.domains:
+                self._domains[host].add(key)
+
+    def worth_scoring(self, query: Query, base: str) -> list[Candidate]:
+        """The organisations the query's name is closest to, and those its registry numbers and website name."""
+        keys: set[str] = set()
+        if query.text:
+            keys.add(query.text.removeprefix(f"{base}/id/organisation/"))
+            keys.update(self.names.closest(normalise(query.text), CLOSEST))
+        for pid, values in query.properties:
+            for value in values:
+                if pid == "registry-number":
+                    found = ORG_ID.match(wanted := re.sub(r"\s+", "", value).upper())
+                    keys |= self._numbers.get(_number_key(found["number"] if found else wanted), set())
+                elif pid == "website" and (host := domain(value)):
+                    keys |= self._domains.get(host, set())
+        return [self.by_key[key] for key in sorted(keys) if key in self.by_key]
+
+    def holding(self, text: str) -> list[Candidate]:
+        """The organisations with a normalised name (or key) that holds ``text``."""
+        return [self.by_key[key] for key in sorted(self.names.holding(text))]
+
+
+def _number_key(number: str) -> str:
+    """A registry number as looked up: leading zeros go, as spreadsheets drop them (``_same_number``)."""
+    return number.lstrip("0") if number.isdigit() else number
+
+
+def candidates(rows: Iterable[Mapping[str, str]], base: str) -> Candidates:
     """The organisations in the rows of ``CANDIDATES_QUERY`` (terms as strings), by key."""
     prefix = f"{base}/id/organisation/"
     found: dict[str, Candidate] = {}
@@ -170,7 +214,7 @@ def candidates(rows: Iterable[Mapping[str, str]], base: str) -> dict[str, Candid
             candidate.domains.add(host)
         elif kind == "place":
             candidate.places.add(normalise(value))
-    return found
+    return Candidates(found)
 
 
 def normalise(name: str) -> str:
@@ -368,11 +412,13 @@ def _score(query: Query, candidate: Candidate, base: str) -> _Scored | None:
     return scored
 
 
-def reconcile(query: Query, found: Mapping[str, Candidate], base: str) -> list[dict[str, Any]]:
-    """The candidates for one query, best first, at most one of them a ``match``."""
+def reconcile(query: Query, found: Candidates, base: str) -> list[dict[str, Any]]:
+    """The candidates for one query, best first, at most one of them a ``match``. Only the organisations the
+    query names by number or website, or whose names are closest to its name, are scored: a place alone finds
+    none."""
     if not query.typed:
         return []
-    scored = [s for c in found.values() if (s := _score(query, c, base)) is not None]
+    scored = [s for c in found.worth_scoring(query, base) if (s := _score(query, c, base)) is not None]
     scored.sort(key=lambda s: (-s.score, s.candidate.name.casefold(), s.candidate.key))
     sure = [s for s in scored if s.sure_number]
     top = scored[0] if scored else None
@@ -405,11 +451,14 @@ def _rank(prefix: str, texts: Iterable[str]) -> int | None:
     return None if best == 3 else best
 
 
-def suggest_entities(prefix: str, found: Mapping[str, Candidate], cursor: int, size: int) -> list[dict[str, Any]]:
+def suggest_entities(prefix: str, found: Candidates, cursor: int, size: int) -> list[dict[str, Any]]:
     """Organisations whose names (or key) start with, or hold, ``prefix``; names that start with it first."""
     asked = normalise(prefix)
     ranked = []
-    for candidate in found.values():
+    pool = found.holding(asked)
+    if (named := found.by_key.get(prefix.strip())) is not None and named not in pool:
+        pool.append(named)
+    for candidate in pool:
         if prefix.strip() == candidate.key:
             ranked.append((0, candidate, candidate.name))
             continue

@@ -4,6 +4,7 @@ the specification's own JSON Schemas (v0.2, kept locally: nothing is fetched).""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,16 @@ from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
-from graph.reconciliation import candidates, normalise, parse_batch, reconcile, registry_match, similarity
+from graph.reconciliation import (
+    _score,
+    candidates,
+    normalise,
+    parse_batch,
+    reconcile,
+    registry_match,
+    similarity,
+    suggest_entities,
+)
 
 SPECS = Path("/work/shared/specs/reconciliation-0.2")
 ODI = f"{BASE}/id/organisation/odi"
@@ -91,6 +101,50 @@ def test_namesakes_and_acronyms_are_candidates_but_never_a_match():
 
 
 # --- The service ------------------------------------------------------------------------------------
+
+
+def test_on_a_large_map_the_indexed_candidates_are_the_ones_scoring_every_organisation_would_pick():
+    """Only the organisations the name index finds closest are scored; on 3,000 organisations with names made
+    of common words, the best candidates are those that scoring all of them gives."""
+    rng = random.Random(3)
+    words = [
+        "open",
+        "data",
+        "digital",
+        "trust",
+        "institute",
+        "north",
+        "south",
+        "wales",
+        "civic",
+        "lab",
+        "health",
+        "research",
+        "alliance",
+        "city",
+    ]
+    rows = []
+    for i in range(3000):
+        name = " ".join(rng.sample(words, 3)).title() + f" {rng.choice(['Partners', 'Network', 'Forum', 'Hub'])} {i}"
+        rows.append({"org": f"{BASE}/id/organisation/o{i}", "field": "pref", "value": name, "lang": "en"})
+    rows.append({"org": f"{BASE}/id/organisation/o7", "field": "identifier", "value": "GB-COH-00123456"})
+    found = candidates(rows, BASE)
+    asked = [rows[42]["value"], rows[42]["value"].replace("a", "e").lower(), rows[1234]["value"].replace(" ", "")]
+    for text in asked:
+        query = parse_batch(json.dumps({"q": {"query": text}}))["q"]
+        everyone = [s for c in found.by_key.values() if (s := _score(query, c, BASE)) is not None]
+        best = max(s.score for s in everyone)
+        [top, *_] = reconcile(query, found, BASE)
+        assert top["score"] == round(best, 1) and top["id"] in {s.candidate.key for s in everyone if s.score == best}
+    [numbered] = reconcile(
+        parse_batch('{"q": {"query": "x", "properties": [{"pid": "registry-number", "v": "GB-COH-123456"}]}}')["q"],
+        found,
+        BASE,
+    )
+    assert (numbered["id"], numbered["match"]) == ("o7", True)
+    prefix = rows[99]["value"][:12]
+    suggested = {s["id"] for s in suggest_entities(prefix, found, 0, 3000)}
+    assert suggested == {r["org"].rsplit("/", 1)[1] for r in rows if normalise(prefix) in normalise(r["value"])}
 
 
 def test_manifest(server, schemas):

@@ -134,3 +134,21 @@ def test_reconciliation_sees_an_approval_at_once_through_every_worker(versioned)
     assert all("reconciled-data-co-op" not in found for found in ids())
     approve(server, tokens["moderator"], "reconciled-data-co-op", "07654321")
     assert all("reconciled-data-co-op" in found for found in ids())
+
+
+def test_a_name_search_finds_an_approved_organisation_at_once_through_every_worker(versioned):
+    server, tokens = versioned
+
+    def found() -> list[set[str]]:
+        """Each of 4 answers' names: both workers answer, from their kept name index or a new one."""
+        params = {"q": "quillwort", "format": "json"}
+        return [
+            {i["name"] for i in httpx.get(server.url + "/organisations", params=params).json()["items"]} for _ in "1234"
+        ]
+
+    assert found() == [set()] * 4
+    body = NEW_ORGANISATION.format(number="07654329").replace("cymru-data-co-op", "quillwort-trust")
+    sent = submit(server, body.replace("Cymru Data Co-op", "Quillwort Data Trust"), accept_terms="true").json()
+    approved = httpx.post(server.url + f"/submissions/{sent['id']}/approve", headers=bearer(tokens["moderator"]))
+    assert approved.status_code == 200, approved.text
+    assert found() == [{"Quillwort Data Trust"}] * 4

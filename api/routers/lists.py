@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
-from api.lists import KINDS, FilterError, Kind, count_query, options_query, page_query, parse_filters
+from api.lists import KINDS, FilterError, Kind, count_query, narrowed, options_query, page_query, parse_filters
 from api.pages import local_href, render
 from api.upstream import UpstreamError
 
@@ -44,6 +44,8 @@ async def _list(
     except (FilterError, ValueError) as error:
         return Response(f"{error}\n", 400, media_type="text/plain; charset=utf-8")
     try:
+        if filters.q:
+            filters = narrowed(filters, await services.names.get())
         [count] = await services.upstream.solutions(services.prologue + count_query(kind, filters))
         total = int(count["total"].value)
         pages = max(1, math.ceil(total / per_page))

@@ -26,6 +26,7 @@ from graph.reconciliation import (
     PROPERTIES,
     TYPE,
     TYPE_IDS,
+    Candidates,
     ReconcileError,
     as_strings,
     extension_meta,
@@ -85,7 +86,7 @@ async def _answer(services: AppServices, params: Mapping[str, str]) -> Response:
     try:
         if "queries" in params:
             batch = parse_batch(params["queries"])
-            found = await services.reconciliation_candidates.get() if batch else {}
+            found = await services.reconciliation_candidates.get() if batch else Candidates({})
             # Scoring is CPU work: off the event loop, so that a large batch does not hold up other requests.
             results = await run_in_threadpool(
                 lambda: {key: {"result": reconcile(query, found, base)} for key, query in batch.items()}

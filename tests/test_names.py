@@ -1,0 +1,42 @@
+"""The name-search index finds what a scan of every name finds, and lists searched through it or through the
+store's own scan agree."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from conftest import BASE
+
+from api.lists import KINDS, Filters, count_query, narrowed, page_query
+from graph.names import NAMES_QUERY, NameIndex
+
+
+def test_the_index_finds_exactly_the_names_that_hold_the_text_in_any_case():
+    rng = random.Random(7)
+    words = ["Data", "Trust", "Open", "Institute", "Ŵales", "Cymru", "AI", "Lab", "&", "Co-op"]
+    names = [(f"x:{i}", " ".join(rng.choices(words, k=rng.randint(1, 4)))) for i in range(500)]
+    index = NameIndex(names)
+    for text in ["data", "DATA TRUST", "ŵal", "a", "ai", "co-op", "& co", "zebra", "e i", "Institute Institute"]:
+        scanned = {owner for owner, name in names if text.lower() in name.lower()}
+        assert index.holding(text) == scanned, text
+    assert index.holding("data") and not index.holding("zebra")
+
+
+@pytest.mark.parametrize("kind", ["organisations", "activities"])
+@pytest.mark.parametrize("q", ["data", "ODI", "institute", "catapult", "nds", "a", "no such name"])
+def test_a_list_searched_through_the_index_is_the_list_the_store_scan_gives(seeded_store, kind, q):
+    index = NameIndex((row["item"].value, row["name"].value) for row in seeded_store.query(NAMES_QUERY))
+    scanned, indexed = Filters(q=q), narrowed(Filters(q=q), index)
+    assert indexed.named is not None and scanned.named is None
+
+    def answer(filters: Filters) -> tuple[list[str], list[str]]:
+        [count] = seeded_store.query(count_query(KINDS[kind], filters))
+        rows = seeded_store.query(page_query(KINDS[kind], filters, 0, 500))
+        return [count["total"].value], [row["item"].value for row in rows]
+
+    assert answer(indexed) == answer(scanned)
+    if q == "no such name":
+        assert answer(indexed) == (["0"], [])
+    if q == "ODI" and kind == "organisations":
+        assert answer(indexed)[1] == [f"{BASE}/id/organisation/odi"]
