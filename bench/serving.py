@@ -38,6 +38,7 @@ import httpx
 from api.server import free_port, oxigraph_command
 from graph.namespaces import prefixes
 from graph.queries import load_query
+from graph.remote import NO_DELAY
 
 BASE = "http://127.0.0.1:8000/synthetic"
 ECOMAP = str(Path(sys.executable).parent / "ecomap")
@@ -177,6 +178,16 @@ async def lookups_during(url: str, lookup: Callable[[], str], expensive: str, se
     return result, completed
 
 
+def alone(http: httpx.Client, url: str, query: str, limit: float) -> float | None:
+    """Seconds one server takes to answer ``query`` with nothing else running, or None if not within ``limit``."""
+    started = time.monotonic()
+    try:
+        answer = http.post(url, data={"query": query}, headers={"Accept": JSON}, timeout=limit)
+    except httpx.TimeoutException:
+        return None
+    return time.monotonic() - started if answer.status_code == 200 else None
+
+
 def validation(url: str, organisations: int, repeats: int) -> float:
     """Median milliseconds to validate a CSV of ``organisations`` new organisations (a dry run: nothing stored)."""
     header = EXAMPLE.read_text().splitlines()[0]
@@ -296,6 +307,26 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
             result, completed = asyncio.run(lookups_during(url, made["lookup"], matrix, seconds))
             measured(name, result)
             print(f"{'lookup + matrix':<18}{name:<17}{'':<6}{figures(result, {})}  ({completed} matrices completed)")
+        # The matrix once, alone, with a new comment so that no server answers it from a cache: the cold ratio.
+        # Each other server gets 25 times ecomap's time (at least a minute) before it counts as "more than".
+        # One kept-alive client with Nagle's algorithm off, as for the servers: otherwise each request's body
+        # waits for the server's delayed ACK of its headers (tens of milliseconds).
+        with httpx.Client(transport=httpx.HTTPTransport(socket_options=NO_DELAY)) as http:
+            cold = {"ecomap": alone(http, endpoints["ecomap"], f"{matrix}\n# alone {random.random()}", 600)}
+            limit = max(60.0, 25 * (cold["ecomap"] or 24.0))
+            for name in references:
+                cold[name] = alone(http, endpoints[name], f"{matrix}\n# alone", limit)
+                measured(name, Result(0, 0, [], int(cold[name] is None)))  # restarts rdflib-endpoint after a timeout
+            warm = [alone(http, endpoints["ecomap"], matrix, 60) for _ in range(21)][1:]
+        shown = [f"{name} {f'{t:.2f} s' if t else f'no answer in {limit:.0f} s'}" for name, t in cold.items()]
+        ratios = [
+            f"{'≥' if t is None else ''}{(t or limit) / cold['ecomap']:.1f}x vs {name}"
+            for name, t in cold.items()
+            if name != "ecomap" and cold["ecomap"]
+        ]
+        print(f"coverage matrix alone, cold: {', '.join(shown)} (ecomap {', '.join(ratios)})")
+        if all(t is not None for t in warm):
+            print(f"coverage matrix alone, warm: ecomap p50 {statistics.median(warm) * 1000:.1f} ms (20 requests)")
         doc = f"http://127.0.0.1:{ports['ecomap']}/doc/organisation/syn-"
 
         def page() -> str:
