@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
@@ -55,11 +56,12 @@ class AppServices:
 
     async def _read_candidates(self) -> Candidates:
         rows = await self.upstream.solutions(self.prologue + CANDIDATES_QUERY)
-        return candidates(as_strings(rows), self.settings.base_uri)
+        # Indexing takes seconds at 10^5 organisations: off the event loop, so that other requests go on.
+        return await anyio.to_thread.run_sync(lambda: candidates(as_strings(rows), self.settings.base_uri))
 
     async def _read_names(self) -> NameIndex:
         rows = await self.upstream.solutions(self.prologue + NAMES_QUERY)
-        return NameIndex((row["item"].value, row["name"].value) for row in rows)
+        return await anyio.to_thread.run_sync(lambda: NameIndex((row["item"].value, row["name"].value) for row in rows))
 
 
 def _services(request: Request) -> AppServices:

@@ -96,7 +96,7 @@ def narrowed(filters: Filters, index: NameIndex) -> Filters:
     """The filters with the things whose names hold q, when the index finds few enough to ask for by IRI."""
     if not filters.q:
         return filters
-    named = index.holding(filters.q)
+    named = index.holding(filters.q, up_to=NAMED_AT_MOST)
     return replace(filters, named=frozenset(named)) if len(named) <= NAMED_AT_MOST else filters
 
 

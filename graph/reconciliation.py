@@ -161,25 +161,30 @@ class Candidates:
     def __init__(self, found: dict[str, Candidate]) -> None:
         self.by_key = found
         self.names = NameIndex((key, name) for key, candidate in found.items() for name in (key, *candidate.names))
+        self._named: defaultdict[str, set[str]] = defaultdict(set)
         self._numbers: defaultdict[str, set[str]] = defaultdict(set)
         self._domains: defaultdict[str, set[str]] = defaultdict(set)
         for key, candidate in found.items():
+            for name in candidate.names:
+                self._named[name].add(key)
             for identifier in candidate.identifiers:
                 self._numbers[_number_key(identifier.rpartition("-")[2])].add(key)
             for host in candidate.domains:
                 self._domains[host].add(key)
 
     def worth_scoring(self, query: Query, base: str) -> list[Candidate]:
-        """The organisations the query's name is closest to, and those its registry numbers and website name."""
+        """The organisations with the query's name, or the name closest to it, and those its registry numbers
+        and website name."""
         keys: set[str] = set()
         if query.text:
+            asked = normalise(query.text)
             keys.add(query.text.removeprefix(f"{base}/id/organisation/"))
-            keys.update(self.names.closest(normalise(query.text), CLOSEST))
+            keys |= self._named.get(asked, set())
+            keys.update(self.names.closest(asked, CLOSEST))
         for pid, values in query.properties:
             for value in values:
                 if pid == "registry-number":
-                    found = ORG_ID.match(wanted := re.sub(r"\s+", "", value).upper())
-                    keys |= self._numbers.get(_number_key(found["number"] if found else wanted), set())
+                    keys |= self._numbers.get(_number_key(_asked_number(value)[1]), set())
                 elif pid == "website" and (host := domain(value)):
                     keys |= self._domains.get(host, set())
         return [self.by_key[key] for key in sorted(keys) if key in self.by_key]
@@ -266,16 +271,21 @@ def domain(url: str) -> str | None:
     return host.removeprefix("www.") if host else None
 
 
+def _asked_number(value: str) -> tuple[str | None, str]:
+    """The register prefix (if given in org-id form) and the number of a registry number as a client sent it."""
+    wanted = re.sub(r"\s+", "", value).upper()
+    found = ORG_ID.match(wanted)
+    return (found["prefix"], found["number"]) if found else (None, wanted)
+
+
 def _same_number(a: str, b: str) -> bool:
     """Registry numbers are equal, also when a spreadsheet has dropped a company number's leading zeros."""
-    return a == b or (a.isdigit() and b.isdigit() and a.lstrip("0") == b.lstrip("0"))
+    return _number_key(a) == _number_key(b)
 
 
 def registry_match(value: str, identifiers: set[str]) -> bool:
     """``value`` (GB-COH-08030289, or a bare 08030289) is one of the org-id identifiers."""
-    wanted = re.sub(r"\s+", "", value).upper()
-    found = ORG_ID.match(wanted)
-    prefix, number = (found["prefix"], found["number"]) if found else (None, wanted)
+    prefix, number = _asked_number(value)
     for identifier in identifiers:
         their_prefix, _, their_number = identifier.rpartition("-")
         if (prefix is None or prefix == their_prefix) and _same_number(number, their_number):

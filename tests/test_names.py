@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import pyoxigraph as ox
 import pytest
 from conftest import BASE
 
@@ -21,6 +22,25 @@ def test_the_index_finds_exactly_the_names_that_hold_the_text_in_any_case():
         scanned = {owner for owner, name in names if text.lower() in name.lower()}
         assert index.holding(text) == scanned, text
     assert index.holding("data") and not index.holding("zebra")
+
+
+def test_a_search_can_stop_once_it_has_found_more_than_enough():
+    index = NameIndex((f"x:{i}", f"Data Trust {i}") for i in range(1000))
+    assert len(index.holding("data", up_to=10)) == 11
+    assert index.holding("data trust 99", up_to=10) == {f"x:{i}" for i in (99, *range(990, 1000))}
+    assert index.holding("data trust 999", up_to=10) == {"x:999"}
+    assert len(index.holding("a", up_to=None)) == 1000
+
+
+def test_things_without_an_iri_are_not_in_the_index():
+    """A labelled blank node (a post someone holds) could not be asked for by IRI: it is left out."""
+    store = ox.Store()
+    label = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+    store.add(ox.Quad(ox.NamedNode("http://example.org/org"), label, ox.Literal("Director of Data")))
+    store.add(ox.Quad(ox.BlankNode(), label, ox.Literal("Director")))
+    rows = store.query("PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n" + NAMES_QUERY)
+    index = NameIndex((row["item"].value, row["name"].value) for row in rows)
+    assert index.holding("director") == {"http://example.org/org"}
 
 
 @pytest.mark.parametrize("kind", ["organisations", "activities"])

@@ -147,6 +147,18 @@ def test_on_a_large_map_the_indexed_candidates_are_the_ones_scoring_every_organi
     assert suggested == {r["org"].rsplit("/", 1)[1] for r in rows if normalise(prefix) in normalise(r["value"])}
 
 
+def test_an_exact_name_among_many_longer_ones_is_still_the_match_and_a_near_twin_still_stops_it():
+    """The index ranks "Open Data Institute" above 150 names that hold it and more, and finds a misspelt twin,
+    whose closeness means no match, as scoring every organisation would."""
+    names = [(f"node-{i}", f"Open Data Institute Node {i}", "en", True) for i in range(150)]
+    found = _map(*names, ("odi", "Open Data Institute", "en", True))
+    [top, *_] = reconcile(parse_batch('{"q": {"query": "Open Data Institute"}}')["q"], found, BASE)
+    assert (top["id"], top["match"]) == ("odi", True)
+    found = _map(*names, ("odi", "Open Data Institute", "en", True), ("odi2", "Open Data Institue", "en", True))
+    [top, second, *_] = reconcile(parse_batch('{"q": {"query": "Open Data Institute"}}')["q"], found, BASE)
+    assert (top["id"], second["id"], top["match"]) == ("odi", "odi2", False)
+
+
 def test_manifest(server, schemas):
     manifest = valid(schemas, "manifest.json", httpx.get(server.url + "/reconcile", timeout=30))
     assert manifest["versions"] == ["0.2"]

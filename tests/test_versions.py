@@ -126,7 +126,7 @@ def test_reconciliation_sees_an_approval_at_once_through_every_worker(versioned)
     batch = {"queries": json.dumps({"q": query})}
 
     def ids() -> list[set[str]]:
-        """Each of 4 answers' candidates: both workers answer, from the kept candidates or not."""
+        """The candidates in 4 answers in a row, which the workers share between them."""
         return [
             {r["id"] for r in httpx.post(server.url + "/reconcile", data=batch).json()["q"]["result"]} for _ in "1234"
         ]
@@ -140,7 +140,7 @@ def test_a_name_search_finds_an_approved_organisation_at_once_through_every_work
     server, tokens = versioned
 
     def found() -> list[set[str]]:
-        """Each of 4 answers' names: both workers answer, from their kept name index or a new one."""
+        """The names in 4 answers in a row, which the workers share between them."""
         params = {"q": "quillwort", "format": "json"}
         return [
             {i["name"] for i in httpx.get(server.url + "/organisations", params=params).json()["items"]} for _ in "1234"

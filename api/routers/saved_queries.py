@@ -13,9 +13,11 @@ from fastapi.responses import JSONResponse, Response
 from api import formats
 from api.conneg import choose
 from api.dependencies import Services
+from api.inspection import Form
 from api.pages import render
 from api.routers.sparql import run_query
 from graph.queries import NamedQuery, Parameter, ParameterError, all_queries
+from graph.remote import answers_with_triples
 
 SCHEMA_TYPES = {"integer": {"type": "integer"}, "date": {"type": "string", "format": "date"}}
 
@@ -77,13 +79,17 @@ def described(query: NamedQuery) -> dict[str, Any]:
 
 
 def _endpoint(query: NamedQuery) -> Callable[[Request, Services], Awaitable[Response]]:
+    # The text is ecomap's own and its parameters are typed RDF terms: nothing for the public checks to find.
+    form = Form.GRAPH if answers_with_triples(query.text) else Form.SOLUTIONS
+
     async def run(request: Request, services: Services) -> Response:
         given = {k: v for k, v in request.query_params.items() if k != "format"}
         try:
             terms = query.terms(given, services.settings.base_uri)
         except ParameterError as error:
             return Response(f"{error}\n", status_code=400, media_type="text/plain; charset=utf-8")
-        return await run_query(request, services, query.bound(terms), [], [], request.query_params.get("format"))
+        format_name = request.query_params.get("format")
+        return await run_query(request, services, query.bound(terms), [], [], format_name, own_form=form)
 
     return run
 

@@ -15,8 +15,8 @@ from fastapi.responses import Response, StreamingResponse
 from api import formats
 from api.answers import not_modified
 from api.conneg import choose
-from api.dependencies import Services
-from api.inspection import Form, QueryRejectedError, inspect
+from api.dependencies import AppServices, Services
+from api.inspection import Form, Inspection, QueryRejectedError, inspect
 from api.limits import Cap, ResultCapError
 from api.pages import json_script, render
 from api.service_description import service_description
@@ -143,10 +143,18 @@ def _without_query(request: Request, services: Services) -> Response:
 
 
 async def run_query(
-    request: Request, services: Services, query: str, default: list[str], named: list[str], format_name: str | None
+    request: Request,
+    services: Services,
+    query: str,
+    default: list[str],
+    named: list[str],
+    format_name: str | None,
+    *,
+    own_form: Form | None = None,
 ) -> Response:
     """Run a read-only query for a client, as /sparql does: fair use, inspection, a format chosen by ``format=``
-    or Accept, the time limit and the result cap; the answer streams."""
+    or Accept, the time limit and the result cap; the answer streams. ``own_form`` is the form of a query ecomap
+    wrote itself (a saved query with typed parameters), which needs no inspection."""
     settings = services.settings
     client = request.client.host if request.client else "unknown"
     wait = services.fair_use.wait_seconds(client)
@@ -173,15 +181,13 @@ async def run_query(
         if not_modified(request.headers.get("if-none-match"), key):
             return Response(status_code=304, headers={**cached.headers, "ETag": tag})
         return Response(cached.body, headers={**cached.headers, "ETag": tag, "Ecomap-Cache": "hit"})
-    try:
-        arguments = (query, services.prologue, settings.service_allow_list, settings.query_max_length)
-        # A short query is parsed in about a millisecond, less than handing it to a thread costs (profiled); a
-        # long one, or one that would wait for the parser, goes to a thread so as not to hold the event loop.
-        inspection = inspect(*arguments, wait=False) if len(query) <= INLINE_CHECK else None
-        if inspection is None:
-            inspection = await anyio.to_thread.run_sync(inspect, *arguments)
-    except QueryRejectedError as rejected:
-        return _error(rejected.status, rejected.message)
+    if own_form is not None:
+        inspection = Inspection(own_form, query)
+    else:
+        try:
+            inspection = await _inspected(query, services)
+        except QueryRejectedError as rejected:
+            return _error(rejected.status, rejected.message)
     offered = list(formats.RESULTS.values() if inspection.form is Form.SOLUTIONS else formats.GRAPHS.values())
     if format_name:
         # A name or media type, or (as SPARQLWrapper sends) several media types separated by commas.
@@ -228,6 +234,15 @@ async def run_query(
             headers["Ecomap-Cache"] = "miss"
         return Response(answer.head, media_type=chosen, headers=headers)
     return StreamingResponse(_streamed(answer, cap), media_type=chosen, headers=headers)
+
+
+async def _inspected(query: str, services: AppServices) -> Inspection:
+    settings = services.settings
+    arguments = (query, services.prologue, settings.service_allow_list, settings.query_max_length)
+    # A short query is parsed in about a millisecond, less than handing it to a thread costs (profiled); a long
+    # one, or one that would wait for the parser, goes to a thread so as not to hold the event loop.
+    inspection = inspect(*arguments, wait=False) if len(query) <= INLINE_CHECK else None
+    return inspection or await anyio.to_thread.run_sync(inspect, *arguments)
 
 
 def _upstream_error(error: UpstreamError) -> Response:
