@@ -24,6 +24,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -376,6 +377,9 @@ def main() -> None:
         help="Compare with rdflib-endpoint up to this many organisations (it loads 10^5 in minutes, into GBs).",
     )
     args = parser.parse_args()
+    # Stopped with SIGTERM, stop the servers too (``run``'s finally): a left-over rdflib-endpoint computing an
+    # abandoned query would slow every later run on the machine.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for n in args.organisations:
         with tempfile.TemporaryDirectory(prefix="ecomap-bench-") as folder:
             run(n, args.seconds, Path(folder), args.rdflib_endpoint_up_to)
