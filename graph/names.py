@@ -53,9 +53,6 @@ class NameIndex:
                 pieces[piece].append(at)
         self._pieces = dict(pieces)
 
-    def __len__(self) -> int:
-        return len(self._names)
-
     def holding(self, text: str, up_to: int | None = None) -> set[str]:
         """The IRIs of everything with a name that holds ``text``, in any case; once more than ``up_to`` are
         found, the search stops and gives those."""
