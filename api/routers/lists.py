@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -12,12 +12,35 @@ from fastapi.responses import JSONResponse, Response
 from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
-from api.lists import KINDS, FilterError, Kind, count_query, narrowed, options_query, page_query, parse_filters
+from api.lists import (
+    KINDS,
+    FilterError,
+    Filters,
+    Kind,
+    count_query,
+    narrowed,
+    options_query,
+    page_query,
+    parse_filters,
+)
 from api.pages import local_href, render
 from api.upstream import UpstreamError
 
 router = APIRouter(tags=["Lists"])
 JSON = "application/json"
+
+
+async def _page(
+    services: AppServices, kind: Kind, filters: Filters, page: int, per_page: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many things the filters select, and the rows of one page of them."""
+    if filters.named == frozenset():  # the name index found nothing with that name: nothing to ask the store
+        return 0, []
+    [count] = await services.upstream.solutions(services.prologue + count_query(kind, filters))
+    rows = await services.upstream.solutions(
+        services.prologue + page_query(kind, filters, (page - 1) * per_page, per_page)
+    )
+    return int(count["total"].value), rows
 
 
 async def _list(
@@ -46,12 +69,8 @@ async def _list(
     try:
         if filters.q:
             filters = narrowed(filters, await services.names.get())
-        [count] = await services.upstream.solutions(services.prologue + count_query(kind, filters))
-        total = int(count["total"].value)
+        total, rows = await _page(services, kind, filters, page, per_page)
         pages = max(1, math.ceil(total / per_page))
-        rows = await services.upstream.solutions(
-            services.prologue + page_query(kind, filters, (page - 1) * per_page, per_page)
-        )
     except UpstreamError as error:
         return error.response()
     base = services.settings.base_uri
