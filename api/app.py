@@ -40,6 +40,7 @@ from api.routers import (
     sparql,
     strategy_map,
     submissions,
+    suggestions,
     templates,
     withdrawals,
 )
@@ -172,6 +173,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         strategy_map.router,
         guide.router,
         reconcile.router,
+        suggestions.router,
         saved_queries_router(),
     ):
         app.include_router(router)

@@ -17,6 +17,7 @@ from graph.names import NAMES_QUERY, NameIndex
 from graph.namespaces import prefixes
 from graph.reconciliation import CANDIDATES_QUERY, Candidates, as_strings, candidates
 from graph.settings import Settings
+from graph.suggestions import CONCEPTS_QUERY, Suggester, as_rows
 
 
 @dataclass
@@ -39,6 +40,8 @@ class AppServices:
     reconciliation_candidates: KeptForVersion[Candidates] = field(init=False)
     # Every name on the map, for searching lists by name without a scan of the store.
     names: KeptForVersion[NameIndex] = field(init=False)
+    # The concepts of every subject scheme and what the map says about each, encoded for suggestions.
+    suggester: KeptForVersion[Suggester] = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
@@ -53,6 +56,7 @@ class AppServices:
         self.prologue = f"BASE <{self.settings.base_uri}/>\n{declarations}"
         self.reconciliation_candidates = KeptForVersion(self.versions, self._read_candidates)
         self.names = KeptForVersion(self.versions, self._read_names)
+        self.suggester = KeptForVersion(self.versions, self._read_concepts)
 
     async def _read_candidates(self) -> Candidates:
         rows = await self.upstream.solutions(self.prologue + CANDIDATES_QUERY)
@@ -62,6 +66,10 @@ class AppServices:
     async def _read_names(self) -> NameIndex:
         rows = await self.upstream.solutions(self.prologue + NAMES_QUERY)
         return await anyio.to_thread.run_sync(lambda: NameIndex((row["item"].value, row["name"].value) for row in rows))
+
+    async def _read_concepts(self) -> Suggester:
+        rows = await self.upstream.solutions(self.prologue + CONCEPTS_QUERY)
+        return await anyio.to_thread.run_sync(lambda: Suggester(as_rows(rows)))
 
 
 def _services(request: Request) -> AppServices:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from graph.serving import running
 from graph.settings import Settings, SettingsError, normalise_base_uri
 from graph.stats import statistics
 from graph.store import Store, StoreError
+from graph.suggestions import CONCEPTS_QUERY, Suggester, SuggestionError, as_rows, as_text
 from graph.synth import SYNTHETIC_SUFFIX, SyntheticError, is_synthetic_base, starts_synthetic
 from graph.synth import write as write_synthetic
 from graph.validation import Validator, known_things
@@ -211,6 +213,35 @@ def query(settings: Settings, query: str, format_name: str) -> None:
     except SyntaxError as error:
         raise InputError(f"SPARQL syntax error: {error}") from None
     write(result, sys.stdout.buffer, format_name, store.base)
+
+
+@main.command()
+@click.argument("text", required=False)
+@click.option(
+    "--file", "file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="Read the text here."
+)
+@click.option("--per-scheme", type=click.IntRange(1, 20), default=3, show_default=True, help="Concepts per scheme.")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def suggest(settings: Settings, text: str | None, file: Path | None, per_scheme: int, output: str) -> None:
+    """Suggest the priority areas, principles, pillars, missions and topics that TEXT (or --file) is about.
+
+    Each concept comes with a score in [0, 1] and its evidence. Suggestions are printed, never recorded.
+    """
+    if (text is None) == (file is None):
+        raise click.UsageError("Give the text as an argument or with --file, not both.")
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as problem:
+            raise InputError(f"{file}: not UTF-8 text (byte {problem.start} cannot be read).") from None
+    with _errors():
+        suggester = Suggester(as_rows(_open(settings).query(CONCEPTS_QUERY)))
+    try:
+        answer = suggester.suggest(text or "", per_scheme)
+    except SuggestionError as problem:
+        raise InputError(str(problem)) from None
+    click.echo(json.dumps(answer, indent=1, ensure_ascii=False) if output == "json" else as_text(answer), nl=False)
 
 
 @main.command()

@@ -99,7 +99,7 @@ def review_list(server: str, token: str | None, status: str) -> None:
 @SERVER
 @TOKEN
 def review_show(submission: str, server: str, token: str | None) -> None:
-    """What approving SUBMISSION would change, and any likely duplicates."""
+    """What approving SUBMISSION would change, likely duplicates, and its concepts against the suggested ones."""
     response = _call("GET", f"{server}/submissions/{submission}/review", token)
     body = _answer(response)
     click.echo(f"Submission {submission}: {body['status']}, sent {body['created']} ({body['contributor_role']})")
@@ -114,6 +114,17 @@ def review_show(submission: str, server: str, token: str | None) -> None:
         click.echo(
             f"\nPossible duplicate: {duplicate['submitted']} and {duplicate['candidate']} share {duplicate['reason']}"
         )
+    for check in body.get("concept_checks", []):
+        click.echo(f"\nConcepts of {check['activity']} (suggestions from its description; scores in [0, 1]):")
+        for concept in check["submitted"]:
+            click.echo(
+                f"  submitted  {concept['score']:.2f}  {concept['label']} (number {concept['rank']} in its scheme)"
+            )
+        for scheme in check["suggested"]:
+            best = scheme["suggestions"][0]
+            click.echo(f"  suggested  {best['score']:.2f}  {best['label']} ({scheme['label']})")
+        for flag in check["disagreements"]:
+            click.echo(f"  ! {flag}")
     click.echo(f"\nTo approve exactly this: ecomap review approve {submission} --if-match '{response.headers['etag']}'")
 
 

@@ -3,15 +3,20 @@ organisation already on the map."""
 
 from __future__ import annotations
 
+import math
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from difflib import SequenceMatcher
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
+from rapidfuzz import fuzz, process
 
 from graph.namespaces import ORGANISATION_CLASSES, STANDARD
+from graph.suggestions import Suggester, SuggestionError
+from graph.text_vectors import embeddings
 
 NAME_NOISE = re.compile(r"\b(the|ltd|limited|llp|plc|cic)\b|[^\w\s]")
 
@@ -26,9 +31,13 @@ class Change:
 
 @dataclass(frozen=True)
 class Duplicate:
+    """A submitted organisation that is likely one already on the map: how likely (0-1), and why."""
+
     submitted: str
     candidate: str
     reason: str
+    score: float
+    evidence: list[str]
 
 
 def changes(records: Mapping[str, list[ox.Triple]], current: Mapping[str, list[ox.Triple]]) -> list[Change]:
@@ -46,12 +55,25 @@ def current_records_query(graphs: Iterable[str]) -> str:
     return f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
 
 
-ORGANISATIONS_QUERY = f"""SELECT ?organisation ?name ?homepage ?number WHERE {{
+ORGANISATIONS_QUERY = f"""SELECT ?organisation ?name ?homepage ?number ?description WHERE {{
   ?organisation a ?class ; <{STANDARD["skos"]}prefLabel> ?name .
   VALUES ?class {{ {" ".join(f"<{c}>" for c in sorted(ORGANISATION_CLASSES))} }}
   OPTIONAL {{ ?organisation <{STANDARD["foaf"]}homepage> ?homepage }}
   OPTIONAL {{ ?organisation <{STANDARD["adms"]}identifier>/<{STANDARD["skos"]}notation> ?number }}
+  OPTIONAL {{ ?organisation <{STANDARD["dcterms"]}description> ?description }}
 }}"""
+
+# How strongly each kind of evidence says two organisations are one, in [0, 1]; evidence combines as independent
+# signs (1 - the product of 1 - each), so two weak signs make a stronger one and no sign alone is certain.
+SAME_NUMBER, SAME_WEBSITE = 0.95, 0.85
+# Names at least this alike (rapidfuzz's token-sort ratio of the normalised names) count, at this share of their
+# likeness: one name can belong to two bodies (a charity and its trading company).
+NAMES_ALIKE, NAME_WEIGHT = 0.85, 0.8
+# Descriptions at least this alike (cosine of their word embeddings) count, at half strength: similar work is a
+# weaker sign than a similar name.
+DESCRIPTIONS_ALIKE = 0.75
+# A pair is shown to moderators from this score.
+SHOWN_FROM = 0.5
 
 
 def normalised(name: str) -> str:
@@ -62,40 +84,165 @@ def host(url: str) -> str:
     return (urlsplit(url).hostname or "").removeprefix("www.")
 
 
+@dataclass
+class _Organisation:
+    names: set[str] = field(default_factory=set)
+    hosts: set[str] = field(default_factory=set)
+    numbers: set[str] = field(default_factory=set)
+    descriptions: set[str] = field(default_factory=set)
+
+
+def _submitted(triples: list[ox.Triple]) -> dict[str, _Organisation]:
+    rdf_type = STANDARD["rdf"] + "type"
+    found = {
+        t.subject.value: _Organisation()
+        for t in triples
+        if t.predicate.value == rdf_type and t.object.value in ORGANISATION_CLASSES
+    }
+    notations = {t.subject.value: t.object.value for t in triples if t.predicate.value == STANDARD["skos"] + "notation"}
+    for t in triples:
+        organisation = found.get(t.subject.value)
+        if organisation is None:
+            continue
+        if t.predicate.value == STANDARD["skos"] + "prefLabel":
+            organisation.names.add(t.object.value)
+        elif t.predicate.value == STANDARD["foaf"] + "homepage":
+            organisation.hosts.add(host(t.object.value))
+        elif t.predicate.value == STANDARD["adms"] + "identifier" and t.object.value in notations:
+            organisation.numbers.add(notations[t.object.value])
+        elif t.predicate.value == STANDARD["dcterms"] + "description":
+            organisation.descriptions.add(t.object.value)
+    return found
+
+
+def _existing(rows: Iterable[Mapping[str, ox.NamedNode | ox.Literal]]) -> dict[str, _Organisation]:
+    found: defaultdict[str, _Organisation] = defaultdict(_Organisation)
+    for row in rows:
+        organisation = found[row["organisation"].value]
+        organisation.names.add(row["name"].value)
+        if "homepage" in row:
+            organisation.hosts.add(host(row["homepage"].value))
+        if "number" in row:
+            organisation.numbers.add(row["number"].value)
+        if "description" in row:
+            organisation.descriptions.add(row["description"].value)
+    return found
+
+
+@dataclass
+class _Signs:
+    """Per candidate, the strongest sign of each kind that it is the submitted organisation ``own``."""
+
+    own: str
+    by_candidate: defaultdict[str, dict[str, tuple[float, str]]] = field(default_factory=lambda: defaultdict(dict))
+
+    def add(self, candidate: str, kind: str, strength: float, words: str) -> None:
+        if candidate != self.own and strength > self.by_candidate[candidate].get(kind, (0.0, ""))[0]:
+            self.by_candidate[candidate][kind] = (strength, words)
+
+
 def duplicates(
     triples: list[ox.Triple], existing: Iterable[Mapping[str, ox.NamedNode | ox.Literal]]
 ) -> list[Duplicate]:
-    """Organisations in ``triples`` that match one already on the map by registry number, website or name."""
-    rdf_type, label = STANDARD["rdf"] + "type", STANDARD["skos"] + "prefLabel"
-    submitted = {
-        t.subject.value for t in triples if t.predicate.value == rdf_type and t.object.value in ORGANISATION_CLASSES
+    """Organisations in ``triples`` likely to be one already on the map, each with a score in [0, 1] and the
+    evidence for it: a registry number or website in common, a near-identical name, a similar description."""
+    submitted = _submitted(triples)
+    if not submitted:
+        return []
+    on_map = _existing(existing)
+    names = [(normalised(name), name, iri) for iri, organisation in on_map.items() for name in organisation.names]
+    described = [(text, iri) for iri, organisation in on_map.items() for text in sorted(organisation.descriptions)]
+    encode = embeddings([text for text, _ in described]) if described else None
+    vectors = encode([text for text, _ in described]) if encode else None
+    found = []
+    for iri, organisation in submitted.items():
+        signs = _Signs(iri)
+        sign = signs.add
+        for candidate, other in on_map.items():
+            for number in sorted(organisation.numbers & other.numbers):
+                sign(candidate, "number", SAME_NUMBER, f"the same registry number, {number}")
+            for website in sorted((organisation.hosts & other.hosts) - {""}):
+                sign(candidate, "website", SAME_WEBSITE, f"the same website, {website}")
+        for name in organisation.names:
+            choices = [known for known, _, _ in names]
+            for _, ratio, index in process.extract(
+                normalised(name), choices, scorer=fuzz.token_sort_ratio, score_cutoff=NAMES_ALIKE * 100, limit=10
+            ):
+                _, shown, candidate = names[index]
+                sign(
+                    candidate,
+                    "name",
+                    NAME_WEIGHT * ratio / 100,
+                    f"a near-identical name, {shown!r} ({ratio:.0f}% alike)",
+                )
+        if encode is not None and vectors is not None and organisation.descriptions:
+            likeness = (encode(sorted(organisation.descriptions)) @ vectors.T).max(axis=0)
+            for (_, candidate), alike in zip(described, likeness.tolist(), strict=True):
+                if alike >= DESCRIPTIONS_ALIKE:
+                    sign(candidate, "description", alike / 2, f"a similar description ({alike:.2f} alike)")
+        for candidate, kinds in signs.by_candidate.items():
+            kept = sorted(kinds.values(), reverse=True)
+            score = 1 - math.prod(1 - strength for strength, _ in kept)
+            if score >= SHOWN_FROM:
+                reasons = [words for _, words in kept]
+                found.append(Duplicate(iri, candidate, "; ".join(reasons), round(score, 3), reasons))
+    return sorted(found, key=lambda duplicate: (duplicate.submitted, -duplicate.score, duplicate.candidate))
+
+
+# A submitted concept scoring under this share of the best in its scheme is flagged to the moderator.
+DISAGREEMENT = 0.5
+
+
+@dataclass(frozen=True)
+class ConceptCheck:
+    """An activity's submitted concepts beside those its description suggests, and where they disagree strongly."""
+
+    activity: str
+    description: str
+    submitted: list[dict[str, Any]]
+    suggested: list[dict[str, Any]]
+    disagreements: list[str]
+
+
+def concept_checks(triples: list[ox.Triple], suggester: Suggester, activity_class: str) -> list[ConceptCheck]:
+    """For each submitted activity with a description: how its submitted concepts score against the text, the
+    suggested ones, and a plain-English flag for every submitted concept far below the best of its scheme."""
+    rdf_type, description = STANDARD["rdf"] + "type", STANDARD["dcterms"] + "description"
+    activities = {
+        t.subject.value for t in triples if t.predicate.value == rdf_type and t.object.value == activity_class
     }
-    names: dict[str, set[str]] = {s: set() for s in submitted}
-    homes: dict[str, set[str]] = {s: set() for s in submitted}
-    numbers: dict[str, set[str]] = {s: set() for s in submitted}
-    identifiers = {t.subject.value: t.object for t in triples if t.predicate.value == STANDARD["skos"] + "notation"}
+    texts = {
+        t.subject.value: t.object.value
+        for t in triples
+        if t.subject.value in activities and t.predicate.value == description
+    }
+    tagged: dict[str, list[str]] = {activity: [] for activity in texts}
     for t in triples:
-        if t.subject.value not in submitted:
+        if t.subject.value in texts and t.object.value in suggester.concepts:
+            tagged[t.subject.value].append(t.object.value)
+    checks = []
+    for activity, text in sorted(texts.items()):
+        try:
+            scores = suggester.scores(text)
+            suggested = suggester.suggest(text)["schemes"]
+        except SuggestionError:
             continue
-        if t.predicate.value == label:
-            names[t.subject.value].add(t.object.value)
-        elif t.predicate.value == STANDARD["foaf"] + "homepage":
-            homes[t.subject.value].add(host(t.object.value))
-        elif t.predicate.value == STANDARD["adms"] + "identifier" and t.object.value in identifiers:
-            numbers[t.subject.value].add(str(identifiers[t.object.value]))
-    found: dict[tuple[str, str], str] = {}
-    for row in existing:
-        candidate = row["organisation"].value
-        for org in submitted - {candidate}:
-            if "number" in row and str(row["number"]) in numbers[org]:
-                found[(org, candidate)] = f"the same registry number, {row['number'].value}"
-            elif "homepage" in row and host(row["homepage"].value) in homes[org] - {""}:
-                found.setdefault((org, candidate), f"the same website, {host(row['homepage'].value)}")
-            elif any(_alike(name, row["name"].value) for name in names[org]):
-                found.setdefault((org, candidate), f"a near-identical name, {row['name'].value!r}")
-    return [Duplicate(org, candidate, reason) for (org, candidate), reason in sorted(found.items())]
-
-
-def _alike(a: str, b: str) -> bool:
-    a, b = normalised(a), normalised(b)
-    return bool(a) and (a == b or SequenceMatcher(None, a, b).ratio() >= 0.9)
+        submitted, disagreements = [], []
+        for concept in sorted(set(tagged[activity])):
+            scheme = suggester.concepts[concept].scheme
+            rivals = sorted(
+                ((score, iri) for iri, score in scores.items() if suggester.concepts[iri].scheme == scheme),
+                reverse=True,
+            )
+            rank = [iri for _, iri in rivals].index(concept) + 1
+            best_score, best = rivals[0]
+            label = suggester.concepts[concept].label
+            submitted.append({"concept": concept, "label": label, "score": round(scores[concept], 3), "rank": rank})
+            if best != concept and scores[concept] < DISAGREEMENT * best_score:
+                disagreements.append(
+                    f"The description hardly supports {label!r} (score {scores[concept]:.2f}, number {rank} of "
+                    f"{len(rivals)} in {suggester.concepts[concept].scheme_label}); it points to "
+                    f"{suggester.concepts[best].label!r} (score {best_score:.2f})."
+                )
+        checks.append(ConceptCheck(activity, text, submitted, suggested, disagreements))
+    return checks

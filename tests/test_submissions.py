@@ -211,10 +211,15 @@ def test_moderators_see_what_approval_would_change_and_likely_duplicates(contrib
     assert httpx.get(review, headers=bearer(tokens["submitter"])).status_code == 403
     seen = httpx.get(review, headers=bearer(tokens["moderator"])).json()
     duplicates = {
-        (d["submitted"].rsplit("/", 1)[1], d["candidate"].rsplit("/", 1)[1]): d["reason"]
-        for d in seen["possible_duplicates"]
+        (d["submitted"].rsplit("/", 1)[1], d["candidate"].rsplit("/", 1)[1]): d for d in seen["possible_duplicates"]
     }
-    assert duplicates[("open-data-institute-ltd", "odi")] == "the same website, theodi.org"
+    odi = duplicates[("open-data-institute-ltd", "odi")]
+    # Two signs, each explained: the website, and the name once "The" and "Ltd" are set aside.
+    assert "the same website, theodi.org" in odi["evidence"]
+    assert "a near-identical name, 'Open Data Institute' (100% alike)" in odi["evidence"]
+    assert odi["reason"] == "; ".join(odi["evidence"])
+    assert 0.95 < odi["score"] < 1
+    assert ("techuk", "techuk") not in duplicates
     changes = {c["graph"].rsplit("/", 1)[1]: c for c in seen["changes"]}
     assert changes["open-data-institute-ltd"]["exists"] is False and changes["open-data-institute-ltd"]["removed"] == []
     assert changes["techuk"]["exists"] is True

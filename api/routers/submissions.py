@@ -26,7 +26,7 @@ from graph.accounts import Role
 from graph.convert import to_rdflib
 from graph.identity import UriClass, registry_numbers_query
 from graph.parsing import located
-from graph.review import ORGANISATIONS_QUERY, changes, current_records_query, duplicates
+from graph.review import ORGANISATIONS_QUERY, changes, concept_checks, current_records_query, duplicates
 from graph.sheets import SheetError, read_csv, read_xlsx
 from graph.submissions import (
     SubmissionStatus,
@@ -308,11 +308,19 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
         split = split_into_records(triples, identity)
         changed = await _changes(services, split.records)
         candidates = duplicates(triples, await services.upstream.solutions(ORGANISATIONS_QUERY))
+        suggester = await services.suggester.get()
+        activity_class = identity.resolve("def/ecosystem/Activity")
+        checks = await anyio.to_thread.run_sync(lambda: concept_checks(triples, suggester, activity_class))
     except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:
         return access.unavailable(error)
-    body = {**found, "changes": changed, "possible_duplicates": [asdict(d) for d in candidates]}
+    body = {
+        **found,
+        "changes": changed,
+        "possible_duplicates": [asdict(d) for d in candidates],
+        "concept_checks": [asdict(check) for check in checks],
+    }
     return JSONResponse(body, headers={"ETag": _review_tag(changed)})
 
 

@@ -1,0 +1,92 @@
+"""``POST /suggest``: the concepts a description is about, ranked per scheme with their evidence.
+
+A suggestion is only an answer to the caller: nothing is written to any store, and the form and the moderation
+view show suggestions as suggestions. The model and the concepts' texts are in ``graph.suggestions``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.access import error
+from api.dependencies import Services
+from api.upstream import UpstreamError
+from graph.suggestions import MAX_TEXT, SuggestionError
+
+router = APIRouter(tags=["Suggestions"])
+# A JSON body holding the longest text worth comparing, with room for escapes.
+BODY_LIMIT = 4 * MAX_TEXT
+MOST_PER_SCHEME = 20
+
+REQUEST_EXAMPLE = {"text": "A free online course that teaches analysts data science and statistics.", "per_scheme": 3}
+
+
+class RequestError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _asked(request: Request) -> tuple[str, int]:
+    """The text and how many concepts per scheme, or a ``RequestError`` saying what is wrong with the body."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > BODY_LIMIT:
+            raise RequestError(413, f"The request is larger than {BODY_LIMIT:,} bytes: send one description.")
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError as problem:
+        raise RequestError(400, f"The body is not UTF-8 text (byte {problem.start} cannot be read).") from None
+    try:
+        asked = json.loads(decoded)
+    except json.JSONDecodeError as problem:
+        message = f"The body is not JSON: {problem.msg} at line {problem.lineno}, column {problem.colno}."
+        raise RequestError(400, message) from None
+    if not isinstance(asked, dict) or not isinstance(asked.get("text"), str):
+        raise RequestError(422, 'Send a JSON object with the description as "text", e.g. {"text": "A course…"}.')
+    per_scheme = asked.get("per_scheme", 3)
+    if not isinstance(per_scheme, int) or isinstance(per_scheme, bool) or not 1 <= per_scheme <= MOST_PER_SCHEME:
+        raise RequestError(422, f'"per_scheme" must be a whole number from 1 to {MOST_PER_SCHEME}.')
+    return asked["text"], per_scheme
+
+
+@router.post(
+    "/suggest",
+    summary="Suggest the priority areas, principles, pillars, missions and topics a description is about",
+    description=(
+        "JSON in: `text` (the description, up to 20,000 characters) and optionally `per_scheme` (1 to 20, default 3). "
+        "JSON out: every subject scheme with its best concepts, each with a score in [0, 1] and its evidence: the "
+        "sentence and words that drove it and the closest text the map holds about the concept (its own words, or "
+        "an approved activity's description). Suggestions are never recorded."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"example": REQUEST_EXAMPLE}},
+        }
+    },
+    responses={
+        400: {"description": "The body is not UTF-8 or not JSON"},
+        413: {"description": "The body is too large"},
+        422: {"description": "No text, too long a text, or a bad per_scheme"},
+        503: {"description": "The store is unavailable"},
+    },
+)
+async def suggest(request: Request, services: Services) -> JSONResponse:
+    try:
+        text, per_scheme = await _asked(request)
+        suggester = await services.suggester.get()
+        answer: dict[str, Any] = await anyio.to_thread.run_sync(lambda: suggester.suggest(text, per_scheme))
+    except RequestError as problem:
+        return error(problem.status, str(problem))
+    except SuggestionError as problem:
+        return error(422, str(problem))
+    except UpstreamError as problem:
+        return error(problem.status, problem.message, {"Retry-After": "5"})
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})

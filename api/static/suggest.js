@@ -1,0 +1,98 @@
+// Offers concepts for each activity as its description is typed: POST /suggest, then a list under the
+// description of the best concept per scheme, with its score and evidence, and a button that selects it in the
+// "Supports" or "Topic" list. Nothing is chosen for the contributor, and the form works the same without it.
+(function () {
+  "use strict";
+  var WAIT_MS = 500, SHORTEST = 25, SHOWN_PER_SCHEME = 2;
+
+  function element(tag, text, className) {
+    var made = document.createElement(tag);
+    if (text) { made.textContent = text; }
+    if (className) { made.className = className; }
+    return made;
+  }
+
+  // The option of a concept IRI in the block's lists: its value is the IRI's part after /def/.
+  function optionFor(block, concept) {
+    var value = concept.split("/def/")[1];
+    var lists = [document.getElementById(block + ".supports"), document.getElementById(block + ".topic")];
+    for (var i = 0; i < lists.length; i++) {
+      if (!lists[i]) { continue; }
+      for (var j = 0; j < lists[i].options.length; j++) {
+        if (lists[i].options[j].value === value) { return lists[i].options[j]; }
+      }
+    }
+    return null;
+  }
+
+  function evidenceText(suggestion) {
+    var evidence = suggestion.evidence;
+    if (!evidence) { return ""; }
+    var because = evidence.words.length ? "Words: " + evidence.words.join(", ") + ". " : "";
+    var closest = evidence.closest.kind === "concept" ? "its definition" : "an approved description";
+    return because + "Closest to " + closest + ": \u201c" + evidence.closest.text + "\u201d";
+  }
+
+  function show(block, panel, answer) {
+    panel.textContent = "";
+    panel.appendChild(element("h3", "Suggested for this description", "suggestions-title"));
+    panel.appendChild(element("p", "Suggestions from the text alone: choose only what fits. Scores run from 0 to 1.", "hint"));
+    var list = element("ul", "", "suggestion-list");
+    answer.schemes.forEach(function (scheme) {
+      scheme.suggestions.slice(0, SHOWN_PER_SCHEME).forEach(function (suggestion) {
+        if (!suggestion.score) { return; }
+        var option = optionFor(block, suggestion.concept);
+        var item = element("li", "", "suggestion");
+        item.setAttribute("data-concept", suggestion.concept);
+        item.appendChild(element("strong", suggestion.label));
+        item.appendChild(element("span", " (" + scheme.label + ", score " + suggestion.score.toFixed(2) + ") "));
+        if (option) {
+          var choose = element("button", option.selected ? "Chosen" : "Choose", "secondary");
+          choose.type = "button";
+          choose.disabled = option.selected;
+          choose.addEventListener("click", function () {
+            option.selected = true;
+            choose.textContent = "Chosen";
+            choose.disabled = true;
+          });
+          item.appendChild(choose);
+        }
+        item.appendChild(element("p", evidenceText(suggestion), "hint"));
+        list.appendChild(item);
+      });
+    });
+    panel.appendChild(list);
+    panel.setAttribute("data-ready", String(list.children.length));
+  }
+
+  function watch(description) {
+    var block = description.id.split(".")[0];
+    var panel = element("div", "", "suggestions");
+    panel.id = block + ".suggestions";
+    panel.setAttribute("aria-live", "polite");
+    description.parentNode.appendChild(panel);
+    var timer = null, asked = 0;
+    description.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var text = description.value.trim();
+        if (text.length < SHORTEST) { panel.textContent = ""; return; }
+        var ask = ++asked;
+        fetch("/suggest", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ text: text, per_scheme: SHOWN_PER_SCHEME })
+        }).then(function (response) {
+          return response.ok ? response.json() : null;
+        }).then(function (answer) {
+          if (answer && ask === asked) { show(block, panel, answer); }
+        }).catch(function () { /* suggestions are a help, not a step: the form goes on without them */ });
+      }, WAIT_MS);
+    });
+  }
+
+  var descriptions = document.querySelectorAll("textarea[id$='.description']");
+  for (var i = 0; i < descriptions.length; i++) {
+    if (descriptions[i].id.indexOf("activity") === 0) { watch(descriptions[i]); }
+  }
+})();

@@ -1,0 +1,127 @@
+"""Texts as vectors, so that how alike two texts are is the dot product of theirs (the cosine).
+
+ecomap's vectors join two halves of equal weight: TF-IDF over words and word pairs, which rewards the exact terms a
+concept's texts use ("privacy enhancing technologies"), and WordLlama's word embeddings, which relate different
+words for one idea ("course" and "skills"). Both learn their word weights from the passages they are built on,
+so rare words count most. The evaluation in ``bench/suggestions/`` chose the pair over either half alone and
+over scikit-learn's TF-IDF, which would add 165 MB to an install where this needs numpy and WordLlama (60 MB).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Tokenizer
+
+Encode = Callable[[Sequence[str]], np.ndarray]
+"""Texts to unit-length rows of one matrix."""
+EncoderFactory = Callable[[Sequence[str]], Encode]
+"""Given the passages to learn word weights from, the function that encodes texts."""
+
+# The most words and word pairs TF-IDF keeps (the most widespread among the passages), so that a vector has a
+# bounded length however large the map grows.
+MOST_TERMS = 4096
+
+_TERM = re.compile(r"(?u)\b\w\w+\b")
+_COMMON = """
+a about above after again all also an and any are as at be because been being both but by can could did do does
+doing down during each few for from further had has have having he her here hers him his how i if in into is it
+its itself just more most my no nor not of off on once only or other our ours out over own same she should so
+some such than that the their theirs them then there these they this those through to too under until up very
+was we were what when where which while who whom why will with would you your yours us across within via new
+work working help helps including include includes use used using make makes made well way ways
+"""
+STOP_WORDS = frozenset(_COMMON.split())
+"""Words too common to tell concepts apart, or to cite as evidence."""
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased words of two or more letters that are not stop words, then each pair of neighbours."""
+    words = [word for word in _TERM.findall(text.lower()) if word not in STOP_WORDS]
+    return words + [f"{first} {second}" for first, second in itertools.pairwise(words)]
+
+
+def tf_idf(passages: Sequence[str]) -> Encode:
+    """TF-IDF as scikit-learn's ``TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2))`` computes it (smoothed
+    IDF, logarithmic term counts, unit length), over at most ``MOST_TERMS`` terms."""
+    spread = Counter(term for passage in passages for term in set(terms(passage)))
+    kept = sorted(spread, key=lambda term: (-spread[term], term))[:MOST_TERMS]
+    column = {term: index for index, term in enumerate(kept)}
+    idf = np.array([math.log((1 + len(passages)) / (1 + spread[term])) + 1 for term in kept], dtype=np.float32)
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        rows = np.zeros((len(texts), max(len(kept), 1)), dtype=np.float32)
+        for index, text in enumerate(texts):
+            for term, count in Counter(terms(text)).items():
+                if term in column:
+                    rows[index, column[term]] = (1 + math.log(count)) * idf[column[term]]
+        return unit(rows)
+
+    return encode
+
+
+@dataclass(frozen=True)
+class WordVectors:
+    """WordLlama's table of one vector per token, and the tokenizer that splits text into its tokens."""
+
+    tokenizer: Tokenizer
+    table: np.ndarray
+
+    def tokens(self, texts: Sequence[str]) -> list[list[int]]:
+        return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
+
+
+@functools.cache
+def word_vectors() -> WordVectors:
+    """WordLlama's packaged weights and tokenizer, loaded once per process on first use (about half a second).
+
+    Read from the package's own files: ``WordLlama.load()`` looks for the tokenizer in a folder the wheel does not
+    have, and would download it."""
+    import wordllama
+    from safetensors import safe_open
+
+    root = Path(wordllama.__file__).parent
+    tokenizer = Tokenizer.from_file(str(root / "tokenizers" / "l2_supercat_tokenizer_config.json"))
+    with safe_open(str(root / "weights" / "l2_supercat_256.safetensors"), framework="np", device="cpu") as weights:
+        table = np.ascontiguousarray(weights.get_tensor("embedding.weight"), dtype=np.float32)
+    return WordVectors(tokenizer, table)
+
+
+def embeddings(passages: Sequence[str]) -> Encode:
+    """Each text is the mean of its tokens' WordLlama vectors, each weighted by how rare the token is among the
+    passages (inverse document frequency): tokens that every concept's text has, such as "data", count least."""
+    vectors = word_vectors()
+    documents = vectors.tokens(passages)
+    spread = np.zeros(len(vectors.table))
+    for tokens in documents:
+        spread[list(set(tokens))] += 1
+    weight = (np.log((1 + len(documents)) / (1 + spread)) + 1).astype(np.float32)
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        rows = np.zeros((len(texts), vectors.table.shape[1]), dtype=np.float32)
+        for index, tokens in enumerate(vectors.tokens(texts)):
+            if tokens:
+                rows[index] = weight[tokens] @ vectors.table[tokens]
+        return unit(rows)
+
+    return encode
+
+
+def words_and_meanings(passages: Sequence[str]) -> Encode:
+    """ecomap's vectors: the TF-IDF half and the embedding half side by side, each scaled so that the cosine of two
+    texts is the mean of their two cosines."""
+    lexical, semantic = tf_idf(passages), embeddings(passages)
+    half = np.float32(math.sqrt(0.5))
+    return lambda texts: np.hstack([lexical(texts) * half, semantic(texts) * half])
