@@ -31,6 +31,7 @@ from api.routers import (
     health,
     history,
     home,
+    leads,
     lists,
     lookup,
     network,
@@ -174,6 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         guide.router,
         reconcile.router,
         suggestions.router,
+        leads.router,
         saved_queries_router(),
     ):
         app.include_router(router)

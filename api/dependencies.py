@@ -13,11 +13,17 @@ from api.answers import AnswerCache, KeptForVersion, Versions
 from api.limits import FairUse
 from api.upstream import Upstream
 from graph.identity import Identity
+from graph.leads import QUERIES as LEAD_QUERIES
+from graph.leads import Lead, leads
 from graph.names import NAMES_QUERY, NameIndex
 from graph.namespaces import prefixes
 from graph.reconciliation import CANDIDATES_QUERY, Candidates, as_strings, candidates
+from graph.results import strings
 from graph.settings import Settings
 from graph.suggestions import CONCEPTS_QUERY, Suggester, as_rows
+
+# The most leads kept: the likeliest, enough for every organisation's own to be among them on a map of thousands.
+MOST_LEADS = 5000
 
 
 @dataclass
@@ -42,6 +48,8 @@ class AppServices:
     names: KeptForVersion[NameIndex] = field(init=False)
     # The concepts of every subject scheme and what the map says about each, encoded for suggestions.
     suggester: KeptForVersion[Suggester] = field(init=False)
+    # Likely but unrecorded links between organisations, all of them, best first.
+    leads: KeptForVersion[list[Lead]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
@@ -57,6 +65,7 @@ class AppServices:
         self.reconciliation_candidates = KeptForVersion(self.versions, self._read_candidates)
         self.names = KeptForVersion(self.versions, self._read_names)
         self.suggester = KeptForVersion(self.versions, self._read_concepts)
+        self.leads = KeptForVersion(self.versions, self._find_leads)
 
     async def _read_candidates(self) -> Candidates:
         rows = await self.upstream.solutions(self.prologue + CANDIDATES_QUERY)
@@ -70,6 +79,13 @@ class AppServices:
     async def _read_concepts(self) -> Suggester:
         rows = await self.upstream.solutions(self.prologue + CONCEPTS_QUERY)
         return await anyio.to_thread.run_sync(lambda: Suggester(as_rows(rows)))
+
+    async def _find_leads(self) -> list[Lead]:
+        rows = {
+            name: strings(await self.upstream.solutions(self.prologue + query), names)
+            for name, (query, names) in LEAD_QUERIES.items()
+        }
+        return await anyio.to_thread.run_sync(lambda: leads(rows, limit=MOST_LEADS))
 
 
 def _services(request: Request) -> AppServices:

@@ -16,12 +16,15 @@ from graph.accounts import Role, add_account, list_accounts, revoke_account
 from graph.convert import to_rdflib
 from graph.embedded import EmbeddedStore, StoreDirectory
 from graph.formats import BY_NAME, UnknownFormatError
+from graph.identity import Identity, UriClass
 from graph.initialise import initialise, initialise_staging
+from graph.leads import QUERIES as LEAD_QUERIES
+from graph.leads import leads as find_leads
 from graph.links import Cache, check_forms, check_online, outbound_links
 from graph.parsing import LoadError, ProgressCallback, parse_all
 from graph.rebase import rebase as rebase_store
 from graph.remote import RemoteStore
-from graph.results import RESULT_FORMATS, write
+from graph.results import RESULT_FORMATS, strings, write
 from graph.serving import running
 from graph.settings import Settings, SettingsError, normalise_base_uri
 from graph.stats import statistics
@@ -242,6 +245,32 @@ def suggest(settings: Settings, text: str | None, file: Path | None, per_scheme:
     except SuggestionError as problem:
         raise InputError(str(problem)) from None
     click.echo(json.dumps(answer, indent=1, ensure_ascii=False) if output == "json" else as_text(answer), nl=False)
+
+
+@main.command()
+@click.option("--organisation", default=None, metavar="KEY", help="Only this organisation's leads, e.g. odi.")
+@click.option("--limit", type=click.IntRange(1), default=20, show_default=True)
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def leads(settings: Settings, organisation: str | None, limit: int, output: str) -> None:
+    """Likely but unrecorded links between organisations, with their evidence, best first.
+
+    A lead is a question for a person: confirm one by submitting a relationship with its source.
+    """
+    with _errors():
+        store = _open(settings)
+        rows = {name: strings(store.query(query), names) for name, (query, names) in LEAD_QUERIES.items()}
+    about = Identity(store.base).thing(UriClass.ORGANISATION, organisation) if organisation else None
+    found = find_leads(rows, about=about, limit=limit)
+    if output == "json":
+        click.echo(json.dumps([lead.as_json() for lead in found], indent=1, ensure_ascii=False))
+        return
+    for lead in found:
+        first, second = (f"{label} <{iri}>" for label, iri in zip(lead.labels, lead.organisations, strict=True))
+        click.echo(f"{lead.score:.2f}  {first} and {second}")
+        click.echo("".join(f"      {reason}\n" for reason in lead.reasons()), nl=False)
+    if not found:
+        click.echo("No leads: every pair with alike activities is linked already, or none is alike enough.")
 
 
 @main.command()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import IO
+from collections.abc import Iterable, Mapping
+from typing import IO, Any
 
 import pyoxigraph as ox
 
@@ -15,6 +16,17 @@ RESULT_FORMATS = {
     "xml": ox.QueryResultsFormat.XML,
 }
 GRAPH_FORMATS = {"table": ox.RdfFormat.N_TRIPLES, "ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
+
+
+def strings(solutions: Iterable[Any], names: Iterable[str]) -> list[dict[str, str]]:
+    """Solutions (pyoxigraph's, or the SPARQL protocol's as dicts) as each bound variable's string value, for code
+    that compares values rather than terms."""
+    names = tuple(names)
+    rows = []
+    for solution in solutions:
+        terms = ((name, solution.get(name) if isinstance(solution, Mapping) else solution[name]) for name in names)
+        rows.append({name: term.value for name, term in terms if term is not None})
+    return rows
 
 
 def cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, base: str) -> str:

@@ -69,9 +69,9 @@ SAME_NUMBER, SAME_WEBSITE = 0.95, 0.85
 # Names at least this alike (rapidfuzz's token-sort ratio of the normalised names) count, at this share of their
 # likeness: one name can belong to two bodies (a charity and its trading company).
 NAMES_ALIKE, NAME_WEIGHT = 0.85, 0.8
-# Descriptions at least this alike (cosine of their word embeddings) count, at half strength: similar work is a
-# weaker sign than a similar name.
-DESCRIPTIONS_ALIKE = 0.75
+# Descriptions at least this alike (cosine of their vectors, graph.text_vectors) count, at this share of their
+# likeness: similar work is a weaker sign than a similar name, but a description copied almost word for word shows.
+DESCRIPTIONS_ALIKE, DESCRIPTION_WEIGHT = 0.75, 0.6
 # A pair is shown to moderators from this score.
 SHOWN_FROM = 0.5
 
@@ -179,7 +179,12 @@ def duplicates(
             likeness = (encode(sorted(organisation.descriptions)) @ vectors.T).max(axis=0)
             for (_, candidate), alike in zip(described, likeness.tolist(), strict=True):
                 if alike >= DESCRIPTIONS_ALIKE:
-                    sign(candidate, "description", alike / 2, f"a similar description ({alike:.2f} alike)")
+                    sign(
+                        candidate,
+                        "description",
+                        DESCRIPTION_WEIGHT * alike,
+                        f"a similar description ({alike:.2f} alike)",
+                    )
         for candidate, kinds in signs.by_candidate.items():
             kept = sorted(kinds.values(), reverse=True)
             score = 1 - math.prod(1 - strength for strength, _ in kept)

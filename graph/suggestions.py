@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from graph.results import strings
 from graph.text_vectors import STOP_WORDS, EncoderFactory, unit, words_and_meanings
 
 # The longest description worth comparing: several paragraphs. Longer text is refused rather than cut, so that
@@ -55,8 +56,8 @@ FIELDS = ("scheme", "schemeLabel", "concept", "label", "kind", "text", "from")
 
 
 def as_rows(solutions: Iterable[Any]) -> list[dict[str, str]]:
-    """The solutions of ``CONCEPTS_QUERY`` (from pyoxigraph or the SPARQL protocol) with each term as its string."""
-    return [{name: solution[name].value for name in FIELDS} for solution in solutions]
+    """The solutions of ``CONCEPTS_QUERY`` with each term as its string."""
+    return strings(solutions, FIELDS)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")

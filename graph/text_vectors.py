@@ -47,9 +47,23 @@ def unit(rows: np.ndarray) -> np.ndarray:
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
+# Endings taken off a word, longest first, where at least four letters remain, so that "understanding" and
+# "understand", or "skills" and "skill", are one term (bench/suggestions/: a little better on every figure).
+_ENDINGS = ("ations", "ation", "ities", "ments", "ings", "ised", "ises", "ized", "izes", "ment", "ing", "ise", "ize")
+_ENDINGS += ("ity", "ies", "ied", "ers", "ive", "er", "ed", "es", "ly", "al", "s")
+
+
+def stem(word: str) -> str:
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 4:
+            return word[: -len(ending)]
+    return word
+
+
 def terms(text: str) -> list[str]:
-    """Lower-cased words of two or more letters that are not stop words, then each pair of neighbours."""
-    words = [word for word in _TERM.findall(text.lower()) if word not in STOP_WORDS]
+    """The stems of lower-cased words of two or more letters that are not stop words, then each pair of
+    neighbours."""
+    words = [stem(word) for word in _TERM.findall(text.lower()) if word not in STOP_WORDS]
     return words + [f"{first} {second}" for first, second in itertools.pairwise(words)]
 
 

@@ -218,3 +218,26 @@ def test_the_network_map_draws_the_organisations_and_opens_one(server, browser):
     names = [row.text for row in browser.find_elements(By.CSS_SELECTOR, "p a")]
     assert "Smart Data Foundry" in names and "Open Data Institute" not in names
     assert requested_hosts(browser) == {urlsplit(server.url).netloc}
+
+
+def test_the_form_suggests_concepts_as_a_description_is_typed_and_chooses_one_on_request(form_server, browser):
+    browser.get(form_server.url + "/submit")
+    description = browser.find_element(By.ID, "activity1.description")
+    description.send_keys(
+        "Trials of privacy enhancing technologies that let hospitals share patient data confidentially."
+    )
+    panel = wait(browser).until(
+        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[id='activity1.suggestions'][data-ready]"))
+    )
+    offered = panel.find_elements(By.CSS_SELECTOR, "li.suggestion")
+    concepts = [item.get_attribute("data-concept").rsplit("/def/", 1)[1] for item in offered]
+    assert "topic/privacy-enhancing-technologies" in concepts
+    pets = offered[concepts.index("topic/privacy-enhancing-technologies")]
+    assert "score" in pets.text and "Closest to its definition" in pets.text
+    topics = Select(browser.find_element(By.ID, "activity1.topic"))
+    assert "privacy-enhancing-technologies" not in [o.get_attribute("value") for o in topics.all_selected_options]
+    pets.find_element(By.TAG_NAME, "button").click()
+    assert "privacy-enhancing-technologies" in [o.get_attribute("value") for o in topics.all_selected_options]
+    assert axe_violations(browser) == []
+    violations = [entry for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
+    assert violations == []

@@ -12,14 +12,17 @@
     return made;
   }
 
-  // The option of a concept IRI in the block's lists: its value is the IRI's part after /def/.
+  // The option of a concept IRI in the block's lists. An option's value is the IRI's part after /def/, or only
+  // the concept's own part in a list of one scheme (its data-scheme).
   function optionFor(block, concept) {
-    var value = concept.split("/def/")[1];
+    var path = concept.split("/def/")[1];
     var lists = [document.getElementById(block + ".supports"), document.getElementById(block + ".topic")];
     for (var i = 0; i < lists.length; i++) {
       if (!lists[i]) { continue; }
+      var scheme = lists[i].getAttribute("data-scheme");
       for (var j = 0; j < lists[i].options.length; j++) {
-        if (lists[i].options[j].value === value) { return lists[i].options[j]; }
+        var value = lists[i].options[j].value;
+        if (value && (scheme ? scheme + "/" + value : value) === path) { return lists[i].options[j]; }
       }
     }
     return null;

@@ -1,0 +1,69 @@
+"""``GET /leads``: pairs of organisations the map does not link but whose activities suggest it should look, each
+with its evidence, for a person to confirm (or not) through a normal submission. Never written to the map."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.access import error
+from api.conneg import choose
+from api.dependencies import Services
+from api.pages import local_href, render
+from api.upstream import UpstreamError
+from graph.identity import KEY_PATTERN, UriClass
+
+router = APIRouter(tags=["Suggestions"])
+OFFERED = ["text/html", "application/json"]
+FORMATS = {"html": "text/html", "json": "application/json"}
+NOTE = (
+    "Leads are suggestions from the descriptions, concepts and places on the map, not relationships: confirm one by "
+    "submitting a relationship (eco:Relationship) with its source, and it stops being a lead once approved."
+)
+
+
+@router.get(
+    "/leads",
+    summary="Likely but unrecorded links between organisations, with their evidence",
+    description=(
+        "Pairs of organisations with alike activities, concepts in common and a place in common, that no "
+        "relationship, shared activity or organisational change links yet, best first, each with a score in [0, 1]."
+    ),
+    responses={200: {"content": {"text/html": {}, "application/json": {}}}, 404: {}, 406: {}},
+)
+async def leads(
+    request: Request,
+    services: Services,
+    organisation: Annotated[str | None, Query(description="Only this organisation's leads, by key, e.g. odi")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    format: Annotated[str | None, Query(description="html or json, instead of the Accept header")] = None,
+) -> Response:
+    media_type = FORMATS.get(format or "") or choose(request.headers.get("accept"), OFFERED)
+    if media_type is None or (format is not None and format not in FORMATS):
+        return error(406, "Ask for text/html or application/json (or format=html or json).")
+    about = None
+    if organisation is not None:
+        if not KEY_PATTERN.match(organisation):
+            return error(400, f"{organisation!r} is not an organisation key: give one like odi.")
+        about = services.identity.thing(UriClass.ORGANISATION, organisation)
+    try:
+        found = await services.leads.get()
+    except UpstreamError as problem:
+        return error(problem.status, problem.message, {"Retry-After": "5"})
+    chosen = [lead for lead in found if about is None or about in lead.organisations][:limit]
+    if media_type == "application/json":
+        body = {"note": NOTE, "leads": [lead.as_json() for lead in chosen]}
+        return JSONResponse(body, headers={"Vary": "Accept"})
+    base = services.settings.base_uri
+    return render(
+        request,
+        "leads.html",
+        {
+            "title": "Leads: links the map may be missing",
+            "leads": chosen,
+            "note": NOTE,
+            "href": lambda iri: local_href(iri, base),
+        },
+    )
