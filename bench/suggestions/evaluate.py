@@ -28,6 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -173,6 +174,20 @@ def growing(rows: list[dict[str, str]], items: list[dict], model: Callable[[Sequ
     return results
 
 
+def over_http(server: str, items: list[dict]) -> tuple[float, float]:
+    """The p50 and p95 milliseconds of ``POST /suggest`` for the items' texts, after one request to warm up."""
+    timings = []
+    with httpx.Client(base_url=server, timeout=30) as client:
+        client.post("/suggest", json={"text": items[0]["text"]}).raise_for_status()
+        for _ in range(3):
+            for item in items:
+                started = time.perf_counter()
+                client.post("/suggest", json={"text": item["text"]}).raise_for_status()
+                timings.append((time.perf_counter() - started) * 1000)
+    cuts = statistics.quantiles(timings, n=20)
+    return statistics.median(timings), cuts[18]
+
+
 def cold_start() -> float:
     """Seconds for a fresh process to import the suggester and load WordLlama's weights."""
     code = "import time; t = time.perf_counter(); from graph.text_vectors import word_vectors; word_vectors(); "
@@ -184,6 +199,7 @@ def cold_start() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--set", type=Path, default=EVALUATION_SET, help="The labelled items (JSON lines).")
+    parser.add_argument("--server", help="Also time POST /suggest on this running ecomap, e.g. http://127.0.0.1:8000")
     arguments = parser.parse_args()
     items = [json.loads(line) for line in arguments.set.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = seed_rows()
@@ -209,6 +225,9 @@ def main() -> None:
         cells = [f"{r['top1']:.3f}/{r['top3']:.3f}/{r['macro_f1']:.3f}" for r in growing(rows, items, model)]
         print(f"{name:32} " + " ".join(f"{cell:>24}" for cell in cells))
     print(f"\ncold start (import the suggester, load WordLlama): {cold_start():.2f} s")
+    if arguments.server:
+        p50, p95 = over_http(arguments.server, items)
+        print(f"POST /suggest over HTTP, one client, each item 3 times: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
 
 if __name__ == "__main__":
