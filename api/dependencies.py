@@ -14,16 +14,13 @@ from api.limits import FairUse
 from api.upstream import Upstream
 from graph.identity import Identity
 from graph.leads import QUERIES as LEAD_QUERIES
-from graph.leads import Lead, leads
+from graph.leads import Leads
 from graph.names import NAMES_QUERY, NameIndex
 from graph.namespaces import prefixes
-from graph.reconciliation import CANDIDATES_QUERY, Candidates, as_strings, candidates
+from graph.reconciliation import CANDIDATES_QUERY, Candidates, candidates
 from graph.results import strings
 from graph.settings import Settings
-from graph.suggestions import CONCEPTS_QUERY, Suggester, as_rows
-
-# The most leads kept: the likeliest, enough for every organisation's own to be among them on a map of thousands.
-MOST_LEADS = 5000
+from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester
 
 
 @dataclass
@@ -48,8 +45,8 @@ class AppServices:
     names: KeptForVersion[NameIndex] = field(init=False)
     # The concepts of every subject scheme and what the map says about each, encoded for suggestions.
     suggester: KeptForVersion[Suggester] = field(init=False)
-    # Likely but unrecorded links between organisations, all of them, best first.
-    leads: KeptForVersion[list[Lead]] = field(init=False)
+    # Likely but unrecorded links between organisations, best first.
+    leads: KeptForVersion[Leads] = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
@@ -70,7 +67,7 @@ class AppServices:
     async def _read_candidates(self) -> Candidates:
         rows = await self.upstream.solutions(self.prologue + CANDIDATES_QUERY)
         # Indexing takes seconds at 10^5 organisations: off the event loop, so that other requests go on.
-        return await anyio.to_thread.run_sync(lambda: candidates(as_strings(rows), self.settings.base_uri))
+        return await anyio.to_thread.run_sync(lambda: candidates(strings(rows), self.settings.base_uri))
 
     async def _read_names(self) -> NameIndex:
         rows = await self.upstream.solutions(self.prologue + NAMES_QUERY)
@@ -78,14 +75,14 @@ class AppServices:
 
     async def _read_concepts(self) -> Suggester:
         rows = await self.upstream.solutions(self.prologue + CONCEPTS_QUERY)
-        return await anyio.to_thread.run_sync(lambda: Suggester(as_rows(rows)))
+        return await anyio.to_thread.run_sync(lambda: Suggester(strings(rows, FIELDS)))
 
-    async def _find_leads(self) -> list[Lead]:
+    async def _find_leads(self) -> Leads:
         rows = {
             name: strings(await self.upstream.solutions(self.prologue + query), names)
             for name, (query, names) in LEAD_QUERIES.items()
         }
-        return await anyio.to_thread.run_sync(lambda: leads(rows, limit=MOST_LEADS))
+        return await anyio.to_thread.run_sync(lambda: Leads(rows))
 
 
 def _services(request: Request) -> AppServices:

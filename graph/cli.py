@@ -16,10 +16,10 @@ from graph.accounts import Role, add_account, list_accounts, revoke_account
 from graph.convert import to_rdflib
 from graph.embedded import EmbeddedStore, StoreDirectory
 from graph.formats import BY_NAME, UnknownFormatError
-from graph.identity import Identity, UriClass
+from graph.identity import KEY_PATTERN, Identity, UriClass
 from graph.initialise import initialise, initialise_staging
 from graph.leads import QUERIES as LEAD_QUERIES
-from graph.leads import leads as find_leads
+from graph.leads import Leads
 from graph.links import Cache, check_forms, check_online, outbound_links
 from graph.parsing import LoadError, ProgressCallback, parse_all
 from graph.rebase import rebase as rebase_store
@@ -29,7 +29,7 @@ from graph.serving import running
 from graph.settings import Settings, SettingsError, normalise_base_uri
 from graph.stats import statistics
 from graph.store import Store, StoreError
-from graph.suggestions import CONCEPTS_QUERY, Suggester, SuggestionError, as_rows, as_text
+from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester, SuggestionError, as_text
 from graph.synth import SYNTHETIC_SUFFIX, SyntheticError, is_synthetic_base, starts_synthetic
 from graph.synth import write as write_synthetic
 from graph.validation import Validator, known_things
@@ -239,7 +239,7 @@ def suggest(settings: Settings, text: str | None, file: Path | None, per_scheme:
         except UnicodeDecodeError as problem:
             raise InputError(f"{file}: not UTF-8 text (byte {problem.start} cannot be read).") from None
     with _errors():
-        suggester = Suggester(as_rows(_open(settings).query(CONCEPTS_QUERY)))
+        suggester = Suggester(strings(_open(settings).query(CONCEPTS_QUERY), FIELDS))
     try:
         answer = suggester.suggest(text or "", per_scheme)
     except SuggestionError as problem:
@@ -257,11 +257,16 @@ def leads(settings: Settings, organisation: str | None, limit: int, output: str)
 
     A lead is a question for a person: confirm one by submitting a relationship with its source.
     """
+    if organisation is not None and not KEY_PATTERN.match(organisation):
+        raise click.BadParameter(f"{organisation!r} is not an organisation key, e.g. odi", param_hint="--organisation")
     with _errors():
         store = _open(settings)
         rows = {name: strings(store.query(query), names) for name, (query, names) in LEAD_QUERIES.items()}
+    every = Leads(rows)
     about = Identity(store.base).thing(UriClass.ORGANISATION, organisation) if organisation else None
-    found = find_leads(rows, about=about, limit=limit)
+    if about is not None and about not in every.organisations:
+        raise click.ClickException(f"There is no organisation {organisation!r} on the map.")
+    found = every.of(about, limit)
     if output == "json":
         click.echo(json.dumps([lead.as_json() for lead in found], indent=1, ensure_ascii=False))
         return

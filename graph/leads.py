@@ -42,8 +42,11 @@ LINKED_QUERY = """SELECT DISTINCT ?a ?b WHERE {
   UNION { ?a org:subOrganizationOf|org:hasSubOrganization|org:unitOf|org:hasUnit|org:linkedTo ?b }
 }"""
 
-# Each query with the variables it reads, by name: ``leads`` takes their rows (terms as strings) by the same names.
+ORGANISATIONS_QUERY = "SELECT ?organisation WHERE { ?organisation a/rdfs:subClassOf* org:Organization }"
+
+# Each query with the variables it reads, by name: ``Leads`` takes their rows (terms as strings) by the same names.
 QUERIES = {
+    "organisations": (ORGANISATIONS_QUERY, ("organisation",)),
     "activities": (ACTIVITIES_QUERY, ("organisation", "organisationLabel", "activity", "activityLabel", "description")),
     "concepts": (CONCEPTS_QUERY, ("activity", "concept", "label")),
     "places": (PLACES_QUERY, ("organisation", "area", "label", "type")),
@@ -60,6 +63,11 @@ NATIONS = frozenset({"country"})
 LISTED_FROM = 0.2
 # Each activity is compared with its most alike activities of other organisations only.
 NEIGHBOURS = 20
+# A concept shared by more organisations than this makes no lead by itself (it would pair everyone in a field),
+# though it still counts for pairs found alike.
+RARE_CONCEPT = 50
+# Leads kept: the best of the whole map, and the best of each organisation.
+MOST_LEADS, MOST_PER_ORGANISATION = 500, 10
 
 
 @dataclass
@@ -83,11 +91,11 @@ class Lead:
         said = []
         if self.alike:
             said.append(
-                f"similar activities ({self.alike['likeness']:.2f} alike): {self.alike['first']['label']!r} and "
-                f"{self.alike['second']['label']!r}"
+                f"similar activities ({self.alike['likeness']:.2f} alike): “{self.alike['first']['label']}” and "
+                f"“{self.alike['second']['label']}”"
             )
         if self.shared_concepts:
-            said.append("both support or are about " + ", ".join(repr(c["label"]) for c in self.shared_concepts))
+            said.append("both support or are about " + ", ".join(f"“{c['label']}”" for c in self.shared_concepts))
         if self.shared_place:
             said.append(f"both act in {self.shared_place['label']}")
         return said
@@ -146,8 +154,8 @@ def _most_alike(organisations: dict[str, _Organisation]) -> dict[tuple[str, str]
         likeness = vectors[start : start + 512] @ vectors.T
         for row, similar in enumerate(likeness):
             i = start + row
-            nearest = np.argsort(-similar)[: NEIGHBOURS + len(organisations[owners[i]].activities)]
-            for j in nearest.tolist():
+            wanted = min(NEIGHBOURS + len(organisations[owners[i]].activities), len(similar) - 1)
+            for j in np.argpartition(-similar, wanted)[: wanted + 1].tolist():
                 if owners[j] == owners[i]:
                     continue
                 pair = tuple(sorted((owners[i], owners[j])))
@@ -158,25 +166,39 @@ def _most_alike(organisations: dict[str, _Organisation]) -> dict[tuple[str, str]
     return best
 
 
-def leads(rows: Mapping[str, list[dict[str, str]]], *, about: str | None = None, limit: int = 50) -> list[Lead]:
-    """The likeliest unrecorded links, best first, from the rows of ``QUERIES`` by name (terms as strings); only
-    those of the organisation ``about`` if given."""
-    organisations = _organisations(rows["activities"], rows["concepts"], rows["places"])
-    known = {tuple(sorted((row["a"], row["b"]))) for row in rows["linked"]}
-    alike = _most_alike(organisations)
-    pairs = set(alike)
-    for first, second in combinations(sorted(organisations), 2):
-        if organisations[first].concepts.keys() & organisations[second].concepts.keys():
-            pairs.add((first, second))
-    found = []
-    for pair in pairs:
-        if pair in known or (about is not None and about not in pair):
-            continue
-        lead = _lead(pair, organisations, alike.get(pair))
-        if lead is not None:
-            found.append(lead)
-    found.sort(key=lambda lead: (-lead.score, lead.organisations))
-    return found[:limit]
+class Leads:
+    """The likely but unrecorded links of a map, best first: the best of the whole map, and of each organisation."""
+
+    def __init__(self, rows: Mapping[str, list[dict[str, str]]]) -> None:
+        """From the rows of ``QUERIES`` by name, terms as strings."""
+        self.organisations = {row["organisation"] for row in rows["organisations"]}
+        described = _organisations(rows["activities"], rows["concepts"], rows["places"])
+        known = {tuple(sorted((row["a"], row["b"]))) for row in rows["linked"]}
+        alike = _most_alike(described)
+        holders: defaultdict[str, list[str]] = defaultdict(list)
+        for iri, organisation in sorted(described.items()):
+            for concept in organisation.concepts:
+                holders[concept].append(iri)
+        pairs = set(alike)
+        for held_by in holders.values():
+            if len(held_by) <= RARE_CONCEPT:
+                pairs.update(combinations(held_by, 2))
+        found = [
+            lead
+            for pair in pairs - known
+            if (lead := _lead(pair, described, alike.get(pair))) is not None  # type: ignore[arg-type]
+        ]
+        found.sort(key=lambda lead: (-lead.score, lead.organisations))
+        self.best = found[:MOST_LEADS]
+        self.by_organisation: defaultdict[str, list[Lead]] = defaultdict(list)
+        for lead in found:
+            for iri in lead.organisations:
+                if len(self.by_organisation[iri]) < MOST_PER_ORGANISATION:
+                    self.by_organisation[iri].append(lead)
+
+    def of(self, organisation: str | None, limit: int) -> list[Lead]:
+        """The best ``limit`` leads of the map, or of one organisation (at most ``MOST_PER_ORGANISATION``)."""
+        return (self.best if organisation is None else self.by_organisation.get(organisation, []))[:limit]
 
 
 def _lead(

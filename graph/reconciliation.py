@@ -149,11 +149,6 @@ class Query:
     typed: bool  # False when the query asks only for types this service does not have
 
 
-def as_strings(rows: Iterable[Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal]]) -> list[dict[str, str]]:
-    """Query solutions with each term as its string value, as matching compares them."""
-    return [{name: term.value for name, term in row.items()} for row in rows]
-
-
 class Candidates:
     """The organisations reconciliation compares with, by key, and what finds the few worth scoring for a query:
     a name index of their normalised names and keys, and their registry numbers and web domains."""

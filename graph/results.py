@@ -18,13 +18,16 @@ RESULT_FORMATS = {
 GRAPH_FORMATS = {"table": ox.RdfFormat.N_TRIPLES, "ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES}
 
 
-def strings(solutions: Iterable[Any], names: Iterable[str]) -> list[dict[str, str]]:
+def strings(solutions: Iterable[Any], names: Iterable[str] | None = None) -> list[dict[str, str]]:
     """Solutions (pyoxigraph's, or the SPARQL protocol's as dicts) as each bound variable's string value, for code
-    that compares values rather than terms."""
-    names = tuple(names)
+    that compares values rather than terms. pyoxigraph's need the ``names`` to read; dicts give their own."""
+    wanted = tuple(names) if names is not None else None
     rows = []
     for solution in solutions:
-        terms = ((name, solution.get(name) if isinstance(solution, Mapping) else solution[name]) for name in names)
+        if isinstance(solution, Mapping):
+            terms = [(name, solution.get(name)) for name in wanted] if wanted else list(solution.items())
+        else:
+            terms = [(name, solution[name]) for name in wanted or ()]
         rows.append({name: term.value for name, term in terms if term is not None})
     return rows
 

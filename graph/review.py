@@ -150,7 +150,14 @@ def duplicates(
     if not submitted:
         return []
     on_map = _existing(existing)
-    names = [(normalised(name), name, iri) for iri, organisation in on_map.items() for name in organisation.names]
+    # A name that is only noise ("The Ltd") normalises to nothing, and would be 100 % alike every other such name.
+    names = [
+        (normalised(name), name, iri)
+        for iri, organisation in on_map.items()
+        for name in organisation.names
+        if normalised(name)
+    ]
+    choices = [known for known, _, _ in names]
     described = [(text, iri) for iri, organisation in on_map.items() for text in sorted(organisation.descriptions)]
     encode = embeddings([text for text, _ in described]) if described else None
     vectors = encode([text for text, _ in described]) if encode else None
@@ -163,8 +170,7 @@ def duplicates(
                 sign(candidate, "number", SAME_NUMBER, f"the same registry number, {number}")
             for website in sorted((organisation.hosts & other.hosts) - {""}):
                 sign(candidate, "website", SAME_WEBSITE, f"the same website, {website}")
-        for name in organisation.names:
-            choices = [known for known, _, _ in names]
+        for name in filter(normalised, organisation.names):
             for _, ratio, index in process.extract(
                 normalised(name), choices, scorer=fuzz.token_sort_ratio, score_cutoff=NAMES_ALIKE * 100, limit=10
             ):
@@ -209,10 +215,16 @@ class ConceptCheck:
     disagreements: list[str]
 
 
-def concept_checks(triples: list[ox.Triple], suggester: Suggester, activity_class: str) -> list[ConceptCheck]:
+def concept_checks(triples: list[ox.Triple], suggester: Suggester, eco: str) -> list[ConceptCheck]:
     """For each submitted activity with a description: how its submitted concepts score against the text, the
     suggested ones, and a plain-English flag for every submitted concept far below the best of its scheme."""
-    rdf_type, description = STANDARD["rdf"] + "type", STANDARD["dcterms"] + "description"
+    rdf_type, description, activity_class = (
+        STANDARD["rdf"] + "type",
+        STANDARD["dcterms"] + "description",
+        eco + "Activity",
+    )
+    # What says an activity supports or is about a concept (a topic only suggested for it does not).
+    tagging = {eco + "supports", STANDARD["dcterms"] + "subject"}
     activities = {
         t.subject.value for t in triples if t.predicate.value == rdf_type and t.object.value == activity_class
     }
@@ -223,7 +235,7 @@ def concept_checks(triples: list[ox.Triple], suggester: Suggester, activity_clas
     }
     tagged: dict[str, list[str]] = {activity: [] for activity in texts}
     for t in triples:
-        if t.subject.value in texts and t.object.value in suggester.concepts:
+        if t.subject.value in texts and t.predicate.value in tagging and t.object.value in suggester.concepts:
             tagged[t.subject.value].append(t.object.value)
     checks = []
     for activity, text in sorted(texts.items()):

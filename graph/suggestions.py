@@ -17,21 +17,30 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from graph.results import strings
-from graph.text_vectors import STOP_WORDS, EncoderFactory, unit, words_and_meanings
+from graph.text_vectors import (
+    STOP_WORDS,
+    WORDLLAMA_DIMENSIONS,
+    WORDLLAMA_MODEL,
+    EncoderFactory,
+    unit,
+    words_and_meanings,
+)
 
 # The longest description worth comparing: several paragraphs. Longer text is refused rather than cut, so that
 # a suggestion never silently ignores what the contributor wrote.
 MAX_TEXT = 20_000
-# The most approved activities' descriptions kept per concept, so that a worker's vectors stay within about 100 MB
-# however large the map grows.
+# The most approved descriptions kept per concept (about 3.5 MB of vectors each), so that a worker's memory does not
+# grow with the map. The query's order keeps the first by IRI: a fixed, if arbitrary, choice.
 MOST_PASSAGES = 200
-MODEL = "TF-IDF and WordLlama (l2_supercat, 256 dimensions)"
+# Parts of a text compared on their own, besides the whole: each sentence, cut into pieces of at most this many
+# words, so that the evidence for a long text without full stops costs no more than for a short one.
+MOST_WORDS_IN_PART = 40
+MODEL = f"TF-IDF and WordLlama ({WORDLLAMA_MODEL}, {WORDLLAMA_DIMENSIONS} dimensions)"
 
 # Each row is one text that says what a concept is: its own words, or the description of an approved activity (or
 # strategy) tagged with it.
@@ -53,11 +62,8 @@ CONCEPTS_QUERY = """SELECT ?scheme ?schemeLabel ?concept ?label ?kind ?text ?fro
 } ORDER BY ?concept ?kind ?from"""
 
 FIELDS = ("scheme", "schemeLabel", "concept", "label", "kind", "text", "from")
-
-
-def as_rows(solutions: Iterable[Any]) -> list[dict[str, str]]:
-    """The solutions of ``CONCEPTS_QUERY`` with each term as its string."""
-    return strings(solutions, FIELDS)
+"""The variables of ``CONCEPTS_QUERY``: ``graph.results.strings(solutions, FIELDS)`` gives the rows ``Suggester``
+takes."""
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
@@ -81,14 +87,21 @@ class Passage:
 
 @dataclass(frozen=True)
 class Concept:
+    """A concept that can be suggested, with its scheme."""
+
     iri: str
     label: str
     scheme: str
     scheme_label: str
 
 
-def sentences(text: str) -> list[str]:
-    return [part.strip() for part in _SENTENCE_END.split(text) if part.strip()]
+def parts(text: str) -> list[str]:
+    """The text's sentences, each cut into pieces of at most ``MOST_WORDS_IN_PART`` words."""
+    found = []
+    for sentence in _SENTENCE_END.split(text):
+        words = sentence.split()
+        found += [" ".join(words[i : i + MOST_WORDS_IN_PART]) for i in range(0, len(words), MOST_WORDS_IN_PART)]
+    return found
 
 
 def content_words(text: str) -> list[str]:
@@ -109,18 +122,21 @@ def checked(text: str) -> str:
             f"The text is {len(text):,} characters long; suggestions compare at most {MAX_TEXT:,}. "
             "Give the description of one activity."
         )
-    if not _WORD.search(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SuggestionError("The text holds characters that are not Unicode text (lone surrogates).") from None
+    if not content_words(text):
         raise SuggestionError("The text has no words to compare: describe the activity in words.")
     return text
 
 
 @dataclass(frozen=True)
 class _Match:
-    parts: list[str]  # the whole text, then each of its sentences if it has several
-    score: np.ndarray  # per concept
-    best_part: np.ndarray  # per concept, the part of the text closest to it
+    parts: list[str]  # the whole text, then its parts if it has several
+    score: np.ndarray  # per concept, its score: that of the closest of the whole text and its parts
+    evidence_part: np.ndarray  # per concept, the part (never the whole of a text of several) closest to it
     part_vectors: np.ndarray
-    variants: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
 
 
 class Suggester:
@@ -166,6 +182,9 @@ class Suggester:
     def suggest(self, text: str, per_scheme: int = 3) -> dict[str, Any]:
         """Every subject scheme with its ``per_scheme`` best concepts for the text, best first, and the evidence."""
         match = self._match(checked(text))
+        # Per part of the text: its content words, and its vectors without each (the evidence of every concept
+        # whose closest part it is).
+        variants: dict[str, tuple[list[str], np.ndarray]] = {}
         by_scheme: defaultdict[str, list[int]] = defaultdict(list)
         for column, iri in enumerate(self._order):
             by_scheme[self.concepts[iri].scheme].append(column)
@@ -176,23 +195,25 @@ class Suggester:
                 {
                     "scheme": scheme,
                     "label": self.concepts[self._order[columns[0]]].scheme_label,
-                    "suggestions": [self._suggestion(column, match) for column in ranked],
+                    "suggestions": [self._suggestion(column, match, variants) for column in ranked],
                 }
             )
         schemes.sort(key=lambda entry: (-entry["suggestions"][0]["score"], entry["label"]))
         return {"model": MODEL, "schemes": schemes}
 
     def _match(self, text: str) -> _Match:
-        """How close the text, as a whole and sentence by sentence, is to every concept: a concept scores as the
-        closest part."""
-        split = sentences(text)
-        parts = [text, *(split if len(split) > 1 else [])]
-        part_vectors = self.encode(parts)
+        """How close the text, as a whole and part by part, is to every concept: a concept scores as the closest."""
+        pieces = parts(text)
+        compared = [text, *pieces] if len(pieces) > 1 else [text]
+        part_vectors = self.encode(compared)
         # similarity[q, c]: how close part q of the text is to concept c.
         similarity = np.clip(part_vectors @ self.prototypes.T, 0.0, 1.0)
-        return _Match(parts, similarity.max(axis=0), similarity.argmax(axis=0), part_vectors)
+        skipped = 1 if len(compared) > 1 else 0
+        return _Match(compared, similarity.max(axis=0), similarity[skipped:].argmax(axis=0) + skipped, part_vectors)
 
-    def _suggestion(self, column: int, match: _Match) -> dict[str, Any]:
+    def _suggestion(
+        self, column: int, match: _Match, variants: dict[str, tuple[list[str], np.ndarray]]
+    ) -> dict[str, Any]:
         concept = self.concepts[self._order[column]]
         score = float(match.score[column])
         entry: dict[str, Any] = {"concept": concept.iri, "label": concept.label, "score": round(score, 3)}
@@ -200,33 +221,28 @@ class Suggester:
         if score <= 0 or not len(own):
             entry["evidence"] = None
             return entry
-        part = int(match.best_part[column])
+        part = int(match.evidence_part[column])
         closest = self.passages[int(own[np.argmax(self.vectors[own] @ match.part_vectors[part])])]
         entry["evidence"] = {
             "sentence": match.parts[part],
-            "words": self._words(match.parts[part], column, match),
+            "words": self._words(match.parts[part], column, variants),
             "closest": {"kind": closest.kind, "text": closest.text, "source": closest.source},
         }
         return entry
 
-    def _words(self, sentence: str, column: int, match: _Match, most: int = 5) -> list[str]:
-        """The sentence's words that drove the score: those whose removal lowers it most."""
-        words, variants = self._without_each_word(sentence, match)
-        if not words:
-            return []
-        closeness = variants @ self.prototypes[column]
+    def _words(
+        self, part: str, column: int, variants: dict[str, tuple[list[str], np.ndarray]], most: int = 5
+    ) -> list[str]:
+        """The part's words that drove the score: those whose removal lowers its closeness to the concept most."""
+        if part not in variants:
+            words = content_words(part)
+            without = [re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", " ", part) for word in words]
+            variants[part] = (words, self.encode([part, *without]))
+        words, vectors = variants[part]
+        closeness = vectors @ self.prototypes[column]
         drops = closeness[0] - closeness[1:]
         ranked = sorted(zip(drops.tolist(), words, strict=True), key=lambda pair: -pair[0])
         return [word for drop, word in ranked[:most] if drop > 0]
-
-    def _without_each_word(self, sentence: str, match: _Match) -> tuple[list[str], np.ndarray]:
-        """The sentence's content words, and the vectors of the sentence and of it without each of them in turn
-        (kept for the rest of the request: most concepts' best part is the same sentence)."""
-        if sentence not in match.variants:
-            words = content_words(sentence)
-            without = [re.sub(rf"(?i)(?<!\w){re.escape(word)}(?!\w)", " ", sentence) for word in words]
-            match.variants[sentence] = (words, self.encode([sentence, *without]) if words else np.zeros((0, 0)))
-        return match.variants[sentence]
 
 
 def as_text(answer: Mapping[str, Any]) -> str:

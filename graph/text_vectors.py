@@ -10,6 +10,7 @@ over scikit-learn's TF-IDF, which would add 165 MB to an install where this need
 from __future__ import annotations
 
 import functools
+import importlib.util
 import itertools
 import math
 import re
@@ -44,6 +45,7 @@ STOP_WORDS = frozenset(_COMMON.split())
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
+    """Each row scaled to length 1 (a row of zeros stays zeros), so that dot products are cosines."""
     return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
@@ -54,6 +56,7 @@ _ENDINGS += ("ity", "ies", "ied", "ers", "ive", "er", "ed", "es", "ly", "al", "s
 
 
 def stem(word: str) -> str:
+    """The word without the longest of ``_ENDINGS`` it ends with, if four letters remain."""
     for ending in _ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= 4:
             return word[: -len(ending)]
@@ -68,8 +71,9 @@ def terms(text: str) -> list[str]:
 
 
 def tf_idf(passages: Sequence[str]) -> Encode:
-    """TF-IDF as scikit-learn's ``TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2))`` computes it (smoothed
-    IDF, logarithmic term counts, unit length), over at most ``MOST_TERMS`` terms."""
+    """TF-IDF weighted as scikit-learn's ``TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2))`` weights it
+    (smoothed IDF, logarithmic term counts, unit length). Unlike it, words are stemmed (``terms``), the stop words
+    are ecomap's, and only the ``MOST_TERMS`` terms found in the most passages are kept."""
     spread = Counter(term for passage in passages for term in set(terms(passage)))
     kept = sorted(spread, key=lambda term: (-spread[term], term))[:MOST_TERMS]
     column = {term: index for index, term in enumerate(kept)}
@@ -97,18 +101,27 @@ class WordVectors:
         return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
 
 
+# WordLlama's smallest model, whose weights and tokenizer its wheel carries.
+WORDLLAMA_MODEL = "l2_supercat"
+WORDLLAMA_DIMENSIONS = 256
+
+
 @functools.cache
 def word_vectors() -> WordVectors:
     """WordLlama's packaged weights and tokenizer, loaded once per process on first use (about half a second).
 
-    Read from the package's own files: ``WordLlama.load()`` looks for the tokenizer in a folder the wheel does not
-    have, and would download it."""
-    import wordllama
+    Read by path, without importing the package: its ``__init__`` sets up the root logger (every library's INFO
+    lines would reach the server's log), and ``WordLlama.load()`` looks for the tokenizer in a folder the wheel does
+    not have, and would download it."""
     from safetensors import safe_open
 
-    root = Path(wordllama.__file__).parent
-    tokenizer = Tokenizer.from_file(str(root / "tokenizers" / "l2_supercat_tokenizer_config.json"))
-    with safe_open(str(root / "weights" / "l2_supercat_256.safetensors"), framework="np", device="cpu") as weights:
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("WordLlama is not installed: make install installs it")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    tokenizer = Tokenizer.from_file(str(root / "tokenizers" / f"{WORDLLAMA_MODEL}_tokenizer_config.json"))
+    weights_file = root / "weights" / f"{WORDLLAMA_MODEL}_{WORDLLAMA_DIMENSIONS}.safetensors"
+    with safe_open(str(weights_file), framework="np", device="cpu") as weights:
         table = np.ascontiguousarray(weights.get_tensor("embedding.weight"), dtype=np.float32)
     return WordVectors(tokenizer, table)
 

@@ -15,8 +15,9 @@ import pytest
 from conftest import BASE, make_tokens, start_server, stop_server
 from helpers import PREFIXES, bearer, submit
 
+from graph.results import strings
 from graph.review import duplicates
-from graph.suggestions import CONCEPTS_QUERY, Suggester, as_rows
+from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester
 
 # Texts in other words than the vocabularies' own definitions and labels, each with the concept it restates.
 PARAPHRASES = {
@@ -75,7 +76,7 @@ LINKED = (
 
 @pytest.fixture(scope="module")
 def suggester(seeded_store):
-    return Suggester(as_rows(seeded_store.query(CONCEPTS_QUERY)))
+    return Suggester(strings(seeded_store.query(CONCEPTS_QUERY), FIELDS))
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +148,8 @@ def test_the_command_refuses_text_it_cannot_compare(ecomap, tmp_path):
     latin.write_bytes("Café données".encode("latin-1"))
     unreadable = ecomap("suggest", "--file", str(latin))
     assert unreadable.returncode == 2 and "not UTF-8" in unreadable.stderr and "Traceback" not in unreadable.stderr
+    surrogate = ecomap("suggest", b"open \xff data sharing")
+    assert surrogate.returncode == 2 and "not Unicode text" in surrogate.stderr
     both = ecomap("suggest", "text", "--file", str(latin))
     assert both.returncode == 2 and "not both" in both.stderr
 
@@ -166,12 +169,30 @@ def test_the_command_refuses_text_it_cannot_compare(ecomap, tmp_path):
         (b'{"text": 42}', 422, '"text"'),
         (b'{"text": "A course", "per_scheme": 0}', 422, "per_scheme"),
         (b'{"text": "A course", "per_scheme": true}', 422, "per_scheme"),
+        (b"[" * 30_000 + b"]" * 30_000, 400, "not the JSON"),
+        (b'{"text": "A course", "per_scheme": ' + b"9" * 5_000 + b"}", 400, "not the JSON"),
+        (b'{"text": "data \\ud800 skills"}', 422, "not Unicode text"),
+        (b'{"text": "the and of it which"}', 422, "no words"),
     ],
 )
 def test_the_api_answers_bad_input_with_a_clear_4xx(server, body, status, message):
     answer = httpx.post(server.url + "/suggest", content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == status
     assert message in answer.json()["error"]
+
+
+def test_a_long_text_is_taken_whole_and_its_evidence_is_a_part_of_it(server):
+    """20,000 characters, escaped in JSON at 6 bytes each, is not too large; nor is a text without full stops
+    given back whole as the evidence of every suggestion."""
+    escaped = json.dumps({"text": "é" * 15_000 + " data skills course"})
+    assert httpx.post(server.url + "/suggest", content=escaped, headers={"Content-Type": "application/json"}).is_success
+    words = ("open data skills course for analysts in wales " * 300).split()
+    answer = httpx.post(server.url + "/suggest", json={"text": " ".join(words)}, timeout=60)
+    assert answer.status_code == 200
+    for entry in answer.json()["schemes"]:
+        for suggestion in entry["suggestions"]:
+            if suggestion["evidence"]:
+                assert len(suggestion["evidence"]["sentence"].split()) <= 40
 
 
 def test_the_api_ranks_concepts_and_records_nothing(served, tmp_path):
@@ -196,6 +217,7 @@ def test_the_api_ranks_concepts_and_records_nothing(served, tmp_path):
         '    dcterms:description "Trials of privacy enhancing technologies that let hospitals share patient data '
         'confidentially."@en ;\n'
         "    dcterms:subject <def/topic/levelling-up>, <def/topic/privacy-enhancing-technologies> ;\n"
+        "    eco:suggestedTopic <def/topic/smart-cities> ;\n"
         "    dcterms:source <https://cardiff-pets.example/trials> .\n"
     )
     sent = submit(server, tagged, accept_terms="true")
@@ -204,6 +226,7 @@ def test_the_api_ranks_concepts_and_records_nothing(served, tmp_path):
     checks = review.json()["concept_checks"]
     assert [check["activity"] for check in checks] == [f"{BASE}/id/activity/cardiff-pets-trials"]
     submitted = {concept["label"]: concept for concept in checks[0]["submitted"]}
+    assert set(submitted) == {"Privacy-enhancing technologies", "Levelling up"}, "a suggested topic is not submitted"
     assert submitted["Privacy-enhancing technologies"]["rank"] == 1
     assert submitted["Levelling up"]["rank"] > 1
     # The text does not support "Levelling up": the moderator is told, in words, and shown what it points to.
@@ -247,6 +270,9 @@ def test_leads_pair_unlinked_organisations_with_their_evidence_until_a_relations
     after = httpx.get(server.url + "/leads", params={"organisation": "northern-data-academy", "format": "json"}).json()
     assert not any({o["iri"] for o in lead["organisations"]} == {academy, school} for lead in after["leads"])
     assert httpx.get(server.url + "/leads", params={"organisation": "no such!"}).status_code == 400
+    assert httpx.get(server.url + "/leads", params={"organisation": "no-such-organisation"}).status_code == 404
+    unknown = server.ecomap("leads", "--organisation", "no-such-organisation")
+    assert unknown.returncode == 1 and "no organisation 'no-such-organisation'" in unknown.stderr
     assert httpx.get(server.url + "/leads", params={"format": "xml"}).status_code == 406
 
 
@@ -271,11 +297,15 @@ def test_duplicates_are_scored_from_each_kind_of_evidence_and_explained():
         }
 
     existing = [
+        row("noise-only", "The Ltd", "A body whose name is only noise."),
         row("the-data-lab", "The Data Lab", "Scotland's innovation centre for data and AI, helping businesses grow."),
         row("royal-society", "Royal Society", "The UK's national academy of sciences."),
     ]
     found = duplicates(triples, existing)
     assert [d.candidate.rsplit("/", 1)[1] for d in found] == ["the-data-lab"]
+    # A name that is only noise matches no other such name.
+    noise = ox.NamedNode(f"{BASE}/id/organisation/limited")
+    assert duplicates([ox.Triple(noise, rdf_type, org_class), ox.Triple(noise, label, literal("Ltd"))], existing) == []
     assert any(reason.startswith("a similar description") for reason in found[0].evidence)
     assert 0.5 <= found[0].score < 1 and found[0].reason == "; ".join(found[0].evidence)
 

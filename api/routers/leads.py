@@ -4,6 +4,7 @@ with its evidence, for a person to confirm (or not) through a normal submission.
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -37,7 +38,7 @@ async def leads(
     request: Request,
     services: Services,
     organisation: Annotated[str | None, Query(description="Only this organisation's leads, by key, e.g. odi")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Annotated[int, Query(ge=1, le=500, description="How many; an organisation's own are at most 10")] = 50,
     format: Annotated[str | None, Query(description="html or json, instead of the Accept header")] = None,
 ) -> Response:
     media_type = FORMATS.get(format or "") or choose(request.headers.get("accept"), OFFERED)
@@ -52,18 +53,20 @@ async def leads(
         found = await services.leads.get()
     except UpstreamError as problem:
         return error(problem.status, problem.message, {"Retry-After": "5"})
-    chosen = [lead for lead in found if about is None or about in lead.organisations][:limit]
+    if about is not None and about not in found.organisations:
+        return error(404, f"There is no organisation {organisation!r} on the map.")
+    chosen = found.of(about, limit)
     if media_type == "application/json":
         body = {"note": NOTE, "leads": [lead.as_json() for lead in chosen]}
         return JSONResponse(body, headers={"Vary": "Accept"})
     base = services.settings.base_uri
-    return render(
-        request,
-        "leads.html",
-        {
-            "title": "Leads: links the map may be missing",
-            "leads": chosen,
-            "note": NOTE,
-            "href": lambda iri: local_href(iri, base),
-        },
-    )
+    context = {
+        "title": "Leads: links the map may be missing",
+        "leads": chosen,
+        "note": NOTE,
+        "href": lambda iri: local_href(iri, base),
+        "as_json": "?" + urlencode({**request.query_params, "format": "json"}),
+    }
+    response = render(request, "leads.html", context)
+    response.headers["Vary"] = "Accept"
+    return response

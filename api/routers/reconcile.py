@@ -28,7 +28,6 @@ from graph.reconciliation import (
     TYPE_IDS,
     Candidates,
     ReconcileError,
-    as_strings,
     extension_meta,
     extension_query,
     extension_rows,
@@ -40,6 +39,7 @@ from graph.reconciliation import (
     suggest_properties,
     suggest_types,
 )
+from graph.results import strings
 
 router = APIRouter(tags=["Reconciliation"])
 BODY_LIMIT = 1_000_000
@@ -98,7 +98,7 @@ async def _answer(services: AppServices, params: Mapping[str, str]) -> Response:
             query = extension_query(iris, properties)
             rows = await services.upstream.solutions(services.prologue + query) if iris and properties else []
             return JSONResponse(
-                {"meta": extension_meta(properties), "rows": extension_rows(ids, properties, as_strings(rows), base)}
+                {"meta": extension_meta(properties), "rows": extension_rows(ids, properties, strings(rows), base)}
             )
     except ReconcileError as error:
         return _error(str(error))
@@ -202,7 +202,7 @@ async def preview(request: Request, services: Services, id: str | None = None) -
             rows = await services.upstream.solutions(services.prologue + extension_query([ox.NamedNode(iri)], PREVIEW))
         except UpstreamError as error:
             return error.response()
-        cells = extension_rows([id], PREVIEW, as_strings(rows), base)[id]
+        cells = extension_rows([id], PREVIEW, strings(rows), base)[id]
         values = {pid: [cell["str"] for cell in found] for pid, found in cells.items()}
     context = {
         "key": id,

@@ -307,10 +307,12 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
         triples = await services.staging.graph(statements_query(identity, submission_id))
         split = split_into_records(triples, identity)
         changed = await _changes(services, split.records)
-        candidates = duplicates(triples, await services.upstream.solutions(ORGANISATIONS_QUERY))
+        existing = await services.upstream.solutions(ORGANISATIONS_QUERY)
         suggester = await services.suggester.get()
-        activity_class = identity.resolve("def/ecosystem/Activity")
-        checks = await anyio.to_thread.run_sync(lambda: concept_checks(triples, suggester, activity_class))
+        eco = identity.resolve("def/ecosystem/")
+        # Both compare texts as vectors: seconds on a large map, so off the event loop.
+        candidates = await anyio.to_thread.run_sync(lambda: duplicates(triples, existing))
+        checks = await anyio.to_thread.run_sync(lambda: concept_checks(triples, suggester, eco))
     except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:

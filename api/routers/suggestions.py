@@ -19,8 +19,8 @@ from api.upstream import UpstreamError
 from graph.suggestions import MAX_TEXT, SuggestionError
 
 router = APIRouter(tags=["Suggestions"])
-# A JSON body holding the longest text worth comparing, with room for escapes.
-BODY_LIMIT = 4 * MAX_TEXT
+# A JSON body holding the longest text worth comparing, every character escaped (``\\ud83d\\ude00``: 12 bytes).
+BODY_LIMIT = 12 * MAX_TEXT + 1024
 MOST_PER_SCHEME = 20
 
 REQUEST_EXAMPLE = {"text": "A free online course that teaches analysts data science and statistics.", "per_scheme": 3}
@@ -48,6 +48,8 @@ async def _asked(request: Request) -> tuple[str, int]:
     except json.JSONDecodeError as problem:
         message = f"The body is not JSON: {problem.msg} at line {problem.lineno}, column {problem.colno}."
         raise RequestError(400, message) from None
+    except (ValueError, RecursionError):  # a number of thousands of digits, arrays nested thousands deep
+        raise RequestError(400, 'The body is not the JSON this takes: {"text": "…", "per_scheme": 3}.') from None
     if not isinstance(asked, dict) or not isinstance(asked.get("text"), str):
         raise RequestError(422, 'Send a JSON object with the description as "text", e.g. {"text": "A course…"}.')
     per_scheme = asked.get("per_scheme", 3)
@@ -74,11 +76,17 @@ async def _asked(request: Request) -> tuple[str, int]:
     responses={
         400: {"description": "The body is not UTF-8 or not JSON"},
         413: {"description": "The body is too large"},
+        429: {"description": "Too many requests from this client (the fair use /sparql has)"},
         422: {"description": "No text, too long a text, or a bad per_scheme"},
         503: {"description": "The store is unavailable"},
     },
 )
 async def suggest(request: Request, services: Services) -> JSONResponse:
+    client = request.client.host if request.client else "unknown"
+    wait = services.fair_use.wait_seconds(client)
+    if wait:
+        message = f"Too many requests from {client}: try again in {wait} s."
+        return error(429, message, {"Retry-After": str(wait)})
     try:
         text, per_scheme = await _asked(request)
         suggester = await services.suggester.get()

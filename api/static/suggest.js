@@ -79,8 +79,11 @@
       clearTimeout(timer);
       timer = setTimeout(function () {
         var text = description.value.trim();
-        if (text.length < SHORTEST) { panel.textContent = ""; return; }
+        // Every change outdates the answers still on their way: only the latest is shown.
         var ask = ++asked;
+        if (text.length < SHORTEST) { panel.textContent = ""; return; }
+        // Suggestions are a help, not a step: if they fail, the panel empties and the form goes on without them.
+        function clear() { if (ask === asked) { panel.textContent = ""; } }
         fetch("/suggest", {
           method: "POST",
           headers: { "Content-Type": "application/json" },
@@ -88,8 +91,8 @@
         }).then(function (response) {
           return response.ok ? response.json() : null;
         }).then(function (answer) {
-          if (answer && ask === asked) { show(block, panel, answer); }
-        }).catch(function () { /* suggestions are a help, not a step: the form goes on without them */ });
+          if (!answer) { clear(); } else if (ask === asked) { show(block, panel, answer); }
+        }).catch(clear);
       }, WAIT_MS);
     });
   }

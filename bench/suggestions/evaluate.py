@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from graph.embedded import EmbeddedStore  # noqa: E402
-from graph.suggestions import CONCEPTS_QUERY, Suggester, as_rows  # noqa: E402
+from graph.results import strings  # noqa: E402
+from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester  # noqa: E402
 from graph.text_vectors import Encode, embeddings, tf_idf, word_vectors, words_and_meanings  # noqa: E402
 
 EVALUATION_SET = Path(__file__).with_name("evaluation-set.jsonl")
@@ -80,7 +81,7 @@ def seed_rows() -> list[dict[str, str]]:
         environment = {**os.environ, "ECOMAP_BASE_URI": BASE}
         subprocess.run([str(ROOT / ".venv/bin/ecomap"), "init"], cwd=folder, env=environment, check=True)
         store = EmbeddedStore.open(Path(folder) / "data" / "public", BASE)
-        return as_rows(store.query(CONCEPTS_QUERY))
+        return strings(store.query(CONCEPTS_QUERY), FIELDS)
 
 
 def local(iri: str) -> tuple[str, str]:
