@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.text_vectors import words_and_meanings
+from graph.text_vectors import TfIdf, embeddings
 
 # Every organisation's activities, with what they are about and where they happen, and every link already on the
 # map (a relationship, a shared activity, a change of organisation, the ORG ontology's structure).
@@ -138,7 +138,11 @@ def _organisations(
 
 
 def _most_alike(organisations: dict[str, _Organisation]) -> dict[tuple[str, str], tuple[float, str, str]]:
-    """For each pair of organisations with alike activities: the likeness of their most alike pair of activities."""
+    """For each pair of organisations with alike activities: how alike their most alike pair of activities is.
+
+    Each activity's nearest activities of other organisations are found by the embedding half alone (256 numbers
+    a text, so that the all-against-all product stays cheap), then scored as ``graph.text_vectors`` compares texts:
+    the mean of the embedding cosine and the TF-IDF cosine, the latter from each text's few non-zero weights."""
     described = [
         (iri, activity, f"{label}. {description}")
         for iri, organisation in organisations.items()
@@ -147,22 +151,24 @@ def _most_alike(organisations: dict[str, _Organisation]) -> dict[tuple[str, str]
     if len(described) < 2:
         return {}
     texts = [text for _, _, text in described]
-    vectors = words_and_meanings(texts)(texts)
+    meanings = embeddings(texts)(texts)
+    lexical = TfIdf(texts)
+    words = [lexical.weights(text) for text in texts]
     owners = [iri for iri, _, _ in described]
     best: dict[tuple[str, str], tuple[float, str, str]] = {}
     for start in range(0, len(described), 512):
-        likeness = vectors[start : start + 512] @ vectors.T
-        for row, similar in enumerate(likeness):
+        for row, similar in enumerate(meanings[start : start + 512] @ meanings.T):
             i = start + row
             wanted = min(NEIGHBOURS + len(organisations[owners[i]].activities), len(similar) - 1)
             for j in np.argpartition(-similar, wanted)[: wanted + 1].tolist():
                 if owners[j] == owners[i]:
                     continue
-                pair = tuple(sorted((owners[i], owners[j])))
-                first, second = (i, j) if pair[0] == owners[i] else (j, i)
-                value = float(similar[j])
-                if value > best.get(pair, (0.0, "", ""))[0]:  # type: ignore[arg-type]
-                    best[pair] = (value, described[first][1], described[second][1])  # type: ignore[index]
+                pair = (owners[i], owners[j]) if owners[i] < owners[j] else (owners[j], owners[i])
+                shared = words[i].keys() & words[j].keys()
+                value = (float(similar[j]) + sum(words[i][k] * words[j][k] for k in shared)) / 2
+                if value > best.get(pair, (0.0, "", ""))[0]:
+                    first, second = (i, j) if pair[0] == owners[i] else (j, i)
+                    best[pair] = (value, described[first][1], described[second][1])
     return best
 
 

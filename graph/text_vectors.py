@@ -55,6 +55,7 @@ _ENDINGS = ("ations", "ation", "ities", "ments", "ings", "ised", "ises", "ized",
 _ENDINGS += ("ity", "ies", "ied", "ers", "ive", "er", "ed", "es", "ly", "al", "s")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a map's texts use a few thousand words, again and again
 def stem(word: str) -> str:
     """The word without the longest of ``_ENDINGS`` it ends with, if four letters remain."""
     for ending in _ENDINGS:
@@ -70,24 +71,35 @@ def terms(text: str) -> list[str]:
     return words + [f"{first} {second}" for first, second in itertools.pairwise(words)]
 
 
-def tf_idf(passages: Sequence[str]) -> Encode:
+class TfIdf:
     """TF-IDF weighted as scikit-learn's ``TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2))`` weights it
     (smoothed IDF, logarithmic term counts, unit length). Unlike it, words are stemmed (``terms``), the stop words
-    are ecomap's, and only the ``MOST_TERMS`` terms found in the most passages are kept."""
-    spread = Counter(term for passage in passages for term in set(terms(passage)))
-    kept = sorted(spread, key=lambda term: (-spread[term], term))[:MOST_TERMS]
-    column = {term: index for index, term in enumerate(kept)}
-    idf = np.array([math.log((1 + len(passages)) / (1 + spread[term])) + 1 for term in kept], dtype=np.float32)
+    are ecomap's, and only the ``MOST_TERMS`` terms found in the most passages are kept.
 
-    def encode(texts: Sequence[str]) -> np.ndarray:
-        rows = np.zeros((len(texts), max(len(kept), 1)), dtype=np.float32)
+    Built on the passages, it encodes texts as dense rows, or one text as its few non-zero weights."""
+
+    def __init__(self, passages: Sequence[str]) -> None:
+        spread = Counter(term for passage in passages for term in set(terms(passage)))
+        kept = sorted(spread, key=lambda term: (-spread[term], term))[:MOST_TERMS]
+        self.columns = {term: index for index, term in enumerate(kept)}
+        self.idf = [math.log((1 + len(passages)) / (1 + spread[term])) + 1 for term in kept]
+
+    def weights(self, text: str) -> dict[int, float]:
+        """The text's non-zero weights by column, the whole of unit length."""
+        found = {
+            self.columns[term]: (1 + math.log(count)) * self.idf[self.columns[term]]
+            for term, count in Counter(terms(text)).items()
+            if term in self.columns
+        }
+        length = math.sqrt(sum(weight * weight for weight in found.values())) or 1.0
+        return {column: weight / length for column, weight in found.items()}
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        rows = np.zeros((len(texts), max(len(self.columns), 1)), dtype=np.float32)
         for index, text in enumerate(texts):
-            for term, count in Counter(terms(text)).items():
-                if term in column:
-                    rows[index, column[term]] = (1 + math.log(count)) * idf[column[term]]
-        return unit(rows)
-
-    return encode
+            for column, weight in self.weights(text).items():
+                rows[index, column] = weight
+        return rows
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,6 @@ def embeddings(passages: Sequence[str]) -> Encode:
 def words_and_meanings(passages: Sequence[str]) -> Encode:
     """ecomap's vectors: the TF-IDF half and the embedding half side by side, each scaled so that the cosine of two
     texts is the mean of their two cosines."""
-    lexical, semantic = tf_idf(passages), embeddings(passages)
+    lexical, semantic = TfIdf(passages), embeddings(passages)
     half = np.float32(math.sqrt(0.5))
     return lambda texts: np.hstack([lexical(texts) * half, semantic(texts) * half])

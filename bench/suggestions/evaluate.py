@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from graph.embedded import EmbeddedStore  # noqa: E402
 from graph.results import strings  # noqa: E402
 from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester  # noqa: E402
-from graph.text_vectors import Encode, embeddings, tf_idf, word_vectors, words_and_meanings  # noqa: E402
+from graph.text_vectors import Encode, TfIdf, embeddings, word_vectors, words_and_meanings  # noqa: E402
 
 EVALUATION_SET = Path(__file__).with_name("evaluation-set.jsonl")
 BASE = "http://127.0.0.1:8000"
@@ -68,7 +68,7 @@ def mean_embeddings(_passages: Sequence[str]) -> Encode:
 
 MODELS: dict[str, Callable[[Sequence[str]], Encode]] = {
     "TF-IDF (scikit-learn)": scikit_learn_tf_idf,
-    "TF-IDF (ecomap's, numpy)": tf_idf,
+    "TF-IDF (ecomap's, numpy)": TfIdf,
     "WordLlama, mean of tokens": mean_embeddings,
     "WordLlama, IDF-weighted": embeddings,
     "TF-IDF + WordLlama (ecomap)": words_and_meanings,
