@@ -4,6 +4,9 @@
 (function () {
   "use strict";
   var WAIT_MS = 500, SHORTEST = 25, SHOWN_PER_SCHEME = 2;
+  // Scores below this are not offered: in bench/suggestions' evaluation set, 2 % of the editors' labels scored
+  // under it, against 10 % of the other concepts of their schemes.
+  var SHOWN_FROM = 0.05;
 
   function element(tag, text, className) {
     var made = document.createElement(tag);
@@ -43,7 +46,7 @@
     var list = element("ul", "", "suggestion-list");
     answer.schemes.forEach(function (scheme) {
       scheme.suggestions.slice(0, SHOWN_PER_SCHEME).forEach(function (suggestion) {
-        if (!suggestion.score) { return; }
+        if (suggestion.score < SHOWN_FROM) { return; }
         var option = optionFor(block, suggestion.concept);
         var item = element("li", "", "suggestion");
         item.setAttribute("data-concept", suggestion.concept);
@@ -64,7 +67,7 @@
         list.appendChild(item);
       });
     });
-    panel.appendChild(list);
+    panel.appendChild(list.children.length ? list : element("p", "No concept is close to this text yet.", "hint"));
     panel.setAttribute("data-ready", String(list.children.length));
   }
 
