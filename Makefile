@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 ASSETS := node_modules/.installed
 
-.PHONY: install lint test test-virtuoso virtuoso run clean browser
+.PHONY: install lint test test-virtuoso fuzz virtuoso run clean browser
 
 install: $(INSTALLED) $(ASSETS)
 
@@ -40,6 +40,10 @@ test: install lint browser
 # every difference.
 test-virtuoso: install lint browser virtuoso
 	ECOMAP_TEST_BACKEND=virtuoso $(BIN)/pytest
+
+# The fuzzing of every API operation that make test runs briefly, for 15 minutes and 100 examples an operation.
+fuzz: install
+	ECOMAP_FUZZ_SECONDS=900 ECOMAP_FUZZ_EXAMPLES=100 $(BIN)/pytest tests/test_fuzz.py
 
 virtuoso:
 	@command -v virtuoso-t >/dev/null || \

@@ -191,7 +191,7 @@ class Candidates:
 
 def _number_key(number: str) -> str:
     """A registry number as looked up: leading zeros go, as spreadsheets drop them (``_same_number``)."""
-    return number.lstrip("0") if number.isdigit() else number
+    return number.lstrip("0") if number.isascii() and number.isdigit() else number
 
 
 def candidates(rows: Iterable[Mapping[str, str]], base: str) -> Candidates:

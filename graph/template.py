@@ -306,7 +306,7 @@ def _label(row: Mapping[str, str], record: str, names: Mapping[str, str]) -> str
 def _registry_number(value: str, register: str) -> str:
     """The number as the register writes it: Companies House numbers are zero-padded to 8 characters."""
     value = value.strip().upper().replace(" ", "")
-    if register == "GB-COH" and value.isdigit() and len(value) < 8:
+    if register == "GB-COH" and value.isascii() and value.isdigit() and len(value) < 8:
         return value.zfill(8)
     return value
 

@@ -40,6 +40,8 @@ def test_the_heatmap_downloads_as_png(server):
         ("/gaps.svg", {"scheme": "nope"}),
         ("/gaps/organisations", {"area": "def/m1-principle/address-risks", "place": "x> } ; DROP ALL"}),
         ("/gaps/organisations", {"area": "def/m1-principle/address-risks", "place": ""}),
+        # Found by the fuzzer (test_fuzz.py): an empty area with a place was a 500.
+        ("/gaps/organisations", {"area": "", "place": "÷"}),
     ],
 )
 def test_bad_picture_requests_get_a_clear_400(server, path, params):

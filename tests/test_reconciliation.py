@@ -282,6 +282,10 @@ def test_suggest(server, schemas):
     assert [p["id"] for p in suggest("property", "reg")] == ["registry-number"]
     paged = httpx.get(server.url + "/reconcile/suggest/entity", params={"prefix": "", "cursor": "x"}, timeout=30)
     assert paged.status_code == 400
+    # Found by the fuzzer (test_fuzz.py): "²" is a digit to str.isdigit() but not to int(), and was a 500.
+    for kind in ("entity", "type", "property"):
+        superscript = httpx.get(server.url + f"/reconcile/suggest/{kind}", params={"prefix": "a", "cursor": "²"})
+        assert superscript.status_code == 400
 
 
 def test_preview(server):

@@ -100,8 +100,9 @@ async def cell(
         terms = query.terms({"area": area, "place": place}, services.settings.base_uri)
     except ParameterError as error:
         return PlainTextResponse(f"{error}\n", status_code=400)
-    if "place" not in terms:
-        return PlainTextResponse("Give the place, e.g. place=id/place/S92000003\n", status_code=400)
+    for name, example in (("area", "def/m1-principle/address-risks"), ("place", "id/place/S92000003")):
+        if name not in terms:
+            return PlainTextResponse(f"Give the {name}, e.g. {name}={example}\n", status_code=400)
     try:
         rows = await services.upstream.solutions(services.prologue + query.bound(terms))
         labels = await services.upstream.solutions(

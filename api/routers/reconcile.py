@@ -159,7 +159,8 @@ async def propose_properties(type: str | None = None, limit: str | None = None) 
 
 
 def _cursor(cursor: str) -> int | None:
-    return int(cursor) if cursor.isdigit() else None
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+    return int(cursor) if cursor.isascii() and cursor.isdigit() else None
 
 
 @router.get("/reconcile/suggest/entity", summary="Organisations whose names start with, or hold, what was typed")

@@ -1,0 +1,16 @@
+"""A check schemathesis runs on every answer in ``test_fuzz.py``, besides its own: no body gives away a stack trace.
+
+Loaded by schemathesis as hooks (``SCHEMATHESIS_HOOKS=fuzz_checks``), not collected by pytest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+
+
+@schemathesis.check
+def no_stack_trace(ctx: Any, response: Any, case: Any) -> None:
+    """Bytes, not text: images and spreadsheets are answers too."""
+    if b"Traceback (most recent call last)" in response.content:
+        raise AssertionError("The body holds a Python stack trace")
