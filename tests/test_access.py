@@ -1,0 +1,86 @@
+"""Who may call what: every write operation of the API is listed here with the role that may call it (SECURITY.md
+has the same table), and each moderators' operation refuses everyone else, against a real server."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from conftest import make_tokens, start_server, stop_server
+from helpers import bearer
+
+ANYONE, MODERATOR = "anyone", "moderator"
+# Every operation that changes something or reads what is private, with who may call it. Anyone may read the rest.
+ROLES = {
+    ("POST", "/sparql"): ANYONE,  # read-only: updates are refused
+    ("POST", "/suggest"): ANYONE,  # answers only, nothing is recorded
+    ("POST", "/reconcile"): ANYONE,  # read-only
+    ("POST", "/reconcile/extend"): ANYONE,  # read-only
+    ("POST", "/submit"): ANYONE,  # pending until a moderator decides
+    ("POST", "/submissions"): ANYONE,  # pending until a moderator decides; a token only raises fair use
+    ("POST", "/records/person/{key}/request"): ANYONE,  # kept private, for the moderators
+    ("GET", "/submissions"): MODERATOR,
+    ("GET", "/submissions/{submission_id}/review"): MODERATOR,
+    ("POST", "/submissions/{submission_id}/approve"): MODERATOR,
+    ("POST", "/submissions/{submission_id}/reject"): MODERATOR,
+    ("POST", "/records/{uri_class}/{key}/withdraw"): MODERATOR,
+    ("POST", "/records/{uri_class}/{key}/merge"): MODERATOR,
+    ("POST", "/records/person/{key}/redact"): MODERATOR,
+    ("GET", "/requests"): MODERATOR,
+    ("POST", "/requests/{request_id}/answer"): MODERATOR,
+}
+EXAMPLE = {
+    "{submission_id}": "0123456789abcdef0123456789abcdef",
+    "{uri_class}": "organisation",
+    "{key}": "odi",
+    "{request_id}": "0123456789abcdef0123456789abcdef",
+}
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    server = start_server(tmp_path_factory.mktemp("access"))
+    yield server, make_tokens(server)
+    stop_server(server)
+
+
+def url(server, path: str) -> str:
+    for placeholder, value in EXAMPLE.items():
+        path = path.replace(placeholder, value)
+    return server.url + path
+
+
+def test_every_write_operation_has_a_role(server):
+    operations = httpx.get(server.url + "/openapi.json").json()["paths"]
+    writes = {(method.upper(), path) for path, item in operations.items() for method in item if method != "get"}
+    assert writes == {operation for operation, _ in ROLES.items() if operation[0] == "POST"}
+    for method, path in ROLES:
+        assert method.lower() in operations[path], (method, path)
+
+
+@pytest.mark.parametrize(("method", "path"), [op for op, role in ROLES.items() if role == MODERATOR])
+def test_moderators_operations_refuse_everyone_else(guarded, method, path):
+    server, tokens = guarded
+    body = {"json": {"reason": "a test", "into": "id/organisation/techuk", "answer": "a test"}}
+    nobody = httpx.request(method, url(server, path), **body)
+    assert nobody.status_code == 401 and nobody.headers["www-authenticate"] == "Bearer"
+    assert "error" in nobody.json()
+    forged = httpx.request(method, url(server, path), headers=bearer("not-a-token"), **body)
+    assert forged.status_code == 401
+    submitter = httpx.request(method, url(server, path), headers=bearer(tokens["submitter"]), **body)
+    assert submitter.status_code == 403 and "error" in submitter.json()
+    # Nothing happened: the record is still published, the test's submission and request never existed.
+    assert httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).status_code == 200
+
+
+def test_tokens_never_show_in_the_public_data_the_account_list_or_the_log(guarded):
+    """Tokens are stored as SHA-256 hashes and compared in constant time (graph/accounts.py); here, that the token
+    itself shows nowhere an operator or the public could read it."""
+    server, tokens = guarded
+    for token in tokens.values():
+        assert httpx.get(url(server, "/submissions"), headers=bearer(token)).status_code in (200, 403)
+    exported = server.ecomap("export", "--format", "nq")
+    listed = server.ecomap("users", "list")
+    assert exported.returncode == 0 and listed.returncode == 0 and "moira" in listed.stdout
+    for token in tokens.values():
+        assert token not in exported.stdout and token not in listed.stdout
+        assert token not in (server.folder / "server.log").read_text()
