@@ -22,6 +22,7 @@ from swagger_ui_bundle import swagger_ui_path
 from api.answers import OncePerVersion
 from api.approval import keep_resuming
 from api.dependencies import AppServices
+from api.observability import Observed
 from api.routers import (
     changes,
     dataset,
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(OncePerVersion)  # innermost: kept pages still get the headers added around it
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"])
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Observed)
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
     app.mount("/static/yasgui", StaticFiles(directory=NODE_MODULES / "@zazuko" / "yasgui" / "build"), name="yasgui")
     app.mount("/static/cytoscape", StaticFiles(directory=NODE_MODULES / "cytoscape" / "dist"), name="cytoscape")

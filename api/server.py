@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -183,19 +184,31 @@ def _run_workers(host: str, port: int, workers: int) -> None:
     """What ``uvicorn.run`` does, with Nagle's algorithm off on the listening socket (accepted connections
     inherit it). uvicorn binds that socket with protocol 0, and asyncio turns Nagle off only on sockets whose
     protocol is TCP: every answer on a kept-alive connection then waited 40 ms for the client's delayed ACK."""
+    # Each request is logged once, as JSON, by api/observability.py; the workers count metrics into one folder.
+    metrics = Path(tempfile.mkdtemp(prefix="ecomap-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     config = uvicorn.Config(
-        "api.app:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=False
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        access_log=False,
     )
-    listening = config.bind_socket()
-    for option in NO_DELAY:
-        listening.setsockopt(*option)
-    if workers > 1:
-        Multiprocess(config, sockets=[listening]).run()
-        return
-    server = uvicorn.Server(config)
-    server.run(sockets=[listening])
-    if not server.started:
-        raise SystemExit(STARTUP_FAILURE)
+    try:
+        listening = config.bind_socket()
+        for option in NO_DELAY:
+            listening.setsockopt(*option)
+        if workers > 1:
+            Multiprocess(config, sockets=[listening]).run()
+            return
+        server = uvicorn.Server(config)
+        server.run(sockets=[listening])
+        if not server.started:
+            raise SystemExit(STARTUP_FAILURE)
+    finally:
+        shutil.rmtree(metrics, ignore_errors=True)
 
 
 def _remote_base(settings: Settings, remote: Endpoint) -> str | None:

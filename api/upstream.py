@@ -20,6 +20,7 @@ import httpx
 import pyoxigraph as ox
 from starlette.responses import Response
 
+from api.metrics import QUERY_TIMEOUTS
 from graph.remote import NO_DELAY
 from graph.settings import Endpoint
 from graph.version import bump_update
@@ -42,7 +43,11 @@ class UpstreamError(Exception):
 
 
 class QueryStoppedError(UpstreamError):
-    """The store stopped the query at its timeout."""
+    """The store stopped the query at its timeout (counted for ``/metrics`` as it is raised)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(status, message)
+        QUERY_TIMEOUTS.inc()
 
 
 @dataclass

@@ -340,6 +340,14 @@ def submissions_query(identity: Identity, status: str) -> str:
 }} GROUP BY ?submission ?created ORDER BY ?created"""
 
 
+def status_counts_query(identity: Identity) -> str:
+    """How many submissions have each status (the key of its record-status concept)."""
+    eco = identity.resolve("def/ecosystem/")
+    return f"""SELECT ?status (COUNT(?submission) AS ?count) WHERE {{
+  GRAPH <{identity.metadata_graph}> {{ ?submission a <{eco}Submission> ; <{eco}status> ?status }}
+}} GROUP BY ?status"""
+
+
 def statements_query(identity: Identity, submission_id: str) -> str:
     graph = identity.record_graph(UriClass.SUBMISSION, submission_id)
     return f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"

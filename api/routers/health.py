@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.dependencies import Services
+from api.metrics import metrics_text
+from api.upstream import UpstreamError
+from graph.submissions import status_counts_query
 
 router = APIRouter(tags=["Operations"])
 
@@ -13,6 +17,25 @@ router = APIRouter(tags=["Operations"])
 @router.get("/healthz", summary="The web process is running")
 async def healthz() -> JSONResponse:
     return JSONResponse({"status": "ok"})
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics: requests and latency by route, query timeouts, kept answers, submissions by status",
+    response_class=PlainTextResponse,
+)
+async def metrics(services: Services) -> Response:
+    body = metrics_text()
+    # Submissions by status are read from the staging store as they are now, not counted by a worker.
+    try:
+        rows = await services.staging.solutions(status_counts_query(services.identity))
+    except UpstreamError:
+        rows = []
+    counts = dict.fromkeys(("pending", "approved", "rejected"), 0)
+    counts.update({row["status"].value.rsplit("/", 1)[-1]: int(row["count"].value) for row in rows})
+    lines = ["# HELP ecomap_submissions Submissions in the staging store, by status", "# TYPE ecomap_submissions gauge"]
+    lines += [f'ecomap_submissions{{status="{status}"}} {count}' for status, count in counts.items()]
+    return Response(body + ("\n".join(lines) + "\n").encode(), media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/readyz", summary="Both stores answer: 200, or 503 with Retry-After")

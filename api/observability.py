@@ -1,0 +1,99 @@
+"""For operators: one JSON line per request, with its id and time taken, and its counts in ``api.metrics``, so
+that a fault shows before users report it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.answers import PAGES
+from api.metrics import CACHE, LATENCY, REQUESTS
+
+# A request id a client or proxy sends is kept if it is plain, else one is made: it goes into logs and headers.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def access_logger() -> logging.Logger:
+    """JSON lines on standard error, each a whole record; the same logger in every worker."""
+    logger = logging.getLogger("ecomap.access")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
+class Observed:
+    """An ASGI middleware: gives each request an id (``X-Request-Id``), counts and times it by route, counts the
+    kept answers it was served from, and logs it as one JSON line when its answer ends. Query strings are not
+    logged (they may be long queries or personal text), nor any header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = access_logger()
+
+    @staticmethod
+    def route(scope: Scope) -> str:
+        """A bounded name for what was asked, as metrics' labels must be: the route's template; for the pages kept
+        once per data version, which may be answered before routing, their family (``/doc/…``, ``/organisations``),
+        kept or made alike."""
+        path = scope["path"]
+        if PAGES.match(path):
+            head, _, rest = path.lstrip("/").partition("/")
+            return f"/{head}/…" if rest else f"/{head}"
+        return getattr(scope.get("route"), "path", None) or "unmatched"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        sent = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
+        status, size, cache = 500, 0, ""
+
+        async def observed(message: Message) -> None:
+            nonlocal status, size, cache
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-Id"] = request_id
+                cache = headers.get("ecomap-cache", "")
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observed)
+        finally:
+            seconds = time.perf_counter() - started
+            route = self.route(scope)
+            REQUESTS.labels(route, scope["method"], str(status)).inc()
+            LATENCY.labels(route).observe(seconds)
+            if cache in ("hit", "miss"):
+                CACHE.labels(cache).inc()
+            self.log.info(
+                json.dumps(
+                    {
+                        "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "bytes": size,
+                        "ms": round(seconds * 1000, 1),
+                        "client": (scope.get("client") or ("", 0))[0],
+                    }
+                )
+            )

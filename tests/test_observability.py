@@ -1,0 +1,76 @@
+"""What operators see: a JSON line per request with its id and time, and Prometheus metrics added up over the
+workers, against a real server."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import pytest
+from conftest import start_server, stop_server
+from helpers import NEW_ORGANISATION, submit
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } # {}"
+
+
+@pytest.fixture(scope="module")
+def watched(tmp_path_factory):
+    server = start_server(tmp_path_factory.mktemp("watched"), ECOMAP_QUERY_TIMEOUT="1", ECOMAP_QUERIES_PER_MINUTE="0")
+    yield server
+    stop_server(server)
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus' text format (0 if absent)."""
+    for line in text.splitlines():
+        sample = re.fullmatch(r"([a-z_]+)(?:\{(.*)\})? (\S+)", line)
+        if sample and sample[1] == name:
+            found = dict(re.findall(r'(\w+)="([^"]*)"', sample[2] or ""))
+            if all(found.get(key) == value for key, value in labels.items()):
+                return float(sample[3])
+    return 0.0
+
+
+def access_lines(server) -> list[dict]:
+    lines = (server.folder / "server.log").read_text().splitlines()
+    return [json.loads(line) for line in lines if line.startswith('{"time"')]
+
+
+def test_each_request_is_one_json_line_with_its_id_and_time(watched):
+    answer = httpx.get(watched.url + "/organisations", params={"format": "json"}, headers={"X-Request-Id": "probe-42"})
+    assert answer.headers["x-request-id"] == "probe-42"
+    hostile = httpx.get(watched.url + "/", headers={"X-Request-Id": "a b\tc" + "x" * 100})
+    made = hostile.headers["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", made), "an id that is not plain is replaced"
+    logged = {line["request_id"]: line for line in access_lines(watched)}
+    probe = logged["probe-42"]
+    assert probe["method"] == "GET" and probe["path"] == "/organisations" and probe["route"] == "/organisations"
+    assert probe["status"] == 200 and probe["ms"] >= 0 and probe["bytes"] == len(answer.content)
+    assert "format" not in json.dumps(probe), "query strings are not logged"
+    assert logged[made]["route"] == "/"
+
+
+def test_metrics_add_up_the_workers_and_count_timeouts_kept_answers_and_submissions(watched):
+    before = httpx.get(watched.url + "/metrics").text
+    for _ in range(6):
+        assert httpx.get(watched.url + "/doc/organisation/odi").status_code == 200
+    stopped = httpx.post(watched.url + "/sparql", data={"query": SLOW}, timeout=60)
+    assert stopped.status_code == 503
+    sent = submit(watched, NEW_ORGANISATION.format(number="01234567"), accept_terms="true")
+    assert sent.status_code == 201
+    after = httpx.get(watched.url + "/metrics")
+    assert after.headers["content-type"].startswith("text/plain")
+    route = {"route": "/doc/…", "method": "GET", "status": "200"}
+    assert metric(after.text, "ecomap_requests_total", **route) - metric(before, "ecomap_requests_total", **route) == 6
+    assert metric(after.text, "ecomap_request_seconds_count", route="/doc/…") >= 6
+    # The page is made once for the data version, then kept: the later requests are hits, whichever worker answers.
+    hits = metric(after.text, "ecomap_answer_cache_total", result="hit") - metric(
+        before, "ecomap_answer_cache_total", result="hit"
+    )
+    assert hits >= 4
+    assert metric(after.text, "ecomap_query_timeouts_total") - metric(before, "ecomap_query_timeouts_total") >= 1
+    assert (
+        metric(after.text, "ecomap_submissions", status="pending")
+        == metric(before, "ecomap_submissions", status="pending") + 1
+    )
