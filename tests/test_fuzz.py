@@ -32,7 +32,9 @@ def test_no_operation_answers_5xx_or_a_stack_trace(tmp_path_factory):
                 "--checks",
                 "not_a_server_error,no_stack_trace",
                 "--phases",
-                "examples,coverage,fuzzing",
+                # Not the coverage phase: under Python 3.11 it can stop with an internal error of Hypothesis
+                # ("AST constructor recursion depth mismatch") that says nothing about ecomap.
+                "examples,fuzzing",
                 "--max-examples",
                 examples,
                 "--max-time",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import httpx
 import pytest
@@ -32,9 +33,17 @@ def metric(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-def access_lines(server) -> list[dict]:
-    lines = (server.folder / "server.log").read_text().splitlines()
-    return [json.loads(line) for line in lines if line.startswith('{"time"')]
+def logged(server, *request_ids: str) -> dict[str, dict]:
+    """The access log's lines by request id, once those asked for are there: a worker writes a request's line
+    just after its answer's last byte, so the client may read the log first."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = (server.folder / "server.log").read_text().splitlines()
+        found = {
+            entry["request_id"]: entry for entry in map(json.loads, filter(lambda x: x.startswith('{"time"'), lines))
+        }
+        if all(request_id in found for request_id in request_ids) or time.monotonic() > deadline:
+            return found
 
 
 def test_each_request_is_one_json_line_with_its_id_and_time(watched):
@@ -43,12 +52,12 @@ def test_each_request_is_one_json_line_with_its_id_and_time(watched):
     hostile = httpx.get(watched.url + "/", headers={"X-Request-Id": "a b\tc" + "x" * 100})
     made = hostile.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", made), "an id that is not plain is replaced"
-    logged = {line["request_id"]: line for line in access_lines(watched)}
-    probe = logged["probe-42"]
+    lines = logged(watched, "probe-42", made)
+    probe = lines["probe-42"]
     assert probe["method"] == "GET" and probe["path"] == "/organisations" and probe["route"] == "/organisations"
     assert probe["status"] == 200 and probe["ms"] >= 0 and probe["bytes"] == len(answer.content)
     assert "format" not in json.dumps(probe), "query strings are not logged"
-    assert logged[made]["route"] == "/"
+    assert lines[made]["route"] == "/"
 
 
 def test_metrics_add_up_the_workers_and_count_timeouts_kept_answers_and_submissions(watched):
