@@ -1,5 +1,5 @@
 """Every operation of ecomap's own OpenAPI, fuzzed by schemathesis against a real server: no 5xx, and no stack
-trace in any body. Bounded here (``ECOMAP_FUZZ_SECONDS``, default 40, a few examples an operation); ``make fuzz``
+trace in any body. Bounded here (``ECOMAP_FUZZ_SECONDS``, default 25, a few examples an operation); ``make fuzz``
 runs the long profile."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def test_no_operation_answers_5xx_or_a_stack_trace(tmp_path_factory):
         tmp_path_factory.mktemp("fuzz"), ECOMAP_QUERIES_PER_MINUTE="0", ECOMAP_SUBMISSIONS_PER_MINUTE="0"
     )
     try:
-        seconds = os.environ.get("ECOMAP_FUZZ_SECONDS", "40")
+        seconds = os.environ.get("ECOMAP_FUZZ_SECONDS", "25")
         examples = os.environ.get("ECOMAP_FUZZ_EXAMPLES", "5")
         run = subprocess.run(
             [
