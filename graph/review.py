@@ -152,10 +152,10 @@ def duplicates(
     on_map = _existing(existing)
     # A name that is only noise ("The Ltd") normalises to nothing, and would be 100 % alike every other such name.
     names = [
-        (normalised(name), name, iri)
+        (key, name, iri)
         for iri, organisation in on_map.items()
         for name in organisation.names
-        if normalised(name)
+        if (key := normalised(name))
     ]
     choices = [known for known, _, _ in names]
     described = [(text, iri) for iri, organisation in on_map.items() for text in sorted(organisation.descriptions)]

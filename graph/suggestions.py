@@ -167,6 +167,11 @@ class Suggester:
         self._order = sorted(self.concepts)
         column = {iri: index for index, iri in enumerate(self._order)}
         self._passage_concept = np.array([column[passage.concept] for passage in self.passages], dtype=np.int64)
+        # Per concept, the indexes of its passages; per scheme, its concepts' columns: the same for every request.
+        self._passages_of = [np.flatnonzero(self._passage_concept == index) for index in range(len(self._order))]
+        self._by_scheme: defaultdict[str, list[int]] = defaultdict(list)
+        for index, iri in enumerate(self._order):
+            self._by_scheme[self.concepts[iri].scheme].append(index)
         texts = [passage.text for passage in self.passages]
         self.encode = encoder(texts or [""])
         self.vectors = self.encode(texts or [""])[: len(texts)]
@@ -185,11 +190,8 @@ class Suggester:
         # Per part of the text: its content words, and its vectors without each (the evidence of every concept
         # whose closest part it is).
         variants: dict[str, tuple[list[str], np.ndarray]] = {}
-        by_scheme: defaultdict[str, list[int]] = defaultdict(list)
-        for column, iri in enumerate(self._order):
-            by_scheme[self.concepts[iri].scheme].append(column)
         schemes = []
-        for scheme, columns in by_scheme.items():
+        for scheme, columns in self._by_scheme.items():
             ranked = sorted(columns, key=lambda column: (-match.score[column], self._order[column]))[:per_scheme]
             schemes.append(
                 {
@@ -217,7 +219,7 @@ class Suggester:
         concept = self.concepts[self._order[column]]
         score = float(match.score[column])
         entry: dict[str, Any] = {"concept": concept.iri, "label": concept.label, "score": round(score, 3)}
-        own = np.flatnonzero(self._passage_concept == column)
+        own = self._passages_of[column]
         if score <= 0 or not len(own):
             entry["evidence"] = None
             return entry

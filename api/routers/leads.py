@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.access import error
+from api.access import error, unavailable
 from api.conneg import choose
 from api.dependencies import Services
 from api.pages import local_href, render
@@ -52,7 +52,7 @@ async def leads(
     try:
         found = await services.leads.get()
     except UpstreamError as problem:
-        return error(problem.status, problem.message, {"Retry-After": "5"})
+        return unavailable(problem)
     if about is not None and about not in found.organisations:
         return error(404, f"There is no organisation {organisation!r} on the map.")
     chosen = found.of(about, limit)

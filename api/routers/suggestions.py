@@ -13,7 +13,7 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.access import error
+from api.access import error, unavailable
 from api.dependencies import Services
 from api.upstream import UpstreamError
 from graph.suggestions import MAX_TEXT, SuggestionError
@@ -96,5 +96,5 @@ async def suggest(request: Request, services: Services) -> JSONResponse:
     except SuggestionError as problem:
         return error(422, str(problem))
     except UpstreamError as problem:
-        return error(problem.status, problem.message, {"Retry-After": "5"})
+        return unavailable(problem)
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from graph.embedded import EmbeddedStore  # noqa: E402
 from graph.results import strings  # noqa: E402
 from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester  # noqa: E402
-from graph.text_vectors import Encode, TfIdf, embeddings, word_vectors, words_and_meanings  # noqa: E402
+from graph.text_vectors import Encode, TfIdf, embeddings, unit, word_vectors, words_and_meanings  # noqa: E402
 
 EVALUATION_SET = Path(__file__).with_name("evaluation-set.jsonl")
 BASE = "http://127.0.0.1:8000"
@@ -61,7 +61,7 @@ def mean_embeddings(_passages: Sequence[str]) -> Encode:
         for index, tokens in enumerate(vectors.tokens(texts)):
             if tokens:
                 rows[index] = vectors.table[tokens].mean(axis=0)
-        return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
+        return unit(rows)
 
     return encode
 
