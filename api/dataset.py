@@ -2,7 +2,9 @@
 
 Downloads are generated once per data version (``graph.version``) and kept under
 ``ECOMAP_CACHE/downloads/v{version}/``, so they are
-regenerated when the data changes and never served stale.
+regenerated when the data changes and never served stale. A file is written under a temporary name that
+holds its writer's process id and renamed when whole, so a worker killed midway leaves no download, only a
+temporary file, which the next writer removes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from api.dependencies import AppServices
+from graph import failpoints
 from graph.links import TARGETS, derived_links
 from graph.namespaces import STANDARD
 from graph.queries import load_query
@@ -87,7 +90,8 @@ async def cached(services: AppServices, name: str, produce: Callable[[Path], Awa
         for old in downloads.iterdir():
             if old.is_dir() and old.name != version:
                 shutil.rmtree(old, ignore_errors=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+        _remove_abandoned(folder)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.{os.getpid()}.")
         os.close(handle)
         try:
             await produce(Path(temporary))
@@ -95,6 +99,24 @@ async def cached(services: AppServices, name: str, produce: Callable[[Path], Awa
         finally:
             Path(temporary).unlink(missing_ok=True)
     return path
+
+
+def _remove_abandoned(folder: Path) -> None:
+    """Remove the temporary files of writers that died (``.{name}.{pid}.{random}``, the process gone)."""
+    for temporary in folder.glob(".*"):
+        pid = temporary.name.removeprefix(".").split(".")[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            temporary.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, under another user
+        return True
+    return True
 
 
 async def produce(services: AppServices, name: str, target: Path) -> None:
@@ -116,6 +138,7 @@ async def _gzip(chunks: AsyncIterator[bytes], target: Path) -> None:
     with gzip.open(target, "wb") as out:
         async for chunk in chunks:
             out.write(chunk)
+            failpoints.reach("download.part-written")
 
 
 def _partial_date(lexical: str) -> ox.Literal:

@@ -14,13 +14,15 @@ import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 import pyoxigraph as ox
 
 from graph.formats import format_for
-from graph.metadata import stored_base
+from graph.identity import Identity
+from graph.metadata import describe_loaded, stored_base
 from graph.namespaces import prefixes
 from graph.parsing import LoadError, ProgressCallback, ProgressReader, located
 from graph.store import QueryResult, StoreError, Term, Transaction
@@ -107,9 +109,14 @@ class EmbeddedStore:
             raise StoreError(
                 f"cannot open the store at {path}: {error}. Is another ecomap process (such as the server) using it?"
             ) from None
+        except RuntimeError as error:  # RocksDB's checksums found damage
+            raise StoreError(f"the store at {path} is damaged: {error}") from None
         # Only the process holding the live generation may tidy: another one may be building the next.
         directory.remove_stale()
-        recorded = stored_base(store)
+        try:
+            recorded = stored_base(store)
+        except RuntimeError as error:
+            raise StoreError(f"the store at {path} is damaged: {error}") from None
         if recorded is not None and recorded != base:
             raise StoreError(
                 f"the store at {path} was created with base URI {recorded}, not {base}. "
@@ -154,6 +161,7 @@ class EmbeddedStore:
             return self._bulk_load(paths, graph, format_name, progress)
         transaction = Transaction()
         count = transaction.add_files(paths, self.base, graph=graph, format_name=format_name, progress=progress)
+        transaction.operations += describe_loaded(Identity(self.base), transaction.inserts, datetime.now(UTC))
         transaction.operations.append(bump_update(self.base))  # loading changes the public data
         self.commit(transaction)
         return count
@@ -219,6 +227,29 @@ class EmbeddedStore:
             return
         triples = self._ox.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", use_default_graph_as_union=True)
         ox.serialize(triples, output, rdf_format, prefixes=self._prefixes)
+
+    def verify(self) -> int:
+        """Read the whole store through each of Oxigraph's indexes (by subject, predicate, object and graph, and
+        by graph with predicate and with object), so that damage in any one of them (RocksDB checks each block's
+        checksum as it reads it) is found now rather than by a later query; each must give every statement."""
+        try:
+            every = list(self._ox)
+            total = len(every)
+            parts = (
+                {(q.subject, None, None, None) for q in every},
+                {(None, q.predicate, None, None) for q in every},
+                {(None, None, q.object, None) for q in every},
+                {(None, None, None, q.graph_name) for q in every},
+                {(None, q.predicate, None, q.graph_name) for q in every},
+                {(None, None, q.object, q.graph_name) for q in every},
+            )
+            for patterns in parts:
+                read = sum(1 for pattern in patterns for _ in self._ox.quads_for_pattern(*pattern))
+                if read != total:
+                    raise StoreError(f"the store is damaged: one index holds {read} statements, another {total}")
+        except (OSError, RuntimeError) as error:
+            raise StoreError(f"the store is damaged: {error}") from None
+        return total
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode))

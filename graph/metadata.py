@@ -93,3 +93,30 @@ def record_description(
         ox.Triple(record, ox.NamedNode(STANDARD["prov"] + "generatedAtTime"), changed),
         *(ox.Triple(record, SOURCE, ox.NamedNode(s)) for s in sources),
     ]
+
+
+def describe_loaded(identity: Identity, quads: Iterable[ox.Quad], now: datetime) -> list[str]:
+    """Updates that describe each record graph ``quads`` add to and the metadata graph does not describe yet, as
+    an editor's approved record created ``now`` (``ecomap load`` is the operator publishing), so that every
+    record graph stays described. Each is conditional, so a record already described keeps its description."""
+    meta, status = identity.metadata_graph, identity.resolve("def/ecosystem/status")
+    by_graph: dict[str, list[ox.Quad]] = {}
+    described = set()  # records the loaded statements describe themselves (an export loaded back)
+    for quad in quads:
+        if isinstance(quad.graph_name, ox.NamedNode) and identity.topic_of_record(quad.graph_name.value):
+            by_graph.setdefault(quad.graph_name.value, []).append(quad)
+        elif quad.graph_name == ox.NamedNode(meta) and quad.predicate.value == status:
+            described.add(quad.subject.value)
+    updates = []
+    for graph, statements in by_graph.items():
+        if graph in described:
+            continue
+        description = record_description(
+            identity, graph, statements, status="approved", contributor_role="editor", created=now
+        )
+        body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in description)
+        updates.append(
+            f"INSERT {{ GRAPH <{meta}> {{ {body} }} }} "
+            f"WHERE {{ FILTER NOT EXISTS {{ GRAPH <{meta}> {{ <{graph}> <{status}> ?status }} }} }}"
+        )
+    return updates

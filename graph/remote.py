@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 import socket
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 import httpx
 import pyoxigraph as ox
 
+from graph.identity import Identity
+from graph.metadata import describe_loaded
 from graph.namespaces import prefixes
 from graph.parsing import ProgressCallback
 from graph.settings import Endpoint
@@ -79,6 +82,7 @@ class RemoteStore:
             raise StoreError("bulk loading needs the store on disk: stop `ecomap serve` first")
         transaction = Transaction()
         count = transaction.add_files(paths, self.base, graph=graph, format_name=format_name, progress=progress)
+        transaction.operations += describe_loaded(Identity(self.base), transaction.inserts, datetime.now(UTC))
         transaction.operations.append(bump_update(self.base))  # loading changes the public data
         self.commit(transaction)
         return count
@@ -95,6 +99,14 @@ class RemoteStore:
         if response.status_code >= 400:
             raise StoreError(f"the store did not export its statements ({response.status_code})")
         return list(ox.parse(response.content, format=ox.RdfFormat.N_QUADS))
+
+    def verify(self) -> int:
+        """The server keeps its own indexes; what can be checked from outside is that every statement it counts
+        reads back."""
+        read, counted = len(self.quads()), len(self)
+        if read != counted:
+            raise StoreError(f"the store at {self.store_url} counts {counted} statements but {read} read back")
+        return read
 
     def export(self, output: IO[bytes], rdf_format: ox.RdfFormat) -> None:
         quads = self.quads()

@@ -4,13 +4,17 @@ the other."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import signal
+import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 from conftest import BASE, Server, embedded_only, serve, start_server, stop_server
 from helpers import NEW_ORGANISATION, bearer, submit
@@ -76,8 +80,16 @@ def test_an_approval_whose_worker_is_killed_midway_is_completed_by_a_worker_that
         submission = approve_until_killed(server, tmp_path, failpoint)
         assert eventually(lambda: status(server, submission) == "approved")
         assert_approved_once(server, submission)
+        assert_checked_clean(server)
     finally:
         stop_server(server)
+
+
+def assert_checked_clean(server: Server) -> None:
+    """``ecomap check``, run as an operator would while the service runs, finds both stores whole and agreeing."""
+    checked = server.ecomap("check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "Clean" in checked.stdout
 
 
 def state_on_disk(folder: Path, submission: str) -> tuple[bool, bool]:
@@ -109,10 +121,109 @@ def test_a_service_killed_midway_through_an_approval_completes_it_when_restarted
         server.process.wait()
 
     assert state_on_disk(tmp_path, submission) == (True, True)  # public changed, staging still claimed
+    found = server.ecomap("check")
+    assert found.returncode == 1 and "an approval stopped midway" in found.stdout, found.stdout + found.stderr
 
     restarted = serve(tmp_path, server.stores, ECOMAP_CLAIM_SECONDS="1", **FAST)
     try:
         assert eventually(lambda: status(restarted, submission) == "approved")
         assert_approved_once(restarted, submission)
+        assert_checked_clean(restarted)
     finally:
         stop_server(restarted)
+
+
+def organisation(i: int) -> str:
+    """A new organisation of its own, with its activity and relationship, for the i-th submission."""
+    return NEW_ORGANISATION.replace("cymru-data-co-op", f"cymru-data-co-op-{i}").format(number=f"{i:08d}")
+
+
+@embedded_only
+@pytest.mark.parametrize("killed", ["store", "staging"])
+def test_a_store_server_killed_during_approvals_leaves_each_submission_approved_once_or_pending(tmp_path, killed):
+    """The public or staging store server is killed with ``kill -9`` while a moderator approves one submission
+    after another; ``ecomap serve`` restarts it. Every approval the kill interrupted is completed, or was refused
+    before it began and is still pending; none is left approved in one store and pending in the other."""
+    server = start_server(tmp_path, ECOMAP_CLAIM_SECONDS="2", **FAST)
+    try:
+        token = moderator_token(server)
+        submissions = []
+        for i in range(4):
+            sent = submit(server, organisation(i), accept_terms="true")
+            assert sent.status_code == 201, sent.text
+            submissions.append(sent.json()["id"])
+        answers: list[int | str] = []
+
+        def approve_each() -> None:
+            for submission in submissions:
+                try:
+                    url = server.url + f"/submissions/{submission}/approve"
+                    answers.append(httpx.post(url, headers=bearer(token), timeout=60).status_code)
+                except httpx.TransportError as problem:
+                    answers.append(type(problem).__name__)
+                first_done.set()
+
+        first_done = threading.Event()
+        pid = store_server_pid(tmp_path, killed)
+        moderator = threading.Thread(target=approve_each)
+        moderator.start()
+        assert first_done.wait(timeout=60)  # the first approval is done; the next is being sent
+        os.kill(pid, signal.SIGKILL)
+        moderator.join(timeout=120)
+        assert answers[0] == 200 and len(answers) == 4, answers
+        assert 503 in answers  # the kill interrupted an approval (or refused one before it began)
+        assert all(a in (200, 409, 503) for a in answers), answers  # never a 500, whatever the kill interrupted
+
+        def approved_in_the_end(submission: str) -> bool:
+            """Approved, by the worker that completed an interrupted approval or by the moderator trying again
+            (409 while an interrupted approval's claim is fresh, 503 while the store is away)."""
+            try:
+                if status(server, submission) == "approved":
+                    return True
+                url = server.url + f"/submissions/{submission}/approve"
+                return httpx.post(url, headers=bearer(token), timeout=60).status_code == 200
+            except (httpx.HTTPError, KeyError, ValueError):
+                return False
+
+        for submission in submissions:
+            assert eventually(lambda submission=submission: approved_in_the_end(submission))
+        for i, submission in enumerate(submissions):
+            assert status(server, submission) == "approved"
+            document = f"/doc/organisation/cymru-data-co-op-{i}"
+            versions = httpx.get(server.url + document + "/history", headers={"Accept": "application/json"}).json()
+            assert [v["submission"] for v in versions["versions"]] == [submission]
+        assert_checked_clean(server)
+    finally:
+        stop_server(server)
+
+
+def store_server_pid(folder: Path, store: str) -> int:
+    """The Oxigraph server ``ecomap serve`` runs over one of the stores in ``folder``."""
+    found = subprocess.run(
+        ["pgrep", "-f", f"oxigraph serve --location {folder / store}"], capture_output=True, text=True, check=False
+    )
+    [pid] = [int(p) for p in found.stdout.split()]
+    return pid
+
+
+def test_a_worker_killed_while_writing_a_download_leaves_no_part_of_it(tmp_path):
+    """Killed (kill -9) halfway through writing the N-Quads download, a worker leaves only a temporary file;
+    the download is then made whole, the temporary file removed, and the stores are untouched."""
+    server = start_server(tmp_path, ECOMAP_FAILPOINTS=str(tmp_path / "failpoints"), **FAST)
+    try:
+        armed = arm(tmp_path, "download.part-written")
+        with pytest.raises(httpx.TransportError):
+            httpx.get(server.url + "/download/ecomap.nq.gz", timeout=60)
+        assert not armed.exists(), "the failpoint did not fire"
+        downloads = tmp_path / "cache" / "downloads"
+        assert list(downloads.glob("v*/.ecomap.nq.gz.*")) and not list(downloads.glob("v*/ecomap.nq.gz"))
+
+        answer = httpx.get(server.url + "/download/ecomap.nq.gz", timeout=60)
+        assert answer.status_code == 200
+        downloaded = set(ox.parse(gzip.decompress(answer.content), format=ox.RdfFormat.N_QUADS))
+        exported = server.ecomap("export", "--format", "nq")
+        assert downloaded == set(ox.parse(exported.stdout.encode(), format=ox.RdfFormat.N_QUADS))
+        assert not list(downloads.glob("v*/.ecomap.nq.gz.*"))
+        assert_checked_clean(server)
+    finally:
+        stop_server(server)

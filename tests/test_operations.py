@@ -42,18 +42,51 @@ def test_a_store_server_that_dies_is_reported_and_restarted(own_server):
     assert_reported_then_recovered(server)
 
 
+REMOTE = {  # which of a test server's remote stores: its process, setting, folder and union default graph
+    "public": (0, "ECOMAP_STORE", "remote-public", True),
+    "staging": (1, "ECOMAP_STAGING_STORE", "remote-staging", False),
+}
+
+
+def stop_remote(server, which: str) -> None:
+    process = server.stores.processes[REMOTE[which][0]]
+    process.kill()
+    process.wait()
+
+
+def restart_remote(server, folder, which: str) -> None:
+    """The remote store back on the port ecomap was told, over the same data."""
+    index, setting, location, union = REMOTE[which]
+    port = int(server.stores.env[setting].removeprefix("sparql+").split(":")[2].split("/")[0])
+    _, server.stores.processes[index] = remote_store(folder / location, union=union, timeout_s="30", port=port)
+
+
 @pytest.mark.skipif(BACKEND == "embedded", reason="about a remote store, which ecomap does not supervise")
 def test_a_remote_store_that_goes_away_is_reported_and_used_again_when_it_returns(own_server):
     server, folder = own_server
-    staging = server.stores.processes[1]
-    query_url = server.stores.env["ECOMAP_STAGING_STORE"].removeprefix("sparql+")
-    staging.kill()
-    staging.wait()
+    stop_remote(server, "staging")
     first = httpx.get(server.url + "/readyz")
     assert first.status_code == 503 and first.headers["retry-after"] == "5"
-    port = int(query_url.split(":")[2].split("/")[0])
-    _, server.stores.processes[1] = remote_store(folder / "remote-staging", union=False, timeout_s="30", port=port)
+    restart_remote(server, folder, "staging")
     assert_reported_then_recovered(server, killed_already=True)
+
+
+@pytest.mark.skipif(BACKEND == "embedded", reason="about a remote store, which ecomap does not supervise")
+def test_while_the_remote_public_store_is_away_reads_answer_503_and_work_again_when_it_returns(own_server):
+    server, folder = own_server
+    stop_remote(server, "public")
+    reads = [
+        httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}),
+        httpx.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}),
+        httpx.get(server.url + "/organisations"),
+    ]
+    for answer in reads:
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "5", answer.text
+        assert "Traceback" not in answer.text
+    restart_remote(server, folder, "public")
+    back = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"})
+    assert back.status_code == 200  # the same ecomap processes, not restarted
+    assert httpx.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}).status_code == 200
 
 
 def assert_reported_then_recovered(server, killed_already: bool = False) -> None:
