@@ -115,11 +115,19 @@ def test_from_the_landing_page_to_an_organisation_and_its_activities(server, bro
         "/guide",
     ],
 )
-def test_pages_meet_wcag_2_2_aa(server, browser, path):
+def test_pages_meet_wcag_2_2_aa_and_run_under_the_security_headers(server, browser, path):
+    headers = httpx.get(server.url + path, headers={"Accept": "text/html"}).headers  # as the browser asks
+    policy = headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
+    browser.get_log("browser")  # forget what earlier pages logged
     browser.get(server.url + path)
     wait(browser).until(lambda b: b.execute_script("return document.readyState") == "complete")
     result = axe_violations(browser)
     assert result == [], result
+    refused = [e["message"] for e in browser.get_log("browser") if "Content Security Policy" in e["message"]]
+    assert refused == []
+    assert requested_hosts(browser) <= {urlsplit(server.url).netloc}, "every asset comes from the app itself"
 
 
 def axe_violations(browser) -> list[dict]:
