@@ -28,7 +28,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.upstream import Upstream, UpstreamError
-from graph.version import version_query
+from graph.version import current_version, version_query
 
 T = TypeVar("T")
 MAX_ENTRIES = 5000
@@ -88,12 +88,11 @@ class Versions:
         self.query = version_query(base)
         self.cache = cache
 
-    async def current(self) -> int:
-        rows = await self.upstream.solutions(self.query)
-        return int(rows[0]["version"].value) if rows else 0
+    async def current(self) -> str:
+        return current_version([row["version"].value for row in await self.upstream.solutions(self.query)])
 
     @staticmethod
-    def key(version: int, *variant: str) -> str:
+    def key(version: str, *variant: str) -> str:
         digest = hashlib.sha256("\x1f".join(variant).encode()).hexdigest()[:40]
         return f"v{version}-{digest}"
 
@@ -101,7 +100,7 @@ class Versions:
     def tag(key: str) -> str:
         return f'"{key}"'
 
-    async def remember(self, version: int, key: str, body: bytes, headers: dict[str, str]) -> None:
+    async def remember(self, version: str, key: str, body: bytes, headers: dict[str, str]) -> None:
         """Keep ``body`` as the answer for ``key`` if the data are still at ``version`` (if the store cannot say,
         the answer stands and is only not kept)."""
         try:
@@ -119,7 +118,7 @@ class KeptForVersion(Generic[T]):
     def __init__(self, versions: Versions, compute: Callable[[], Awaitable[T]]) -> None:
         self.versions = versions
         self.compute = compute
-        self._kept: tuple[int, T] | None = None
+        self._kept: tuple[str, T] | None = None
         # One computation at a time: requests that arrive meanwhile wait for it rather than repeat it.
         self._computing = asyncio.Lock()
 
@@ -132,7 +131,7 @@ class KeptForVersion(Generic[T]):
                 return self._kept[1]
             return await self._compute(version)
 
-    async def _compute(self, version: int) -> T:
+    async def _compute(self, version: str) -> T:
         value = await self.compute()
         with contextlib.suppress(UpstreamError):  # if the store cannot say, the value stands and is only not kept
             if await self.versions.current() == version:

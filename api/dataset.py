@@ -2,14 +2,15 @@
 
 Downloads are generated once per data version (``graph.version``) and kept under
 ``ECOMAP_CACHE/downloads/v{version}/``, so they are
-regenerated when the data changes and never served stale. A file is written under a temporary name that
-holds its writer's process id and renamed when whole, so a worker killed midway leaves no download, only a
-temporary file, which the next writer removes.
+regenerated when the data changes and never served stale. A file is written under a temporary name, locked by
+its writer, and renamed when whole, so a worker killed midway leaves no download, only a temporary file whose
+lock died with it, which the next writer removes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import gzip
 import hashlib
 import os
@@ -91,32 +92,31 @@ async def cached(services: AppServices, name: str, produce: Callable[[Path], Awa
             if old.is_dir() and old.name != version:
                 shutil.rmtree(old, ignore_errors=True)
         _remove_abandoned(folder)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.{os.getpid()}.")
-        os.close(handle)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
         try:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released by the system however this process ends
             await produce(Path(temporary))
             Path(temporary).replace(path)
         finally:
             Path(temporary).unlink(missing_ok=True)
+            os.close(handle)
     return path
 
 
 def _remove_abandoned(folder: Path) -> None:
-    """Remove the temporary files of writers that died (``.{name}.{pid}.{random}``, the process gone)."""
+    """Remove the temporary files whose writers died: no process holds their lock."""
     for temporary in folder.glob(".*"):
-        pid = temporary.name.removeprefix(".").split(".")[-2]
-        if pid.isdigit() and not _alive(int(pid)):
-            temporary.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, under another user
-        return True
-    return True
+        try:
+            handle = os.open(temporary, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # being written
+        finally:
+            os.close(handle)
+        temporary.unlink(missing_ok=True)
 
 
 async def produce(services: AppServices, name: str, target: Path) -> None:

@@ -82,9 +82,9 @@ class Upstream:
         versioned_for: str | None = None,
     ) -> None:
         self.endpoint = endpoint
-        # The public store's updates raise its data version in the same request (graph.version); ``versioned_for``
+        # The public store's updates replace its data version in the same request (graph.version); ``versioned_for``
         # is its base URI.
-        self._bump = bump_update(versioned_for) if versioned_for else None
+        self._versioned_for = versioned_for
         self.query_url = endpoint.query_url
         self.timeout_s = timeout_s
         # Oxigraph does not stop every kind of query at its timeout (some joins and aggregates run on);
@@ -171,8 +171,8 @@ class Upstream:
     async def update(self, update: str) -> None:
         """Apply one SPARQL Update request: all of it, or, if the store refuses it, none of it (where the store
         applies a request atomically; see ``graph.dialect``)."""
-        if self._bump is not None:
-            update = f"{update} ;\n{self._bump}"
+        if self._versioned_for is not None:
+            update = f"{update} ;\n{bump_update(self._versioned_for)}"
         try:
             response = await self._send_update(update)
         except httpx.HTTPError as error:
@@ -183,11 +183,11 @@ class Upstream:
             return
         if self.endpoint.dialect.atomic_updates:
             raise UpstreamError(502, f"The store refused the change ({response.status_code}); nothing was changed.")
-        if self._bump is not None:
+        if self._versioned_for is not None:
             # Part of the request may have been applied: a new version keeps answers kept before it from being
             # served after it.
             with contextlib.suppress(httpx.HTTPError):
-                await self._send_update(self._bump)
+                await self._send_update(bump_update(self._versioned_for))
         raise UpstreamError(
             502, f"The store refused the change ({response.status_code}); part of it may have been applied."
         )

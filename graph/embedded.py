@@ -26,7 +26,7 @@ from graph.metadata import describe_loaded, stored_base
 from graph.namespaces import prefixes
 from graph.parsing import LoadError, ProgressCallback, ProgressReader, located
 from graph.store import QueryResult, StoreError, Term, Transaction
-from graph.version import bump_update
+from graph.version import bump_update, without_version
 
 QUAD_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 
@@ -161,6 +161,7 @@ class EmbeddedStore:
             return self._bulk_load(paths, graph, format_name, progress)
         transaction = Transaction()
         count = transaction.add_files(paths, self.base, graph=graph, format_name=format_name, progress=progress)
+        transaction.inserts = without_version(transaction.inserts, self.base)
         transaction.operations += describe_loaded(Identity(self.base), transaction.inserts, datetime.now(UTC))
         transaction.operations.append(bump_update(self.base))  # loading changes the public data
         self.commit(transaction)

@@ -20,7 +20,7 @@ from graph.namespaces import prefixes
 from graph.parsing import ProgressCallback
 from graph.settings import Endpoint
 from graph.store import QueryResult, StoreError, Term, Transaction
-from graph.version import bump_update
+from graph.version import bump_update, without_version
 
 RESULTS = "application/sparql-results+json"
 # Requests to the store go out with Nagle's algorithm off: httpx writes a request's headers and body separately,
@@ -82,6 +82,7 @@ class RemoteStore:
             raise StoreError("bulk loading needs the store on disk: stop `ecomap serve` first")
         transaction = Transaction()
         count = transaction.add_files(paths, self.base, graph=graph, format_name=format_name, progress=progress)
+        transaction.inserts = without_version(transaction.inserts, self.base)
         transaction.operations += describe_loaded(Identity(self.base), transaction.inserts, datetime.now(UTC))
         transaction.operations.append(bump_update(self.base))  # loading changes the public data
         self.commit(transaction)

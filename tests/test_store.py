@@ -92,7 +92,7 @@ def test_relative_iris_resolve_against_the_base_and_triples_go_to_the_named_grap
     assert store.load([path], graph=G.value) == 1
     assert labels(store) == {"Test"}
     assert store.graph_names() == [f"{BASE}/data/metadata", G.value, f"{BASE}/data/version"], (
-        "a load describes the record it loads, and raises the data version"
+        "a load describes the record it loads, and replaces the data version"
     )
 
 
