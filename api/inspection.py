@@ -95,13 +95,22 @@ class Inspection:
     text: str
 
 
+def _character(escape: re.Match[str]) -> str:
+    code = int(escape.group(1) or escape.group(2), 16)
+    if 0xD800 <= code <= 0xDFFF:  # half of a UTF-16 pair is no character: no text (nor UTF-8) can hold it alone
+        raise ValueError(code)
+    return chr(code)
+
+
 def unescaped(query: str) -> str:
     """The query with its ``\\u``/``\\U`` escapes expanded, again and again until none is left."""
     while True:
         try:
-            expanded = ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
+            expanded = ESCAPE.sub(_character, query)
         except (ValueError, OverflowError):
-            raise QueryRejectedError(400, "The query has a \\U escape that is not a Unicode character.") from None
+            raise QueryRejectedError(
+                400, "The query has a \\u or \\U escape that is not a Unicode character."
+            ) from None
         if expanded == query:
             return query
         query = expanded

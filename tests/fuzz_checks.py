@@ -1,4 +1,5 @@
-"""A check schemathesis runs on every answer in ``test_fuzz.py``, besides its own: no body gives away a stack trace.
+"""A check schemathesis runs on every answer in ``test_fuzz.py``, besides its own: no body gives away a stack trace;
+and how to send the bodies of the media types it does not know.
 
 Loaded by schemathesis as hooks (``SCHEMATHESIS_HOOKS=fuzz_checks``), not collected by pytest."""
 
@@ -7,6 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import schemathesis
+
+# A query sent as application/sparql-query is its text (POST /sparql).
+schemathesis.serializer.alias("application/sparql-query", "text/plain")
 
 
 @schemathesis.check

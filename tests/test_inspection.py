@@ -35,6 +35,10 @@ def test_a_query_text_that_passed_is_not_parsed_again(monkeypatch):
         "SELECT * WHERE { ?s ?p ?o } }",
         'SELECT * WHERE { ?s ?p "\\q" }',
         "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 3000 + "1" + ")" * 3000 + ") }",
+        # Escapes of no character: past U+10FFFF, and halves of UTF-16 pairs (the fuzzer's 500: no text can hold one)
+        'SELECT * WHERE { ?s ?p "\\U00110000" }',
+        'SELECT * WHERE { ?s ?p "\\udb35\\udc0a" }',
+        'SELECT * WHERE { ?s ?p "\\ud83d" }',
     ],
 )
 def test_a_bad_query_is_refused_however_like_one_that_passed(query):

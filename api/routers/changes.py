@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 
 from api.conneg import choose
 from api.dependencies import Services
+from api.responses import STORE, answers, documented, text
 from api.upstream import UpstreamError
 from graph.changes import activity_streams, atom, changes, versions_query
 from graph.withdrawal import tombstones_query
@@ -17,7 +18,18 @@ ATOM = "application/atom+xml"
 OFFERED = [ACTIVITY_JSON, "application/ld+json", "application/json", ATOM]
 
 
-@router.get("/changes", summary="Approved changes, newest first (Activity Streams 2.0 or Atom, with tombstones)")
+@router.get(
+    "/changes",
+    summary="Approved changes, newest first (Activity Streams 2.0 or Atom, with tombstones)",
+    response_class=Response,
+    responses=documented(
+        {
+            200: answers("The feed, by Accept", *OFFERED),
+            406: text("Accept names none of the feed's media types"),
+        },
+        STORE,
+    ),
+)
 async def feed(request: Request, services: Services, limit: int = Query(100, ge=1, le=1000)) -> Response:
     media_type = choose(request.headers.get("accept"), OFFERED)
     if media_type is None:

@@ -14,6 +14,7 @@ from api.dependencies import Services
 from api.jsonld import context
 from api.pages import render
 from api.renderers import page_context, serialise
+from api.responses import DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE, answers, documented
 from api.routers.resources import not_found
 from api.upstream import UpstreamError
 
@@ -26,8 +27,18 @@ def _public_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-@router.get("/.well-known/void", summary="VoID description of the dataset")
-@router.get("/dataset", summary="DCAT and VoID description of the dataset")
+@router.get(
+    "/.well-known/void",
+    summary="VoID description of the dataset",
+    response_class=Response,
+    responses=documented(DOCUMENT, NOT_MODIFIED, STORE),
+)
+@router.get(
+    "/dataset",
+    summary="DCAT and VoID description of the dataset",
+    response_class=Response,
+    responses=documented(DOCUMENT, NOT_MODIFIED, STORE),
+)
 async def dataset_description(request: Request, services: Services) -> Response:
     chosen = choose(request.headers.get("accept"), OFFERED)
     if chosen is None:
@@ -48,12 +59,24 @@ async def dataset_description(request: Request, services: Services) -> Response:
     return Response(serialise(triples, chosen, services), media_type=chosen, headers={"Vary": "Accept"})
 
 
-@router.get("/context.jsonld", summary="ecomap's compact JSON-LD context")
+@router.get(
+    "/context.jsonld",
+    summary="ecomap's compact JSON-LD context",
+    response_class=Response,
+    responses=documented({200: answers("The context", "application/ld+json")}),
+)
 async def json_ld_context(services: Services) -> Response:
     return JSONResponse(context(services.settings.base_uri), media_type="application/ld+json")
 
 
-@router.get("/download/{name}", summary="Downloads of the approved public data: N-Quads, Turtle and CSV")
+@router.get(
+    "/download/{name}",
+    summary="Downloads of the approved public data: N-Quads, Turtle and CSV",
+    response_class=Response,
+    responses=documented(
+        {200: answers("The download: gzip for the RDF, or CSV", "application/gzip", "text/csv")}, NOT_FOUND, STORE
+    ),
+)
 async def download(name: str, request: Request, services: Services) -> Response:
     wanted = next((d for d in DOWNLOADS if d.name == name), None)
     if wanted is None:
@@ -72,7 +95,12 @@ SITEMAP = """SELECT DISTINCT ?thing WHERE {
 } ORDER BY ?thing"""
 
 
-@router.get("/sitemap.xml", summary="Every document on the map, for search engines")
+@router.get(
+    "/sitemap.xml",
+    summary="Every document on the map, for search engines",
+    response_class=Response,
+    responses=documented({200: answers("The sitemap", "application/xml")}, NOT_MODIFIED, STORE),
+)
 async def sitemap(request: Request, services: Services) -> Response:
     base = services.settings.base_uri
     try:

@@ -20,6 +20,7 @@ from rdflib.namespace import RDF, SKOS
 
 from api.dependencies import AppServices, Services
 from api.pages import render
+from api.responses import HTML, PAGE, STORE, answers, documented
 from api.routers.submissions import EMAIL, convert_rows, process
 from api.routers.templates import template_columns
 from api.upstream import UpstreamError
@@ -130,7 +131,12 @@ def _page(
     return render(request, "form.html", context, status=status)
 
 
-@router.get("/submit", summary="The form for one organisation and its activities (HTML, no JavaScript needed)")
+@router.get(
+    "/submit",
+    summary="The form for one organisation and its activities (HTML, no JavaScript needed)",
+    response_class=Response,
+    responses=documented(PAGE, STORE),
+)
 async def form(request: Request, services: Services, start: str | None = None, claim: bool = False) -> Response:
     values: dict[str, dict[str, list[str]]] = {}
     iri = ""
@@ -207,7 +213,19 @@ async def _merged(
     return carry_over(published, replaced, proposed)
 
 
-@router.post("/submit", summary="Send the form", response_class=Response)
+@router.post(
+    "/submit",
+    summary="Send the form",
+    status_code=201,
+    response_class=Response,
+    responses=documented(
+        {
+            201: answers("Sent: a page with the submission's status link", HTML),
+            422: answers("The form again, with each problem beside its field", HTML),
+        },
+        STORE,
+    ),
+)
 async def send(request: Request, services: Services) -> Response:
     raw = (await request.body())[: services.settings.submission_max_bytes].decode("utf-8", "replace")
     fields = parse_qsl(raw, keep_blank_values=True)

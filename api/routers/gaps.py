@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse, Response
 from api.coverage import SCHEMES, Matrix, as_png, as_svg, matrix_from_rows
 from api.dependencies import AppServices, Services
 from api.pages import local_href, render
+from api.responses import NOT_MODIFIED, PAGE, STORE, answers, documented, text
 from api.saved import saved_rows
 from api.upstream import UpstreamError
 from graph.queries import ParameterError, load_query
@@ -33,7 +34,15 @@ def _unknown(scheme: str) -> Response:
     return PlainTextResponse(f"scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}\n", status_code=400)
 
 
-@router.get("/gaps", summary="The gap analysis: a heatmap of concept by nation and region", response_class=Response)
+UNKNOWN_SCHEME = {400: text("scheme is not one of the schemes drawn")}
+
+
+@router.get(
+    "/gaps",
+    summary="The gap analysis: a heatmap of concept by nation and region",
+    response_class=Response,
+    responses=documented(PAGE, UNKNOWN_SCHEME, NOT_MODIFIED, STORE),
+)
 async def gaps(request: Request, services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
     if scheme not in SCHEMES:
         return _unknown(scheme)
@@ -74,12 +83,22 @@ async def _drawn(
     return Response(draw(matrix, f"Gap analysis: {label}"), media_type=media)
 
 
-@router.get("/gaps.svg", summary="The gap heatmap as SVG, for reports", response_class=Response)
+@router.get(
+    "/gaps.svg",
+    summary="The gap heatmap as SVG, for reports",
+    response_class=Response,
+    responses=documented({200: answers("The heatmap", "image/svg+xml")}, UNKNOWN_SCHEME, NOT_MODIFIED, STORE),
+)
 async def gaps_svg(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
     return await _drawn(services, scheme, as_svg, "image/svg+xml")
 
 
-@router.get("/gaps.png", summary="The gap heatmap as PNG, for reports", response_class=Response)
+@router.get(
+    "/gaps.png",
+    summary="The gap heatmap as PNG, for reports",
+    response_class=Response,
+    responses=documented({200: answers("The heatmap", "image/png")}, UNKNOWN_SCHEME, NOT_MODIFIED, STORE),
+)
 async def gaps_png(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
     return await _drawn(services, scheme, as_png, "image/png")
 
@@ -88,6 +107,7 @@ async def gaps_png(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
     "/gaps/organisations",
     summary="The organisations behind one cell of the gap heatmap",
     response_class=Response,
+    responses=documented(PAGE, {400: text("area or place is missing, or names nothing")}, NOT_MODIFIED, STORE),
 )
 async def cell(
     request: Request,

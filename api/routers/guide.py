@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from api.dependencies import AppServices, Services
 from api.diagram import arrows, as_svg
 from api.pages import render
+from api.responses import NOT_MODIFIED, PAGE, STORE, answers, documented
 from api.routers.templates import template_columns
 from api.upstream import UpstreamError
 from graph.queries import all_queries
@@ -26,7 +27,12 @@ async def _diagram(services: AppServices) -> str:
     return as_svg(arrows(found, services.settings.base_uri))
 
 
-@router.get("/guide/model.svg", summary="The diagram of ecomap's main classes and properties", response_class=Response)
+@router.get(
+    "/guide/model.svg",
+    summary="The diagram of ecomap's main classes and properties",
+    response_class=Response,
+    responses=documented({200: answers("The diagram", "image/svg+xml")}, NOT_MODIFIED, STORE),
+)
 async def model_svg(services: Services) -> Response:
     try:
         return Response(await _diagram(services), media_type="image/svg+xml")
@@ -34,7 +40,12 @@ async def model_svg(services: Services) -> Response:
         return error.response()
 
 
-@router.get("/guide", summary="The model guide for researchers", response_class=Response)
+@router.get(
+    "/guide",
+    summary="The model guide for researchers",
+    response_class=Response,
+    responses=documented(PAGE, NOT_MODIFIED),
+)
 async def guide(request: Request, services: Services) -> Response:
     columns = template_columns(services)
     fields = {

@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.dependencies import Services
 from api.metrics import metrics_text
+from api.responses import answers, documented
 from api.upstream import UpstreamError
 from graph.submissions import status_counts_query
 
@@ -38,7 +39,11 @@ async def metrics(services: Services) -> Response:
     return Response(body + ("\n".join(lines) + "\n").encode(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/readyz", summary="Both stores answer: 200, or 503 with Retry-After")
+@router.get(
+    "/readyz",
+    summary="Both stores answer: 200, or 503 with Retry-After",
+    responses=documented({503: answers("A store is not answering: the body says which", "application/json")}),
+)
 async def readyz(services: Services) -> JSONResponse:
     stores = {"public": await services.upstream.ready(), "staging": await services.staging.ready()}
     body = {

@@ -14,6 +14,7 @@ from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.pages import render
+from api.responses import NOT_FOUND, STORE, answers, documented, text
 from api.routers.resources import ClassPath, not_found
 from api.upstream import UpstreamError
 from graph.history import Version, history_query, version_graph, versions
@@ -32,7 +33,12 @@ def _record(services: AppServices, uri_class: str, key: str) -> tuple[str, str] 
     return services.identity.record_graph(cls, key), services.identity.document(cls, key)
 
 
-@router.get("/doc/{uri_class}/{key}/history", summary="Every approved version of a record, newest first")
+@router.get(
+    "/doc/{uri_class}/{key}/history",
+    summary="Every approved version of a record, newest first",
+    response_class=Response,
+    responses=documented({200: answers("The versions, as a page or JSON", *OFFERED)}, NOT_FOUND, STORE),
+)
 async def history(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
     found = _record(services, uri_class, key)
     media_type = choose(request.headers.get("accept"), OFFERED) or "application/json"
@@ -61,7 +67,14 @@ def _json(services: AppServices, version: Version) -> dict[str, str | None]:
     }
 
 
-@router.get("/doc/{uri_class}/{key}/history/{version}.ttl", summary="One version of a record, as Turtle")
+@router.get(
+    "/doc/{uri_class}/{key}/history/{version}.ttl",
+    summary="One version of a record, as Turtle",
+    response_class=Response,
+    responses=documented(
+        {200: answers("The version's statements", "text/turtle"), 404: text("There is no such version")}, STORE
+    ),
+)
 async def version(uri_class: ClassPath, key: str, version: str, request: Request, services: Services) -> Response:
     found = _record(services, uri_class, key)
     if found is None or not KEY_PATTERN.match(version):

@@ -10,13 +10,14 @@ from fastapi.responses import Response
 from api.dataset import DOWNLOADS
 from api.dependencies import Services
 from api.pages import render
+from api.responses import NOT_MODIFIED, PAGE, STORE, documented
 from api.upstream import UpstreamError
 from graph.queries import load_query
 
 router = APIRouter(tags=["Pages"])
 
 
-@router.get("/", summary="The landing page", response_class=Response)
+@router.get("/", summary="The landing page", response_class=Response, responses=documented(PAGE, NOT_MODIFIED, STORE))
 async def home(request: Request, services: Services) -> Response:
     upstream, prologue, base = services.upstream, services.prologue, services.settings.base_uri
     try:
@@ -54,6 +55,8 @@ async def home(request: Request, services: Services) -> Response:
     )
 
 
-@router.get("/accessibility", summary="The accessibility statement", response_class=Response)
+@router.get(
+    "/accessibility", summary="The accessibility statement", response_class=Response, responses=documented(PAGE)
+)
 async def accessibility(request: Request) -> Response:
     return render(request, "accessibility.html", {"title": "Accessibility statement"})

@@ -13,6 +13,7 @@ from api.access import error, unavailable
 from api.conneg import choose
 from api.dependencies import Services
 from api.pages import local_href, render
+from api.responses import STORE_PROBLEM, answers, documented, problem
 from api.upstream import UpstreamError
 from graph.identity import KEY_PATTERN, UriClass
 
@@ -32,7 +33,16 @@ NOTE = (
         "Pairs of organisations with alike activities, concepts in common and a place in common, that no "
         "relationship, shared activity or organisational change links yet, best first, each with a score in [0, 1]."
     ),
-    responses={200: {"content": {"text/html": {}, "application/json": {}}}, 404: {}, 406: {}},
+    response_class=Response,
+    responses=documented(
+        {
+            200: answers("The leads, as a page or JSON", *OFFERED),
+            400: problem("organisation is not an organisation's key"),
+            404: problem("There is no such organisation on the map"),
+            406: problem("Neither Accept nor format= asks for text/html or application/json"),
+        },
+        STORE_PROBLEM,
+    ),
 )
 async def leads(
     request: Request,

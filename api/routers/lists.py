@@ -24,6 +24,7 @@ from api.lists import (
     parse_filters,
 )
 from api.pages import local_href, render
+from api.responses import NOT_MODIFIED, STORE, answers, documented, text
 from api.upstream import UpstreamError
 
 router = APIRouter(tags=["Lists"])
@@ -163,7 +164,23 @@ def _register(kind: Kind) -> None:
         return await _list(request, services, kind, area, place, kind_key, strategy, q, page, per_page)
 
     summary = f"{kind.title}, filtered by priority area, place, kind or strategy, and searched by name"
-    router.add_api_route(f"/{kind.name}", listing, methods=["GET"], summary=summary, name=kind.name)
+    router.add_api_route(
+        f"/{kind.name}",
+        listing,
+        methods=["GET"],
+        summary=summary,
+        name=kind.name,
+        response_class=Response,
+        responses=documented(
+            {
+                200: answers("One page of the list, as a page or JSON", formats.HTML, JSON),
+                400: text("A filter names nothing ecomap knows"),
+                406: text("Accept names neither text/html nor application/json"),
+            },
+            NOT_MODIFIED,
+            STORE,
+        ),
+    )
 
 
 for _kind in KINDS.values():

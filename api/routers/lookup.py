@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.dependencies import Services
 from api.pages import local_href
+from api.responses import STORE, answers, documented, problem
 from api.upstream import UpstreamError
 from graph.identity import ORG_ID, registry_numbers_query
 
@@ -35,12 +36,15 @@ def _query(identifier: str, base: str) -> str | None:
     summary="An organisation by registry identifier (GB-COH-08030289, GB-CHC-207043) or Wikidata item (Q123885)",
     status_code=303,
     response_class=Response,
-    responses={
-        303: {"description": "See Other: the organisation's URI"},
-        300: {"description": "Several organisations have this identifier (a duplicate to merge)"},
-        400: {"description": "Not an identifier in org-id.guide form or a Wikidata item"},
-        404: {"description": "No organisation on the map has this identifier"},
-    },
+    responses=documented(
+        {
+            303: {"description": "See Other: the organisation's URI"},
+            300: answers("Several organisations have this identifier (a duplicate to merge)", "application/json"),
+            400: problem("Not an identifier in org-id.guide form or a Wikidata item"),
+            404: problem("No organisation on the map has this identifier"),
+        },
+        STORE,
+    ),
 )
 async def lookup(identifier: str, services: Services) -> Response:
     query = _query(identifier, services.settings.base_uri)

@@ -15,6 +15,7 @@ from api.dependencies import AppServices, Services
 from api.lists import ORGANISATIONS, FilterError, options_query, page_query, parse_filters
 from api.network import EDGES_QUERY, network
 from api.pages import json_script, local_href, render
+from api.responses import NOT_MODIFIED, STORE, answers, documented, text
 from api.upstream import UpstreamError
 
 router = APIRouter(tags=["Network"])
@@ -42,6 +43,15 @@ async def _elements(services: AppServices, area: str | None, place: str | None, 
     "/network",
     summary="The network map of organisations and their links (HTML, or Cytoscape.js elements as JSON)",
     response_class=Response,
+    responses=documented(
+        {
+            200: answers("The map, or its elements as JSON", formats.HTML, "application/json"),
+            400: text("A filter names nothing ecomap knows"),
+            406: text("Accept names neither text/html nor application/json"),
+        },
+        NOT_MODIFIED,
+        STORE,
+    ),
 )
 async def network_map(
     request: Request,

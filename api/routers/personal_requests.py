@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from api import access
 from api.dependencies import AppServices, Services
 from api.pages import render
+from api.responses import HTML, MODERATORS, NOT_FOUND, PAGE, STORE, STORE_PROBLEM, answers, documented, problem
+from api.routers.resources import not_found
 from api.routers.submissions import EMAIL
 from api.upstream import UpstreamError
 from graph.identity import KEY_PATTERN, UriClass
@@ -30,16 +32,19 @@ router = APIRouter(tags=["Contributions"])
 FORM_MAX_BYTES = 64 * 1024
 
 
-async def _name(services: AppServices, key: str) -> str:
-    """The person's name on the public map; refused with 404 if there is no such person."""
+async def _name(services: AppServices, key: str) -> str | None:
+    """The person's name on the public map; None if there is no such person."""
     person = services.identity.thing(UriClass.PERSON, key) if KEY_PATTERN.match(key) else None
     rows = person and await services.upstream.solutions(
         f"SELECT ?name WHERE {{ <{person}> a <http://xmlns.com/foaf/0.1/Person> ; "
         f"<http://xmlns.com/foaf/0.1/name> ?name }} LIMIT 1"
     )
-    if not rows:
-        raise access.RefusedError(access.error(404, "There is no such person on the map."))
-    return rows[0]["name"].value
+    return rows[0]["name"].value if rows else None
+
+
+async def _no_person(request: Request, services: AppServices, key: str) -> Response:
+    """The 404 of the other pages (a page, or text, as asked), not a JSON error: these are pages for people."""
+    return await not_found(request, services, f"{services.settings.base_uri}/id/person/{key}")
 
 
 def _form(
@@ -53,29 +58,40 @@ def _form(
     "/records/person/{key}/request",
     summary="A form for a named person to ask for their details to be corrected or removed",
     response_class=Response,
+    responses=documented(PAGE, NOT_FOUND, STORE),
 )
 async def request_form(key: str, request: Request, services: Services) -> Response:
     try:
         name = await _name(services, key)
-    except access.RefusedError as refused:
-        return refused.response
     except UpstreamError as error:
         return error.response()
+    if name is None:
+        return await _no_person(request, services, key)
     return _form(request, key, name, {"kind": RequestKind.CORRECT}, [])
 
 
 @router.post(
     "/records/person/{key}/request",
     summary="Send a request about a person's own details (kept private, for the moderators)",
+    status_code=201,
     response_class=Response,
+    responses=documented(
+        {
+            201: answers("Sent: a page that says what happens next", HTML),
+            422: answers("The form again, saying what to fix", HTML),
+            429: problem("Too many requests from this client (Retry-After says when to try again)"),
+        },
+        NOT_FOUND,
+        STORE,
+    ),
 )
 async def send_request(key: str, request: Request, services: Services) -> Response:
     try:
         name = await _name(services, key)
-    except access.RefusedError as refused:
-        return refused.response
     except UpstreamError as error:
         return error.response()
+    if name is None:
+        return await _no_person(request, services, key)
     client = request.client.host if request.client else "unknown"
     wait = services.submission_fair_use.wait_seconds(client)
     if wait:
@@ -119,7 +135,11 @@ def _listed(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@router.get("/requests", summary="People's requests about their own details, by status (moderators)")
+@router.get(
+    "/requests",
+    summary="People's requests about their own details, by status (moderators)",
+    responses=documented(MODERATORS, STORE_PROBLEM),
+)
 async def listing(request: Request, services: Services, status: RequestStatus = RequestStatus.PENDING) -> Response:
     try:
         await access.moderator(request, services)
@@ -134,6 +154,15 @@ async def listing(request: Request, services: Services, status: RequestStatus = 
 @router.post(
     "/requests/{request_id}/answer",
     summary="Record the answer to a person's request, after correcting or redacting them, or not (moderators)",
+    responses=documented(
+        MODERATORS,
+        {
+            400: problem('No answer given: send {"answer": "..."}'),
+            404: problem("There is no such request"),
+            409: problem("The request is already answered"),
+        },
+        STORE_PROBLEM,
+    ),
 )
 async def answer(request_id: str, request: Request, services: Services) -> Response:
     try:

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import AppServices, Services
 from api.pages import local_href, render
+from api.responses import HTML, STORE, answers, documented, problem
 from api.upstream import UpstreamError
 from graph.identity import KEY_PATTERN
 from graph.reconciliation import (
@@ -117,14 +118,34 @@ async def _form(request: Request) -> dict[str, str] | None:
     return {**request.query_params, **dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))}
 
 
-@router.get("/reconcile", summary="The service manifest; or reconcile ?queries=..., or extend ?extend=...")
+UNREADABLE = {400: problem("The batch or extension query cannot be read, or neither was sent")}
+TOO_LARGE = {413: problem("The request is larger than the service takes")}
+CURSOR_ERROR = {400: problem("cursor is not a whole number")}
+
+
+def _form_fields(*names: str) -> dict[str, Any]:
+    """The form a POST takes (OpenRefine sends its fields form-encoded), as the OpenAPI describes it."""
+    schema = {"type": "object", "properties": {name: {"type": "string", "description": "JSON"} for name in names}}
+    return {"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": schema}}}}
+
+
+@router.get(
+    "/reconcile",
+    summary="The service manifest; or reconcile ?queries=..., or extend ?extend=...",
+    responses=documented(UNREADABLE, STORE),
+)
 async def service(request: Request, services: Services, queries: QUERIES = None, extend: EXTEND = None) -> Response:
     if queries is None and extend is None:
         return JSONResponse(_manifest(request, services))
     return await _answer(services, request.query_params)
 
 
-@router.post("/reconcile", summary="Reconcile a batch (form field queries) or extend entities (form field extend)")
+@router.post(
+    "/reconcile",
+    summary="Reconcile a batch (form field queries) or extend entities (form field extend)",
+    responses=documented(UNREADABLE, TOO_LARGE, STORE),
+    openapi_extra=_form_fields("queries", "extend"),
+)
 async def service_post(request: Request, services: Services) -> Response:
     form = await _form(request)
     if form is None:
@@ -132,12 +153,21 @@ async def service_post(request: Request, services: Services) -> Response:
     return await _answer(services, form)
 
 
-@router.get("/reconcile/extend", summary="Data extension: property values of reconciled organisations")
+@router.get(
+    "/reconcile/extend",
+    summary="Data extension: property values of reconciled organisations",
+    responses=documented(UNREADABLE, STORE),
+)
 async def extend_get(services: Services, extend: EXTEND = None) -> Response:
     return await _answer(services, {"extend": extend} if extend is not None else {})
 
 
-@router.post("/reconcile/extend", summary="Data extension (form field extend)")
+@router.post(
+    "/reconcile/extend",
+    summary="Data extension (form field extend)",
+    responses=documented(UNREADABLE, TOO_LARGE, STORE),
+    openapi_extra=_form_fields("extend"),
+)
 async def extend_post(request: Request, services: Services) -> Response:
     form = await _form(request)
     if form is None:
@@ -145,7 +175,11 @@ async def extend_post(request: Request, services: Services) -> Response:
     return await _answer(services, {"extend": form["extend"]} if "extend" in form else {})
 
 
-@router.get("/reconcile/propose_properties", summary="Properties that data extension can fetch for a type")
+@router.get(
+    "/reconcile/propose_properties",
+    summary="Properties that data extension can fetch for a type",
+    responses=documented({400: problem("limit is not a whole number")}),
+)
 async def propose_properties(type: str | None = None, limit: str | None = None) -> Response:
     try:
         count = int(limit) if limit is not None else len(PROPERTIES)
@@ -163,7 +197,11 @@ def _cursor(cursor: str) -> int | None:
     return int(cursor) if cursor.isascii() and cursor.isdigit() else None
 
 
-@router.get("/reconcile/suggest/entity", summary="Organisations whose names start with, or hold, what was typed")
+@router.get(
+    "/reconcile/suggest/entity",
+    summary="Organisations whose names start with, or hold, what was typed",
+    responses=documented(CURSOR_ERROR, STORE),
+)
 async def suggest_entity(services: Services, prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
     skip = _cursor(cursor)
     if skip is None:
@@ -175,7 +213,11 @@ async def suggest_entity(services: Services, prefix: PREFIX = "", cursor: CURSOR
     return JSONResponse({"result": suggest_entities(prefix, found, skip, SUGGESTIONS)})
 
 
-@router.get("/reconcile/suggest/type", summary="The types to reconcile against (organisations)")
+@router.get(
+    "/reconcile/suggest/type",
+    summary="The types to reconcile against (organisations)",
+    responses=documented(CURSOR_ERROR),
+)
 async def suggest_type(prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
     skip = _cursor(cursor)
     if skip is None:
@@ -183,7 +225,9 @@ async def suggest_type(prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
     return JSONResponse({"result": suggest_types(prefix)[skip:]})
 
 
-@router.get("/reconcile/suggest/property", summary="Properties to match on or fetch")
+@router.get(
+    "/reconcile/suggest/property", summary="Properties to match on or fetch", responses=documented(CURSOR_ERROR)
+)
 async def suggest_property(prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
     skip = _cursor(cursor)
     if skip is None:
@@ -191,7 +235,19 @@ async def suggest_property(prefix: PREFIX = "", cursor: CURSOR = "0") -> Respons
     return JSONResponse({"result": suggest_properties(prefix)[skip : skip + SUGGESTIONS]})
 
 
-@router.get("/reconcile/preview", summary="A small HTML summary of an organisation, for a client's preview pane")
+@router.get(
+    "/reconcile/preview",
+    summary="A small HTML summary of an organisation, for a client's preview pane",
+    response_class=Response,
+    responses=documented(
+        {
+            200: answers("The summary", HTML),
+            400: problem("No id given"),
+            404: answers("The summary of an organisation the map does not hold", HTML),
+        },
+        STORE,
+    ),
+)
 async def preview(request: Request, services: Services, id: str | None = None) -> Response:
     if not id:
         return _error("Give the organisation's id, e.g. /reconcile/preview?id=odi.")

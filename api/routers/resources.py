@@ -20,6 +20,7 @@ from api.dependencies import AppServices, Services
 from api.description import description_query, last_modified, self_description
 from api.pages import render
 from api.renderers import page_context, serialise
+from api.responses import DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE, documented, page_or_text
 from api.upstream import UpstreamError
 from graph.identity import checked_class
 from graph.withdrawal import tombstones_query
@@ -38,7 +39,13 @@ OFFERED = [formats.HTML, *formats.GRAPHS.values()]
 ClassPath = Annotated[str, Path(description="A broad class: organisation, activity, relationship, person, place …")]
 
 
-@router.get("/id/{uri_class}/{key}", summary="A thing's URI: 303 See Other to the document about it", status_code=303)
+@router.get(
+    "/id/{uri_class}/{key}",
+    summary="A thing's URI: 303 See Other to the document about it",
+    status_code=303,
+    response_class=RedirectResponse,
+    responses=documented({303: {"description": "See Other: the document about the thing"}}, NOT_FOUND),
+)
 async def thing(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
     if checked_class(uri_class, key) is None:
         return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}")
@@ -46,7 +53,19 @@ async def thing(uri_class: ClassPath, key: str, request: Request, services: Serv
 
 
 @router.get(
-    "/doc/{uri_class}/{key}", summary="The document about a thing, as HTML, Turtle, JSON-LD, N-Triples or RDF/XML"
+    "/doc/{uri_class}/{key}",
+    summary="The document about a thing, as HTML, Turtle, JSON-LD, N-Triples or RDF/XML",
+    response_class=Response,
+    responses=documented(
+        DOCUMENT,
+        {
+            301: {"description": "Moved Permanently: the record was merged into the one named by Location"},
+            410: page_or_text("Gone: the record was withdrawn, and says when and why"),
+        },
+        NOT_FOUND,
+        NOT_MODIFIED,
+        STORE,
+    ),
 )
 async def document(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
     key, media_type = _suffix(key, request)
@@ -70,7 +89,12 @@ async def document(uri_class: ClassPath, key: str, request: Request, services: S
     )
 
 
-@router.get("/def/{path:path}", summary="An ontology term, concept scheme or concept")
+@router.get(
+    "/def/{path:path}",
+    summary="An ontology term, concept scheme or concept",
+    response_class=Response,
+    responses=documented(DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE),
+)
 async def definition(path: str, request: Request, services: Services) -> Response:
     path, media_type = _suffix(path, request)
     if media_type is None:

@@ -15,6 +15,7 @@ from api.conneg import choose
 from api.dependencies import Services
 from api.inspection import Form
 from api.pages import render
+from api.responses import QUERY, answers, documented, text
 from api.routers.sparql import run_query
 from graph.queries import NamedQuery, Parameter, ParameterError, all_queries
 from graph.remote import answers_with_triples
@@ -99,7 +100,11 @@ def saved_queries_router() -> APIRouter:
     router = APIRouter(tags=["Saved queries"])
     queries = all_queries()
 
-    @router.get("/queries", summary="The saved queries, with their parameters (JSON, or a page)")
+    @router.get(
+        "/queries",
+        summary="The saved queries, with their parameters (JSON, or a page)",
+        responses=documented({200: answers("The saved queries", "application/json", formats.HTML)}),
+    )
     async def listing(request: Request) -> Response:
         items = [described(q) for q in queries]
         if choose(request.headers.get("accept"), ["application/json", formats.HTML]) == formats.HTML:
@@ -116,11 +121,15 @@ def saved_queries_router() -> APIRouter:
             description=query.description,
             response_class=Response,
             openapi_extra={"parameters": _openapi_parameters(query)},
-            responses={
-                200: {"description": "The answer", "content": {t: {} for t in formats.RESULTS.values()}},
-                400: {"description": "A parameter does not fit its type", "content": {"text/plain": {}}},
-                406: {"description": "No result format matches Accept", "content": {"text/plain": {}}},
-                503: {"description": "The query ran past the time limit", "content": {"text/plain": {}}},
-            },
+            responses=documented(
+                {
+                    200: answers(
+                        "The answer",
+                        *(formats.GRAPHS if answers_with_triples(query.text) else formats.RESULTS).values(),
+                    ),
+                    400: text("A parameter does not fit its type"),
+                },
+                QUERY,
+            ),
         )
     return router

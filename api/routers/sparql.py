@@ -19,6 +19,7 @@ from api.dependencies import AppServices, Services
 from api.inspection import Form, Inspection, QueryRejectedError, inspect
 from api.limits import Cap, ResultCapError
 from api.pages import json_script, render
+from api.responses import QUERY, answers, documented, text
 from api.service_description import service_description
 from api.upstream import Answer, UpstreamError
 from graph.queries import all_queries
@@ -26,6 +27,7 @@ from graph.queries import all_queries
 router = APIRouter(tags=["SPARQL"])
 
 FORM = "application/x-www-form-urlencoded"
+EXAMPLE = "SELECT ?thing ?name WHERE { ?thing foaf:name ?name } LIMIT 10"  # for the OpenAPI, and the fuzzer
 # Functions whose value is not fixed by the data: a query using them is answered afresh every time.
 INLINE_CHECK = 1000  # characters
 NONDETERMINISTIC = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
@@ -39,23 +41,24 @@ def _error(status: int, message: str) -> Response:
     "/sparql",
     summary="SPARQL query (GET)",
     response_class=Response,
-    responses={
-        200: {
-            "description": "Query results, chosen by Accept or format",
-            "content": {t: {} for t in (*formats.RESULTS.values(), *formats.GRAPHS.values())},
+    responses=documented(
+        {
+            200: answers(
+                "Query results, chosen by Accept or format; without a query, the query form (HTML) or the service "
+                "description (RDF)",
+                *formats.RESULTS.values(),
+                *formats.GRAPHS.values(),
+                formats.HTML,
+            ),
+            400: text("Syntax error, an update, or a forbidden SERVICE call"),
         },
-        400: {"description": "Syntax error, an update, or a forbidden SERVICE call", "content": {"text/plain": {}}},
-        406: {"description": "No result format matches Accept", "content": {"text/plain": {}}},
-        503: {
-            "description": "The query ran past the time limit, or the store is not answering",
-            "content": {"text/plain": {}},
-        },
-    },
+        QUERY,
+    ),
 )
 async def sparql_get(
     request: Request,
     services: Services,
-    query: Annotated[str | None, Query(description="The SPARQL query")] = None,
+    query: Annotated[str | None, Query(description="The SPARQL query", examples=[EXAMPLE])] = None,
     default_graph_uri: Annotated[list[str] | None, Query(alias="default-graph-uri")] = None,
     named_graph_uri: Annotated[list[str] | None, Query(alias="named-graph-uri")] = None,
     format: Annotated[str | None, Query(description="json, xml, csv, tsv, ttl, jsonld, nt or rdf")] = None,
@@ -63,10 +66,48 @@ async def sparql_get(
     """Run a query given as ``?query=``; without one, describe the service (RDF) or show the query form (HTML)."""
     if query is None:
         return _without_query(request, services)
+    if (unread := _not_utf8(request.scope["query_string"], "URL", form=True)) is not None:
+        return _error(400, unread)
     return await run_query(request, services, query, default_graph_uri or [], named_graph_uri or [], format)
 
 
-@router.post("/sparql", summary="SPARQL query (POST)", response_class=Response)
+@router.post(
+    "/sparql",
+    summary="SPARQL query (POST)",
+    response_class=Response,
+    responses=documented(
+        {
+            200: answers(
+                "Query results, chosen by Accept or format", *formats.RESULTS.values(), *formats.GRAPHS.values()
+            ),
+            400: text("No Content-Type, no single query, an update, a syntax error, or a forbidden SERVICE call"),
+            413: text("The request is larger than the endpoint takes"),
+            415: text("Neither application/sparql-query nor a form (application/sparql-update is refused)"),
+        },
+        QUERY,
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/sparql-query": {"schema": {"type": "string"}, "example": EXAMPLE},
+                FORM: {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "query": {"type": "string"},
+                            "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                            "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                            "format": {"type": "string"},
+                        },
+                        "required": ["query"],
+                    },
+                    "example": {"query": EXAMPLE},
+                },
+            },
+        }
+    },
+)
 async def sparql_post(request: Request, services: Services) -> Response:
     """Run a query sent as ``application/sparql-query`` or as a form with ``query=``."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -76,11 +117,13 @@ async def sparql_post(request: Request, services: Services) -> Response:
         body = await _limited_body(request, services)
         if body is None:
             return _error(413, "The request is larger than this endpoint takes.")
+        if (unread := _not_utf8(body, "query", form=False)) is not None:
+            return _error(400, unread)
         params = request.query_params
         return await run_query(
             request,
             services,
-            body,
+            body.decode(),
             params.getlist("default-graph-uri"),
             params.getlist("named-graph-uri"),
             params.get("format"),
@@ -89,7 +132,9 @@ async def sparql_post(request: Request, services: Services) -> Response:
         raw = await _limited_body(request, services)
         if raw is None:
             return _error(413, "The request is larger than this endpoint takes.")
-        fields = parse_qsl(raw, keep_blank_values=True)
+        if (unread := _not_utf8(raw, "form", form=True)) is not None:
+            return _error(400, unread)
+        fields = parse_qsl(raw.decode(), keep_blank_values=True)
         form: dict[str, list[str]] = {}
         for name, value in fields:
             form.setdefault(name, []).append(value)
@@ -110,15 +155,31 @@ async def sparql_post(request: Request, services: Services) -> Response:
     return _error(415, f"Unsupported media type {media_type}: send application/sparql-query or a form with query=.")
 
 
-async def _limited_body(request: Request, services: Services) -> str | None:
-    """The body as text, or ``None`` past the size a query of the longest allowed length can take."""
+async def _limited_body(request: Request, services: Services) -> bytes | None:
+    """The body, or ``None`` past the size a query of the longest allowed length can take."""
     limit = services.settings.query_max_length * 4 + 16_384  # percent-encoding, and the other form fields
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
             return None
-    return body.decode("utf-8", "replace")
+    return bytes(body)
+
+
+def _not_utf8(raw: bytes, what: str, *, form: bool) -> str | None:
+    """Why a query, or a form or URL and each of its fields, is not UTF-8, if it is not. Decoded with replacement (as
+    Starlette and ``parse_qsl`` decode), the store would run another query than the one sent, with U+FFFD in place
+    of each byte that could not be read."""
+    parts = [(what, raw)]
+    if form:  # each field's bytes as sent: latin-1 maps every byte to one character and back
+        fields = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+        parts += [(f"{name} field", value.encode("latin-1")) for name, value in fields]
+    for name, data in parts:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return f"The {name} is not UTF-8: its byte {error.start + 1} is 0x{data[error.start]:02x}. Send UTF-8."
+    return None
 
 
 def _without_query(request: Request, services: Services) -> Response:

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from api.coverage import Cell
 from api.dependencies import Services
 from api.pages import local_href, render
+from api.responses import NOT_MODIFIED, PAGE, STORE, documented
 from api.saved import saved_rows
 from api.upstream import UpstreamError
 
@@ -31,6 +32,7 @@ STRATEGIES_QUERY = """SELECT ?strategy ?label ?page ?part_of ?scheme ?scheme_lab
     "/strategy-map",
     summary="How the NDS's missions, pillars and priority areas meet the National AI Strategy's pillars",
     response_class=Response,
+    responses=documented(PAGE, NOT_MODIFIED, STORE),
 )
 async def strategy_map(request: Request, services: Services) -> Response:
     try:

@@ -8,7 +8,6 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Annotated, Any
 
 import anyio
@@ -19,13 +18,25 @@ from fastapi.responses import JSONResponse, Response
 from api import access, approval
 from api.conneg import choose
 from api.dependencies import AppServices, Services
+from api.responses import (
+    JSON,
+    MODERATORS,
+    STORE_PROBLEM,
+    TOKEN,
+    InvalidRequest,
+    Problem,
+    ValidationReport,
+    answers,
+    documented,
+    problem,
+)
 from api.routers.templates import XLSX, template_columns
 from api.upstream import UpstreamError
 from graph import report as reports
 from graph.accounts import Role
 from graph.convert import to_rdflib
 from graph.identity import UriClass, registry_numbers_query
-from graph.parsing import located
+from graph.parsing import RdfSyntaxError
 from graph.review import ORGANISATIONS_QUERY, changes, concept_checks, current_records_query, duplicates
 from graph.sheets import SheetError, read_csv, read_xlsx
 from graph.submissions import (
@@ -38,6 +49,7 @@ from graph.submissions import (
     submissions_query,
 )
 from graph.template import Conversion, candidate_keys, convert, named_registry_numbers
+from graph.untrusted import TooManyStatementsError, read_submission, unwritable
 from graph.validation import Finding, Validator, known_from_rows, known_things_query, referenced_iris
 from graph.withdrawal import tombstones_query
 
@@ -53,6 +65,13 @@ SHEETS = {"text/csv": read_csv, XLSX: read_xlsx}
 REPORTS = ["application/json", "text/turtle", "application/ld+json", "text/plain"]
 TERMS = "Submitters license what they send under the Open Government Licence v3.0: send accept_terms=true to agree."
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# One validation at a time in each worker. pySHACL is pure Python and holds the GIL, so validations running side by
+# side in threads validate no faster than one after another; but every thread waiting for the GIL delays the event
+# loop: with 25 submissions validating at once, each of the loop's turns waited for its share among 26 threads, every
+# other request on that worker (pages, /sparql, moderators' decisions) took seconds, and some answered 503 because
+# the connection to the store timed out while the loop waited (tests/test_concurrency.py, 50 submitters: 4 reads and 8
+# decisions in 15 s, or 503s; with this limit, hundreds of reads and dozens of decisions, no 503).
+VALIDATIONS = anyio.CapacityLimiter(1)
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -69,16 +88,24 @@ async def _body(request: Request, limit: int) -> bytes:
     "/submissions",
     summary="Submit organisations, activities and relationships (Turtle, JSON-LD, RDF/XML, N-Triples)",
     status_code=201,
-    responses={
-        200: {"description": "dry_run=true: the submission is valid (nothing was stored)"},
-        201: {"description": "Stored as pending; Location is its status link"},
-        400: {"description": "Unreadable input, or the terms not accepted"},
-        401: {"description": "A token was sent but is not valid"},
-        413: {"description": "Too large"},
-        415: {"description": "Not an RDF format ecomap takes"},
-        422: {"description": "Not valid against the shapes: the report says what to fix"},
-        429: {"description": "Too many submissions from this client"},
-    },
+    responses=documented(
+        {
+            200: answers("dry_run=true: the submission is valid (nothing was stored)", JSON),
+            201: {"description": "Stored as pending; Location is its status link"},
+            400: problem("Unreadable input, or the terms not accepted"),
+            413: problem("Too large"),
+            415: problem("Not an RDF format or spreadsheet that ecomap takes"),
+            422: {
+                "description": "Not valid against the shapes: the report, as Accept asks, says what to fix; or cells "
+                "or statements that cannot be read, or a parameter that does not fit its type",
+                "model": Problem | ValidationReport | InvalidRequest,
+                "content": {media_type: {} for media_type in REPORTS if media_type != JSON},
+            },
+            429: problem("Too many submissions from this client (Retry-After says when to try again)"),
+        },
+        TOKEN,
+        STORE_PROBLEM,
+    ),
 )
 async def submit(
     request: Request,
@@ -124,11 +151,20 @@ async def submit(
         triples = conversion.triples
     else:
         try:
-            quads = list(ox.parse(body, format=FORMATS[media_type], base_iri=settings.base_uri + "/"))
-        except SyntaxError as error:
-            problem = located(Path("submission"), error)
-            where = f"Line {problem.line}, column {problem.column}: " if problem.line else ""
-            return access.error(400, f"{where}{problem.detail}", line=problem.line, column=problem.column)
+            # Checked and parsed off the event loop: even a refused body can take a second to read.
+            quads = await anyio.to_thread.run_sync(
+                lambda: read_submission(
+                    body,
+                    FORMATS[media_type],
+                    base_iri=settings.base_uri + "/",
+                    max_statements=settings.submission_max_statements,
+                )
+            )
+        except RdfSyntaxError as unread:
+            where = f"Line {unread.line}, column {unread.column}: " if unread.line else ""
+            return access.error(400, f"{where}{unread.detail}", line=unread.line, column=unread.column)
+        except TooManyStatementsError as error:
+            return access.error(413, str(error))
         if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
             message = "Send statements without named graphs: ecomap decides which record each belongs to."
             return access.error(400, message)
@@ -136,6 +172,8 @@ async def submit(
     if len(triples) > settings.submission_max_statements:
         limit = settings.submission_max_statements
         return access.error(413, f"The submission holds {len(triples)} statements, more than {limit}.")
+    if (unkeepable := unwritable(triples)) is not None:
+        return access.error(400, unkeepable)
     try:
         outcome = await process(services, triples, account=account, contact=contact, store=not dry_run and accept_terms)
     except UpstreamError as error:
@@ -189,7 +227,7 @@ async def process(
     iris = referenced_iris(data)
     known = known_from_rows(await services.upstream.solutions(known_things_query(iris))) if iris else None
     validator = Validator.from_repository(services.settings.base_uri)
-    report = await anyio.to_thread.run_sync(validator.validate, data, known)
+    report = await anyio.to_thread.run_sync(validator.validate, data, known, limiter=VALIDATIONS)
     if not report.conforms:
         return Outcome(report=report)
     split = split_into_records(triples, identity)
@@ -260,7 +298,9 @@ async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Con
 
 
 @router.get(
-    "/submissions/{submission_id}", summary="A submission's status: pending, approved or rejected (with the reason)"
+    "/submissions/{submission_id}",
+    summary="A submission's status: pending, approved or rejected (with the reason)",
+    responses=documented({404: problem("There is no such submission")}, STORE_PROBLEM),
 )
 async def status(submission_id: str, services: Services) -> Response:
     try:
@@ -272,7 +312,11 @@ async def status(submission_id: str, services: Services) -> Response:
     return JSONResponse(found)
 
 
-@router.get("/submissions", summary="Submissions by status, for moderators")
+@router.get(
+    "/submissions",
+    summary="Submissions by status, for moderators",
+    responses=documented({400: problem("status is not pending, approved or rejected")}, MODERATORS, STORE_PROBLEM),
+)
 async def listing(request: Request, services: Services, status: str = SubmissionStatus.PENDING) -> Response:
     if status not in (SubmissionStatus.PENDING, SubmissionStatus.APPROVED, SubmissionStatus.REJECTED):
         return access.error(400, "status must be pending, approved or rejected.")
@@ -295,7 +339,9 @@ async def listing(request: Request, services: Services, status: str = Submission
 
 
 @router.get(
-    "/submissions/{submission_id}/review", summary="What approval would change, and likely duplicates (moderators)"
+    "/submissions/{submission_id}/review",
+    summary="What approval would change, and likely duplicates (moderators)",
+    responses=documented(MODERATORS, {404: problem("There is no such submission")}, STORE_PROBLEM),
 )
 async def review(submission_id: str, request: Request, services: Services) -> Response:
     identity = services.identity
@@ -341,7 +387,17 @@ def _review_tag(changed: list[dict[str, Any]]) -> str:
 
 
 @router.post(
-    "/submissions/{submission_id}/approve", summary="Approve a pending submission into the public map (moderators)"
+    "/submissions/{submission_id}/approve",
+    summary="Approve a pending submission into the public map (moderators)",
+    responses=documented(
+        MODERATORS,
+        {
+            404: problem("There is no such submission"),
+            409: problem("Already decided, being decided by another moderator, or a record it changes has ended"),
+            412: problem("If-Match: the records have changed since the review"),
+        },
+        STORE_PROBLEM,
+    ),
 )
 async def approve(submission_id: str, request: Request, services: Services) -> Response:
     identity = services.identity
@@ -368,6 +424,15 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
 @router.post(
     "/submissions/{submission_id}/reject",
     summary="Reject a pending submission, with a reason the submitter sees (moderators)",
+    responses=documented(
+        MODERATORS,
+        {
+            400: problem('No reason given: send {"reason": "..."}'),
+            404: problem("There is no such submission"),
+            409: problem("Already decided, or being decided by another moderator"),
+        },
+        STORE_PROBLEM,
+    ),
 )
 async def reject(submission_id: str, request: Request, services: Services) -> Response:
     try:

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 
 from api.access import error, unavailable
 from api.dependencies import Services
+from api.responses import STORE_PROBLEM, documented, problem
 from api.upstream import UpstreamError
 from graph.suggestions import MAX_TEXT, SuggestionError
 
@@ -73,13 +74,15 @@ async def _asked(request: Request) -> tuple[str, int]:
             "content": {"application/json": {"example": REQUEST_EXAMPLE}},
         }
     },
-    responses={
-        400: {"description": "The body is not UTF-8 or not JSON"},
-        413: {"description": "The body is too large"},
-        429: {"description": "Too many requests from this client (the fair use /sparql has)"},
-        422: {"description": "No text, too long a text, or a bad per_scheme"},
-        503: {"description": "The store is unavailable"},
-    },
+    responses=documented(
+        {
+            400: problem("The body is not UTF-8 or not JSON"),
+            413: problem("The body is too large"),
+            429: problem("Too many requests from this client (the fair use /sparql has)"),
+            422: problem("No text, too long a text, or a bad per_scheme"),
+        },
+        STORE_PROBLEM,
+    ),
 )
 async def suggest(request: Request, services: Services) -> JSONResponse:
     client = request.client.host if request.client else "unknown"

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from api.dependencies import AppServices, Services
+from api.responses import answers, documented
 from graph.sheets import template_csv, template_xlsx
 from graph.template import Column, columns, csvw_metadata
 from graph.validation import Validator
@@ -28,7 +29,12 @@ def _columns(base: str) -> tuple[Column, ...]:
     return tuple(columns(validator.shapes, validator.context, base))
 
 
-@router.get("/submissions/template.csv", summary="The CSV template for organisations, activities and relationships")
+@router.get(
+    "/submissions/template.csv",
+    summary="The CSV template for organisations, activities and relationships",
+    response_class=Response,
+    responses=documented({200: answers("The template", "text/csv")}),
+)
 async def csv_template(services: Services) -> Response:
     headers = {
         "Content-Disposition": 'attachment; filename="ecomap-template.csv"',
@@ -37,12 +43,22 @@ async def csv_template(services: Services) -> Response:
     return Response(template_csv(template_columns(services)), media_type="text/csv; charset=utf-8", headers=headers)
 
 
-@router.get("/submissions/template.xlsx", summary="The XLSX template, with drop-down lists for every controlled value")
+@router.get(
+    "/submissions/template.xlsx",
+    summary="The XLSX template, with drop-down lists for every controlled value",
+    response_class=Response,
+    responses=documented({200: answers("The template", XLSX)}),
+)
 async def xlsx_template(services: Services) -> Response:
     headers = {"Content-Disposition": 'attachment; filename="ecomap-template.xlsx"'}
     return Response(template_xlsx(template_columns(services)), media_type=XLSX, headers=headers)
 
 
-@router.get("/submissions/template.csv-metadata.json", summary="The CSVW description of the template's columns")
+@router.get(
+    "/submissions/template.csv-metadata.json",
+    summary="The CSVW description of the template's columns",
+    response_class=Response,
+    responses=documented({200: answers("The CSVW metadata", "application/csvm+json")}),
+)
 async def csvw(services: Services) -> Response:
     return JSONResponse(csvw_metadata(template_columns(services), "template.csv"), media_type="application/csvm+json")

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from api import access
 from api.approval import created_times, latest_versions
 from api.dependencies import AppServices, Services
+from api.responses import MODERATORS, STORE_PROBLEM, documented, problem
 from api.routers.resources import ClassPath
 from api.upstream import UpstreamError
 from graph.history import INITIAL, keep_version
@@ -78,12 +79,28 @@ async def _end(request: Request, services: AppServices, uri_class: str, key: str
     return JSONResponse({"record": record, "status": str(ending), "survivor": survivor})
 
 
-@router.post("/records/{uri_class}/{key}/withdraw", summary="Withdraw a published record, with a reason (moderators)")
+ENDING = documented(
+    MODERATORS,
+    {
+        400: problem("No reason given, or no published record of the same class to merge into"),
+        404: problem("There is no such published record"),
+    },
+    STORE_PROBLEM,
+)
+
+
+@router.post(
+    "/records/{uri_class}/{key}/withdraw",
+    summary="Withdraw a published record, with a reason (moderators)",
+    responses=ENDING,
+)
 async def withdraw(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
     return await _end(request, services, uri_class, key, Ending.WITHDRAWN)
 
 
-@router.post("/records/{uri_class}/{key}/merge", summary="Merge a published record into another (moderators)")
+@router.post(
+    "/records/{uri_class}/{key}/merge", summary="Merge a published record into another (moderators)", responses=ENDING
+)
 async def merge(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
     return await _end(request, services, uri_class, key, Ending.MERGED)
 
@@ -96,6 +113,9 @@ def _personal(services: AppServices, iri: str) -> bool:
 @router.post(
     "/records/person/{key}/redact",
     summary="Remove a person from the map and from its history, at their request (moderators, UK GDPR)",
+    responses=documented(
+        MODERATORS, {404: problem("There is no such person on the map or in its history")}, STORE_PROBLEM
+    ),
 )
 async def redact(key: str, request: Request, services: Services) -> Response:
     try:

@@ -1,0 +1,159 @@
+"""What each operation can answer, for the OpenAPI description, in one place: the JSON bodies of refusals as
+models, and the answers that families of routes share (documents, query answers, store failures, moderators'
+refusals) as ``responses=`` mappings that a route combines with :func:`documented`.
+
+Three kinds of error body are really sent, and each is described as it is:
+
+- ``{"error": "…"}`` (:class:`Problem`) from the contribution, moderation, reconciliation, lookup, suggestion and
+  leads routes (``api.access.error``);
+- plain text from the SPARQL endpoint, the saved queries, the pages and documents, and a store that failed
+  (``UpstreamError.response``); pages and documents answer a 404 as a page or as text, as asked;
+- ``{"detail": […]}`` (:class:`InvalidRequest`) from FastAPI itself when a parameter does not fit its declared
+  type (422).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api import formats
+
+Responses = dict[int | str, dict[str, Any]]
+
+TEXT = "text/plain"
+HTML = formats.HTML
+JSON = "application/json"
+STRING = {"schema": {"type": "string"}}
+
+
+class Problem(BaseModel):
+    """Why a request was refused, in words; some refusals also say where (a line and column of the body) or list
+    each problem found (a spreadsheet's cells, statements that belong to no record)."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    error: str = Field(description="What is wrong, and what to do about it")
+    line: int | None = Field(None, description="The line of the body where reading stopped")
+    column: int | None = Field(None, description="The column of the body where reading stopped")
+    problems: list[dict[str, Any] | str] | None = Field(None, description="Each problem found, with where it is")
+
+
+class InvalidParameter(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int] = Field(description="Where: the part of the request and the parameter's name")
+    msg: str
+    type: str
+
+
+class InvalidRequest(BaseModel):
+    """FastAPI's own answer when a parameter does not fit its declared type."""
+
+    detail: list[InvalidParameter]
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(extra="allow")  # a spreadsheet's findings also give their row and column
+
+    severity: str
+    focusNode: str  # noqa: N815 (the report's own field names)
+    field: str
+    path: str | None
+    value: str | None
+    message: str
+    shape: str
+
+
+class RecordFindings(BaseModel):
+    record: str
+    label: str
+    results: list[Finding]
+
+
+class ValidationReport(BaseModel):
+    """The SHACL validation report, grouped by record, in words (``graph.report.as_json``)."""
+
+    conforms: bool
+    violations: int
+    warnings: int
+    records: list[RecordFindings]
+
+
+def documented(*parts: Mapping[int | str, dict[str, Any]]) -> Responses:
+    """Several families' answers as one ``responses=`` mapping: where two describe the same status, their
+    descriptions, media types and JSON models are combined."""
+    merged: Responses = {}
+    for part in parts:
+        for status, response in part.items():
+            if status not in merged:
+                merged[status] = copy.deepcopy(response)
+                continue
+            into = merged[status]
+            if response.get("description") and response["description"] not in into.get("description", ""):
+                into["description"] = f"{into['description']}; {response['description']}"
+            if "content" in response:
+                into["content"] = {**into.get("content", {}), **copy.deepcopy(response["content"])}
+            if "model" in response:
+                into["model"] = into["model"] | response["model"] if "model" in into else response["model"]
+    return merged
+
+
+def answers(description: str, *media_types: str) -> dict[str, Any]:
+    """An answer in any of ``media_types``, chosen by the request."""
+    return {"description": description, "content": {media_type: {} for media_type in media_types}}
+
+
+def text(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {TEXT: STRING}}
+
+
+def problem(description: str) -> dict[str, Any]:
+    return {"description": description, "model": Problem}
+
+
+def page_or_text(description: str) -> dict[str, Any]:
+    """A page for a browser, plain text for anyone else."""
+    return {"description": description, "content": {HTML: STRING, TEXT: STRING}}
+
+
+# The store behind a route failed: plain text, or a Problem from the contribution routes (api.access.unavailable).
+STORE = {
+    502: text("The store refused the request or sent an answer that could not be read"),
+    503: text("The store is not answering, or stopped the query at its time limit (Retry-After says when to retry)"),
+}
+STORE_PROBLEM = {
+    502: problem("The store refused the request or sent an answer that could not be read"),
+    503: problem("The store is not answering (Retry-After says when to retry)"),
+}
+# Pages and answers kept once per data version (api/answers.py) answer a conditional request.
+NOT_MODIFIED = {304: {"description": "Not Modified: If-None-Match names the current data version"}}
+NOT_FOUND = {404: page_or_text("Nothing is known at this address: a page or text, as asked")}
+PAGE = {200: answers("The page", HTML)}
+
+# Documents about things, the dataset and the ontology: a page or RDF, by Accept or a suffix.
+DOCUMENT_TYPES = (HTML, *formats.GRAPHS.values())
+DOCUMENT = {
+    200: answers("The document, as a page or RDF, by Accept", *DOCUMENT_TYPES),
+    406: text("Accept names none of the document's media types"),
+}
+
+# An answer of the SPARQL endpoint or a saved query (api.routers.sparql.run_query).
+QUERY = {
+    304: {"description": "Not Modified: If-None-Match names the current data version"},
+    400: text("The query or a parameter cannot be read, or format= does not suit the query"),
+    406: text("No result format that the query can give matches Accept"),
+    413: text("The answer is larger than the result cap: add a LIMIT"),
+    429: text("Too many queries from this client (Retry-After says when to try again)"),
+    **STORE,
+}
+
+# Who may decide: a moderator's bearer token (api.access.moderator).
+TOKEN = {401: problem("A token was sent but it is not valid, or is not sent as a Bearer token")}
+MODERATORS = {
+    401: problem("No valid moderator's token was sent"),
+    403: problem("The token is a submitter's, not a moderator's"),
+}

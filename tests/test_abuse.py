@@ -1,0 +1,542 @@
+"""Parser and query abuse against a real server: hostile submissions and exploding queries each get a clear 4xx, or a
+503 with Retry-After when the time limit stops a query, or a stream cut at the result cap; never a 500, a stack trace
+or a hang, and a refused submission leaves nothing behind."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pyoxigraph as ox
+import pytest
+from conftest import BASE, make_tokens, start_server, stop_server
+from helpers import NEW_ORGANISATION, bearer
+
+from graph.parsing import RdfSyntaxError
+from graph.untrusted import MAX_DEPTH, read_submission
+
+TURTLE = "text/turtle"
+NTRIPLES = "application/n-triples"
+JSONLD = "application/ld+json"
+RDFXML = "application/rdf+xml"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+FORMATS = {
+    TURTLE: ox.RdfFormat.TURTLE,
+    NTRIPLES: ox.RdfFormat.N_TRIPLES,
+    JSONLD: ox.RdfFormat.JSON_LD,
+    RDFXML: ox.RdfFormat.RDF_XML,
+}
+CAP_ROWS = 1000
+DEEP = 100_000
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """One server for the whole file (a second would cost its start-up): the session server's short time limit, room
+    for many submissions, and a small row cap so that an exploding answer reaches it quickly."""
+    running = start_server(
+        tmp_path_factory.mktemp("abuse"),
+        ECOMAP_QUERY_TIMEOUT="2",
+        ECOMAP_QUERIES_PER_MINUTE="0",
+        ECOMAP_SUBMISSIONS_PER_MINUTE="1000",
+        ECOMAP_RESULT_CAP_ROWS=str(CAP_ROWS),
+    )
+    yield running, make_tokens(running)
+    stop_server(running)
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A loopback port that counts who connects: nothing ecomap reads may make it fetch from anywhere."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.setblocking(False)
+    yield sock
+    sock.close()
+
+
+def connections(sock: socket.socket) -> int:
+    count = 0
+    while True:
+        try:
+            connection, _ = sock.accept()
+        except BlockingIOError:
+            return count
+        connection.close()
+        count += 1
+
+
+def pending(server, tokens) -> list[dict[str, object]]:
+    listed = httpx.get(server.url + "/submissions", params={"status": "pending"}, headers=bearer(tokens["moderator"]))
+    assert listed.status_code == 200
+    return listed.json()["submissions"]
+
+
+def send(server, body: bytes, media_type: str, **params: str) -> httpx.Response:
+    return httpx.post(
+        server.url + "/submissions",
+        content=body,
+        headers={"Content-Type": media_type},
+        params={"accept_terms": "true", **params},
+        timeout=60,
+    )
+
+
+def organisation(key: str, media_type: str, label: str = "Data skills bootcamp") -> bytes:
+    """The valid organisation of the helpers, under its own key, with its activity's label as given, in a format."""
+    turtle = NEW_ORGANISATION.format(number="12345678").replace("cymru-data", key)
+    triples = [q.triple for q in ox.parse(turtle.encode(), format=ox.RdfFormat.TURTLE, base_iri=BASE + "/")]
+    relabelled = [
+        ox.Triple(t.subject, t.predicate, ox.Literal(label, language="en"))
+        if isinstance(t.object, ox.Literal) and t.object.value == "Data skills bootcamp"
+        else t
+        for t in triples
+    ]
+    return ox.serialize(relabelled, format=FORMATS[media_type])
+
+
+def refused(server, tokens, body: bytes, media_type: str, status: int) -> dict[str, object]:
+    """Send a hostile body; it must be refused with ``status`` and a JSON error, and leave nothing pending."""
+    before = pending(server, tokens)
+    response = send(server, body, media_type)
+    assert response.status_code == status, response.text[:500]
+    assert response.headers["content-type"].startswith("application/json")
+    assert "Traceback" not in response.text
+    assert pending(server, tokens) == before
+    return response.json()
+
+
+def xml(content: bytes, prolog: bytes = b"") -> bytes:
+    return (
+        prolog
+        + b"<rdf:RDF xmlns:rdf='"
+        + RDF.encode()
+        + b"' xmlns:x='http://x.example/'><rdf:Description rdf:about='http://x.example/s'>"
+        + content
+        + b"</rdf:Description></rdf:RDF>"
+    )
+
+
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a0 "lol">'
+    + b"".join(b'<!ENTITY a%d "%s">' % (i, b"&a%d;" % (i - 1) * 10) for i in range(1, 10))
+    + b"]>"
+)
+
+
+# Submissions ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("media_type", "body"),
+    [
+        pytest.param(
+            TURTLE,
+            b"<http://x.example/s> <http://x.example/p> "
+            + b"[ <http://x.example/p> " * DEEP
+            + b"1"
+            + b" ]" * DEEP
+            + b" .",
+            id="turtle-blank-nodes",
+        ),
+        pytest.param(
+            TURTLE,
+            b"<http://x.example/s> <http://x.example/p> " + b"( " * DEEP + b")" * DEEP + b" .",
+            id="turtle-collections",
+        ),
+        pytest.param(
+            JSONLD,
+            b'{"@id": "http://x.example/s", "http://x.example/p": '
+            + b'{"http://x.example/p": ' * DEEP
+            + b"1"
+            + b"}" * DEEP
+            + b"}",
+            id="json-ld-objects",
+        ),
+        pytest.param(
+            JSONLD,
+            b'{"@id": "http://x.example/s", "http://x.example/p": {"@list": '
+            + b"[" * DEEP
+            + b"1"
+            + b"]" * DEEP
+            + b"}}",
+            id="json-ld-arrays",
+        ),
+        pytest.param(RDFXML, xml(b"<x:p><rdf:Description>" * DEEP + b"</rdf:Description></x:p>" * DEEP), id="rdf-xml"),
+        pytest.param(
+            NTRIPLES,
+            b"<http://x.example/s> <http://x.example/p> "
+            + b"<<( <http://x.example/a> <http://x.example/b> " * DEEP
+            + b"<http://x.example/c>"
+            + b" )>>" * DEEP
+            + b" .\n",
+            id="n-triples-triple-terms",
+        ),
+        pytest.param(
+            TURTLE,
+            b"<< " * DEEP + b"<s> <p> <o>" + b" >> <p> <o>" * DEEP + b" .",
+            id="turtle-reified-triples",
+        ),
+    ],
+)
+def test_deeply_nested_submissions_are_refused_where_they_pass_the_limit(hostile, media_type, body):
+    """Before, JSON-LD 4,000 deep and triple terms 20,000 deep killed the worker (the parser's stack overflowed),
+    RDF/XML 20,000 deep took 11 s and 100,000 deep minutes, and Turtle held memory by the megabyte per thousand
+    levels."""
+    server, tokens = hostile
+    error = refused(server, tokens, body, media_type, 400)
+    assert f"nested more than {MAX_DEPTH} deep" in error["error"]
+    assert error["line"] == 1 and error["column"] < 2000
+
+
+def test_brackets_inside_strings_iris_and_comments_do_not_count_as_nesting():
+    # closing brackets that, counted, would hide four levels; opening ones that would add four; and an escaped #
+    # that, taken for a comment, would hide the rest of its line, where the nesting is
+    hidden = b'@prefix x: <http://x.example/> . # ]]]]\nx:s x:p "]]]]" , <http://x.example/((((> . x:s x:p x:a\\#b . '
+    deep = b"x:s x:p " + b"[ x:p " * MAX_DEPTH + b"1" + b" ]" * MAX_DEPTH + b" .\n"
+    read = read_submission(hidden + deep, ox.RdfFormat.TURTLE, base_iri=BASE + "/", max_statements=1000)
+    assert len(read) == 3 + MAX_DEPTH + 1
+    deeper = b"x:s x:p " + b"[ x:p " * (MAX_DEPTH + 1) + b"1" + b" ]" * (MAX_DEPTH + 1) + b" .\n"
+    with pytest.raises(RdfSyntaxError, match="nested more than"):
+        read_submission(hidden + deeper, ox.RdfFormat.TURTLE, base_iri=BASE + "/", max_statements=1000)
+
+
+def test_a_billion_laughs_is_refused_before_any_entity_is_expanded(hostile):
+    """Ten nested entity declarations, 700 bytes: Oxigraph expanded them as it read them, gigabytes (3 levels fewer
+    took 6 GB and 15 s)."""
+    server, tokens = hostile
+    error = refused(server, tokens, xml(b"<x:p>&a9;</x:p>", LAUGHS), RDFXML, 400)
+    assert "DOCTYPE" in error["error"] and error["line"] == 1
+
+
+def test_an_external_entity_or_dtd_is_never_read(hostile, listener, tmp_path):
+    server, tokens = hostile
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the-secret-behind-the-entity", encoding="utf-8")
+    port = listener.getsockname()[1]
+    for prolog in (
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'.encode(),
+        f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "http://127.0.0.1:{port}/x">]>'.encode(),
+        f'<?xml version="1.0"?><!DOCTYPE r SYSTEM "http://127.0.0.1:{port}/r.dtd">'.encode(),
+    ):
+        before = pending(server, tokens)
+        response = send(server, xml(b"<x:p>&x;</x:p>", prolog), RDFXML)
+        assert response.status_code == 400 and "DOCTYPE" in response.json()["error"]
+        assert "the-secret-behind-the-entity" not in response.text
+        assert pending(server, tokens) == before
+    assert connections(listener) == 0
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        '["http://127.0.0.1:PORT/context.jsonld"]',
+        '{"@import": "http://127.0.0.1:PORT/context.jsonld"}',
+        '{"T": {"@id": "http://x.example/T", "@context": "http://127.0.0.1:PORT/scoped.jsonld"}}',
+    ],
+    ids=["in-an-array", "imported", "scoped-to-a-type"],
+)
+def test_a_remote_json_ld_context_however_it_is_named_is_never_fetched(hostile, listener, context):
+    server, tokens = hostile
+    context = context.replace("PORT", str(listener.getsockname()[1]))
+    body = '{"@context": ' + context + ', "@id": "http://x.example/s", "@type": "T"}'
+    error = refused(server, tokens, body.encode(), JSONLD, 400)
+    assert "never fetches a remote JSON-LD @context" in error["error"]
+    assert connections(listener) == 0
+
+
+def test_a_body_past_the_size_limit_is_refused_even_when_it_comes_without_a_length(hostile):
+    server, tokens = hostile
+    before = pending(server, tokens)
+
+    def chunks() -> Iterator[bytes]:
+        yield b'<http://x.example/s> <http://x.example/p> "'
+        for _ in range(100):
+            yield b"x" * 64 * 1024  # 6.4 MB in all, past the 5 MiB limit
+
+    response = httpx.post(
+        server.url + "/submissions", content=chunks(), headers={"Content-Type": TURTLE}, params={"accept_terms": "true"}
+    )
+    assert response.status_code == 413 and "larger than 5242880 bytes" in response.json()["error"]
+    assert pending(server, tokens) == before
+
+
+def test_a_literal_of_four_megabytes_within_the_size_limit_is_kept_whole(hostile):
+    server, tokens = hostile
+    before = pending(server, tokens)
+    label = "x" * 4_000_000
+    stored = send(server, organisation("cymru-long-label", TURTLE, label), TURTLE)
+    assert stored.status_code == 201, stored.text[:500]
+    after = pending(server, tokens)
+    assert len(after) == len(before) + 1
+    review = httpx.get(
+        server.url + f"/submissions/{stored.json()['id']}/review", headers=bearer(tokens["moderator"]), timeout=60
+    )
+    assert review.status_code == 200 and label in review.text
+
+
+@pytest.mark.parametrize(
+    ("media_type", "first", "second"),
+    [
+        (TURTLE, b"<http://x.example/s> <http://x.example/p>\n", b'  "caf\xc3\xa9 '),
+        (
+            NTRIPLES,
+            b"<http://x.example/s> <http://x.example/p> <http://x.example/o> .\n",
+            b'<http://x.example/s> <http://x.example/p> "caf\xc3\xa9 ',
+        ),
+        (JSONLD, b'{"@id": "http://x.example/s",\n', b' "http://x.example/p": "caf\xc3\xa9 '),
+        (
+            RDFXML,
+            b"<rdf:RDF xmlns:rdf='" + RDF.encode() + b"' xmlns:x='http://x.example/'>\n",
+            b"<rdf:Description rdf:about='http://x.example/s'><x:p>caf\xc3\xa9 ",
+        ),
+    ],
+    ids=["turtle", "n-triples", "json-ld", "rdf-xml"],
+)
+def test_invalid_utf8_is_refused_with_the_line_and_column_of_the_byte(hostile, media_type, first, second):
+    server, tokens = hostile
+    error = refused(server, tokens, first + second + b"\xff\xfe rest", media_type, 400)
+    assert "byte 0xff is not UTF-8" in error["error"]
+    assert (error["line"], error["column"]) == (2, len(second.decode()) + 1)
+
+
+@pytest.mark.parametrize(
+    ("media_type", "body", "says"),
+    [
+        (TURTLE, b'<id/organisation/a b> <http://x.example/p> "1" .', "Invalid IRI code point ' '"),
+        (TURTLE, b'<id/organisation/a\x01b> <http://x.example/p> "1" .', "Invalid IRI code point"),
+        (TURTLE, b'<id/organisation/a\\u003Cb\\u003E> <http://x.example/p> "1" .', "Invalid IRI code point '<'"),
+        (NTRIPLES, b'<http://x.example/a\tb> <http://x.example/p> "1" .\n', "Invalid IRI code point"),
+        (RDFXML, xml(b"<x:p rdf:resource='http://x.example/a b'/>"), "Invalid IRI code point ' '"),
+        (RDFXML, xml(b"<x:p rdf:resource='http://x.example/a&#1;b'/>"), "Invalid IRI code point"),
+        (
+            JSONLD,
+            b'{"@id": "http://x.example/s", "http://x.example/p": {"@id": "http://x.example/a b"}}',
+            "holds a space",
+        ),
+        (JSONLD, b'{"@id": "http://x.example/s", "@type": "http://x.example/<T>"}', 'holds the character "<"'),
+        (JSONLD, b'{"@id": "http://x.example/s", "http://x.example/a\\u0001b": "1"}', "is not an IRI"),
+    ],
+    ids=[
+        "turtle-space",
+        "turtle-control-character",
+        "turtle-escaped-angle-brackets",
+        "n-triples-tab",
+        "rdf-xml-space",
+        "rdf-xml-control-character",
+        "json-ld-space-in-an-object",
+        "json-ld-angle-bracket-in-a-type",
+        "json-ld-control-character-in-a-key",
+    ],
+)
+def test_iris_with_spaces_control_characters_or_angle_brackets_are_refused(hostile, media_type, body, says):
+    """JSON-LD used to drop such a statement without a word and store the rest."""
+    server, tokens = hostile
+    assert says in refused(server, tokens, body, media_type, 400)["error"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "<< <id/organisation/cymru-data-co-op> eco:basedIn <id/place/W92000004> >> dcterms:source <https://x.example/> .",
+        "<id/organisation/cymru-data-co-op> dcterms:source <<( <https://x.example/a> <https://x.example/b> 1 )>> .",
+        "<id/organisation/cymru-data-co-op> eco:basedIn <id/place/W92000004> {| dcterms:source <https://x.example/> |} .",
+    ],
+    ids=["reified-triple", "triple-term", "annotation"],
+)
+def test_rdf_1_2_triple_terms_in_a_valid_record_are_refused_with_a_reason(hostile, statement):
+    """They used to answer 500: the conversion for validation knew only RDF 1.1 terms."""
+    server, tokens = hostile
+    body = NEW_ORGANISATION.format(number="12345678") + statement + "\n"
+    assert "RDF 1.2 triple terms" in refused(server, tokens, body.encode(), TURTLE, 400)["error"]
+
+
+def test_an_iri_json_ld_would_drop_is_refused_not_left_out_of_a_valid_record(hostile):
+    server, tokens = hostile
+    body = organisation("cymru-json-ld", JSONLD).replace(
+        b"https://cymru-json-ld.example/", b"https://cymru-json-ld.example/a b", 1
+    )
+    assert b"/a b" in body
+    assert "is not an IRI: it holds a space" in refused(server, tokens, body, JSONLD, 400)["error"]
+
+
+@pytest.mark.parametrize(
+    ("media_type", "body", "character"),
+    [
+        (
+            TURTLE,
+            NEW_ORGANISATION.format(number="12345678").replace("Data skills bootcamp", "Data\x00skills").encode(),
+            "U+0000",
+        ),
+        (
+            TURTLE,
+            NEW_ORGANISATION.format(number="12345678").replace("Data skills bootcamp", "Data\\u0000skills").encode(),
+            "U+0000",
+        ),
+        (NTRIPLES, organisation("cymru-nul", NTRIPLES, "Data\x00skills"), "U+0000"),
+        (JSONLD, organisation("cymru-nul", JSONLD, "Data\x00skills"), "U+0000"),
+        (RDFXML, organisation("cymru-nul", RDFXML, "Data\x01skills"), "U+0001"),
+    ],
+    ids=["turtle-raw", "turtle-escaped", "n-triples", "json-ld", "rdf-xml"],
+)
+def test_nul_and_other_control_characters_in_a_valid_record_are_refused(hostile, media_type, body, character):
+    """They used to be stored, and once approved made every RDF/XML page and SPARQL XML answer showing them
+    unreadable XML."""
+    server, tokens = hostile
+    error = refused(server, tokens, body, media_type, 400)
+    assert f"control character {character}" in error["error"]
+
+
+# SPARQL -----------------------------------------------------------------------------------------------------------
+
+PATH = "<http://www.w3.org/2004/02/skos/core#prefLabel>"
+NOT_X = "!<http://x.example/x>"
+VALUES_3000 = "VALUES ?x { " + " ".join(str(i) for i in range(3000)) + " }"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+        f"SELECT * WHERE {{ ?s ({PATH}|!{PATH})* ?o }}",
+        f"SELECT * WHERE {{ ?s ({NOT_X})* ?o }}",
+    ],
+    ids=["cartesian-product", "path-or-its-negation", "negated-path"],
+)
+@pytest.mark.parametrize(("format_name", "row"), [("csv", b"\n"), ("xml", b"<result>")], ids=["csv", "xml"])
+def test_an_exploding_select_is_cut_at_the_row_cap_never_completed(hostile, query, format_name, row):
+    server, _ = hostile
+    received = b""
+    with (
+        pytest.raises(httpx.RemoteProtocolError),
+        httpx.stream(
+            "POST", server.url + "/sparql", data={"query": query, "format": format_name}, timeout=60
+        ) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["ecomap-result-cap"].startswith(f"{CAP_ROWS} rows")
+        for chunk in response.iter_bytes():
+            received += chunk
+    rows = received.count(row) - (1 if format_name == "csv" else 0)  # a CSV answer starts with its header line
+    assert 0 < rows <= CAP_ROWS
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ({PATH}|!{PATH})* ?o . ?a ?b ?c }}",
+        "SELECT * WHERE { ?s0 ?p0 ?o0 "
+        + "".join(f"OPTIONAL {{ ?s{i} ?p{i} ?o{i} " for i in range(1, 21))
+        + "}" * 20
+        + " }",
+        "SELECT (COUNT(*) AS ?n) WHERE { " + VALUES_3000 + " ?a ?b ?c . ?d ?e ?f }",
+    ],
+    ids=["path-joined-with-the-graph", "twenty-nested-optionals", "values-block-joined"],
+)
+def test_an_exploding_query_ends_at_the_time_limit_with_503_and_retry_after(hostile, query):
+    server, _ = hostile
+    response = httpx.post(server.url + "/sparql", data={"query": query, "format": "json"}, timeout=60)
+    assert response.status_code == 503 and "time limit" in response.text
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_a_values_block_past_the_query_length_limit_is_refused_before_it_is_parsed(hostile):
+    server, _ = hostile
+    rows = " ".join(str(i) for i in range(50_000))
+    response = httpx.post(server.url + "/sparql", data={"query": f"SELECT * WHERE {{ VALUES ?x {{ {rows} }} }}"})
+    assert response.status_code == 413 and "limit of 100000 characters" in response.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { ?s0 ?p0 ?o0 "
+        + "".join(f"OPTIONAL {{ ?s{i} ?p{i} ?o{i} " for i in range(1, 201))
+        + "}" * 200
+        + " }",
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }",
+        "SELECT * WHERE { ?s ?p " + "[ ?p " * 3000 + "1" + " ]" * 3000 + " }",
+        "SELECT * WHERE { ?s ?p " + "( " * 3000 + ")" * 3000 + " }",
+        "SELECT * WHERE { " + "{ SELECT * WHERE " * 300 + "{ ?s ?p ?o }" + " }" * 300 + " }",
+    ],
+    ids=["200-optionals", "parentheses", "blank-node-brackets", "collections", "sub-selects"],
+)
+def test_deeply_nested_query_text_is_refused_as_too_deep_not_crashed(hostile, query):
+    server, _ = hostile
+    response = httpx.post(server.url + "/sparql", data={"query": query})
+    assert response.status_code == 400 and "nested too deeply" in response.text
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"method": "GET", "url": "/sparql?query=SELECT%20%3Fx%20WHERE%20%7B%20BIND(%22a%FFb%22%20AS%20%3Fx)%20%7D"},
+        {
+            "method": "POST",
+            "url": "/sparql",
+            "content": b'SELECT ?x WHERE { BIND("a\xffb" AS ?x) }',
+            "headers": {"Content-Type": "application/sparql-query"},
+        },
+        {
+            "method": "POST",
+            "url": "/sparql",
+            "content": b"query=SELECT%20%3Fx%20WHERE%20%7B%20BIND(%22a%FFb%22%20AS%20%3Fx)%20%7D",
+            "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+        },
+    ],
+    ids=["get", "post-query", "post-form"],
+)
+def test_a_query_that_is_not_utf8_is_refused_not_run_with_replacement_characters(hostile, request_kwargs):
+    """It used to run with U+FFFD in place of the byte: another query than the one sent."""
+    server, _ = hostile
+    kwargs = dict(request_kwargs)
+    response = httpx.request(kwargs.pop("method"), server.url + kwargs.pop("url"), **kwargs)
+    assert response.status_code == 400
+    assert "not UTF-8: its byte 26 is 0xff" in response.text
+
+
+def test_while_an_exploding_query_runs_other_clients_are_answered_first_and_it_ends_with_503(hostile):
+    """Order of events, not time: the cheap requests go out once the exploding query has been sent, and must all be
+    answered before it ends; and it must end, with 503, rather than hang."""
+    server, _ = hostile
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ({NOT_X})* ?o . ?o ({NOT_X})* ?z }}"
+    finished: list[str] = []
+    lock = threading.Lock()
+    sent = threading.Event()
+    outcome: dict[str, httpx.Response] = {}
+
+    def trace(event: str, info: dict[str, object]) -> None:
+        if event == "http11.send_request_body.complete":
+            sent.set()
+
+    def explode() -> None:
+        with httpx.Client(timeout=60) as client:
+            response = client.post(server.url + "/sparql", data={"query": query}, extensions={"trace": trace})
+        with lock:
+            finished.append("exploding query")
+        outcome["exploding"] = response
+
+    thread = threading.Thread(target=explode)
+    thread.start()
+    assert sent.wait(timeout=30)
+    cheap = [
+        ("lookup", "GET", "/doc/organisation/odi", {"headers": {"Accept": "text/turtle"}}),
+        ("ask", "POST", "/sparql", {"data": {"query": "ASK { <id/organisation/odi> ?p ?o }"}}),
+        ("second lookup", "GET", "/doc/organisation/odi", {"headers": {"Accept": "application/n-triples"}}),
+    ]
+    for name, method, path, kwargs in cheap:
+        outcome[name] = httpx.request(method, server.url + path, timeout=30, **kwargs)
+        with lock:
+            finished.append(name)
+    thread.join(timeout=60)
+    assert finished == ["lookup", "ask", "second lookup", "exploding query"]
+    assert outcome["lookup"].status_code == 200 and "odi" in outcome["lookup"].text
+    assert outcome["ask"].status_code == 200 and "true" in outcome["ask"].text
+    assert outcome["second lookup"].status_code == 200
+    exploded = outcome["exploding"]
+    assert exploded.status_code == 503 and "time limit" in exploded.text
+    assert int(exploded.headers["retry-after"]) > 0
