@@ -29,11 +29,18 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The whole suite twice: over the stores ecomap serve supervises, then over remote SPARQL stores (Oxigraph servers
-# that the tests start), so that both backends stay correct.
+# The whole suite twice, so that both backends stay correct: over the stores ecomap serve supervises, and over
+# remote SPARQL stores (Oxigraph servers that the tests start); tests that reach no store server run in the first
+# only. The two passes run side by side, as they wait on servers and processes as much as they compute, and each
+# prints its report when both are done.
 test: install lint browser
-	$(BIN)/pytest
-	ECOMAP_TEST_BACKEND=oxigraph-server $(BIN)/pytest
+	@logs=$$(mktemp -d); \
+	$(BIN)/pytest -p no:cacheprovider > $$logs/embedded.log 2>&1 & first=$$!; \
+	ECOMAP_TEST_BACKEND=oxigraph-server $(BIN)/pytest -p no:cacheprovider > $$logs/remote.log 2>&1; remote=$$?; \
+	wait $$first; embedded=$$?; \
+	echo "== pytest over the stores ecomap serve supervises (exit $$embedded)"; cat $$logs/embedded.log; \
+	echo "== pytest over remote SPARQL stores (exit $$remote)"; cat $$logs/remote.log; \
+	rm -rf $$logs; test $$embedded -eq 0 && test $$remote -eq 0
 
 # The same suite over Virtuoso open source (Debian's package; each test's Virtuoso is started by the fixtures on
 # free loopback ports), to show that what ecomap needs is SPARQL 1.1 and not Oxigraph: graph/dialect.py holds

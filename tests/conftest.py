@@ -78,6 +78,8 @@ HOSTILE = """
 # or "oxigraph-server" (remote SPARQL 1.1 stores: Oxigraph servers a fixture starts, ecomap told their URLs).
 BACKEND = os.environ.get("ECOMAP_TEST_BACKEND", "embedded")
 embedded_only = pytest.mark.skipif(BACKEND != "embedded", reason="about the store folders ecomap serve supervises")
+# Tests that start no server and reach no remote store give the same result in every pass: they run in one.
+one_pass_only = pytest.mark.skipif(BACKEND != "embedded", reason="reaches no store server: run in the embedded pass")
 
 
 # Virtuoso's answers are read whole and rewritten (graph.dialect), never streamed: a cap or time limit reached

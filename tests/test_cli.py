@@ -7,11 +7,13 @@ import json
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import BASE, run_ecomap
+from conftest import BASE, one_pass_only, run_ecomap
 from helpers import ask
 
 from graph.catalogue import ROOT
 from graph.embedded import EmbeddedStore
+
+pytestmark = one_pass_only
 
 FAULTY = (ROOT / "docs" / "examples" / "faulty-record.ttl").read_text(encoding="utf-8")
 

@@ -1,8 +1,11 @@
 """Accept headers as real browsers and clients send them."""
 
 import pytest
+from conftest import one_pass_only
 
 from api.conneg import choose
+
+pytestmark = one_pass_only
 
 RESULTS = ["application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values"]
 PAGES = ["text/html", "text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"]

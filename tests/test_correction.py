@@ -4,8 +4,11 @@ unless it only described something the correction took away."""
 from __future__ import annotations
 
 import pyoxigraph as ox
+from conftest import one_pass_only
 
 from graph.correction import carry_over
+
+pytestmark = one_pass_only
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE
+from conftest import BASE, one_pass_only
 
 from graph.dialect import STANDARD, VIRTUOSO, StoreAuth
 from graph.embedded import EmbeddedStore
 from graph.remote import answers_with_triples
 from graph.store import Transaction
+
+pytestmark = one_pass_only
 
 # Virtuoso's answer to ASK { ?s ?p ?o } in SPARQL XML: a one-row table, not a boolean.
 VIRTUOSO_ASK = b"""<sparql xmlns="http://www.w3.org/2005/sparql-results#">

@@ -70,8 +70,9 @@ def test_every_operation_answers_as_documented_without_5xx_or_a_stack_trace(tmp_
         selected = re.search(r"Selected: (\d+)/(\d+)\s+Tested: (\d+)", summary)
         assert selected and int(selected[1]) == int(selected[2]) == int(selected[3]) == operations, summary
         generated = re.search(r"(\d+) generated, \1 passed", summary)
-        # Several examples an operation, whatever the load of the machine (about 15 when it is quiet).
-        assert generated and int(generated[1]) > 4 * int(selected[1]), summary
+        # Several examples an operation, whatever the load of the machine (about 15 when it is quiet; make test runs
+        # its two passes side by side).
+        assert generated and int(generated[1]) > 2 * int(selected[1]), summary
         log = (server.folder / "server.log").read_text()
         assert " 500 Internal Server Error" not in log and "Traceback" not in log
     finally:

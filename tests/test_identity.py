@@ -1,9 +1,12 @@
 """The URI policy: one pattern for things, documents, record graphs; keys minted once; one canonical base."""
 
 import pytest
+from conftest import one_pass_only
 
 from graph.identity import Identity, UriClass, mint_key
 from graph.settings import SettingsError, normalise_base_uri
+
+pytestmark = one_pass_only
 
 identity = Identity("http://127.0.0.1:8000")
 

@@ -4,8 +4,11 @@ only ever sees text rdflib has read."""
 from __future__ import annotations
 
 import pytest
+from conftest import one_pass_only
 
 from api.inspection import Form, QueryRejectedError, inspect
+
+pytestmark = one_pass_only
 
 PROLOGUE = "PREFIX ex: <http://example.org/>\n"
 

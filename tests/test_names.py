@@ -7,10 +7,12 @@ import random
 
 import pyoxigraph as ox
 import pytest
-from conftest import BASE
+from conftest import BASE, one_pass_only
 
 from api.lists import KINDS, Filters, count_query, narrowed, page_query
 from graph.names import NAMES_QUERY, NameIndex
+
+pytestmark = one_pass_only
 
 
 def test_the_index_finds_exactly_the_names_that_hold_the_text_in_any_case():

@@ -4,9 +4,12 @@ import re
 
 import pytest
 import rdflib
+from conftest import one_pass_only
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from graph.catalogue import ROOT
+
+pytestmark = one_pass_only
 
 BASE = "http://127.0.0.1:8000/"
 ECO = rdflib.Namespace(BASE + "def/ecosystem/")

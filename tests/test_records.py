@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pyoxigraph as ox
+from conftest import one_pass_only
 
 from graph.identity import Identity
 from graph.initialise import read_seed_records
 from graph.submissions import split_into_records
+
+pytestmark = one_pass_only
 
 IDENTITY = Identity("http://127.0.0.1:8000")
 

@@ -1,8 +1,11 @@
 """The seed graph: it conforms, every fact is sourced, and the post's statements and subtle cases are modelled."""
 
+from conftest import one_pass_only
 from helpers import ask, select
 
 from graph.convert import to_rdflib
+
+pytestmark = one_pass_only
 
 
 def test_the_seed_graph_conforms_to_the_shapes(seeded_store, validator):

@@ -9,13 +9,15 @@ import time
 
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, ECOMAP
+from conftest import BASE, ECOMAP, one_pass_only
 from helpers import select
 
 from graph.embedded import EmbeddedStore, StoreDirectory
 from graph.initialise import initialise
 from graph.parsing import RdfSyntaxError
 from graph.store import StoreError, Transaction
+
+pytestmark = one_pass_only
 
 G = ox.NamedNode(f"{BASE}/data/organisation/test")
 S = ox.NamedNode(f"{BASE}/id/organisation/test")

@@ -4,9 +4,12 @@ import re
 
 import pyoxigraph as ox
 import pytest
+from conftest import one_pass_only
 from helpers import ask, select
 
 from graph.catalogue import ROOT
+
+pytestmark = one_pass_only
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "reference-facts.md"
 
