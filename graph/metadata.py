@@ -98,7 +98,8 @@ def record_description(
 def describe_loaded(identity: Identity, quads: Iterable[ox.Quad], now: datetime) -> list[str]:
     """Updates that describe each record graph ``quads`` add to and the metadata graph does not describe yet, as
     an editor's approved record created ``now`` (``ecomap load`` is the operator publishing), so that every
-    record graph stays described. Each is conditional, so a record already described keeps its description."""
+    record graph stays described. Each is conditional, so a record already described keeps its description (counted
+    with an aggregate: Virtuoso evaluates a ``FILTER NOT EXISTS`` alone in a ``WHERE`` clause wrongly)."""
     meta, status = identity.metadata_graph, identity.resolve("def/ecosystem/status")
     by_graph: dict[str, list[ox.Quad]] = {}
     described = set()  # records the loaded statements describe themselves (an export loaded back)
@@ -116,7 +117,7 @@ def describe_loaded(identity: Identity, quads: Iterable[ox.Quad], now: datetime)
         )
         body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in description)
         updates.append(
-            f"INSERT {{ GRAPH <{meta}> {{ {body} }} }} "
-            f"WHERE {{ FILTER NOT EXISTS {{ GRAPH <{meta}> {{ <{graph}> <{status}> ?status }} }} }}"
+            f"INSERT {{ GRAPH <{meta}> {{ {body} }} }} WHERE {{ {{ SELECT (COUNT(?status) AS ?described) "
+            f"WHERE {{ GRAPH <{meta}> {{ <{graph}> <{status}> ?status }} }} }} FILTER(?described = 0) }}"
         )
     return updates
