@@ -30,12 +30,12 @@ lint: install
 	$(BIN)/ruff format --check .
 
 # The whole suite twice, so that both backends stay correct: over the stores ecomap serve supervises, and over
-# remote SPARQL stores (Oxigraph servers that the tests start); tests that reach no store server run in the first
+# remote SPARQL stores (Oxigraph servers that the tests start); tests that reach no store server run in the second
 # only. The two passes run side by side, as they wait on servers and processes as much as they compute, and each
 # prints its report when both are done.
 test: install lint browser
 	@logs=$$(mktemp -d); \
-	$(BIN)/pytest -p no:cacheprovider > $$logs/embedded.log 2>&1 & first=$$!; \
+	ECOMAP_TEST_ONE_PASS_ELSEWHERE=1 $(BIN)/pytest -p no:cacheprovider > $$logs/embedded.log 2>&1 & first=$$!; \
 	ECOMAP_TEST_BACKEND=oxigraph-server $(BIN)/pytest -p no:cacheprovider > $$logs/remote.log 2>&1; remote=$$?; \
 	wait $$first; embedded=$$?; \
 	echo "== pytest over the stores ecomap serve supervises (exit $$embedded)"; cat $$logs/embedded.log; \

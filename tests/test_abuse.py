@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, make_tokens, start_server, stop_server
+from conftest import BASE, make_tokens, one_pass_only, start_server, stop_server
 from helpers import NEW_ORGANISATION, bearer
 
 from graph.parsing import RdfSyntaxError
@@ -130,6 +130,7 @@ LAUGHS = (
 # Submissions ------------------------------------------------------------------------------------------------------
 
 
+@one_pass_only  # the body is refused before any store is reached
 @pytest.mark.parametrize(
     ("media_type", "body"),
     [
@@ -192,6 +193,7 @@ def test_deeply_nested_submissions_are_refused_where_they_pass_the_limit(hostile
     assert error["line"] == 1 and error["column"] < 2000
 
 
+@one_pass_only  # no server at all
 def test_brackets_inside_strings_iris_and_comments_do_not_count_as_nesting():
     # closing brackets that, counted, would hide four levels; opening ones that would add four; and an escaped #
     # that, taken for a comment, would hide the rest of its line, where the nesting is
@@ -204,6 +206,7 @@ def test_brackets_inside_strings_iris_and_comments_do_not_count_as_nesting():
         read_submission(hidden + deeper, ox.RdfFormat.TURTLE, base_iri=BASE + "/", max_statements=1000)
 
 
+@one_pass_only  # the body is refused before any store is reached
 def test_a_billion_laughs_is_refused_before_any_entity_is_expanded(hostile):
     """Ten nested entity declarations, 700 bytes: Oxigraph expanded them as it read them, gigabytes (3 levels fewer
     took 6 GB and 15 s)."""
@@ -212,6 +215,7 @@ def test_a_billion_laughs_is_refused_before_any_entity_is_expanded(hostile):
     assert "DOCTYPE" in error["error"] and error["line"] == 1
 
 
+@one_pass_only  # the body is refused before any store is reached
 def test_an_external_entity_or_dtd_is_never_read(hostile, listener, tmp_path):
     server, tokens = hostile
     secret = tmp_path / "secret.txt"
@@ -230,6 +234,7 @@ def test_an_external_entity_or_dtd_is_never_read(hostile, listener, tmp_path):
     assert connections(listener) == 0
 
 
+@one_pass_only  # the body is refused before any store is reached
 @pytest.mark.parametrize(
     "context",
     [
@@ -278,6 +283,7 @@ def test_a_literal_of_four_megabytes_within_the_size_limit_is_kept_whole(hostile
     assert review.status_code == 200 and label in review.text
 
 
+@one_pass_only  # the body is refused before any store is reached
 @pytest.mark.parametrize(
     ("media_type", "first", "second"),
     [
@@ -303,6 +309,7 @@ def test_invalid_utf8_is_refused_with_the_line_and_column_of_the_byte(hostile, m
     assert (error["line"], error["column"]) == (2, len(second.decode()) + 1)
 
 
+@one_pass_only  # the body is refused before any store is reached
 @pytest.mark.parametrize(
     ("media_type", "body", "says"),
     [
@@ -338,6 +345,7 @@ def test_iris_with_spaces_control_characters_or_angle_brackets_are_refused(hosti
     assert says in refused(server, tokens, body, media_type, 400)["error"]
 
 
+@one_pass_only  # the body is refused before any store is reached
 @pytest.mark.parametrize(
     "statement",
     [
@@ -354,6 +362,7 @@ def test_rdf_1_2_triple_terms_in_a_valid_record_are_refused_with_a_reason(hostil
     assert "RDF 1.2 triple terms" in refused(server, tokens, body.encode(), TURTLE, 400)["error"]
 
 
+@one_pass_only  # the body is refused before any store is reached
 def test_an_iri_json_ld_would_drop_is_refused_not_left_out_of_a_valid_record(hostile):
     server, tokens = hostile
     body = organisation("cymru-json-ld", JSONLD).replace(
@@ -363,6 +372,7 @@ def test_an_iri_json_ld_would_drop_is_refused_not_left_out_of_a_valid_record(hos
     assert "is not an IRI: it holds a space" in refused(server, tokens, body, JSONLD, 400)["error"]
 
 
+@one_pass_only  # the body is refused before any store is reached
 @pytest.mark.parametrize(
     ("media_type", "body", "character"),
     [
