@@ -34,6 +34,7 @@ from graph.settings import Endpoint, Settings
 from graph.store import StoreError
 
 PR_SET_PDEATHSIG = 1
+KEEP_ALIVE_SECONDS = 30  # how long an idle kept-alive connection stays open
 
 
 def free_port() -> int:
@@ -195,6 +196,9 @@ def _run_workers(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=False,
         access_log=False,
+        # A client that sends on a kept-alive connection just as the server closes it gets a reset and no answer
+        # (50 submitters at once met it with uvicorn's 5 s); an idle connection costs a worker next to nothing.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     try:
         listening = config.bind_socket()
