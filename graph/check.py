@@ -65,11 +65,11 @@ def check(public: Store, staging: Store, identity: Identity, validator: Validato
         report.counts[name] = _integrity(name, store, identity, report.problems)
     if report.problems:  # nothing read from a damaged store can be trusted
         return report
-    records = _public_records(public, identity, report.problems)
+    records, tombstones = _public_records(public, identity, report.problems)
     report.records = len(records)
     submissions = _staging_descriptions(staging, identity, report.problems)
     report.submissions = len(submissions)
-    _agreement(records, submissions, staging, public, identity, report.problems)
+    _agreement(records, tombstones, submissions, staging, identity, report.problems)
     data = to_rdflib(public.quads())
     report.shapes = validator.validate(data, known_things(data, public))
     return report
@@ -96,9 +96,9 @@ def _select(store: Store, query: str) -> list[dict[str, str]]:
     return [{n: row[n].value for n in names if row[n] is not None} for row in solutions]  # type: ignore[union-attr]
 
 
-def _public_records(public: Store, identity: Identity, problems: list[Problem]) -> dict[str, str]:
+def _public_records(public: Store, identity: Identity, problems: list[Problem]) -> tuple[dict[str, str], set[str]]:
     """The public record graphs and their descriptions must match one for one; returns each described
-    record's submission (empty for the seed and loads)."""
+    record's submission (empty for the seed and loads), and the records ended (withdrawn or merged)."""
     eco = identity.resolve("def/ecosystem/")
     meta = identity.metadata_graph
     approved = identity.resolve("def/record-status/approved")
@@ -113,9 +113,11 @@ def _public_records(public: Store, identity: Identity, problems: list[Problem]) 
 }} }}""",
     )
     records: dict[str, str] = {}
+    tombstones: set[str] = set()
     for row in described:
         record, status = row["record"], row["status"]
         if status in ended:
+            tombstones.add(record)
             if record in graphs:
                 problems.append(Problem("public", record, "the record is withdrawn or merged but still has statements"))
             continue
@@ -124,9 +126,9 @@ def _public_records(public: Store, identity: Identity, problems: list[Problem]) 
         if record not in graphs:
             problems.append(Problem("public", record, "the record is described in the metadata graph but is empty"))
         records[record] = row.get("submission", "")
-    for graph in sorted(graphs - records.keys() - {r["record"] for r in described}):
+    for graph in sorted(graphs - records.keys() - tombstones):
         problems.append(Problem("public", graph, "the record graph has no description in the metadata graph"))
-    return records
+    return records, tombstones
 
 
 def _staging_descriptions(staging: Store, identity: Identity, problems: list[Problem]) -> dict[str, dict[str, str]]:
@@ -142,7 +144,8 @@ def _staging_descriptions(staging: Store, identity: Identity, problems: list[Pro
 }} }}""",
     )
     submissions = {row["submission"]: row for row in rows}
-    versions = {row["version"] for row in _select(staging, _described_versions(meta))}
+    described = f"SELECT ?version WHERE {{ GRAPH <{meta}> {{ ?version <{PROV}specializationOf> ?record }} }}"
+    versions = {row["version"] for row in _select(staging, described)}
     for graph in staging.graph_names():
         ref = identity.parse(graph)
         if ref is not None and ref.space == "data" and ref.uri_class == UriClass.SUBMISSION:
@@ -153,15 +156,11 @@ def _staging_descriptions(staging: Store, identity: Identity, problems: list[Pro
     return submissions
 
 
-def _described_versions(meta: str) -> str:
-    return f"SELECT ?version WHERE {{ GRAPH <{meta}> {{ ?version <{PROV}specializationOf> ?record }} }}"
-
-
 def _agreement(
     records: dict[str, str],
+    tombstones: set[str],
     submissions: dict[str, dict[str, str]],
     staging: Store,
-    public: Store,
     identity: Identity,
     problems: list[Problem],
 ) -> None:
@@ -188,14 +187,6 @@ def _agreement(
   OPTIONAL {{ ?version <{PROV}specializationOf> ?record ; <{PROV}wasDerivedFrom> ?submission }}
 }} }}""",
     )
-    ended = {identity.resolve(f"def/record-status/{e}") for e in Ending}
-    tombstones = {
-        row["record"]
-        for row in _select(
-            public, f"SELECT ?record ?status WHERE {{ GRAPH <{meta}> {{ ?record <{eco}status> ?status }} }}"
-        )
-        if row["status"] in ended
-    }
     for row in kept:
         if "version" not in row and row["record"] not in tombstones:
             problems.append(
