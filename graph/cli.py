@@ -1,4 +1,8 @@
-"""The ``ecomap`` command line: create, load, validate, query, describe, export and rebase the store."""
+"""The ``ecomap`` command line: create, load, validate, query, describe, export and rebase the store.
+
+A command imports rdflib, pySHACL, numpy or the web stack itself, when it needs them: the commands that need none
+of them (init, load, query, users ...) then start in half the time.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +14,12 @@ from pathlib import Path
 
 import click
 
-from graph import check as checks
 from graph import client_cli
-from graph import report as reports
 from graph.accounts import Role, add_account, list_accounts, revoke_account
-from graph.convert import to_rdflib
 from graph.embedded import EmbeddedStore, StoreDirectory
 from graph.formats import BY_NAME, UnknownFormatError
 from graph.identity import KEY_PATTERN, Identity, UriClass
 from graph.initialise import initialise, initialise_staging
-from graph.leads import QUERIES as LEAD_QUERIES
-from graph.leads import Leads
 from graph.links import Cache, check_forms, check_online, outbound_links
 from graph.parsing import LoadError, ProgressCallback, parse_all
 from graph.rebase import rebase as rebase_store
@@ -30,10 +29,8 @@ from graph.serving import running
 from graph.settings import Settings, SettingsError, normalise_base_uri
 from graph.stats import statistics
 from graph.store import Store, StoreError
-from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester, SuggestionError, as_text
 from graph.synth import SYNTHETIC_SUFFIX, SyntheticError, is_synthetic_base, starts_synthetic
 from graph.synth import write as write_synthetic
-from graph.validation import Validator, known_things
 
 BULK_THRESHOLD = 64 * 1024 * 1024  # files larger than this are bulk-loaded into a new store generation
 PROGRESS_THRESHOLD = 1024 * 1024
@@ -186,6 +183,10 @@ def validate(settings: Settings, file: Path | None, output: str, format_name: st
 
     Exit code 0 if it conforms (warnings allowed), 1 if it has violations, 2 if it cannot be read.
     """
+    from graph import report as reports
+    from graph.convert import to_rdflib
+    from graph.validation import Validator, known_things
+
     with _errors():
         exists = settings.store_endpoint is not None or StoreDirectory(settings.store_path).current is not None
         store = _open(settings) if exists else None
@@ -237,6 +238,8 @@ def suggest(settings: Settings, text: str | None, file: Path | None, per_scheme:
 
     Each concept comes with a score in [0, 1] and its evidence. Suggestions are printed, never recorded.
     """
+    from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester, SuggestionError, as_text
+
     if (text is None) == (file is None):
         raise click.UsageError("Give the text as an argument or with --file, not both.")
     if file is not None:
@@ -263,6 +266,9 @@ def leads(settings: Settings, organisation: str | None, limit: int, output: str)
 
     A lead is a question for a person: confirm one by submitting a relationship with its source.
     """
+    from graph.leads import QUERIES as LEAD_QUERIES
+    from graph.leads import Leads
+
     if organisation is not None and not KEY_PATTERN.match(organisation):
         raise click.BadParameter(f"{organisation!r} is not an organisation key, e.g. odi", param_hint="--organisation")
     with _errors():
@@ -324,6 +330,9 @@ def check(settings: Settings, output: str) -> None:
     metadata graph; every approval is complete in both stores; the public data conforms to the shapes.
     Exit code 0 if all holds, 1 if anything does not.
     """
+    from graph import check as checks
+    from graph.validation import Validator
+
     with _errors():
         public, staging = _open(settings), _open(settings, staging=True)
         found = checks.check(public, staging, Identity(public.base), Validator.from_repository(settings.base_uri))
@@ -338,7 +347,7 @@ def check(settings: Settings, output: str) -> None:
 @click.pass_obj
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Serve the map: the SPARQL endpoint, dereferenceable URIs and pages, on http://HOST:PORT."""
-    from api.server import serve as run_server  # the web stack loads only when serving
+    from api.server import serve as run_server
 
     with _errors():
         run_server(settings, host, port, workers)

@@ -38,6 +38,7 @@ def hostile(tmp_path_factory):
     for many submissions, and a small row cap so that an exploding answer reaches it quickly."""
     running = start_server(
         tmp_path_factory.mktemp("abuse"),
+        workers=2,
         ECOMAP_QUERY_TIMEOUT="2",
         ECOMAP_QUERIES_PER_MINUTE="0",
         ECOMAP_SUBMISSIONS_PER_MINUTE="1000",

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BASE, HOSTILE, one_pass_only, run_ecomap
+from conftest import BASE, Stores, initialise_stores, one_pass_only, run_ecomap
 
 from graph.embedded import EmbeddedStore
 from graph.store import Transaction
@@ -28,11 +28,7 @@ pytestmark = one_pass_only
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Initialised public and staging stores, with one record loaded by ``ecomap load``, made once."""
     folder = tmp_path_factory.mktemp("pristine")
-    hostile = folder / "hostile.trig"
-    hostile.write_text(HOSTILE, encoding="utf-8")
-    for args in (["init"], ["load", str(hostile)]):
-        done = run_ecomap(folder / "store", *args)
-        assert done.returncode == 0, done.stderr
+    initialise_stores(Stores({"ECOMAP_STORE": str(folder / "store")}, []), folder)
     return folder
 
 

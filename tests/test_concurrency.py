@@ -360,7 +360,10 @@ def _version_and_state(public: RemoteStore) -> tuple[str, frozenset[tuple[str, s
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory):
     server = start_server(
-        tmp_path_factory.mktemp("concurrency"), ECOMAP_SUBMISSIONS_PER_MINUTE="0", ECOMAP_QUERIES_PER_MINUTE="0"
+        tmp_path_factory.mktemp("concurrency"),
+        workers=2,
+        ECOMAP_SUBMISSIONS_PER_MINUTE="0",
+        ECOMAP_QUERIES_PER_MINUTE="0",
     )
     try:
         yield server

@@ -75,7 +75,9 @@ def assert_approved_once(server: Server, submission: str) -> None:
 
 @pytest.mark.parametrize("failpoint", ["approval.versions-kept", "approval.public-changed"])
 def test_an_approval_whose_worker_is_killed_midway_is_completed_by_a_worker_that_lives(tmp_path, failpoint):
-    server = start_server(tmp_path, ECOMAP_FAILPOINTS=str(tmp_path / "failpoints"), ECOMAP_CLAIM_SECONDS="2", **FAST)
+    server = start_server(
+        tmp_path, workers=2, ECOMAP_FAILPOINTS=str(tmp_path / "failpoints"), ECOMAP_CLAIM_SECONDS="2", **FAST
+    )
     try:
         submission = approve_until_killed(server, tmp_path, failpoint)
         assert eventually(lambda: status(server, submission) == "approved")
@@ -209,7 +211,7 @@ def store_server_pid(folder: Path, store: str) -> int:
 def test_a_worker_killed_while_writing_a_download_leaves_no_part_of_it(tmp_path):
     """Killed (kill -9) halfway through writing the N-Quads download, a worker leaves only a temporary file;
     the download is then made whole, the temporary file removed, and the stores are untouched."""
-    server = start_server(tmp_path, ECOMAP_FAILPOINTS=str(tmp_path / "failpoints"), **FAST)
+    server = start_server(tmp_path, workers=2, ECOMAP_FAILPOINTS=str(tmp_path / "failpoints"), **FAST)
     try:
         armed = arm(tmp_path, "download.part-written")
         with pytest.raises(httpx.TransportError):

@@ -30,7 +30,7 @@ CHECKS = [
 def test_every_operation_answers_as_documented_without_5xx_or_a_stack_trace(tmp_path_factory):
     # A server of its own, without fair-use limits in the way: what the fuzzer submits stays in its stores.
     server = start_server(
-        tmp_path_factory.mktemp("fuzz"), ECOMAP_QUERIES_PER_MINUTE="0", ECOMAP_SUBMISSIONS_PER_MINUTE="0"
+        tmp_path_factory.mktemp("fuzz"), workers=2, ECOMAP_QUERIES_PER_MINUTE="0", ECOMAP_SUBMISSIONS_PER_MINUTE="0"
     )
     try:
         paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]

@@ -17,7 +17,9 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } # {}"
 
 @pytest.fixture(scope="module")
 def watched(tmp_path_factory):
-    server = start_server(tmp_path_factory.mktemp("watched"), ECOMAP_QUERY_TIMEOUT="1", ECOMAP_QUERIES_PER_MINUTE="0")
+    server = start_server(
+        tmp_path_factory.mktemp("watched"), workers=2, ECOMAP_QUERY_TIMEOUT="1", ECOMAP_QUERIES_PER_MINUTE="0"
+    )
     yield server
     stop_server(server)
 

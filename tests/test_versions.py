@@ -19,6 +19,7 @@ SPARQL_JSON = {"Accept": "application/sparql-results+json"}
 def versioned(tmp_path_factory):
     server = start_server(
         tmp_path_factory.mktemp("versions"),
+        workers=2,
         ECOMAP_SUBMISSIONS_PER_MINUTE="1000",
         ECOMAP_QUERIES_PER_MINUTE="0",
         ECOMAP_KEEP_AFTER_MS="0",  # the seed's answers are quick: keep them all, to test the keeping
