@@ -1,11 +1,15 @@
 """The app's client for its stores, reached over the SPARQL 1.1 Protocol: the Oxigraph servers ``ecomap serve``
 runs, or any remote SPARQL 1.1 store.
 
-Oxigraph stops a query at its timeout even after it has started answering, and then ends the body with
-a message instead of the rest of the result, under the 200 status it already sent. ecomap makes sure no
+Oxigraph can stop a query at its timeout after it has started answering, and then ends the body with a
+message instead of the rest of the result, under the 200 status it already sent. ecomap makes sure no
 client mistakes that for a complete result: it holds back the start of every answer (``PREFETCH`` bytes)
 so that a query stopped early still gets a clean ``503``; once an answer has started streaming, a stop
 cuts the connection before the final chunk, so HTTP clients report an incomplete response.
+
+The timeout does not stop every query, though: an answer whose solutions come steadily and are read as fast
+(a cartesian product, a ``*`` path over the whole graph) was seen to run past it, until ecomap's row or byte
+cap (``api/limits.py``) ended it.
 """
 
 from __future__ import annotations
