@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Sequence
 
 from openpyxl import Workbook, load_workbook
@@ -12,9 +13,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from graph.template import Column
 
+# How large a workbook may grow when unzipped: a 5 MB upload of repetitive XML can expand a thousandfold. Python's
+# zipfile never inflates a member past the size its directory gives (it fails the checksum there), so the sizes
+# given are a bound that holds.
+MAX_EXPANDED_BYTES = 64 * 2**20
+
 
 class SheetError(ValueError):
     """A spreadsheet that cannot be read as the template."""
+
+
+class SheetTooLargeError(SheetError):
+    """A workbook that would expand past ``MAX_EXPANDED_BYTES`` when unzipped."""
 
 
 def decode(data: bytes) -> str:
@@ -33,6 +43,16 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
 
 
 def read_xlsx(data: bytes) -> list[dict[str, str]]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile:
+        raise SheetError("This is not an XLSX workbook ecomap can read (it is not a zip archive).") from None
+    if expanded > MAX_EXPANDED_BYTES:
+        raise SheetTooLargeError(
+            f"The workbook expands to {expanded / 2**20:,.0f} MB when opened, more than "
+            f"{MAX_EXPANDED_BYTES // 2**20} MB: send its rows in several workbooks, or as CSV."
+        )
     try:
         sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
     except Exception as error:  # openpyxl raises many kinds of error for a file that is not XLSX

@@ -17,6 +17,7 @@ from rdflib.namespace import SH, SKOS
 
 from graph.identity import KEY_PATTERN, ORG_ID, Identity, UriClass, mint_key
 from graph.namespaces import STANDARD
+from graph.untrusted import unkeepable_character
 
 RECORDS = {"organisation": "OrganisationShape", "activity": "ActivityShape", "relationship": "RelationshipShape"}
 RECORD_TYPES = {
@@ -249,6 +250,9 @@ def convert(
         for name, raw in row.items():
             column = by_name.get(name)
             value = (raw or "").strip()
+            if (unkeepable := unkeepable_character(value)) is not None:
+                out.problems.append({"row": number, "column": name, "message": f"This cell {unkeepable}"})
+                continue
             if column is None or not value or column.kind in ("row", "record", "iri") or record not in column.records:
                 continue
             for part in [v.strip() for v in value.split(SEPARATOR)] if column.multiple else [value]:

@@ -130,12 +130,20 @@ def unwritable(triples: Iterable[ox.Triple]) -> str | None:
     """Why these statements cannot be kept, if a literal holds text that XML cannot carry (a control character; the
     parsers refuse one in an IRI themselves)."""
     for triple in triples:
-        if isinstance(triple.object, ox.Literal) and (found := NOT_IN_XML.search(triple.object.value)):
-            return (
-                f"The value of {triple.subject} {triple.predicate} holds the control character "
-                f"U+{ord(found.group()):04X}, which XML cannot carry: leave it out."
-            )
+        if isinstance(triple.object, ox.Literal) and (found := unkeepable_character(triple.object.value)):
+            return f"The value of {triple.subject} {triple.predicate} {found}"
     return None
+
+
+def unkeepable_character(text: str) -> str | None:
+    """What is wrong with ``text`` if it holds a character that XML cannot carry, as the end of a sentence."""
+    found = NOT_IN_XML.search(text)
+    if found is None:
+        return None
+    return (
+        f"holds the control character U+{ord(found.group()):04X} (an invisible character, often pasted by accident), "
+        "which XML cannot carry: leave it out."
+    )
 
 
 def _too_deep(pattern: re.Pattern[bytes], body: bytes, limit: int, steps: dict[int, int]) -> int | None:

@@ -58,3 +58,10 @@ def submit(server, body: str, headers=TURTLE, **params):
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def pending(server, moderator_token: str) -> list[dict[str, object]]:
+    """The pending submissions, as a moderator lists them."""
+    listed = httpx.get(server.url + "/submissions", params={"status": "pending"}, headers=bearer(moderator_token))
+    assert listed.status_code == 200
+    return listed.json()["submissions"]

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from conftest import start_server, stop_server
+from helpers import pending
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +82,26 @@ def test_a_mistake_is_shown_beside_its_field_and_nothing_typed_is_lost(form_serv
     assert selected(sent.text, "organisation.kind_of_organisation") == ["company"]
     summary = re.search(r'<div class="error-summary".*?</div>', sent.text, re.S).group(0)
     assert 'href="#organisation.company_number"' in summary and 'href="#activity1.start_date"' in summary
+
+
+def test_a_control_character_pasted_into_a_field_is_shown_beside_it_and_nothing_is_kept(form_server):
+    """XML cannot carry it: kept, it would make every RDF/XML page and SPARQL XML answer showing it unreadable."""
+    server, token = form_server
+    before = pending(server, token)
+    sent = httpx.post(
+        server.url + "/submit",
+        data={
+            "organisation.name": "Null Data Ltd",
+            "organisation.description": "A company that looks after\x00 data.",
+            "organisation.kind_of_organisation": "company",
+            "contact": "someone@example.org",
+            "accept_terms": "yes",
+        },
+    )
+    assert sent.status_code == 422
+    [message] = error_beside(sent.text, "organisation.description")
+    assert "control character U+0000" in message and "leave it out" in message
+    assert pending(server, token) == before
 
 
 def test_licence_and_claim_need_the_contributors_say_so(form_server):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 
 import httpx
 import openpyxl
 import pytest
 from conftest import start_server, stop_server
+from helpers import pending
 
 from graph.catalogue import ROOT
 
@@ -111,6 +113,19 @@ def test_cells_that_cannot_be_read_are_named(sheets_server):
     assert {(p["row"], p["column"]) for p in response.json()["problems"]} == {(1, "wibble"), (3, "record")}
 
 
+def test_a_control_character_in_a_cell_is_named_by_row_and_column_and_nothing_is_kept(sheets_server):
+    """XML cannot carry it: kept, it would make every RDF/XML page and SPARQL XML answer showing it unreadable."""
+    server, token = sheets_server
+    sheet = b"row,record,name,description\nr1,organisation,Bell Data Ltd,Rings\x07 a bell\n"
+    before = pending(server, token)
+    response = submit(server, sheet)
+    assert response.status_code == 422
+    [problem] = response.json()["problems"]
+    assert (problem["row"], problem["column"]) == (2, "description")
+    assert "control character U+0007" in problem["message"] and "leave it out" in problem["message"]
+    assert pending(server, token) == before
+
+
 @pytest.mark.parametrize(
     ("encoded", "name"),
     [
@@ -148,3 +163,27 @@ def test_an_xlsx_workbook_is_read_like_the_csv(sheets_server):
     assert response.status_code == 200, response.text
     assert "http://127.0.0.1:8000/data/organisation/cardiff-data-collective" in response.json()["records"]
     assert submit(server, b"not a workbook", media_type=XLSX).status_code == 400
+
+
+def test_a_workbook_that_would_unzip_to_hundreds_of_megabytes_is_refused_unopened(sheets_server):
+    """A zip bomb: a workbook of a few hundred kilobytes whose sheet, padded with 200 MB of spaces (valid XML),
+    would take the worker seconds and gigabytes to read, on the thread every request shares."""
+    server, token = sheets_server
+    book = openpyxl.Workbook()
+    book.active.append(["row", "record", "name"])
+    book.active.append(["r1", "organisation", "Padded Data Ltd"])
+    plain = io.BytesIO()
+    book.save(plain)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as padded:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"<sheetData>", b"<sheetData>" + b" " * 200 * 2**20)
+            padded.writestr(member.filename, content)
+    assert len(bomb.getvalue()) < 1024 * 1024
+    before = pending(server, token)
+    response = submit(server, bomb.getvalue(), media_type=XLSX, accept_terms="true")
+    assert response.status_code == 413
+    assert "expands to 200 MB" in response.json()["error"] and "more than 64 MB" in response.json()["error"]
+    assert pending(server, token) == before

@@ -38,7 +38,7 @@ from graph.convert import to_rdflib
 from graph.identity import UriClass, registry_numbers_query
 from graph.parsing import RdfSyntaxError
 from graph.review import ORGANISATIONS_QUERY, changes, concept_checks, current_records_query, duplicates
-from graph.sheets import SheetError, read_csv, read_xlsx
+from graph.sheets import SheetError, SheetTooLargeError, read_csv, read_xlsx
 from graph.submissions import (
     SubmissionStatus,
     decision_transaction,
@@ -140,7 +140,10 @@ async def submit(
     conversion: Conversion | None = None
     if media_type in SHEETS:
         try:
-            conversion = await convert_rows(services, SHEETS[media_type](body))
+            # Read off the event loop: a workbook of many rows takes seconds to unzip and parse.
+            conversion = await convert_rows(services, await anyio.to_thread.run_sync(SHEETS[media_type], body))
+        except SheetTooLargeError as error:
+            return access.error(413, str(error))
         except SheetError as error:
             return access.error(400, str(error))
         except UpstreamError as error:
