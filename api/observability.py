@@ -15,8 +15,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.answers import PAGES
+from api.limits import ResultCapError
 from api.metrics import CACHE, LATENCY, REQUESTS
+from api.upstream import UpstreamError
 
+# What cuts an answer short once it has begun to stream.
+CUT_SHORT = (ResultCapError, UpstreamError)
 # A request id a client or proxy sends is kept if it is plain, else one is made: it goes into logs and headers.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
@@ -60,12 +64,12 @@ class Observed:
         started = time.perf_counter()
         sent = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
-        status, size, cache = 500, 0, ""
+        status, size, cache, begun, cut = 500, 0, "", False, ""
 
         async def observed(message: Message) -> None:
-            nonlocal status, size, cache
+            nonlocal status, size, cache, begun
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, begun = message["status"], True
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-Id"] = request_id
                 cache = headers.get("ecomap-cache", "")
@@ -75,6 +79,13 @@ class Observed:
 
         try:
             await self.app(scope, receive, observed)
+        except CUT_SHORT as error:
+            if not begun:
+                raise
+            # An answer stopped on purpose (a cap, the time limit, the store going away) after it began: returning
+            # without its last chunk makes uvicorn close the connection, which clients see as an incomplete answer.
+            # It is logged below with its reason, not as a stack trace.
+            cut = str(error)
         finally:
             seconds = time.perf_counter() - started
             route = self.route(scope)
@@ -94,6 +105,7 @@ class Observed:
                         "bytes": size,
                         "ms": round(seconds * 1000, 1),
                         "client": (scope.get("client") or ("", 0))[0],
+                        **({"cut": cut} if cut else {}),
                     }
                 )
             )

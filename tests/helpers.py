@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import httpx
 
 from graph.store import Store, Term
@@ -65,3 +68,17 @@ def pending(server, moderator_token: str) -> list[dict[str, object]]:
     listed = httpx.get(server.url + "/submissions", params={"status": "pending"}, headers=bearer(moderator_token))
     assert listed.status_code == 200
     return listed.json()["submissions"]
+
+
+def logged(server, *request_ids: str) -> dict[str, dict]:
+    """The access log's lines by request id, once those asked for are there: a worker writes a request's line
+    just after its answer's last byte, so the client may read the log first."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = (server.folder / "server.log").read_text().splitlines()
+        found = {
+            entry["request_id"]: entry for entry in map(json.loads, filter(lambda x: x.startswith('{"time"'), lines))
+        }
+        if all(request_id in found for request_id in request_ids) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)

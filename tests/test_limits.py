@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from helpers import logged
 
 from api.limits import Cap, ResultCapError
 
@@ -58,12 +59,16 @@ def test_a_graph_answer_past_its_byte_cap_is_cut_off_not_completed(limited_serve
             "GET",
             limited_server.url + "/sparql",
             params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
-            headers={"Accept": "application/n-triples"},
+            headers={"Accept": "application/n-triples", "X-Request-Id": "cut-by-the-byte-cap"},
         ) as response,
     ):
         assert response.status_code == 200
         for _ in response.iter_bytes():
             pass
+    # Operators see the cut and its reason in the request's own log line, not as a stack trace.
+    line = logged(limited_server, "cut-by-the-byte-cap")["cut-by-the-byte-cap"]
+    assert line["status"] == 200 and "cap of 100000 bytes" in line["cut"]
+    assert "Traceback" not in (limited_server.folder / "server.log").read_text()
 
 
 def test_rows_with_no_bound_variables_still_count(limited_server):

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import httpx
 import pytest
 from conftest import start_server, stop_server
-from helpers import NEW_ORGANISATION, submit
+from helpers import NEW_ORGANISATION, logged, submit
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } # {}"
 
@@ -33,19 +32,6 @@ def metric(text: str, name: str, **labels: str) -> float:
             if all(found.get(key) == value for key, value in labels.items()):
                 return float(sample[3])
     return 0.0
-
-
-def logged(server, *request_ids: str) -> dict[str, dict]:
-    """The access log's lines by request id, once those asked for are there: a worker writes a request's line
-    just after its answer's last byte, so the client may read the log first."""
-    deadline = time.monotonic() + 10
-    while True:
-        lines = (server.folder / "server.log").read_text().splitlines()
-        found = {
-            entry["request_id"]: entry for entry in map(json.loads, filter(lambda x: x.startswith('{"time"'), lines))
-        }
-        if all(request_id in found for request_id in request_ids) or time.monotonic() > deadline:
-            return found
 
 
 def test_each_request_is_one_json_line_with_its_id_and_time(watched):
