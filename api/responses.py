@@ -1,6 +1,7 @@
 """What each operation can answer, for the OpenAPI description, in one place: the JSON bodies of refusals as
 models, and the answers that families of routes share (documents, query answers, store failures, moderators'
-refusals) as ``responses=`` mappings that a route combines with :func:`documented`.
+refusals) as ``responses=`` mappings that a route combines with :func:`documented`; and the bodies of the routes
+that read their request body themselves (:func:`fields`), which FastAPI cannot see.
 
 Three kinds of error body are really sent, and each is described as it is:
 
@@ -27,6 +28,7 @@ Responses = dict[int | str, dict[str, Any]]
 TEXT = "text/plain"
 HTML = formats.HTML
 JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 STRING = {"schema": {"type": "string"}}
 
 
@@ -157,3 +159,16 @@ MODERATORS = {
     401: problem("No valid moderator's token was sent"),
     403: problem("The token is a submitter's, not a moderator's"),
 }
+
+
+def fields(media_type: str, example: Mapping[str, str], *, optional: tuple[str, ...] = (), more: bool = False) -> Any:
+    """``openapi_extra`` for a route that reads an object of text fields from its body itself (JSON or a form):
+    those of ``example``, all required but ``optional``; ``more`` allows fields of other names."""
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {name: {"type": "string"} for name in example},
+        "required": [name for name in example if name not in optional],
+    }
+    if more:
+        schema["additionalProperties"] = {"type": "string"}
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema, "example": dict(example)}}}}

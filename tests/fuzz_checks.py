@@ -9,8 +9,19 @@ from typing import Any
 
 import schemathesis
 
-# A query sent as application/sparql-query is its text (POST /sparql).
-schemathesis.serializer.alias("application/sparql-query", "text/plain")
+# Bodies sent as text: a query (POST /sparql), statements and CSV (POST /submissions); a workbook as bytes.
+for media_type in (
+    "application/sparql-query",
+    "text/turtle",
+    "application/n-triples",
+    "application/rdf+xml",
+    "text/csv",
+):
+    schemathesis.serializer.alias(media_type, "text/plain")
+schemathesis.serializer.alias("application/ld+json", "application/json")
+schemathesis.serializer.alias(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"
+)
 
 
 @schemathesis.check

@@ -20,7 +20,7 @@ from rdflib.namespace import RDF, SKOS
 
 from api.dependencies import AppServices, Services
 from api.pages import render
-from api.responses import HTML, PAGE, STORE, answers, documented
+from api.responses import FORM, HTML, PAGE, STORE, answers, documented, fields
 from api.routers.submissions import EMAIL, convert_rows, process
 from api.routers.templates import template_columns
 from api.upstream import UpstreamError
@@ -217,6 +217,19 @@ async def _merged(
     "/submit",
     summary="Send the form",
     status_code=201,
+    # The fields come from the shapes (GET /submit shows them all): a block's name, a dot, and the template's column.
+    openapi_extra=fields(
+        FORM,
+        {
+            "organisation.name": "Cymru Data Co-op",
+            "organisation.kind_of_organisation": "charity-or-non-profit",
+            "activity1.name": "Data skills evenings",
+            "contact": "name@example.org",
+            "accept_terms": "yes",
+        },
+        optional=("organisation.kind_of_organisation", "activity1.name", "contact"),
+        more=True,
+    ),
     response_class=Response,
     responses=documented(
         {

@@ -12,7 +12,20 @@ from fastapi.responses import JSONResponse, Response
 from api import access
 from api.dependencies import AppServices, Services
 from api.pages import render
-from api.responses import HTML, MODERATORS, NOT_FOUND, PAGE, STORE, STORE_PROBLEM, answers, documented, problem
+from api.responses import (
+    FORM,
+    HTML,
+    JSON,
+    MODERATORS,
+    NOT_FOUND,
+    PAGE,
+    STORE,
+    STORE_PROBLEM,
+    answers,
+    documented,
+    fields,
+    problem,
+)
 from api.routers.resources import not_found
 from api.routers.submissions import EMAIL
 from api.upstream import UpstreamError
@@ -74,6 +87,11 @@ async def request_form(key: str, request: Request, services: Services) -> Respon
     "/records/person/{key}/request",
     summary="Send a request about a person's own details (kept private, for the moderators)",
     status_code=201,
+    openapi_extra=fields(
+        FORM,
+        {"kind": "correct", "details": "My job title is now Chief Data Officer.", "contact": "name@example.org"},
+        optional=("details",),
+    ),
     response_class=Response,
     responses=documented(
         {
@@ -154,6 +172,7 @@ async def listing(request: Request, services: Services, status: RequestStatus = 
 @router.post(
     "/requests/{request_id}/answer",
     summary="Record the answer to a person's request, after correcting or redacting them, or not (moderators)",
+    openapi_extra=fields(JSON, {"answer": "Removed from the map and its history, as asked."}),
     responses=documented(
         MODERATORS,
         {

@@ -19,14 +19,13 @@ from api.dependencies import AppServices, Services
 from api.inspection import Form, Inspection, QueryRejectedError, inspect
 from api.limits import Cap, ResultCapError
 from api.pages import json_script, render
-from api.responses import QUERY, answers, documented, text
+from api.responses import FORM, QUERY, answers, documented, text
 from api.service_description import service_description
 from api.upstream import Answer, UpstreamError
 from graph.queries import all_queries
 
 router = APIRouter(tags=["SPARQL"])
 
-FORM = "application/x-www-form-urlencoded"
 EXAMPLE = "SELECT ?thing ?name WHERE { ?thing foaf:name ?name } LIMIT 10"  # for the OpenAPI, and the fuzzer
 # Functions whose value is not fixed by the data: a query using them is answered afresh every time.
 INLINE_CHECK = 1000  # characters

@@ -22,12 +22,14 @@ from api.responses import (
     JSON,
     MODERATORS,
     STORE_PROBLEM,
+    STRING,
     TOKEN,
     InvalidRequest,
     Problem,
     ValidationReport,
     answers,
     documented,
+    fields,
     problem,
 )
 from api.routers.templates import XLSX, template_columns
@@ -88,6 +90,17 @@ async def _body(request: Request, limit: int) -> bytes:
     "/submissions",
     summary="Submit organisations, activities and relationships (Turtle, JSON-LD, RDF/XML, N-Triples)",
     status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "Statements in the format Content-Type names, or the template filled in "
+            "(GET /submissions/template.csv or /submissions/template.xlsx)",
+            "content": {
+                **{media_type: STRING for media_type in [*FORMATS, "text/csv"]},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
     responses=documented(
         {
             200: answers("dry_run=true: the submission is valid (nothing was stored)", JSON),
@@ -427,6 +440,7 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
 @router.post(
     "/submissions/{submission_id}/reject",
     summary="Reject a pending submission, with a reason the submitter sees (moderators)",
+    openapi_extra=fields(JSON, {"reason": "The organisation is already on the map as the Open Data Institute."}),
     responses=documented(
         MODERATORS,
         {

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from api import access
 from api.approval import created_times, latest_versions
 from api.dependencies import AppServices, Services
-from api.responses import MODERATORS, STORE_PROBLEM, documented, problem
+from api.responses import JSON, MODERATORS, STORE_PROBLEM, documented, fields, problem
 from api.routers.resources import ClassPath
 from api.upstream import UpstreamError
 from graph.history import INITIAL, keep_version
@@ -92,6 +92,7 @@ ENDING = documented(
 @router.post(
     "/records/{uri_class}/{key}/withdraw",
     summary="Withdraw a published record, with a reason (moderators)",
+    openapi_extra=fields(JSON, {"reason": "The organisation closed in 2024."}),
     responses=ENDING,
 )
 async def withdraw(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
@@ -99,7 +100,10 @@ async def withdraw(uri_class: ClassPath, key: str, request: Request, services: S
 
 
 @router.post(
-    "/records/{uri_class}/{key}/merge", summary="Merge a published record into another (moderators)", responses=ENDING
+    "/records/{uri_class}/{key}/merge",
+    summary="Merge a published record into another (moderators)",
+    openapi_extra=fields(JSON, {"reason": "The same organisation, recorded twice.", "into": "id/organisation/odi"}),
+    responses=ENDING,
 )
 async def merge(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
     return await _end(request, services, uri_class, key, Ending.MERGED)
