@@ -15,7 +15,7 @@ from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.pages import render
 from api.responses import NOT_FOUND, STORE, answers, documented, text
-from api.routers.resources import ClassPath, not_found
+from api.routers.resources import ClassPath, KeyPath, not_found
 from api.upstream import UpstreamError
 from graph.history import Version, history_query, version_graph, versions
 from graph.identity import KEY_PATTERN, checked_class
@@ -39,7 +39,7 @@ def _record(services: AppServices, uri_class: str, key: str) -> tuple[str, str] 
     response_class=Response,
     responses=documented({200: answers("The versions, as a page or JSON", *OFFERED)}, NOT_FOUND, STORE),
 )
-async def history(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
+async def history(uri_class: ClassPath, key: KeyPath, request: Request, services: Services) -> Response:
     found = _record(services, uri_class, key)
     media_type = choose(request.headers.get("accept"), OFFERED) or "application/json"
     if found is None:
@@ -75,7 +75,7 @@ def _json(services: AppServices, version: Version) -> dict[str, str | None]:
         {200: answers("The version's statements", "text/turtle"), 404: text("There is no such version")}, STORE
     ),
 )
-async def version(uri_class: ClassPath, key: str, version: str, request: Request, services: Services) -> Response:
+async def version(uri_class: ClassPath, key: KeyPath, version: str, request: Request, services: Services) -> Response:
     found = _record(services, uri_class, key)
     if found is None or not KEY_PATTERN.match(version):
         return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}", "text/plain")

@@ -26,7 +26,7 @@ from api.responses import (
     fields,
     problem,
 )
-from api.routers.resources import not_found
+from api.routers.resources import PersonKeyPath, not_found
 from api.routers.submissions import EMAIL
 from api.upstream import UpstreamError
 from graph.identity import KEY_PATTERN, UriClass
@@ -73,7 +73,7 @@ def _form(
     response_class=Response,
     responses=documented(PAGE, NOT_FOUND, STORE),
 )
-async def request_form(key: str, request: Request, services: Services) -> Response:
+async def request_form(key: PersonKeyPath, request: Request, services: Services) -> Response:
     try:
         name = await _name(services, key)
     except UpstreamError as error:
@@ -103,7 +103,7 @@ async def request_form(key: str, request: Request, services: Services) -> Respon
         STORE,
     ),
 )
-async def send_request(key: str, request: Request, services: Services) -> Response:
+async def send_request(key: PersonKeyPath, request: Request, services: Services) -> Response:
     try:
         name = await _name(services, key)
     except UpstreamError as error:

@@ -36,7 +36,13 @@ SUFFIXES = {
 }
 DEF_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*){0,3}\Z")
 OFFERED = [formats.HTML, *formats.GRAPHS.values()]
-ClassPath = Annotated[str, Path(description="A broad class: organisation, activity, relationship, person, place …")]
+# Examples that exist in the seed, so that the examples in the OpenAPI (and the fuzzer's first cases) reach a record.
+ClassPath = Annotated[
+    str,
+    Path(description="A broad class: organisation, activity, relationship, person, place …", examples=["organisation"]),
+]
+KeyPath = Annotated[str, Path(description="The record's key within its class", examples=["odi"])]
+PersonKeyPath = Annotated[str, Path(description="The person's key", examples=["sue-daley"])]
 
 
 @router.get(
@@ -46,7 +52,7 @@ ClassPath = Annotated[str, Path(description="A broad class: organisation, activi
     response_class=RedirectResponse,
     responses=documented({303: {"description": "See Other: the document about the thing"}}, NOT_FOUND),
 )
-async def thing(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
+async def thing(uri_class: ClassPath, key: KeyPath, request: Request, services: Services) -> Response:
     if checked_class(uri_class, key) is None:
         return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}")
     return RedirectResponse(f"/doc/{uri_class}/{key}", status_code=303, headers={"Vary": "Accept"})
@@ -67,7 +73,7 @@ async def thing(uri_class: ClassPath, key: str, request: Request, services: Serv
         STORE,
     ),
 )
-async def document(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
+async def document(uri_class: ClassPath, key: KeyPath, request: Request, services: Services) -> Response:
     key, media_type = _suffix(key, request)
     if media_type is None:
         return Response(

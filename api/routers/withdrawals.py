@@ -13,7 +13,7 @@ from api import access
 from api.approval import created_times, latest_versions
 from api.dependencies import AppServices, Services
 from api.responses import JSON, MODERATORS, STORE_PROBLEM, documented, fields, problem
-from api.routers.resources import ClassPath
+from api.routers.resources import ClassPath, KeyPath, PersonKeyPath
 from api.upstream import UpstreamError
 from graph.history import INITIAL, keep_version
 from graph.identity import KEY_PATTERN, UriClass, checked_class
@@ -95,7 +95,7 @@ ENDING = documented(
     openapi_extra=fields(JSON, {"reason": "The organisation closed in 2024."}),
     responses=ENDING,
 )
-async def withdraw(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
+async def withdraw(uri_class: ClassPath, key: KeyPath, request: Request, services: Services) -> Response:
     return await _end(request, services, uri_class, key, Ending.WITHDRAWN)
 
 
@@ -105,7 +105,7 @@ async def withdraw(uri_class: ClassPath, key: str, request: Request, services: S
     openapi_extra=fields(JSON, {"reason": "The same organisation, recorded twice.", "into": "id/organisation/odi"}),
     responses=ENDING,
 )
-async def merge(uri_class: ClassPath, key: str, request: Request, services: Services) -> Response:
+async def merge(uri_class: ClassPath, key: KeyPath, request: Request, services: Services) -> Response:
     return await _end(request, services, uri_class, key, Ending.MERGED)
 
 
@@ -121,7 +121,7 @@ def _personal(services: AppServices, iri: str) -> bool:
         MODERATORS, {404: problem("There is no such person on the map or in its history")}, STORE_PROBLEM
     ),
 )
-async def redact(key: str, request: Request, services: Services) -> Response:
+async def redact(key: PersonKeyPath, request: Request, services: Services) -> Response:
     try:
         moderator = await access.moderator(request, services)
         if not KEY_PATTERN.match(key):
