@@ -55,16 +55,17 @@ XML_NESTING = re.compile(
     rb"|<(?:[^>\"'/]|\"[^\"]*+\"?|'[^']*+'?|/(?!>))*+(?:/>|(>)|\Z)",
     re.DOTALL,
 )
-NESTING = {
-    ox.RdfFormat.N_TRIPLES: TURTLE_NESTING,
-    ox.RdfFormat.TURTLE: TURTLE_NESTING,
-    ox.RdfFormat.TRIG: TURTLE_NESTING,
-    ox.RdfFormat.JSON_LD: JSON_NESTING,
-    ox.RdfFormat.RDF_XML: XML_NESTING,
-}
-# A start tag's match has group 2 unless it closes itself; an end tag's has group 1.
-XML_STEPS = {1: -1, 2: 1}
+# How each match changes the depth, by the group it has: an opening bracket's is group 1; a start tag's match has
+# group 2 unless it closes itself, an end tag's has group 1.
 BRACKET_STEPS = {1: 1, 2: -1}
+XML_STEPS = {1: -1, 2: 1}
+NESTING = {
+    ox.RdfFormat.N_TRIPLES: (TURTLE_NESTING, BRACKET_STEPS),
+    ox.RdfFormat.TURTLE: (TURTLE_NESTING, BRACKET_STEPS),
+    ox.RdfFormat.TRIG: (TURTLE_NESTING, BRACKET_STEPS),
+    ox.RdfFormat.JSON_LD: (JSON_NESTING, BRACKET_STEPS),
+    ox.RdfFormat.RDF_XML: (XML_NESTING, XML_STEPS),
+}
 DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 NOT_IN_AN_IRI = re.compile(r"[\x00-\x20<>\"{}|^`\\]")
 JSON_LD_IRI_KEYS = ("@id", "@type", "@vocab", "@base")
@@ -106,9 +107,7 @@ def read_submission(
             "write the names out in full"
         )
         raise RdfSyntaxError(SUBMISSION, line, column, detail)
-    if (pattern := NESTING.get(rdf_format)) is not None and (
-        deepest := _too_deep(pattern, body, max_depth, XML_STEPS if pattern is XML_NESTING else BRACKET_STEPS)
-    ) is not None:
+    if rdf_format in NESTING and (deepest := _too_deep(*NESTING[rdf_format], body, max_depth)) is not None:
         line, column = _position(body, deepest)
         raise RdfSyntaxError(SUBMISSION, line, column, f"nested more than {max_depth} deep: flatten the structure")
     if rdf_format == ox.RdfFormat.JSON_LD and (problem := _json_ld_iri_problem(body)):
@@ -146,7 +145,7 @@ def unkeepable_character(text: str) -> str | None:
     )
 
 
-def _too_deep(pattern: re.Pattern[bytes], body: bytes, limit: int, steps: dict[int, int]) -> int | None:
+def _too_deep(pattern: re.Pattern[bytes], steps: dict[int, int], body: bytes, limit: int) -> int | None:
     """Where ``body`` first nests more than ``limit`` deep (a byte offset), if it does."""
     depth = 0
     for match in pattern.finditer(body):

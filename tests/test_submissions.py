@@ -8,7 +8,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import BACKEND, BASE, make_tokens, start_server, stop_server
-from helpers import NEW_ORGANISATION, PREFIXES, TURTLE, bearer, submit
+from helpers import NEW_ORGANISATION, PREFIXES, TURTLE, bearer, pending, submit
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +62,7 @@ def test_only_moderators_approve_and_then_the_record_is_public(contributions):
     assert httpx.post(approve).status_code == 401
     assert httpx.post(approve, headers=bearer("not-a-token")).status_code == 401
     assert httpx.post(approve, headers=bearer(tokens["submitter"])).status_code == 403
-    pending = httpx.get(
-        server.url + "/submissions", params={"status": "pending"}, headers=bearer(tokens["moderator"])
-    ).json()
-    assert body["id"] in [s["id"] for s in pending["submissions"]]
+    assert body["id"] in [s["id"] for s in pending(server, tokens["moderator"])]
 
     approved = httpx.post(approve, headers=bearer(tokens["moderator"]))
     assert approved.status_code == 200, approved.text
@@ -163,17 +160,12 @@ def test_an_update_to_an_existing_record_replaces_it_on_approval_and_keeps_its_c
 )
 def test_hostile_or_unusable_input_is_refused_and_nothing_is_stored(contributions, body, headers, status, says):
     server, tokens = contributions
-    before = httpx.get(
-        server.url + "/submissions", params={"status": "pending"}, headers=bearer(tokens["moderator"])
-    ).json()["submissions"]
+    before = pending(server, tokens["moderator"])
     response = submit(server, body, headers=headers, accept_terms="true")
     assert response.status_code == status, response.text
     assert says in response.json()["error"]
     assert "Traceback" not in response.text
-    after = httpx.get(
-        server.url + "/submissions", params={"status": "pending"}, headers=bearer(tokens["moderator"])
-    ).json()["submissions"]
-    assert after == before
+    assert pending(server, tokens["moderator"]) == before
 
 
 def test_the_report_is_a_shacl_validation_report_for_machines(contributions):
@@ -286,10 +278,7 @@ def test_concurrent_submissions_and_approvals_are_all_kept(contributions):
     assert [r.status_code for r in sent] == [201] * 8, [r.text for r in sent if r.status_code != 201]
     ids = {r.json()["id"] for r in sent}
     assert len(ids) == 8
-    pending = httpx.get(
-        server.url + "/submissions", params={"status": "pending"}, headers=bearer(tokens["moderator"])
-    ).json()
-    assert ids <= {s["id"] for s in pending["submissions"]}
+    assert ids <= {s["id"] for s in pending(server, tokens["moderator"])}
 
     def approve(submission: str) -> int:
         return httpx.post(

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.dependencies import AppServices, Services
 from api.pages import local_href, render
-from api.responses import HTML, STORE, answers, documented, problem
+from api.responses import FORM, HTML, STORE, answers, documented, fields, problem
 from api.upstream import UpstreamError
 from graph.identity import KEY_PATTERN
 from graph.reconciliation import (
@@ -123,10 +123,9 @@ TOO_LARGE = {413: problem("The request is larger than the service takes")}
 CURSOR_ERROR = {400: problem("cursor is not a whole number")}
 
 
-def _form_fields(*names: str) -> dict[str, Any]:
-    """The form a POST takes (OpenRefine sends its fields form-encoded), as the OpenAPI describes it."""
-    schema = {"type": "object", "properties": {name: {"type": "string", "description": "JSON"} for name in names}}
-    return {"requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": schema}}}}
+# The JSON a POST's form fields hold (OpenRefine sends them form-encoded), as the OpenAPI's examples.
+QUERIES_FIELD = {"queries": '{"q0": {"query": "Open Data Institute"}}'}
+EXTEND_FIELD = {"extend": '{"ids": ["odi"], "properties": [{"id": "website"}]}'}
 
 
 @router.get(
@@ -144,7 +143,7 @@ async def service(request: Request, services: Services, queries: QUERIES = None,
     "/reconcile",
     summary="Reconcile a batch (form field queries) or extend entities (form field extend)",
     responses=documented(UNREADABLE, TOO_LARGE, STORE),
-    openapi_extra=_form_fields("queries", "extend"),
+    openapi_extra=fields(FORM, {**QUERIES_FIELD, **EXTEND_FIELD}, optional=("queries", "extend")),
 )
 async def service_post(request: Request, services: Services) -> Response:
     form = await _form(request)
@@ -166,7 +165,7 @@ async def extend_get(services: Services, extend: EXTEND = None) -> Response:
     "/reconcile/extend",
     summary="Data extension (form field extend)",
     responses=documented(UNREADABLE, TOO_LARGE, STORE),
-    openapi_extra=_form_fields("extend"),
+    openapi_extra=fields(FORM, EXTEND_FIELD),
 )
 async def extend_post(request: Request, services: Services) -> Response:
     form = await _form(request)

@@ -65,8 +65,10 @@ async def sparql_get(
     """Run a query given as ``?query=``; without one, describe the service (RDF) or show the query form (HTML)."""
     if query is None:
         return _without_query(request, services)
-    if (unread := _not_utf8(request.scope["query_string"], "URL", form=True)) is not None:
-        return _error(400, unread)
+    try:
+        _utf8_fields(request.scope["query_string"], "URL")  # FastAPI read the parameters with replacement
+    except NotUtf8Error as unread:
+        return _error(400, str(unread))
     return await run_query(request, services, query, default_graph_uri or [], named_graph_uri or [], format)
 
 
@@ -116,13 +118,15 @@ async def sparql_post(request: Request, services: Services) -> Response:
         body = await _limited_body(request, services)
         if body is None:
             return _error(413, "The request is larger than this endpoint takes.")
-        if (unread := _not_utf8(body, "query", form=False)) is not None:
-            return _error(400, unread)
+        try:
+            text = _utf8(body, "query")
+        except NotUtf8Error as unread:
+            return _error(400, str(unread))
         params = request.query_params
         return await run_query(
             request,
             services,
-            body.decode(),
+            text,
             params.getlist("default-graph-uri"),
             params.getlist("named-graph-uri"),
             params.get("format"),
@@ -131,9 +135,10 @@ async def sparql_post(request: Request, services: Services) -> Response:
         raw = await _limited_body(request, services)
         if raw is None:
             return _error(413, "The request is larger than this endpoint takes.")
-        if (unread := _not_utf8(raw, "form", form=True)) is not None:
-            return _error(400, unread)
-        fields = parse_qsl(raw.decode(), keep_blank_values=True)
+        try:
+            fields = _utf8_fields(raw, "form")
+        except NotUtf8Error as unread:
+            return _error(400, str(unread))
         form: dict[str, list[str]] = {}
         for name, value in fields:
             form.setdefault(name, []).append(value)
@@ -165,20 +170,29 @@ async def _limited_body(request: Request, services: Services) -> bytes | None:
     return bytes(body)
 
 
-def _not_utf8(raw: bytes, what: str, *, form: bool) -> str | None:
-    """Why a query, or a form or URL and each of its fields, is not UTF-8, if it is not. Decoded with replacement (as
-    Starlette and ``parse_qsl`` decode), the store would run another query than the one sent, with U+FFFD in place
-    of each byte that could not be read."""
-    parts = [(what, raw)]
-    if form:  # each field's bytes as sent: latin-1 maps every byte to one character and back
-        fields = parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
-        parts += [(f"{name} field", value.encode("latin-1")) for name, value in fields]
-    for name, data in parts:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            return f"The {name} is not UTF-8: its byte {error.start + 1} is 0x{data[error.start]:02x}. Send UTF-8."
-    return None
+class NotUtf8Error(ValueError):
+    """A query, or a form or URL or one of its fields, that is not UTF-8. Decoded with replacement (as Starlette and
+    ``parse_qsl`` decode), the store would run another query than the one sent, with U+FFFD in place of each byte
+    that could not be read."""
+
+
+def _utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise NotUtf8Error(
+            f"The {what} is not UTF-8: its byte {error.start + 1} is 0x{data[error.start]:02x}. Send UTF-8."
+        ) from None
+
+
+def _utf8_fields(raw: bytes, what: str) -> list[tuple[str, str]]:
+    """The fields of a form or URL query string, each value read as UTF-8 from the bytes its percent-escapes give:
+    parsed as latin-1, which maps every byte to one character and back."""
+    _utf8(raw, what)
+    return [
+        (name.encode("latin-1").decode("utf-8", "replace"), _utf8(value.encode("latin-1"), f"{name} field"))
+        for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1")
+    ]
 
 
 def _without_query(request: Request, services: Services) -> Response:
