@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -48,7 +47,7 @@ from api.routers import (
 )
 from api.routers.saved_queries import saved_queries_router
 from api.upstream import Upstream
-from graph.serving import request_restart
+from graph.serving import Supervision
 from graph.settings import Endpoint, Settings, SettingsError
 
 HERE = Path(__file__).resolve().parent
@@ -112,13 +111,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upstream = Upstream(
             public_store,
             settings.query_timeout_s,
-            None if settings.store_endpoint else partial(request_restart, settings.store_path),
+            None if settings.store_endpoint else Supervision(settings.store_path),
             versioned_for=settings.base_uri,
         )
         staging = Upstream(
             staging_store,
             settings.query_timeout_s,
-            None if settings.staging_endpoint else partial(request_restart, settings.staging_path),
+            None if settings.staging_endpoint else Supervision(settings.staging_path),
         )
         services = AppServices(settings, upstream, staging, Jinja2Templates(directory=HERE / "templates"))
         app.state.services = services

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.answers import AnswerCache, KeptForVersion, Versions
 from api.limits import FairUse
+from api.quarantine import Quarantine
 from api.upstream import Upstream
 from graph.identity import Identity
 from graph.leads import QUERIES as LEAD_QUERIES
@@ -34,6 +35,8 @@ class AppServices:
     fair_use: FairUse = field(init=False)
     submission_fair_use: FairUse = field(init=False)
     trusted_fair_use: FairUse = field(init=False)
+    # Query texts that took the store down, and their senders, refused for a while (shared by the workers).
+    quarantine: Quarantine = field(init=False)
     prefixes: dict[str, str] = field(init=False)
     # Prepended to every public query: relative IRIs resolve against the canonical base, and ecomap's
     # prefixes need no declaration. A query's own BASE and PREFIX declarations come later and win.
@@ -56,6 +59,7 @@ class AppServices:
         self.fair_use = FairUse(self.settings.queries_per_minute)
         self.submission_fair_use = FairUse(self.settings.submissions_per_minute)
         self.trusted_fair_use = FairUse(self.settings.submissions_per_minute * 10)
+        self.quarantine = Quarantine(self.settings.cache_path / "quarantine", self.settings.penalty_seconds)
         self.prefixes = prefixes(self.settings.base_uri)
         declarations = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in self.prefixes.items())
         self.prologue = f"BASE <{self.settings.base_uri}/>\n{declarations}"

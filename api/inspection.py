@@ -1,16 +1,17 @@
-"""Checking a public query before it reaches the store: size, syntax, form, read-only, SERVICE calls.
+"""Checking a public query before it reaches the store: size, depth, syntax, form, read-only, SERVICE calls.
 
 Nothing is evaluated here. SPARQL's ``\\u`` and ``\\U`` escapes are expanded first, until none is left, and
 the store is sent exactly the text that was checked, so the check and the store cannot read a query
-differently. The query is then parsed with rdflib's SPARQL parser (syntax errors keep their line and column);
+differently. Its depth is reckoned from its tokens first (``api/query_depth.py``): Oxigraph's parser and evaluator
+recurse, and a query too deep for them (flat chains included, which rdflib reads as lists) crashes the store server.
+The query is then parsed with rdflib's SPARQL parser (syntax errors keep their line and column);
 a query that mentions SERVICE is also translated with ecomap's prefixes in front, the query's own declarations
 winning as they do in the store, and every ``SERVICE`` in it must name a host on the allow-list. A query rdflib
 cannot read is refused rather than sent unchecked.
 
 rdflib takes about 100 ms to parse a query like the saved 2-hop network, one query at a time, so a query text
-that passed lately is not parsed again (``Passed``, by exact text). Queries that merely look alike are parsed:
-the store's own parser (Oxigraph's, recursive) must only ever see text that rdflib has read, as it can crash on
-deeply nested input that rdflib refuses. Saved queries are not checked at all (their text is ecomap's own).
+that passed lately is not parsed again (``Passed``, by exact text). Queries that merely look alike are parsed.
+Saved queries are not checked at all (their text is ecomap's own).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
+
+from api import query_depth
+from api.query_depth import QueryTooDeepError
 
 ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 SERVICE = re.compile("service", re.IGNORECASE)
@@ -129,6 +133,10 @@ def inspect(
     key = Passed.key(f"{text}\x00{' '.join(allowed_hosts)}\x00{prologue}")
     if (known := PASSED.get(key)) is not None:
         return Inspection(known, text)
+    try:
+        query_depth.check(text)  # before any parser: the store's could crash, rdflib's would take seconds
+    except QueryTooDeepError as error:
+        raise QueryRejectedError(400, str(error)) from None
     if not RDFLIB_PARSER.acquire(blocking=wait):
         return None
     try:

@@ -2,21 +2,29 @@
 runs, or any remote SPARQL 1.1 store.
 
 Oxigraph can stop a query at its timeout after it has started answering, and then ends the body with a
-message instead of the rest of the result, under the 200 status it already sent. ecomap makes sure no
-client mistakes that for a complete result: it holds back the start of every answer (``PREFETCH`` bytes)
-so that a query stopped early still gets a clean ``503``; once an answer has started streaming, a stop
-cuts the connection before the final chunk, so HTTP clients report an incomplete response.
+message instead of the rest of the result, under the 200 status it already sent (or, for some queries, with no
+message at all, as if the answer were whole: so an answer that ends after the time limit is taken as cut short
+too). ecomap makes sure no client mistakes that for a complete result: it holds back the start of every answer
+(``PREFETCH`` bytes) so that a query stopped early still gets a clean ``503``; once an answer has started streaming,
+a stop cuts the connection before the final chunk, so HTTP clients report an incomplete response.
 
 The timeout does not stop every query, though: an answer whose solutions come steadily and are read as fast
 (a cartesian product, a ``*`` path over the whole graph) was seen to run past it, until ecomap's row or byte
-cap (``api/limits.py``) ended it.
+cap (``api/limits.py``) ended it; and a sort over millions of solutions (``ORDER BY`` a cartesian product) sends
+nothing until it ends, so only a restart of the store's server stops it. A store ``ecomap serve`` supervises is
+restarted then (``graph.serving.Supervision``), and the requests that restart cut off are sent again once the server
+is back, so that the cost falls on the query that overran, not on everyone with a request in flight. A connection to
+the store lost for any other reason is the store's crash: ecomap's own queries are sent again, a client's query text
+is not (it may be what crashed the store: ``api/quarantine.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import urlencode
 
 import anyio
@@ -26,11 +34,14 @@ from starlette.responses import Response
 
 from api.metrics import QUERY_TIMEOUTS
 from graph.remote import NO_DELAY
+from graph.serving import Supervision
 from graph.settings import Endpoint
 from graph.version import bump_update
 
 CANCELLED = b"The SPARQL operation has been cancelled"
 PREFETCH = 64 * 1024
+# How long a request cut off by a supervised store's restart waits for the server to be back before it is sent again.
+RESTART_WAIT_S = 20
 
 
 class UpstreamError(Exception):
@@ -47,11 +58,22 @@ class UpstreamError(Exception):
 
 
 class QueryStoppedError(UpstreamError):
-    """The store stopped the query at its timeout (counted for ``/metrics`` as it is raised)."""
+    """The store stopped the query at its timeout (counted for ``/metrics`` as it is raised); ``overran`` if it ran on
+    past it, so that the store's server had to be restarted to stop it."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, overran: bool = False) -> None:
         super().__init__(status, message)
+        self.overran = overran
         QUERY_TIMEOUTS.inc()
+
+
+class StoreLostError(UpstreamError):
+    """The connection to the store was refused, or lost while the store worked on a query. ``crashed`` when the
+    query had been sent and the store went away unasked: it may be what took the store down."""
+
+    def __init__(self, message: str, *, crashed: bool) -> None:
+        super().__init__(503, message)
+        self.crashed = crashed
 
 
 @dataclass
@@ -81,7 +103,7 @@ class Upstream:
         self,
         endpoint: Endpoint,
         timeout_s: float,
-        overrun: Callable[[], None] | None = None,
+        supervision: Supervision | None = None,
         *,
         versioned_for: str | None = None,
     ) -> None:
@@ -91,10 +113,9 @@ class Upstream:
         self._versioned_for = versioned_for
         self.query_url = endpoint.query_url
         self.timeout_s = timeout_s
-        # Oxigraph does not stop every kind of query at its timeout (some joins and aggregates run on);
-        # ``overrun`` is told when the store has not answered well past the time limit, so that the
-        # supervisor can restart the store and really stop the query.
-        self._overrun = overrun
+        # Oxigraph does not stop every kind of query at its timeout; where ``ecomap serve`` supervises the store's
+        # server, it is asked to restart it when the store has not answered well past the time limit.
+        self._supervision = supervision
         # The store stops the query at timeout_s; the client waits a little longer to hear that.
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s + 10, connect=5),
@@ -111,28 +132,45 @@ class Upstream:
         accept: str,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        *,
+        trusted: bool = True,
     ) -> Answer:
-        """Send ``query``; return once its first ``PREFETCH`` bytes (or all of it) have arrived."""
+        """Send ``query``; return once its first ``PREFETCH`` bytes (or all of it) have arrived. If the supervised
+        store's server was restarted meanwhile, or was not answering, or crashed while it worked on a query of
+        ecomap's own (``trusted``), the query is sent again once the server is back."""
+        graphs = (default_graphs or [], named_graphs or [])
+        try:
+            return await self._answer(query, accept, *graphs, time.time())
+        except StoreLostError as lost:
+            if self._supervision is None or (lost.crashed and not trusted):
+                raise
+        await self._wait_until_ready()
+        return await self._answer(query, accept, *graphs, time.time())
+
+    async def _answer(
+        self, query: str, accept: str, default_graphs: list[str], named_graphs: list[str], started: float
+    ) -> Answer:
         dialect = self.endpoint.dialect
         form = [("query", query)]
-        form += [("default-graph-uri", g) for g in default_graphs or []]
-        form += [("named-graph-uri", g) for g in named_graphs or []]
+        form += [("default-graph-uri", g) for g in default_graphs]
+        form += [("named-graph-uri", g) for g in named_graphs]
         request = self._client.build_request(
             "POST",
             self.query_url,
             content=urlencode(form).encode(),
             headers={"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"},
         )
+        sent = time.monotonic()
         try:
             response = await self._client.send(request, stream=True)
         except httpx.ReadTimeout:
-            if self._overrun is not None:
-                self._overrun()
-            raise QueryStoppedError(503, "The query was stopped because it ran past the time limit.") from None
-        except httpx.HTTPError as error:
-            raise UpstreamError(
-                503, f"The store is not answering ({type(error).__name__}); try again shortly."
+            if self._supervision is not None:
+                self._supervision.request_restart()
+            raise QueryStoppedError(
+                503, "The query was stopped because it ran past the time limit.", overran=True
             ) from None
+        except httpx.HTTPError as error:
+            raise self._lost(error, started) from None
         if response.status_code >= 400:
             message = (await response.aread()).decode("utf-8", "replace").strip()
             await response.aclose()
@@ -142,20 +180,36 @@ class Upstream:
         if dialect.cut_short(response.headers):
             await response.aclose()
             raise QueryStoppedError(503, "The query was stopped because it ran past the time limit.")
+        chunks = _checked(response, partial(self._lost, started=started), sent + self.timeout_s)
         if dialect.rewrites_answers:
-            body = b"".join([chunk async for chunk in _checked(response)])
+            body = b"".join([chunk async for chunk in chunks])
             try:
                 rewritten = await anyio.to_thread.run_sync(dialect.answer, body, accept)
             except (SyntaxError, ValueError) as error:
                 raise UpstreamError(502, f"The store's answer could not be read: {error}") from None
             return Answer(accept, rewritten, None)
-        chunks = _checked(response)
         head = b""
         async for chunk in chunks:
             head += chunk
             if len(head) >= PREFETCH:
                 return Answer(_media_type(response), head, chunks)
         return Answer(_media_type(response), head, None)
+
+    def _lost(self, error: httpx.HTTPError, started: float) -> StoreLostError:
+        """The error for a connection refused (nothing was sent) or lost (the store went away while it worked): a
+        crash, unless the supervisor restarted the store on request meanwhile."""
+        sent = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+        restarted = self._supervision is not None and self._supervision.restarted_since(started)
+        return StoreLostError(
+            f"The store is not answering ({type(error).__name__}); try again shortly.", crashed=sent and not restarted
+        )
+
+    async def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + RESTART_WAIT_S
+        while not await self.ready():
+            if time.monotonic() > deadline:
+                raise StoreLostError("The store is not answering; try again shortly.", crashed=False)
+            await anyio.sleep(0.2)
 
     async def dump(self) -> AsyncIterator[bytes]:
         """Every statement with its graph, as N-Quads, from the store's Graph Store Protocol endpoint (or a query,
@@ -232,8 +286,13 @@ def _media_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
 
 
-async def _checked(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The body's chunks, holding back enough bytes to see Oxigraph's cancellation message at the end."""
+async def _checked(
+    response: httpx.Response, lost: Callable[[httpx.HTTPError], StoreLostError], deadline: float
+) -> AsyncIterator[bytes]:
+    """The body's chunks, holding back enough bytes to see Oxigraph's cancellation message at the end. An answer
+    that ends after ``deadline`` (``time.monotonic()``: sent plus the time limit) is taken as cut short too: stopped
+    at its time limit, Oxigraph sometimes ends an answer as if it were whole (an ``OFFSET`` past billions of
+    solutions came back, after 12 s under a 2 s limit, as a header and no rows, in every format)."""
     tail = b""
     keep = len(CANCELLED) + 16
     try:
@@ -243,10 +302,10 @@ async def _checked(response: httpx.Response) -> AsyncIterator[bytes]:
                 yield tail[:-keep]
                 tail = tail[-keep:]
     except httpx.HTTPError as error:
-        raise UpstreamError(503, f"The store stopped answering part-way ({type(error).__name__}).") from None
+        raise lost(error) from None
     finally:
         await response.aclose()
-    if tail.rstrip().endswith(CANCELLED):
+    if tail.rstrip().endswith(CANCELLED) or time.monotonic() > deadline:
         raise QueryStoppedError(503, "The query was stopped because it ran past the time limit.")
     if tail:
         yield tail

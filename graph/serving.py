@@ -17,6 +17,7 @@ from graph.settings import Endpoint
 
 NOTE = "serving.json"
 RESTART = "restart-requested"
+RESTARTED = "restarted-on-request"
 
 
 @dataclass(frozen=True)
@@ -57,15 +58,31 @@ def running(store_path: Path) -> Serving | None:
     return serving
 
 
-def request_restart(store_path: Path) -> None:
-    """Ask ``ecomap serve`` to restart the store's server (to stop a query that ran past its time limit)."""
-    (store_path / RESTART).touch()
+@dataclass(frozen=True)
+class Supervision:
+    """What a web worker may ask of the ``ecomap serve`` that supervises a store's server: to restart it (to stop a
+    query past its time limit, which Oxigraph cannot stop otherwise), and whether it did so since a moment (so that
+    requests cut off by that restart are sent again, not taken for the store's crash)."""
+
+    store_path: Path
+
+    def request_restart(self) -> None:
+        (self.store_path / RESTART).touch()
+
+    def restarted_since(self, moment: float) -> bool:
+        """Whether the supervisor restarted the server on request at or after ``moment`` (``time.time()``)."""
+        try:
+            return (self.store_path / RESTARTED).stat().st_mtime >= moment
+        except FileNotFoundError:
+            return False
 
 
 def restart_requested(store_path: Path) -> bool:
-    """Whether a restart was asked for; asking clears the request."""
+    """Whether a restart was asked for; asking clears the request, and notes the restart about to happen, before it
+    cuts off the requests in flight."""
     try:
         (store_path / RESTART).unlink()
     except FileNotFoundError:
         return False
+    (store_path / RESTARTED).touch()
     return True

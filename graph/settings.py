@@ -23,6 +23,7 @@ DEFAULT_SUBMISSION_MAX_STATEMENTS = 20_000
 DEFAULT_SUBMISSIONS_PER_MINUTE = 10
 DEFAULT_KEEP_AFTER_MS = 10
 DEFAULT_CLAIM_SECONDS = 120
+DEFAULT_PENALTY_SECONDS = 600
 
 
 class SettingsError(ValueError):
@@ -135,6 +136,9 @@ class Settings:
     # /sparql keeps an answer for its data version only if computing it took at least this long: keeping costs
     # a second version check and a file write, more than recomputing a lookup (bench/README.md). 0 keeps all.
     keep_after_ms: int = DEFAULT_KEEP_AFTER_MS
+    # How long a client's queries are refused after one of them crashed the store or ran so far past the time limit
+    # that the store's server had to be restarted (api/quarantine.py).
+    penalty_seconds: int = DEFAULT_PENALTY_SECONDS
 
     @classmethod
     def from_env(cls, store_path: str | os.PathLike[str] | None = None) -> Settings:
@@ -172,6 +176,7 @@ class Settings:
             submissions_per_minute=_count("ECOMAP_SUBMISSIONS_PER_MINUTE", DEFAULT_SUBMISSIONS_PER_MINUTE, minimum=0),
             claim_seconds=_count("ECOMAP_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS),
             keep_after_ms=_count("ECOMAP_KEEP_AFTER_MS", DEFAULT_KEEP_AFTER_MS, minimum=0),
+            penalty_seconds=_count("ECOMAP_PENALTY_SECONDS", DEFAULT_PENALTY_SECONDS, minimum=0),
         )
 
 

@@ -365,6 +365,55 @@ def serve(folder: Path, stores: Stores, *, workers: int = 1, own_group: bool = F
     raise RuntimeError("ecomap serve did not start:\n" + (folder / "server.log").read_text())
 
 
+def store_server_pid(folder: Path, store: str) -> int:
+    """The Oxigraph server ``ecomap serve`` runs over one of the stores in ``folder`` ("store" or "staging")."""
+    found = subprocess.run(
+        ["pgrep", "-f", f"oxigraph serve --location {folder / store}/"], capture_output=True, text=True, check=False
+    )
+    [pid] = [int(p) for p in found.stdout.split()]
+    return pid
+
+
+REMOTE = {  # which of a test server's remote stores: its process, setting, folder and union default graph
+    "public": (0, "ECOMAP_STORE", "remote-public", True),
+    "staging": (1, "ECOMAP_STAGING_STORE", "remote-staging", False),
+}
+
+
+def stop_remote_store(server: Server, which: str) -> None:
+    process = server.stores.processes[REMOTE[which][0]]
+    process.kill()
+    process.wait()
+
+
+def restart_remote_store(server: Server, which: str) -> None:
+    """The remote store back on the port ecomap was told, over the same data."""
+    index, setting, location, union = REMOTE[which]
+    port = int(server.stores.env[setting].removeprefix("sparql+").split(":")[2].split("/")[0])
+    _, server.stores.processes[index] = remote_store(server.folder / location, union=union, timeout_s="30", port=port)
+
+
+def crash_store(server: Server, which: str) -> None:
+    """Kill (-9) the server of a test server's public or staging store, as a crash would: ``ecomap serve`` starts its
+    own again; a remote one is started again here, on its port, over the same data."""
+    if server.stores.processes:
+        stop_remote_store(server, which)
+        restart_remote_store(server, which)
+    else:
+        os.kill(store_server_pid(server.folder, "store" if which == "public" else "staging"), signal.SIGKILL)
+
+
+def store_pids(server: Server) -> list[int]:
+    """The processes serving a test server's stores: the Oxigraph servers ``ecomap serve`` runs over its folders, or
+    the remote stores the fixtures started. A store that crashed and was started again has a new one."""
+    if server.stores.processes:
+        return [process.pid for process in server.stores.processes if process.poll() is None]
+    found = subprocess.run(
+        ["pgrep", "-f", f"oxigraph serve --location {server.folder}/"], capture_output=True, text=True, check=False
+    )
+    return sorted(int(pid) for pid in found.stdout.split())
+
+
 def stop_server(server: Server) -> None:
     server.process.send_signal(signal.SIGINT)
     try:
@@ -376,9 +425,14 @@ def stop_server(server: Server) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The map served as a user runs it, with a short query timeout and no fair-use limit in the way."""
+    """The map served as a user runs it, with a short query timeout and no fair-use limit in the way, nor the penalty
+    for a query that overran (the tests send some on purpose; test_faults.py tests the penalty)."""
     running = start_server(
-        tmp_path_factory.mktemp("served"), workers=2, ECOMAP_QUERY_TIMEOUT="2", ECOMAP_QUERIES_PER_MINUTE="0"
+        tmp_path_factory.mktemp("served"),
+        workers=2,
+        ECOMAP_QUERY_TIMEOUT="2",
+        ECOMAP_QUERIES_PER_MINUTE="0",
+        ECOMAP_PENALTY_SECONDS="0",
     )
     yield running
     stop_server(running)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -43,6 +44,39 @@ NEW_ORGANISATION = (
 )
 TURTLE = {"Content-Type": "text/turtle"}
 
+P = "<p:p>"
+# Each construct Oxigraph's parser or evaluator recurses over, as a query holding n of it, with the smallest n seen to
+# crash `oxigraph serve` (bench/query_depth.py measures them; bench/README.md has the figures).
+DEEP_QUERIES: dict[str, tuple[Callable[[int], str], int]] = {
+    "minus": (lambda n: "SELECT * WHERE { ?s ?p ?o " + "MINUS { ?s ?p ?o } " * n + "}", 937),
+    "optional": (lambda n: "SELECT * WHERE { ?s ?p ?o " + "OPTIONAL { ?s ?p ?o } " * n + "}", 1687),
+    "union": (lambda n: "SELECT * WHERE { " + " UNION ".join(["{ ?s ?p ?o }"] * n) + " }", 1687),
+    "bind": (lambda n: "SELECT * WHERE { " + " ".join(f"BIND(1 AS ?v{i})" for i in range(n)) + " }", 1000),
+    "sums": (lambda n: "SELECT * WHERE { ?s ?p ?o FILTER(" + "+".join(["?o"] * n) + " != 1) }", 1937),
+    "products": (lambda n: "SELECT * WHERE { ?s ?p ?o FILTER(" + "*".join(["?o"] * n) + " != 1) }", 1937),
+    "conditions": (lambda n: "SELECT * WHERE { ?s ?p ?o FILTER(" + "||".join(["?o = 1"] * n) + ") }", 3375),
+    "path-steps": (lambda n: "SELECT * WHERE { ?s " + "/".join([P] * n) + " ?o }", 2000),
+    "path-alternatives": (lambda n: "SELECT * WHERE { ?s " + "|".join([P] * n) + " ?o }", 4000),
+    "chained-triples": (
+        lambda n: "SELECT * WHERE { " + " ".join(f"?v{i} ?p{i} ?v{i + 1} ." for i in range(n)) + " }",
+        843,
+    ),
+    "predicate-object-list": (
+        lambda n: "SELECT * WHERE { ?s a ?t ; " + " ; ".join(f"?p{i} ?o{i}" for i in range(n)) + " }",
+        984,
+    ),
+    "joined-groups": (lambda n: "SELECT * WHERE { " + "{ ?s ?p ?o } " * n + "}", 3375),
+    "nested-calls": (lambda n: "SELECT * WHERE { FILTER(" + "STR(" * n + "1" + ")" * n + ") }", 250),
+    "nested-groups": (lambda n: "SELECT * WHERE " + "{ " * n + "}" * n, 2187),
+    "sub-selects": (lambda n: "SELECT * WHERE " + "{ SELECT * WHERE " * n + "{ ?s ?p ?o }" + " }" * n, 1000),
+    "nested-exists": (lambda n: "SELECT * WHERE " + "{ ?s ?p ?o FILTER EXISTS " * n + "{ }" + " }" * n, 843),
+    "nested-graphs": (lambda n: "SELECT * WHERE " + "{ GRAPH ?g " * n + "{ ?s ?p ?o }" + " }" * n, 2937),
+    "nested-blank-nodes": (lambda n: "SELECT * WHERE { ?s ?p " + "[ ?p " * n + "?o" + " ]" * n + " }", 843),
+    "described": (lambda n: "DESCRIBE " + " ".join(f"<http://x.example/{i}>" for i in range(n)), 1000),
+    "select-expressions": (lambda n: "SELECT " + " ".join(f"(1 AS ?v{i})" for i in range(n)) + " WHERE { }", 2625),
+    "negations": (lambda n: "SELECT * WHERE { FILTER(" + "!(" * n + "true" + ")" * n + ") }", 3875),
+}
+
 
 def select(store: Store, query: str, **bindings: Term) -> list[dict[str, str]]:
     """Run a SELECT and return its rows as plain strings, unbound variables left out."""
@@ -53,6 +87,12 @@ def select(store: Store, query: str, **bindings: Term) -> list[dict[str, str]]:
 
 def ask(store: Store, query: str) -> bool:
     return bool(store.query(query))
+
+
+def client_at(address: str) -> httpx.Client:
+    """A client on another loopback address (127.0.0.2, …), so that ecomap sees another client: its fair use and
+    penalties are its own."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60)
 
 
 def submit(server, body: str, headers=TURTLE, **params):

@@ -11,8 +11,15 @@ from collections.abc import Iterator
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, make_tokens, one_pass_only, start_server, stop_server
-from helpers import NEW_ORGANISATION, bearer, pending
+from conftest import (
+    BASE,
+    make_tokens,
+    one_pass_only,
+    start_server,
+    stop_server,
+    store_pids,
+)
+from helpers import DEEP_QUERIES, NEW_ORGANISATION, bearer, pending
 
 from graph.parsing import RdfSyntaxError
 from graph.untrusted import MAX_DEPTH, read_submission
@@ -35,12 +42,14 @@ DEEP = 100_000
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     """One server for the whole file (a second would cost its start-up): the session server's short time limit, room
-    for many submissions, and a small row cap so that an exploding answer reaches it quickly."""
+    for many submissions, a small row cap so that an exploding answer reaches it quickly, and no penalty for a query
+    that overran (test_faults.py tests it)."""
     running = start_server(
         tmp_path_factory.mktemp("abuse"),
         workers=2,
         ECOMAP_QUERY_TIMEOUT="2",
         ECOMAP_QUERIES_PER_MINUTE="0",
+        ECOMAP_PENALTY_SECONDS="0",
         ECOMAP_SUBMISSIONS_PER_MINUTE="1000",
         ECOMAP_RESULT_CAP_ROWS=str(CAP_ROWS),
     )
@@ -545,3 +554,36 @@ def test_while_an_exploding_query_runs_other_clients_are_answered_first_and_it_e
     exploded = outcome["exploding"]
     assert exploded.status_code == 503 and "time limit" in exploded.text
     assert int(exploded.headers["retry-after"]) > 0
+
+
+# Queries the store would recurse over ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", DEEP_QUERIES)
+def test_a_query_as_deep_as_crashed_the_store_is_refused_and_the_store_stays_up(hostile, name):
+    """Before, 3,000 MINUS or a sum of 12,000 terms (a few kB each) overflowed the stack of the public store's server,
+    which died with every request in flight; rdflib had read them as flat lists, so its depth limit never saw them."""
+    server, _ = hostile
+    make, crashed_at = DEEP_QUERIES[name]
+    serving = store_pids(server)
+    response = httpx.post(server.url + "/sparql", data={"query": make(crashed_at)}, timeout=60)
+    assert response.status_code == 400 and "nested too deeply" in response.text, response.text[:300]
+    assert "Traceback" not in response.text
+    assert httpx.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}).text.strip().endswith("true}")
+    assert store_pids(server) == serving
+
+
+SKIPPING_PAST_BILLIONS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g a ?h } OFFSET 20000000000 LIMIT 1"
+
+
+@pytest.mark.parametrize("format_name", ["csv", "json"])
+def test_an_answer_the_store_ends_as_if_whole_after_the_time_limit_is_a_503_and_never_kept(hostile, format_name):
+    """Stopped at its time limit while it skips, Oxigraph ends the answer as if it were whole: no rows. Before, ecomap
+    answered 200 with the CSV header alone, and kept it for the data version (the next request got it in 11 ms)."""
+    server, _ = hostile
+    for _ in range(2):
+        response = httpx.post(
+            server.url + "/sparql", data={"query": SKIPPING_PAST_BILLIONS, "format": format_name}, timeout=120
+        )
+        assert response.status_code == 503 and "time limit" in response.text, response.text[:200]
+        assert "ecomap-cache" not in response.headers

@@ -23,8 +23,8 @@ from datetime import datetime
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, Server, start_server, stop_server
-from helpers import PREFIXES, TURTLE, bearer, select
+from conftest import BASE, Server, start_server, stop_server, store_pids
+from helpers import DEEP_QUERIES, PREFIXES, TURTLE, bearer, select
 
 from graph.accounts import Role, add_account
 from graph.identity import Identity
@@ -497,3 +497,47 @@ def test_fifty_submitters_and_four_racing_moderators_lose_nothing_double_nothing
     }
     assert behind == {}, "the public record is not the newest version its history keeps"
     print(f"records changed by more than one approved submission: {sum(len(s) > 1 for s in changed_by.values())}")
+
+
+ATTACK_SECONDS = float(os.environ.get("ECOMAP_ATTACK_SECONDS", "10"))
+
+
+def test_while_two_connections_loop_queries_that_crashed_the_store_every_other_client_is_answered(tmp_path):
+    """Before, two connections looping 3,000 MINUS for 30 s crashed the public store 24 times, and 219 of 237 reads of
+    /doc/organisation/odi.ttl and all 237 of /organisations by other clients got 503. Each construct that crashed
+    the store is sent in turn, a new text each time (so that nothing is answered from a kept answer)."""
+    server = start_server(tmp_path, workers=2, ECOMAP_QUERIES_PER_MINUTE="0")
+    serving = store_pids(server)
+    deadline = time.monotonic() + ATTACK_SECONDS
+    refused: Counter[int] = Counter()
+    reads: Counter[tuple[str, int]] = Counter()
+    deep = itertools.cycle(DEEP_QUERIES.values())
+
+    def attacker(n: int) -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            for i in itertools.count():
+                if time.monotonic() > deadline:
+                    return
+                make, crashed_at = next(deep)
+                query = f"{make(crashed_at)} # {n} {i}"
+                refused[client.post("/sparql", data={"query": query}).status_code] += 1
+
+    def reader() -> None:
+        with httpx.Client(base_url=server.url, timeout=60) as client:
+            while time.monotonic() < deadline:
+                for path in ("/doc/organisation/odi.ttl", "/organisations"):
+                    reads[path, client.get(path).status_code] += 1
+
+    try:
+        threads = [threading.Thread(target=attacker, args=(n,)) for n in range(2)]
+        threads += [threading.Thread(target=reader) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(f"\nattack for {ATTACK_SECONDS:.0f} s: {dict(refused)} to the attacker, reads {dict(reads)}")
+        assert set(refused) == {400} and refused[400] > 0
+        assert {status for _, status in reads} == {200} and sum(reads.values()) > 0
+        assert store_pids(server) == serving  # never restarted
+    finally:
+        stop_server(server)

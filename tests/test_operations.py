@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 
 import httpx
 import pytest
-from conftest import BACKEND, embedded_only, remote_store, start_server, stop_server
+from conftest import (
+    BACKEND,
+    embedded_only,
+    restart_remote_store,
+    start_server,
+    stop_remote_store,
+    stop_server,
+    store_server_pid,
+)
 
 
 @pytest.fixture(scope="module")
@@ -18,15 +25,6 @@ def own_server(tmp_path_factory):
     running = start_server(folder)
     yield running, folder
     stop_server(running)
-
-
-def store_server_pid(folder, store: str) -> int:
-    found = subprocess.run(
-        ["pgrep", "-f", f"oxigraph serve --location {folder / store}"], capture_output=True, text=True
-    )
-    pids = [int(p) for p in found.stdout.split()]
-    assert len(pids) == 1, found.stdout
-    return pids[0]
 
 
 def test_health_and_readiness(own_server):
@@ -42,39 +40,20 @@ def test_a_store_server_that_dies_is_reported_and_restarted(own_server):
     assert_reported_then_recovered(server)
 
 
-REMOTE = {  # which of a test server's remote stores: its process, setting, folder and union default graph
-    "public": (0, "ECOMAP_STORE", "remote-public", True),
-    "staging": (1, "ECOMAP_STAGING_STORE", "remote-staging", False),
-}
-
-
-def stop_remote(server, which: str) -> None:
-    process = server.stores.processes[REMOTE[which][0]]
-    process.kill()
-    process.wait()
-
-
-def restart_remote(server, folder, which: str) -> None:
-    """The remote store back on the port ecomap was told, over the same data."""
-    index, setting, location, union = REMOTE[which]
-    port = int(server.stores.env[setting].removeprefix("sparql+").split(":")[2].split("/")[0])
-    _, server.stores.processes[index] = remote_store(folder / location, union=union, timeout_s="30", port=port)
-
-
 @pytest.mark.skipif(BACKEND == "embedded", reason="about a remote store, which ecomap does not supervise")
 def test_a_remote_store_that_goes_away_is_reported_and_used_again_when_it_returns(own_server):
-    server, folder = own_server
-    stop_remote(server, "staging")
+    server, _ = own_server
+    stop_remote_store(server, "staging")
     first = httpx.get(server.url + "/readyz")
     assert first.status_code == 503 and first.headers["retry-after"] == "5"
-    restart_remote(server, folder, "staging")
+    restart_remote_store(server, "staging")
     assert_reported_then_recovered(server, killed_already=True)
 
 
 @pytest.mark.skipif(BACKEND == "embedded", reason="about a remote store, which ecomap does not supervise")
 def test_while_the_remote_public_store_is_away_reads_answer_503_and_work_again_when_it_returns(own_server):
-    server, folder = own_server
-    stop_remote(server, "public")
+    server, _ = own_server
+    stop_remote_store(server, "public")
     reads = [
         httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}),
         httpx.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}),
@@ -83,7 +62,7 @@ def test_while_the_remote_public_store_is_away_reads_answer_503_and_work_again_w
     for answer in reads:
         assert answer.status_code == 503 and answer.headers["retry-after"] == "5", answer.text
         assert "Traceback" not in answer.text
-    restart_remote(server, folder, "public")
+    restart_remote_store(server, "public")
     back = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"})
     assert back.status_code == 200  # the same ecomap processes, not restarted
     assert httpx.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}).status_code == 200

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Annotated
 from urllib.parse import parse_qsl
 
@@ -21,7 +22,7 @@ from api.limits import Cap, ResultCapError
 from api.pages import json_script, render
 from api.responses import FORM, QUERY, answers, documented, text
 from api.service_description import service_description
-from api.upstream import Answer, UpstreamError
+from api.upstream import Answer, QueryStoppedError, StoreLostError, UpstreamError
 from graph.queries import all_queries
 
 router = APIRouter(tags=["SPARQL"])
@@ -231,14 +232,17 @@ async def run_query(
     wrote itself (a saved query with typed parameters), which needs no inspection."""
     settings = services.settings
     client = request.client.host if request.client else "unknown"
-    wait = services.fair_use.wait_seconds(client)
-    if wait:
-        return Response(
+    if held := services.quarantine.client_held(client):
+        return _too_many(
+            f"A query from {client} took the store down (it crashed, or had to be restarted to stop a query past the "
+            f"time limit): this endpoint answers its queries again in {held} s.",
+            held,
+        )
+    if wait := services.fair_use.wait_seconds(client):
+        return _too_many(
             f"Too many queries from {client}: this endpoint answers {settings.queries_per_minute} a minute "
-            f"from each client. Try again in {wait} s.\n",
-            status_code=429,
-            media_type="text/plain; charset=utf-8",
-            headers={"Retry-After": str(wait)},
+            f"from each client. Try again in {wait} s.",
+            wait,
         )
     # The answer depends only on the public data: one per data version (api/answers.py). A kept answer is found
     # by the request as sent, before the query is checked again: a query is kept only once it has passed.
@@ -262,6 +266,13 @@ async def run_query(
             inspection = await _inspected(query, services)
         except QueryRejectedError as rejected:
             return _error(rejected.status, rejected.message)
+        if services.quarantine.text_held(inspection.text):
+            return _error(
+                400,
+                "This query was in flight when the store crashed, or ran so far past the time limit that the store "
+                "had to be restarted to stop it: it is refused for a day. Change it, or write to the operator if it "
+                "is harmless.",
+            )
     offered = list(formats.RESULTS.values() if inspection.form is Form.SOLUTIONS else formats.GRAPHS.values())
     if format_name:
         # A name or media type, or (as SPARQLWrapper sends) several media types separated by commas.
@@ -288,9 +299,14 @@ async def run_query(
         if not_modified(request.headers.get("if-none-match"), key):
             return Response(status_code=304, headers=headers)
     started = time.monotonic()
+    convict = None if own_form else partial(services.quarantine.convict, inspection.text, client)
     try:
-        answer = await services.upstream.answer(services.prologue + inspection.text, chosen, default, named)
+        answer = await services.upstream.answer(
+            services.prologue + inspection.text, chosen, default, named, trusted=own_form is not None
+        )
     except UpstreamError as error:
+        if convict is not None and _took_the_store_down(error):
+            convict()
         return _upstream_error(error)
     try:
         cap.check(answer.head)
@@ -307,7 +323,7 @@ async def run_query(
             await versions.remember(version, key, answer.head, stored)
             headers["Ecomap-Cache"] = "miss"
         return Response(answer.head, media_type=chosen, headers=headers)
-    return StreamingResponse(_streamed(answer, cap), media_type=chosen, headers=headers)
+    return StreamingResponse(_streamed(answer, cap, convict), media_type=chosen, headers=headers)
 
 
 async def _inspected(query: str, services: AppServices) -> Inspection:
@@ -319,6 +335,19 @@ async def _inspected(query: str, services: AppServices) -> Inspection:
     return inspection or await anyio.to_thread.run_sync(inspect, *arguments)
 
 
+def _too_many(message: str, seconds: int) -> Response:
+    return Response(
+        message + "\n", status_code=429, media_type="text/plain; charset=utf-8", headers={"Retry-After": str(seconds)}
+    )
+
+
+def _took_the_store_down(error: UpstreamError) -> bool:
+    """Whether the store crashed while it worked on the query, or it ran so long that the server was restarted."""
+    return (isinstance(error, StoreLostError) and error.crashed) or (
+        isinstance(error, QueryStoppedError) and error.overran
+    )
+
+
 def _upstream_error(error: UpstreamError) -> Response:
     retry = {"Retry-After": "5"} if error.status == 503 else {}
     return Response(
@@ -326,13 +355,18 @@ def _upstream_error(error: UpstreamError) -> Response:
     )
 
 
-async def _streamed(answer: Answer, cap: Cap) -> AsyncIterator[bytes]:
-    """The answer, its first bytes already checked; past the cap the stream stops before its final chunk."""
+async def _streamed(answer: Answer, cap: Cap, convict: Callable[[], None] | None) -> AsyncIterator[bytes]:
+    """The answer, its first bytes already checked; past the cap the stream stops before its final chunk. A client's
+    query is convicted if the store crashes while it streams."""
     try:
         yield answer.head
         if answer.rest is not None:
             async for chunk in cap.through(answer.rest):
                 yield chunk
+    except StoreLostError as lost:
+        if convict is not None and lost.crashed:
+            convict()
+        raise
     finally:
         await answer.close()
 
