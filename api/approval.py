@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pyoxigraph as ox
 
 from api.access import RefusedError, error
 from api.dependencies import AppServices
@@ -22,7 +25,10 @@ from api.upstream import UpstreamError
 from graph import failpoints
 from graph.history import latest_query
 from graph.identity import KEY_PATTERN
+from graph.ownership import owners, owners_query
+from graph.review import current_records_query
 from graph.submissions import (
+    Split,
     approval_transactions,
     claim_query,
     claim_update,
@@ -30,6 +36,7 @@ from graph.submissions import (
     new_claim,
     split_into_records,
     statements_query,
+    subjects_named,
     submission_query,
 )
 
@@ -99,16 +106,35 @@ async def created_times(services: AppServices, records: list[str]) -> dict[str, 
     return {row["record"].value: datetime.fromisoformat(row["created"].value) for row in rows}
 
 
+async def split_submission(services: AppServices, triples: list[ox.Triple]) -> Split:
+    """The statements sorted into records, each subject already on the map staying with its record (as the public
+    store says now)."""
+    query = owners_query(subjects_named(triples))
+    rows = await services.upstream.solutions(query) if query else []
+    return split_into_records(triples, services.identity, owners(rows, services.identity))
+
+
+async def current_records(services: AppServices, graphs: Iterable[str]) -> dict[str, list[ox.Triple]]:
+    """The statements of these records in the public store now (a record not on the map has none)."""
+    rows = await services.upstream.solutions(current_records_query(graphs))
+    current: dict[str, list[ox.Triple]] = {}
+    for row in rows:
+        current.setdefault(row["g"].value, []).append(ox.Triple(row["s"], row["p"], row["o"]))
+    return current
+
+
 async def approve_claimed(
     services: AppServices, submission_id: str, moderator: str, contributor_role: str
 ) -> list[str]:
-    """Carry out the approval of a submission this request has claimed; safe to repeat after a crash.
+    """Carry out the approval of a submission this request has claimed; safe to repeat after a crash (the statements
+    it adds to records it does not send whole are added to them as they are then, once).
 
     Returns the record graphs it changed."""
     identity = services.identity
-    split = split_into_records(await services.staging.graph(statements_query(identity, submission_id)), identity)
-    created = await created_times(services, list(split.records))
-    previous = await latest_versions(services, list(split.records))
+    split = await split_submission(services, await services.staging.graph(statements_query(identity, submission_id)))
+    records = split.proposed(await current_records(services, split.additions))
+    created = await created_times(services, list(records))
+    previous = await latest_versions(services, list(records))
     retried = any(v.endswith(f"/version/{submission_id}") for v in previous.values())  # versions already kept
     initial = {
         graph: await services.upstream.named_graph(graph) for graph in created if graph not in previous and not retried
@@ -116,12 +142,13 @@ async def approve_claimed(
     versions, public, decision = approval_transactions(
         identity,
         submission_id,
-        split.records,
+        records,
         contributor_role=contributor_role,
         created=created,
         moderator=moderator,
         previous=None if retried else previous,
         initial=None if retried else initial,
+        added_to=split.additions,
     )
     if versions.inserts or versions.operations:
         await services.staging.update(versions.as_update())
@@ -129,7 +156,7 @@ async def approve_claimed(
     await services.upstream.update(public.as_update())
     failpoints.reach("approval.public-changed")
     await services.staging.update(decision.as_update())
-    return sorted(split.records)
+    return sorted(records)
 
 
 async def resume_interrupted(services: AppServices) -> list[str]:

@@ -1,6 +1,6 @@
 """``ecomap check``: do the stores hold a whole, consistent map, after a crash or at any time?
 
-Three questions, each answered by reading the stores, never by trusting a log:
+Five questions, each answered by reading the stores, never by trusting a log:
 
 - *integrity*: every statement of each store can be read back, as many as the store counts, under the base
   URI the store was created with;
@@ -10,6 +10,8 @@ Three questions, each answered by reading the stores, never by trusting a log:
 - *agreement*: an approval spans both stores, so a public record derived from a submission needs that
   submission approved in the staging store, and an approved submission needs each of its records' versions
   kept (or the record ended since); anything else is an approval that stopped midway;
+- *ownership*: a record states things only about its own subjects (``graph.ownership``): never about the reference
+  data, another record's topic, or a subject another record holds;
 - *conformance*: the public data has no violation of the shapes.
 
 A redaction may empty a submission or delete a record's versions, so a description without its graph is
@@ -25,6 +27,7 @@ from graph.convert import to_rdflib
 from graph.history import PROV
 from graph.identity import Identity, UriClass
 from graph.metadata import STORED_BASE_QUERY
+from graph.ownership import misplaced
 from graph.store import Store, StoreError
 from graph.validation import Report, Validator, known_things
 from graph.withdrawal import Ending
@@ -70,7 +73,9 @@ def check(public: Store, staging: Store, identity: Identity, validator: Validato
     submissions = _staging_descriptions(staging, identity, report.problems)
     report.submissions = len(submissions)
     _agreement(records, tombstones, submissions, staging, identity, report.problems)
-    data = to_rdflib(public.quads())
+    quads = list(public.quads())
+    report.problems += [Problem("public", m.about, m.reason) for m in misplaced(quads, identity)]
+    data = to_rdflib(quads)
     report.shapes = validator.validate(data, known_things(data, public))
     return report
 

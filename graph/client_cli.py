@@ -104,7 +104,11 @@ def review_show(submission: str, server: str, token: str | None) -> None:
     body = _answer(response)
     click.echo(f"Submission {submission}: {body['status']}, sent {body['created']} ({body['contributor_role']})")
     for change in body["changes"]:
-        click.echo(f"\n{change['graph']} ({'replaces the public record' if change['exists'] else 'a new record'})")
+        if not change["sent_whole"]:
+            kind = "ADDS TO another record, which the submission does not send"
+        else:
+            kind = "replaces the public record" if change["exists"] else "a new record"
+        click.echo(f"\n{change['graph']} ({kind})")
         click.echo(
             "".join(f"  + {line}\n" for line in change["added"])
             + "".join(f"  - {line}\n" for line in change["removed"]),

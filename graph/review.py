@@ -7,7 +7,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,10 +23,21 @@ NAME_NOISE = re.compile(r"\b(the|ltd|limited|llp|plc|cic)\b|[^\w\s]")
 
 @dataclass(frozen=True)
 class Change:
+    """What approving a submission would do to one record: the statements it adds and removes, and whether the
+    submission sends the record whole (replacing it) or only states things about its subjects."""
+
     graph: str
     exists: bool
     added: list[str]
     removed: list[str]
+    sent_whole: bool = True
+    note: str | None = None
+
+
+NOT_SENT_WHOLE = (
+    "The submission does not send this record: it states things about the record's subjects, which approving adds "
+    "to the record."
+)
 
 
 @dataclass(frozen=True)
@@ -40,13 +51,18 @@ class Duplicate:
     evidence: list[str]
 
 
-def changes(records: Mapping[str, list[ox.Triple]], current: Mapping[str, list[ox.Triple]]) -> list[Change]:
-    """For each record, the statements approval would add and remove (as N-Triples lines)."""
+def changes(
+    records: Mapping[str, list[ox.Triple]], current: Mapping[str, list[ox.Triple]], sent_whole: Iterable[str]
+) -> list[Change]:
+    """For each record, the statements approval would add and remove (as N-Triples lines); ``sent_whole`` are the
+    records the submission sends whole."""
+    whole = set(sent_whole)
     result = []
     for graph, triples in sorted(records.items()):
         new = {str(t) for t in triples}
         old = {str(t) for t in current.get(graph, [])}
-        result.append(Change(graph, graph in current, sorted(new - old), sorted(old - new)))
+        change = Change(graph, graph in current, sorted(new - old), sorted(old - new), graph in whole)
+        result.append(change if change.sent_whole else replace(change, note=NOT_SENT_WHOLE))
     return result
 
 

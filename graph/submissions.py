@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pyoxigraph as ox
@@ -20,6 +21,7 @@ from graph.history import INITIAL, keep_version
 from graph.identity import Identity, UriClass
 from graph.metadata import record_description
 from graph.namespaces import ORGANISATION_CLASSES, STANDARD
+from graph.ownership import Owners, mintable, record_topic, reserved
 from graph.store import Transaction
 
 RDF_TYPE = STANDARD["rdf"] + "type"
@@ -34,8 +36,28 @@ class SubmissionStatus:
 
 @dataclass(frozen=True)
 class Split:
+    """A submission's statements by the record they will be part of. ``records`` are sent whole: each replaces its
+    record. ``additions`` are statements about the subjects of records already on the map that the submission does
+    not send whole: approving adds them to those records, and a moderator sees them as changes to those records."""
+
     records: dict[str, list[ox.Triple]]
     problems: list[str]
+    additions: dict[str, list[ox.Triple]] = field(default_factory=dict)
+
+    @property
+    def graphs(self) -> list[str]:
+        """Every record the submission changes."""
+        return sorted({*self.records, *self.additions})
+
+    def proposed(self, current: Mapping[str, list[ox.Triple]]) -> dict[str, list[ox.Triple]]:
+        """What each record it changes will be once approved: as sent, or as it is now (``current``) with the
+        statements added."""
+        records = dict(self.records)
+        for graph, added in self.additions.items():
+            now = current.get(graph, [])
+            present = set(now)
+            records[graph] = now + [t for t in dict.fromkeys(added) if t not in present]
+        return records
 
 
 def new_submission_id() -> str:
@@ -43,7 +65,18 @@ def new_submission_id() -> str:
     return secrets.token_hex(16)
 
 
-def split_into_records(triples: list[ox.Triple], identity: Identity) -> Split:
+def subjects_named(triples: Iterable[ox.Triple]) -> set[str]:
+    """The IRIs a submission states things about: whose they are is for the public store to say (graph.ownership)."""
+    return {t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)}
+
+
+def split_into_records(triples: list[ox.Triple], identity: Identity, known: Owners | None = None) -> Split:
+    """Sort statements by the record that owns their subject: a subject already on the map stays with its record
+    (``known``, from the public store); a new organisation, person, relationship or strategy heads a record of its
+    own; a new activity joins the record of the organisation in the submission that leads, runs or hosts it, or is
+    a record of its own; what a record's subjects point to (identifiers, posts, judgements, blank nodes, the pages
+    it cites) joins that record if no other holds it. Statements about the reference data are refused."""
+    known = known or Owners()
     eco = identity.resolve("def/ecosystem/")
     by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = defaultdict(list)
     for t in triples:
@@ -62,18 +95,34 @@ def split_into_records(triples: list[ox.Triple], identity: Identity) -> Split:
             return UriClass.STRATEGY
         return None
 
+    problems = []
+    taken: dict[ox.NamedNode | ox.BlankNode, str] = {}  # subjects whose record is already decided: its graph
+    for subject in by_subject:
+        described_by = known.reference.get(subject.value) if isinstance(subject, ox.NamedNode) else None
+        if (why := reserved(subject, identity, described_by)) is not None:
+            problems.append(f"{_show(subject, identity)} is {why}: no submission may state things about it.")
+            taken[subject] = ""
+        elif isinstance(subject, ox.NamedNode) and subject.value in known.records:
+            # A record's topic sent with its type is the record sent whole; anything else stays where it is.
+            typed = head_class(subject) is not None or eco + "Activity" in types[subject]
+            if not typed or known.records[subject.value] != record_topic(subject, identity):
+                taken[subject] = known.records[subject.value]
     owner: dict[ox.NamedNode | ox.BlankNode, ox.NamedNode | ox.BlankNode] = {}
     for subject in by_subject:
-        if head_class(subject) is not None:
+        if subject not in taken and head_class(subject) is not None:
             owner[subject] = subject
-    activities = [s for s in by_subject if eco + "Activity" in types[s]]
+    activities = [s for s in by_subject if eco + "Activity" in types[s] and s not in taken]
     for subject in activities:  # an activity joins the record of the organisation that leads, runs or hosts it
+        if isinstance(subject, ox.NamedNode) and subject.value in known.records:
+            owner[subject] = subject  # unless it is a record of its own already
+            continue
         agents = [t.object for p in AGENT_PROPERTIES for t in by_subject[subject] if t.predicate.value == eco + p]
         head = next((a for a in agents if owner.get(a) == a and head_class(a) is UriClass.ORGANISATION), None)
         if head is not None:
             owner[subject] = head
     # What belongs to a record follows it: registry identifiers, posts, judgements about its statements,
-    # sources it cites that the submission describes, and blank nodes it uses.
+    # sources it cites that the submission describes, and blank nodes it uses; never a subject another record
+    # holds, nor one that would head a record of its own.
     forward = {STANDARD["adms"] + "identifier", STANDARD["org"] + "holds", STANDARD["dcterms"] + "source"}
     backward = {
         STANDARD["rdf"] + "subject",
@@ -81,15 +130,19 @@ def split_into_records(triples: list[ox.Triple], identity: Identity) -> Split:
         STANDARD["org"] + "originalOrganization",
         STANDARD["dcterms"] + "isPartOf",
     }
+
+    def free(subject: ox.NamedNode | ox.BlankNode) -> bool:
+        return subject not in owner and subject not in taken and mintable(subject, identity)
+
     changed = True
     while changed:
         changed = False
         for t in triples:
-            if t.subject in owner and t.object in by_subject and t.object not in owner:
+            if t.subject in owner and t.object in by_subject and free(t.object):
                 if t.predicate.value in forward or isinstance(t.object, ox.BlankNode):
                     owner[t.object] = owner[t.subject]
                     changed = True
-            elif t.object in owner and t.subject not in owner and t.predicate.value in backward:
+            elif t.object in owner and t.subject in by_subject and free(t.subject) and t.predicate.value in backward:
                 owner[t.subject] = owner[t.object]
                 changed = True
         if not changed:  # an activity with no organisation of this submission is a record of its own
@@ -98,9 +151,10 @@ def split_into_records(triples: list[ox.Triple], identity: Identity) -> Split:
                     owner[subject] = subject
                     changed = True
 
-    problems = []
     records: dict[str, list[ox.Triple]] = defaultdict(list)
     for subject, statements in by_subject.items():
+        if subject in taken:
+            continue
         head = owner.get(subject)
         if head is None:
             problems.append(
@@ -116,9 +170,20 @@ def split_into_records(triples: list[ox.Triple], identity: Identity) -> Split:
             )
             continue
         records[graph].extend(statements)
-    if not records and not problems:
+    additions: dict[str, list[ox.Triple]] = defaultdict(list)
+    for subject, graph in taken.items():  # subjects of records on the map: part of that record, whole or not
+        if graph in records:
+            records[graph].extend(by_subject[subject])
+        elif graph and any(isinstance(t.object, ox.BlankNode) for t in by_subject[subject]):
+            problems.append(
+                f"{_show(subject, identity)} belongs to the record <{graph}>, which this submission does not send: "
+                "statements added to it cannot use blank nodes. Name the thing with an IRI, or send the record whole."
+            )
+        elif graph:
+            additions[graph].extend(by_subject[subject])
+    if not records and not additions and not problems:
         problems.append("The submission holds no organisation, activity, relationship, person or strategy.")
-    return Split(dict(records), problems)
+    return Split(dict(records), problems, dict(additions))
 
 
 def _record_graph(
@@ -187,20 +252,28 @@ def approval_transactions(
     moderator: str,
     previous: dict[str, str] | None,
     initial: dict[str, list[ox.Triple]] | None,
+    added_to: Mapping[str, list[ox.Triple]] | None = None,
 ) -> tuple[Transaction, Transaction, Transaction]:
     """Three atomic updates, to be sent in this order: the staging store's copy of each record's new version
     (revising its `previous` version, or the `initial` published state of a record never versioned before),
     kept before the public record changes so that a retried approval cannot lose that state; the public
     store's change (each record replaced whole, described as approved and derived from the submission); and
-    the submission marked approved. With `previous` and `initial` both None the versions are already kept."""
+    the submission marked approved. With `previous` and `initial` both None the versions are already kept.
+    `added_to` are the records the submission only adds statements to (``Split.additions``): those statements are
+    inserted, not the record replaced, so that two approvals adding to one record at once both stay (``records``
+    holds what each such record was, with them, when this approval read it)."""
     approved = datetime.now(UTC)  # versions keep microseconds, so that approvals in one second stay in order
     now = approved.replace(microsecond=0)
     submission = ox.NamedNode(identity.thing(UriClass.SUBMISSION, submission_id))
     meta = identity.metadata_graph
     public = Transaction()
     described: list[ox.Triple] = []
+    added_to = added_to or {}
     for graph, triples in records.items():
-        public.replace_graph(graph, triples)
+        if graph in added_to:
+            public.add(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph)) for t in added_to[graph])
+        else:
+            public.replace_graph(graph, triples)
         public.delete_description(meta, graph)
         described += record_description(
             identity,

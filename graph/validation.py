@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -109,6 +109,11 @@ class Report:
     def conforms(self) -> bool:
         """Warnings make a record weak, not unusable: only violations stop it."""
         return not self.violations
+
+    def for_subjects(self, subjects: set[str]) -> Report:
+        """Every violation, and the warnings about ``subjects`` only: what a contributor sent, not what the records it
+        adds to already lacked."""
+        return replace(self, findings=[f for f in self.findings if f.severity == "Violation" or f.focus in subjects])
 
 
 class Validator:

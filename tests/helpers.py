@@ -28,7 +28,7 @@ NEW_ORGANISATION = (
     adms:identifier <id/identifier/GB-COH-{number}> ;
     dcterms:source <https://cymru-data.example/about> .
 <id/identifier/GB-COH-{number}> a adms:Identifier ; skos:notation "{number}"^^<def/register/GB-COH> .
-<id/activity/cymru-data-skills-bootcamp> a eco:Activity ;
+<id/activity/cymru-data-co-op-skills-bootcamp> a eco:Activity ;
     skos:prefLabel "Data skills bootcamp"@en ;
     eco:activityKind <def/activity-kind/programme> ;
     eco:runBy <id/organisation/cymru-data-co-op> ;

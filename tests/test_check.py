@@ -19,6 +19,9 @@ ECO = f"{BASE}/def/ecosystem/"
 PROV = "http://www.w3.org/ns/prov#"
 ODI = f"{BASE}/data/organisation/odi"
 STATUS = f"{BASE}/def/record-status/"
+TECHUK = f"{BASE}/data/organisation/techuk"
+ODI_NUMBER = f"{BASE}/id/identifier/GB-COH-08030289"
+ALT_LABEL = "http://www.w3.org/2004/02/skos/core#altLabel"
 
 # Stores on disk, changed behind the service's back (the fault tests run the check over remote stores).
 pytestmark = one_pass_only
@@ -110,8 +113,36 @@ SUBMISSION = f"{BASE}/id/submission/s1"
             "",
             "",
         ),
+        (
+            "store",
+            f'INSERT DATA {{ GRAPH <{TECHUK}> {{ <{BASE}/id/organisation/odi> <{ALT_LABEL}> "ODI (now owned)"@en }} }}',
+            TECHUK,
+            f"states things about <{BASE}/id/organisation/odi>, the topic of <{ODI}>",
+        ),
+        (
+            "store",
+            f'INSERT DATA {{ GRAPH <{ODI}> {{ <{ECO}Activity> <{ALT_LABEL}> "Anything"@en }} }}',
+            ODI,
+            f"states things about <{ECO}Activity>, which is described by ecomap's reference data",
+        ),
+        (
+            "store",
+            f'INSERT DATA {{ GRAPH <{TECHUK}> {{ <{ODI_NUMBER}> <{ALT_LABEL}> "Ours" }} }}',
+            ODI_NUMBER,
+            f"is a subject of several records (<{ODI}>, <{TECHUK}>), not one",
+        ),
     ],
-    ids=["undescribed", "ended-not-emptied", "derived-from-unknown", "undescribed-submission", "no-version", "shapes"],
+    ids=[
+        "undescribed",
+        "ended-not-emptied",
+        "derived-from-unknown",
+        "undescribed-submission",
+        "no-version",
+        "shapes",
+        "another-records-topic",
+        "the-ontology",
+        "another-records-identifier",
+    ],
 )
 def test_each_inconsistency_is_named_and_fails_the_check(stores, store, update, subject, words):
     change(stores / store, update)

@@ -17,13 +17,14 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, Server, start_server, stop_server, store_pids
+from conftest import BASE, Server, make_tokens, start_server, stop_server, store_pids
 from helpers import DEEP_QUERIES, PREFIXES, TURTLE, bearer, select
 
 from graph.accounts import Role, add_account
@@ -539,5 +540,47 @@ def test_while_two_connections_loop_queries_that_crashed_the_store_every_other_c
         assert set(refused) == {400} and refused[400] > 0
         assert {status for _, status in reads} == {200} and sum(reads.values()) > 0
         assert store_pids(server) == serving  # never restarted
+    finally:
+        stop_server(server)
+
+
+def test_approvals_adding_to_one_record_at_once_lose_none_and_leave_each_statement_in_the_record_it_is_about(
+    tmp_path,
+):
+    """Eight submissions, each a new organisation and a statement about the ODI, approved at once by racing
+    moderators: each ODI statement is in the ODI's record (before, it joined the new organisation's record and
+    showed on the ODI's page from there), none is lost to another approval replacing the record, and ``ecomap
+    check`` finds every record holding only its own subjects."""
+    server = start_server(tmp_path, workers=2, ECOMAP_SUBMISSIONS_PER_MINUTE="0")
+    try:
+        moderator = bearer(make_tokens(server)["moderator"])
+
+        def send(i: int) -> str:
+            body = PREFIXES + (
+                f'<id/organisation/adder-{i}> a org:Organization ; skos:prefLabel "Adder {i}"@en ;\n'
+                "    eco:organisationKind <def/organisation-kind/charity-or-non-profit> ;\n"
+                f"    dcterms:source <https://adder-{i}.example/> .\n"
+                f'<id/organisation/odi> skos:altLabel "Alias {i}"@en .\n'
+            )
+            sent = httpx.post(
+                server.url + "/submissions", content=body, headers=TURTLE, params={"accept_terms": "true"}, timeout=120
+            )
+            assert sent.status_code == 201, sent.text
+            return sent.json()["id"]
+
+        with ThreadPoolExecutor(8) as pool:
+            submissions = list(pool.map(send, range(8)))
+            approvals = list(
+                pool.map(
+                    lambda s: httpx.post(f"{server.url}/submissions/{s}/approve", headers=moderator, timeout=120),
+                    submissions,
+                )
+            )
+        assert [a.status_code for a in approvals] == [200] * 8, [a.text for a in approvals]
+        names = f"SELECT ?name WHERE {{ GRAPH <{BASE}/data/organisation/odi> {{ <{BASE}/id/organisation/odi> <{STANDARD['skos']}altLabel> ?name }} }}"
+        rows = httpx.post(server.url + "/sparql", data={"query": names}, headers=JSON).json()["results"]["bindings"]
+        assert {f"Alias {i}" for i in range(8)} <= {row["name"]["value"] for row in rows}
+        checked = server.ecomap("check")
+        assert checked.returncode == 0 and "Clean" in checked.stdout, checked.stdout + checked.stderr
     finally:
         stop_server(server)

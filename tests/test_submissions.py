@@ -73,7 +73,7 @@ def test_only_moderators_approve_and_then_the_record_is_public(contributions):
         server.url + "/id/organisation/welsh-data-guild", headers={"Accept": "text/html"}, follow_redirects=True
     )
     assert page.status_code == 200 and "Cymru Data Co-op" in page.text
-    query = "ASK { <id/organisation/welsh-data-guild> eco:basedIn <id/place/W92000004> . <id/activity/cymru-data-skills-bootcamp> eco:supports <def/nds-pillar/data-skills> }"
+    query = "ASK { <id/organisation/welsh-data-guild> eco:basedIn <id/place/W92000004> . <id/activity/welsh-data-guild-skills-bootcamp> eco:supports <def/nds-pillar/data-skills> }"
     assert httpx.get(
         server.url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
     ).json()["boolean"]
@@ -541,3 +541,142 @@ def test_approval_with_if_match_refuses_records_changed_since_the_review(contrib
         server.url + f"/submissions/{later[0]['id']}/approve", headers={**moderator, "If-Match": fresh}
     )
     assert approved.status_code == 200
+
+
+# Statements about records the submission does not own ------------------------------------------------------------
+
+INNOCENT = (
+    PREFIXES
+    + """
+<id/organisation/innocent-co> a org:Organization ;
+    skos:prefLabel "Innocent Co"@en ;
+    eco:organisationKind <def/organisation-kind/charity-or-non-profit> ;
+    eco:basedIn <id/place/W92000004> ;
+    dcterms:source <https://innocent.example/about> .
+"""
+)
+ODI_RECORD = f"{BASE}/data/organisation/odi"
+ASK = {"Accept": "application/sparql-results+json"}
+
+
+def ask(server, query: str) -> bool:
+    return httpx.post(server.url + "/sparql", data={"query": query}, headers=ASK).json()["boolean"]
+
+
+def record_statements(server, graph: str) -> str:
+    """A record graph as N-Triples, as a query of the public store gives it."""
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    return httpx.post(server.url + "/sparql", data={"query": query}, headers={"Accept": "application/n-triples"}).text
+
+
+def test_statements_about_another_record_are_a_change_to_that_record_seen_as_such_and_removable_by_its_owner(
+    contributions,
+):
+    """Before, the ODI's statements joined the new record ("exists: False, added 8, removed 0" in the review), its
+    page showed them, and a correction of the ODI's record could not remove them."""
+    server, tokens = contributions
+    moderator = bearer(tokens["moderator"])
+    before = record_statements(server, ODI_RECORD)
+    hijack = (
+        INNOCENT + '<id/organisation/odi> skos:altLabel "ODI (now owned by Innocent Co)"@en ; '
+        "dcterms:isPartOf <id/organisation/innocent-co> ."
+    )
+    sent = submit(server, hijack, accept_terms="true")
+    assert sent.status_code == 201, sent.text
+    assert ODI_RECORD in sent.json()["records"]
+    review = httpx.get(server.url + f"/submissions/{sent.json()['id']}/review", headers=moderator).json()
+    changes = {change["graph"]: change for change in review["changes"]}
+    odi = changes[ODI_RECORD]
+    assert odi["exists"] and not odi["sent_whole"] and "does not send this record" in odi["note"]
+    assert len(odi["added"]) == 2 and odi["removed"] == []
+    assert all(line.startswith(f"<{BASE}/id/organisation/odi>") for line in odi["added"])
+    new = changes[f"{BASE}/data/organisation/innocent-co"]
+    assert new["sent_whole"] and not any("/id/organisation/odi>" in line.split(" ")[0] for line in new["added"])
+
+    approved = httpx.post(server.url + f"/submissions/{sent.json()['id']}/approve", headers=moderator)
+    assert approved.status_code == 200 and ODI_RECORD in approved.json()["records"]
+    assert ask(
+        server,
+        f'ASK {{ GRAPH <{ODI_RECORD}> {{ <id/organisation/odi> skos:altLabel "ODI (now owned by Innocent Co)"@en }} }}',
+    )
+    assert not ask(server, "ASK { GRAPH <data/organisation/innocent-co> { <id/organisation/odi> ?p ?o } }")
+    history = httpx.get(server.url + "/doc/organisation/odi/history", headers={"Accept": "application/json"}).json()
+    assert history["versions"][0]["submission"] == sent.json()["id"]
+
+    # The record's own statements, sent whole (as a correction is), replace it: the added ones go.
+    correction = httpx.post(
+        server.url + "/submissions",
+        content=before.encode(),
+        headers={"Content-Type": "application/n-triples"},
+        params={"accept_terms": "true"},
+    )
+    assert correction.status_code == 201, correction.text
+    assert correction.json()["records"] == [ODI_RECORD]
+    assert (
+        httpx.post(server.url + f"/submissions/{correction.json()['id']}/approve", headers=moderator).status_code == 200
+    )
+    assert not ask(server, 'ASK { <id/organisation/odi> skos:altLabel "ODI (now owned by Innocent Co)"@en }')
+    assert record_statements(server, ODI_RECORD) == before
+
+
+def test_a_second_english_name_for_another_organisation_is_refused_as_that_organisation_would_be_then(contributions):
+    """The ODI's page title could be made "ODI (now owned by Innocent Co)": checked with the record it would join,
+    the ODI would have two English names."""
+    server, tokens = contributions
+    hijack = INNOCENT + '<id/organisation/odi> skos:prefLabel "ODI (now owned by Innocent Co)"@en .'
+    before = pending(server, tokens["moderator"])
+    refused = submit(server, hijack, accept_terms="true")
+    assert refused.status_code == 422
+    odi = [record for record in refused.json()["records"] if record["record"] == f"{BASE}/id/organisation/odi"]
+    assert odi and any(result["severity"] == "Violation" for result in odi[0]["results"])
+    assert pending(server, tokens["moderator"]) == before
+
+
+@pytest.mark.parametrize(
+    ("statements", "named"),
+    [
+        ('<def/ecosystem/Activity> rdfs:label "Hijacked"@en .', "<def/ecosystem/Activity>"),
+        (
+            '<def/nds-pillar/data-skills> skos:altLabel "x"@en ; skos:definition "y"@en .',
+            "<def/nds-pillar/data-skills>",
+        ),
+        ('<id/place/W92000004> skos:altLabel "Not Wales"@en .', "<id/place/W92000004>"),
+        ('<data/metadata> dcterms:title "Ours"@en .', "<data/metadata>"),
+    ],
+    ids=["ontology", "concept", "place", "metadata"],
+)
+def test_statements_about_the_ontology_vocabularies_places_or_metadata_are_refused(contributions, statements, named):
+    """Before, the ontology's Activity class gained a label and a concept an alternative label and a definition."""
+    server, tokens = contributions
+    before = pending(server, tokens["moderator"])
+    body = "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n" + INNOCENT + statements
+    refused = submit(server, body, accept_terms="true")
+    assert refused.status_code == 422
+    [problem] = refused.json()["problems"]
+    assert problem.startswith(named) and "no submission may state things about it" in problem
+    assert pending(server, tokens["moderator"]) == before
+
+
+def test_an_activity_with_a_key_another_record_holds_is_a_change_to_that_record_never_a_second_graph(contributions):
+    """Before, a typed activity with the key of the ODI's guide became a record of its own, data/activity/<key>."""
+    server, tokens = contributions
+    moderator = bearer(tokens["moderator"])
+    before = record_statements(server, ODI_RECORD)
+    body = (
+        INNOCENT.replace("innocent-co", "guide-taker")
+        + '<id/activity/odi-data-sharing-risk-guide> a eco:Activity ; skos:altLabel "Our guide"@en ; '
+        "eco:runBy <id/organisation/guide-taker> ."
+    )
+    sent = submit(server, body, accept_terms="true")
+    assert sent.status_code == 201, sent.text
+    assert sorted(sent.json()["records"]) == [f"{BASE}/data/organisation/guide-taker", ODI_RECORD]
+    assert httpx.post(server.url + f"/submissions/{sent.json()['id']}/approve", headers=moderator).status_code == 200
+    assert not ask(server, "ASK { GRAPH <data/activity/odi-data-sharing-risk-guide> { ?s ?p ?o } }")
+    assert ask(server, f"ASK {{ GRAPH <{ODI_RECORD}> {{ <id/activity/odi-data-sharing-risk-guide> eco:runBy ?who }} }}")
+    restore = httpx.post(
+        server.url + "/submissions",
+        content=before.encode(),
+        headers={"Content-Type": "application/n-triples"},
+        params={"accept_terms": "true"},
+    )
+    assert httpx.post(server.url + f"/submissions/{restore.json()['id']}/approve", headers=moderator).status_code == 200

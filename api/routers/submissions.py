@@ -39,14 +39,14 @@ from graph.accounts import Role
 from graph.convert import to_rdflib
 from graph.identity import UriClass, registry_numbers_query
 from graph.parsing import RdfSyntaxError
-from graph.review import ORGANISATIONS_QUERY, changes, concept_checks, current_records_query, duplicates
+from graph.review import ORGANISATIONS_QUERY, changes, concept_checks, duplicates
 from graph.sheets import SheetError, SheetTooLargeError, read_csv, read_xlsx
 from graph.submissions import (
+    Split,
     SubmissionStatus,
     decision_transaction,
     new_submission_id,
     pending_transaction,
-    split_into_records,
     statements_query,
     submissions_query,
 )
@@ -197,7 +197,8 @@ async def submit(
     if outcome.report is not None and not outcome.report.conforms:
         return _report(request, outcome.report, 422, conversion)
     if outcome.problems:
-        return access.error(422, "Some statements do not belong to any record.", problems=outcome.problems)
+        message = "Some statements do not belong to any record, or are about things no submission may change."
+        return access.error(422, message, problems=outcome.problems)
     if dry_run:
         return JSONResponse({"valid": True, "records": outcome.records, "report": outcome.report_json}, status_code=200)
     if not accept_terms:
@@ -236,18 +237,22 @@ async def process(
     store: bool,
     role: str | None = None,
 ) -> Outcome:
-    """Validate statements against the shapes (with the types of what they refer to, from the public store),
-    split them into records, and, if asked and valid, keep them pending in the staging store."""
+    """Split statements into the records they change (those of subjects already on the map staying with their
+    records), validate them against the shapes (a record they add to as it would be, with the types of what they
+    refer to, from the public store), and, if asked and valid, keep them pending in the staging store."""
     identity = services.identity
-    data = to_rdflib(triples)
+    split = await approval.split_submission(services, triples)
+    added_to = await approval.current_records(services, split.additions)
+    data = to_rdflib([*triples, *(t for statements in added_to.values() for t in statements)])
     iris = referenced_iris(data)
     known = known_from_rows(await services.upstream.solutions(known_things_query(iris))) if iris else None
     validator = Validator.from_repository(services.settings.base_uri)
     report = await anyio.to_thread.run_sync(validator.validate, data, known, limiter=VALIDATIONS)
+    if added_to:
+        report = report.for_subjects({str(t.subject.value) for t in triples})
     if not report.conforms:
         return Outcome(report=report)
-    split = split_into_records(triples, identity)
-    outcome = Outcome(report=report, records=sorted(split.records), problems=split.problems)
+    outcome = Outcome(report=report, records=split.graphs, problems=split.problems)
     if split.problems or not store:
         return outcome
     outcome.submission_id = new_submission_id()
@@ -367,8 +372,7 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
         if found is None:
             return access.error(404, "There is no such submission.")
         triples = await services.staging.graph(statements_query(identity, submission_id))
-        split = split_into_records(triples, identity)
-        changed = await _changes(services, split.records)
+        changed = await _changes(services, await approval.split_submission(services, triples))
         existing = await services.upstream.solutions(ORGANISATIONS_QUERY)
         suggester = await services.suggester.get()
         eco = identity.resolve("def/ecosystem/")
@@ -388,13 +392,10 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
     return JSONResponse(body, headers={"ETag": _review_tag(changed)})
 
 
-async def _changes(services: AppServices, records: dict[str, list[ox.Triple]]) -> list[dict[str, Any]]:
-    """What approving would add to and remove from each record, against the public store now."""
-    rows = await services.upstream.solutions(current_records_query(records))
-    current: dict[str, list[ox.Triple]] = {}
-    for row in rows:
-        current.setdefault(row["g"].value, []).append(ox.Triple(row["s"], row["p"], row["o"]))
-    return [asdict(change) for change in changes(records, current)]
+async def _changes(services: AppServices, split: Split) -> list[dict[str, Any]]:
+    """What approving would add to and remove from each record it changes, against the public store now."""
+    current = await approval.current_records(services, split.graphs)
+    return [asdict(change) for change in changes(split.proposed(current), current, split.records)]
 
 
 def _review_tag(changed: list[dict[str, Any]]) -> str:
@@ -420,13 +421,13 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
     try:
         moderator, found = await _pending(request, services, submission_id)
         triples = await services.staging.graph(statements_query(identity, submission_id))
-        split = split_into_records(triples, identity)
-        ended = [r for r in split.records if await services.upstream.solutions(tombstones_query(identity, r))]
+        split = await approval.split_submission(services, triples)
+        ended = [r for r in split.graphs if await services.upstream.solutions(tombstones_query(identity, r))]
         if ended:
             message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
             return access.error(409, message)
         expected = request.headers.get("if-match")
-        if expected and expected != "*" and _review_tag(await _changes(services, split.records)) != expected:
+        if expected and expected != "*" and _review_tag(await _changes(services, split)) != expected:
             return access.error(412, "The records have changed since this review: review the submission again.")
         await approval.claim_or_refuse(services, submission_id, approver=moderator)
         records = await approval.approve_claimed(services, submission_id, moderator, found["contributor_role"])
