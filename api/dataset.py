@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import pyoxigraph as ox
 
 from api.dependencies import AppServices
@@ -27,6 +28,7 @@ from graph import failpoints
 from graph.links import TARGETS, derived_links
 from graph.namespaces import STANDARD
 from graph.queries import load_query
+from graph.results import spreadsheet_csv
 
 VOID = STANDARD["void"]
 DCAT = STANDARD["dcat"]
@@ -43,14 +45,21 @@ class Download:
     name: str
     media_type: str
     title: str
+    description: str | None = None
 
 
+SPREADSHEET_SAFE = (
+    "Safe to open in a spreadsheet: a cell that begins with =, +, -, @, a tab or a carriage return starts with an "
+    "apostrophe, so that it is shown as text, never run as a formula (OWASP's guidance on CSV injection)."
+)
 DOWNLOADS = [
     Download("ecomap.nq.gz", "application/n-quads", "Every statement, with its record graph (N-Quads, gzip)"),
     Download("ecomap.ttl.gz", "text/turtle", "Every statement, record graphs merged (Turtle, gzip)"),
-    Download("organisations.csv", "text/csv", "Organisations, one row each (CSV)"),
-    Download("activities.csv", "text/csv", "Activities, one row each (CSV)"),
-    Download("relationships.csv", "text/csv", "Relationships between organisations, one row each (CSV)"),
+    Download("organisations.csv", "text/csv", "Organisations, one row each (CSV)", SPREADSHEET_SAFE),
+    Download("activities.csv", "text/csv", "Activities, one row each (CSV)", SPREADSHEET_SAFE),
+    Download(
+        "relationships.csv", "text/csv", "Relationships between organisations, one row each (CSV)", SPREADSHEET_SAFE
+    ),
 ]
 
 SUMMARY = """
@@ -128,10 +137,10 @@ async def produce(services: AppServices, name: str, target: Path) -> None:
         await _gzip(answer.body(), target)
     else:
         query = load_query("download-" + name.removesuffix(".csv"))
-        answer = await upstream.answer(services.prologue + query.text, "text/csv")
-        with target.open("wb") as out:
-            async for chunk in answer.body():
-                out.write(chunk)
+        answer = await upstream.answer(services.prologue + query.text, "application/sparql-results+json")
+        results = b"".join([chunk async for chunk in answer.body()])
+        written = await anyio.to_thread.run_sync(spreadsheet_csv, results)
+        target.write_text(written, encoding="utf-8", newline="")
 
 
 async def _gzip(chunks: AsyncIterator[bytes], target: Path) -> None:
@@ -147,8 +156,9 @@ def _partial_date(lexical: str) -> ox.Literal:
     return ox.Literal(lexical, datatype=ox.NamedNode(STANDARD["xsd"] + kind))
 
 
-async def description(services: AppServices, public_url: str) -> list[ox.Triple]:
-    """VoID and DCAT for the dataset: size, classes, properties, links out, endpoint, downloads, licence."""
+async def description(services: AppServices) -> list[ox.Triple]:
+    """VoID and DCAT for the dataset: size, classes, properties, links out, endpoint, downloads, licence. Every address
+    is built from the base URI, never from the request's Host header, which anyone can set."""
     base = services.settings.base_uri
     dataset = ox.NamedNode(services.identity.dataset)
     triples = await services.upstream.graph(
@@ -189,10 +199,10 @@ async def description(services: AppServices, public_url: str) -> list[ox.Triple]
     add(dataset, DCAT + "contactPoint", contact)
     add(contact, RDF_TYPE.value, ox.NamedNode(VCARD + "Organization"))
     add(contact, VCARD + "fn", ox.Literal("The ecomap maintainers"))
-    add(contact, VCARD + "hasURL", ox.NamedNode(public_url + "/"))
+    add(contact, VCARD + "hasURL", ox.NamedNode(base + "/"))
     add(dataset, DCT + "publisher", contact)
 
-    endpoint = ox.NamedNode(public_url + "/sparql")
+    endpoint = ox.NamedNode(base + "/sparql")
     add(dataset, VOID + "sparqlEndpoint", endpoint)
     service = ox.BlankNode("sparql")
     add(dataset, DCAT + "distribution", ox.BlankNode("sparql-distribution"))
@@ -203,12 +213,14 @@ async def description(services: AppServices, public_url: str) -> list[ox.Triple]
     add(service, DCAT + "endpointURL", endpoint)
     add(service, DCT + "conformsTo", ox.NamedNode("https://www.w3.org/TR/sparql11-protocol/"))
     for download in DOWNLOADS:
-        url = ox.NamedNode(f"{public_url}/download/{download.name}")
+        url = ox.NamedNode(f"{base}/download/{download.name}")
         distribution = ox.BlankNode("download-" + download.name.replace(".", "-"))
         add(dataset, VOID + "dataDump", url)
         add(dataset, DCAT + "distribution", distribution)
         add(distribution, RDF_TYPE.value, ox.NamedNode(DCAT + "Distribution"))
         add(distribution, DCT + "title", ox.Literal(download.title, language="en"))
+        if download.description:
+            add(distribution, DCT + "description", ox.Literal(download.description, language="en"))
         add(distribution, DCAT + "downloadURL", url)
         add(
             distribution,

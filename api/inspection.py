@@ -5,8 +5,9 @@ the store is sent exactly the text that was checked, so the check and the store 
 differently. Its depth is reckoned from its tokens first (``api/query_depth.py``): Oxigraph's parser and evaluator
 recurse, and a query too deep for them (flat chains included, which rdflib reads as lists) crashes the store server.
 The query is then parsed with rdflib's SPARQL parser (syntax errors keep their line and column);
-a query that mentions SERVICE is also translated with ecomap's prefixes in front, the query's own declarations
-winning as they do in the store, and every ``SERVICE`` in it must name a host on the allow-list. A query rdflib
+a query that mentions SERVICE or FROM is also translated with ecomap's prefixes in front, the query's own declarations
+winning as they do in the store: every ``SERVICE`` in it must name a host on the allow-list, and the graphs its
+``FROM`` and ``FROM NAMED`` clauses name are given to the store as the protocol's dataset. A query rdflib
 cannot read is refused rather than sent unchecked.
 
 rdflib takes about 100 ms to parse a query like the saved 2-hop network, one query at a time, so a query text
@@ -21,7 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,7 +37,8 @@ from api import query_depth
 from api.query_depth import QueryTooDeepError
 
 ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-SERVICE = re.compile("service", re.IGNORECASE)
+# Where a query could name a SERVICE or a dataset, it is translated too: rdflib resolves the IRIs with the prologue.
+TRANSLATED = re.compile("service|from", re.IGNORECASE)
 LONE_CR = re.compile(r"\r(?!\n)")
 FORMS = {"SelectQuery": "solutions", "AskQuery": "solutions", "ConstructQuery": "graph", "DescribeQuery": "graph"}
 
@@ -47,10 +49,11 @@ RDFLIB_PARSER = threading.Lock()
 
 
 class Passed:
-    """The forms of the query texts that passed the checks lately, at most ``size`` of them, by digest."""
+    """What was found of the query texts that passed the checks lately (their form and dataset), at most ``size`` of
+    them, by digest."""
 
     def __init__(self, size: int = 4096) -> None:
-        self._forms: OrderedDict[bytes, Form] = OrderedDict()
+        self._forms: OrderedDict[bytes, Inspection] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
@@ -58,14 +61,14 @@ class Passed:
     def key(text: str) -> bytes:
         return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
-    def get(self, key: bytes) -> Form | None:
+    def get(self, key: bytes) -> Inspection | None:
         with self._lock:
             form = self._forms.get(key)
             if form is not None:
                 self._forms.move_to_end(key)
             return form
 
-    def add(self, key: bytes, form: Form) -> None:
+    def add(self, key: bytes, form: Inspection) -> None:
         with self._lock:
             self._forms[key] = form
             self._forms.move_to_end(key)
@@ -97,6 +100,10 @@ class Inspection:
     form: Form
     # The query as checked, escapes expanded: the text to send to the store.
     text: str
+    # The dataset its FROM and FROM NAMED clauses give, which the store (its default graph the union of all) would
+    # not honour in the text: they go to it as the protocol's default-graph-uri and named-graph-uri.
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
 
 
 def _character(escape: re.Match[str]) -> str:
@@ -132,7 +139,7 @@ def inspect(
     text = LONE_CR.sub("\n", unescaped(query))
     key = Passed.key(f"{text}\x00{' '.join(allowed_hosts)}\x00{prologue}")
     if (known := PASSED.get(key)) is not None:
-        return Inspection(known, text)
+        return replace(known, text=text)
     try:
         query_depth.check(text)  # before any parser: the store's could crash, rdflib's would take seconds
     except QueryTooDeepError as error:
@@ -142,9 +149,9 @@ def inspect(
     try:
         try:
             parsed = parseQuery(text)  # without the prologue, so that line and column numbers are the query's own
-            # Only SERVICE needs the translated algebra (its IRI with prefixes resolved); translating costs as much
+            # Only SERVICE and FROM need the translated algebra (IRIs with prefixes resolved); translating costs as much
             # as parsing again, so a query that cannot hold the keyword skips it.
-            translated = translateQuery(parseQuery(prologue + text)) if SERVICE.search(text) else None
+            translated = translateQuery(parseQuery(prologue + text)) if TRANSLATED.search(text) else None
         finally:
             RDFLIB_PARSER.release()
     except ParseBaseException as error:
@@ -170,8 +177,10 @@ def inspect(
                 f"SERVICE calls to {target or 'a variable'} are not allowed: this endpoint only federates to "
                 f"{', '.join(allowed_hosts) if allowed_hosts else 'no other hosts'}.",
             )
-    PASSED.add(key, Form(form))
-    return Inspection(Form(form), text)
+    defaults, named = _dataset(translated.algebra) if translated else ((), ())
+    inspection = Inspection(Form(form), text, defaults, named)
+    PASSED.add(key, inspection)
+    return inspection
 
 
 def _is_update(text: str) -> bool:
@@ -181,6 +190,14 @@ def _is_update(text: str) -> bool:
     except (ParseBaseException, RecursionError):
         return False
     return True
+
+
+def _dataset(algebra: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The graphs of a query's FROM and FROM NAMED clauses, their IRIs resolved."""
+    clauses = dict.get(algebra, "datasetClause") or ()  # CompValue.get answers a missing key with its name
+    defaults = tuple(str(c["default"]) for c in clauses if "default" in c)
+    named = tuple(str(c["named"]) for c in clauses if "named" in c)
+    return defaults, named
 
 
 def _service_targets(algebra: Any) -> Iterator[str | None]:

@@ -99,23 +99,26 @@ class JsonRows:
 
 @dataclass
 class FairUse:
-    """A token bucket per client: ``per_minute`` queries a minute, in bursts of up to that many."""
+    """A token bucket per client: ``per_minute`` queries (or writes) a minute, in bursts of up to that many; a costly
+    request may take several tokens, at most a minute's."""
 
     per_minute: int
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
-    def wait_seconds(self, client: str) -> int:
-        """0 if ``client`` may query now (and takes a token), else how many seconds until it may."""
-        if self.per_minute <= 0:
+    def wait_seconds(self, client: str, weight: float = 1) -> int:
+        """0 if ``client`` may go on now (and takes ``weight`` tokens, at most a minute's), else how many seconds
+        until it may."""
+        if self.per_minute <= 0 or weight <= 0:
             return 0
+        weight = min(weight, float(self.per_minute))
         now = time.monotonic()
         rate = self.per_minute / 60
         tokens, then = self._buckets.get(client, (float(self.per_minute), now))
         tokens = min(float(self.per_minute), tokens + (now - then) * rate)
-        if tokens >= 1:
-            self._buckets[client] = (tokens - 1, now)
+        if tokens >= weight:
+            self._buckets[client] = (tokens - weight, now)
             if len(self._buckets) > 100_000:  # forget the quietest clients rather than grow without bound
                 self._buckets = dict(sorted(self._buckets.items(), key=lambda kv: kv[1][1])[-50_000:])
             return 0
         self._buckets[client] = (tokens, now)
-        return max(1, math.ceil((1 - tokens) / rate))
+        return max(1, math.ceil((weight - tokens) / rate))

@@ -153,6 +153,12 @@ QUERY = {
     **STORE,
 }
 
+# A route that writes: its sender's allowance (api.access.counted) and the size of its body (api.bodies).
+WRITES = {
+    413: problem("The body is larger than this route takes"),
+    429: problem("Too many changes sent from this client or account (Retry-After says when to try again)"),
+}
+
 # Who may decide: a moderator's bearer token (api.access.moderator).
 TOKEN = {401: problem("A token was sent but it is not valid, or is not sent as a Bearer token")}
 MODERATORS = {

@@ -26,6 +26,7 @@ import uvicorn
 from uvicorn.main import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
+from api.protocol import TimedH11Protocol
 from graph.embedded import StoreDirectory
 from graph.metadata import STORED_BASE_QUERY
 from graph.remote import NO_DELAY, RemoteStore
@@ -199,6 +200,8 @@ def _run_workers(host: str, port: int, workers: int) -> None:
         # A client that sends on a kept-alive connection just as the server closes it gets a reset and no answer
         # (50 submitters at once met it with uvicorn's 5 s); an idle connection costs a worker next to nothing.
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        # A request sent too slowly is cut off (api/protocol.py).
+        http=TimedH11Protocol,
     )
     try:
         listening = config.bind_socket()

@@ -75,7 +75,10 @@ def submit(file: Path, server: str, token: str | None, dry_run: bool, accept_ter
     if dry_run:
         click.echo(f"Valid: it would make or replace {len(body['records'])} record(s). Nothing was stored.")
     else:
-        click.echo(f"Stored as pending. Follow it at {server}{body['status_url']}")
+        click.echo(
+            f"Stored as pending: submission {body['id']}. Follow it at {server}{body['status_url']} "
+            "(a private address: keep it)"
+        )
 
 
 @click.group()

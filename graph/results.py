@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
@@ -30,6 +32,33 @@ def strings(solutions: Iterable[Any], names: Iterable[str] | None = None) -> lis
             terms = [(name, solution[name]) for name in wanted or ()]
         rows.append({name: term.value for name, term in terms if term is not None})
     return rows
+
+
+# What a spreadsheet program reads as the start of a formula (OWASP, "CSV Injection"): such a cell gets an apostrophe
+# in front, which the program shows as text and does not run.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_csv(results: bytes) -> str:
+    """SPARQL JSON results as CSV (RFC 4180, as SPARQL's CSV results format writes values), with every cell that a
+    spreadsheet program would take for a formula written as text: a name on the map such as ``=HYPERLINK(…)``
+    reaches a download that people open in a spreadsheet."""
+    solutions = ox.parse_query_results(results, format=ox.QueryResultsFormat.JSON)
+    assert isinstance(solutions, ox.QuerySolutions)  # a SELECT's
+    names = [variable.value for variable in solutions.variables]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(names)
+    for solution in solutions:
+        values = [_csv_value(solution[name]) for name in names]
+        writer.writerow(["'" + v if v.startswith(FORMULA_STARTS) else v for v in values])
+    return out.getvalue()
+
+
+def _csv_value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> str:
+    if term is None:
+        return ""
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else str(term.value)
 
 
 def cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, base: str) -> str:

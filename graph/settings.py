@@ -24,6 +24,8 @@ DEFAULT_SUBMISSIONS_PER_MINUTE = 10
 DEFAULT_KEEP_AFTER_MS = 10
 DEFAULT_CLAIM_SECONDS = 120
 DEFAULT_PENALTY_SECONDS = 600
+DEFAULT_HEADER_TIMEOUT_S = 15.0
+DEFAULT_BODY_TIMEOUT_S = 30.0
 
 
 class SettingsError(ValueError):
@@ -139,6 +141,10 @@ class Settings:
     # How long a client's queries are refused after one of them crashed the store or ran so far past the time limit
     # that the store's server had to be restarted (api/quarantine.py).
     penalty_seconds: int = DEFAULT_PENALTY_SECONDS
+    # How long a request's headers may take to arrive, from its first byte, and its body, from its headers: a
+    # connection that sends slower is closed (api/protocol.py).
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
 
     @classmethod
     def from_env(cls, store_path: str | os.PathLike[str] | None = None) -> Settings:
@@ -177,6 +183,8 @@ class Settings:
             claim_seconds=_count("ECOMAP_CLAIM_SECONDS", DEFAULT_CLAIM_SECONDS),
             keep_after_ms=_count("ECOMAP_KEEP_AFTER_MS", DEFAULT_KEEP_AFTER_MS, minimum=0),
             penalty_seconds=_count("ECOMAP_PENALTY_SECONDS", DEFAULT_PENALTY_SECONDS, minimum=0),
+            header_timeout_s=_number("ECOMAP_HEADER_TIMEOUT", DEFAULT_HEADER_TIMEOUT_S, "a number of seconds", 0.1),
+            body_timeout_s=_number("ECOMAP_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT_S, "a number of seconds", 0.1),
         )
 
 

@@ -9,11 +9,13 @@ record replaces its public graph whole when approved, so a correction sends the 
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 import pyoxigraph as ox
 
@@ -32,6 +34,17 @@ class SubmissionStatus:
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class ContributorRole(StrEnum):
+    """Who sent a record, as far as ecomap knows (/def/contributor-role): an account is not tied to an organisation,
+    and a claim to speak for one is only the organisation's own once an editor has checked it."""
+
+    EDITOR = "editor"
+    ORGANISATION = "organisation"
+    UNVERIFIED_ORGANISATION = "unverified-organisation"
+    REGISTERED = "registered-submitter"
+    PUBLIC = "public"
 
 
 @dataclass(frozen=True)
@@ -61,8 +74,24 @@ class Split:
 
 
 def new_submission_id() -> str:
-    """128 random bits: the status link is unguessable."""
+    """The submission's public identifier, in its IRI and in the provenance of what it changed."""
     return secrets.token_hex(16)
+
+
+def new_status_key() -> str:
+    """128 random bits for the submitter's private status link (``/submissions/{key}``), unguessable, and unlike the
+    submission's identifier never published: only its hash is kept."""
+    return secrets.token_hex(16)
+
+
+def status_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def status_key_query(identity: Identity, key: str) -> str:
+    """The submission whose private status link is ``key``."""
+    statement = f"?submission <{identity.resolve('def/ecosystem/statusKey')}> {ox.Literal(status_key_hash(key))}"
+    return f"SELECT ?submission WHERE {{ GRAPH <{identity.metadata_graph}> {{ {statement} }} }}"
 
 
 def subjects_named(triples: Iterable[ox.Triple]) -> set[str]:
@@ -219,8 +248,10 @@ def pending_transaction(
     contributor_role: str,
     account: str | None,
     contact: str | None,
+    status_key: str,
 ) -> Transaction:
-    """Keep the submission in the staging store: its statements in a graph of their own, and its metadata."""
+    """Keep the submission in the staging store: its statements in a graph of their own, and its metadata (with the
+    hash of its private status link)."""
     eco = identity.resolve("def/ecosystem/")
     submission = ox.NamedNode(identity.thing(UriClass.SUBMISSION, submission_id))
     meta = ox.NamedNode(identity.metadata_graph)
@@ -233,6 +264,7 @@ def pending_transaction(
             ox.NamedNode(identity.resolve(f"def/contributor-role/{contributor_role}")),
         ),
         *((ox.NamedNode(eco + "recordGraph"), ox.NamedNode(g)) for g in records),
+        (ox.NamedNode(eco + "statusKey"), ox.Literal(status_key_hash(status_key))),
         *([(ox.NamedNode(eco + "submittedBy"), ox.NamedNode(account))] if account else []),
         *([(ox.NamedNode(eco + "contactEmail"), ox.Literal(contact))] if contact else []),
     ]
@@ -341,6 +373,17 @@ WHERE {{ GRAPH <{meta}> {{
 }} }}"""
 
 
+def role_update(identity: Identity, submission_id: str, role: str) -> str:
+    """Record the role a submission is approved in (a moderator checked its claim), in place of the one it was sent
+    in."""
+    eco = identity.resolve("def/ecosystem/")
+    submission = identity.thing(UriClass.SUBMISSION, submission_id)
+    role_iri = identity.resolve(f"def/contributor-role/{role}")
+    return f"""DELETE {{ GRAPH <{identity.metadata_graph}> {{ <{submission}> <{eco}contributorRole> ?role }} }}
+INSERT {{ GRAPH <{identity.metadata_graph}> {{ <{submission}> <{eco}contributorRole> <{role_iri}> }} }}
+WHERE {{ GRAPH <{identity.metadata_graph}> {{ <{submission}> <{eco}contributorRole> ?role }} }}"""
+
+
 def interrupted_approvals_query(identity: Identity, now: datetime, stale_after: timedelta) -> str:
     """Pending submissions whose approval was claimed longer ago than ``stale_after`` and never finished (the
     process died midway), with the moderator who approved them."""
@@ -419,6 +462,13 @@ def status_counts_query(identity: Identity) -> str:
     return f"""SELECT ?status (COUNT(?submission) AS ?count) WHERE {{
   GRAPH <{identity.metadata_graph}> {{ ?submission a <{eco}Submission> ; <{eco}status> ?status }}
 }} GROUP BY ?status"""
+
+
+def contact_query(identity: Identity, submission_id: str) -> str:
+    """The address the submitter gave, if any: for moderators only (to check a claim, or ask about a record)."""
+    submission = identity.thing(UriClass.SUBMISSION, submission_id)
+    gave = identity.resolve("def/ecosystem/contactEmail")
+    return f"SELECT ?contact WHERE {{ GRAPH <{identity.metadata_graph}> {{ <{submission}> <{gave}> ?contact }} }}"
 
 
 def statements_query(identity: Identity, submission_id: str) -> str:

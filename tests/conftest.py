@@ -440,11 +440,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server with a small fair-use limit and small result caps."""
+    """A server with small fair-use limits and small result caps."""
     running = start_server(
         tmp_path_factory.mktemp("limited"),
         workers=2,
         ECOMAP_QUERIES_PER_MINUTE="4",
+        ECOMAP_SUBMISSIONS_PER_MINUTE="2",
         ECOMAP_RESULT_CAP_ROWS="5",
         ECOMAP_RESULT_CAP_BYTES="100000",
     )

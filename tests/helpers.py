@@ -95,8 +95,20 @@ def client_at(address: str) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60)
 
 
+# Each stored submission's private status link, by its (public) id, as the submitter was told it.
+STATUS_LINKS: dict[str, str] = {}
+
+
 def submit(server, body: str, headers=TURTLE, **params):
-    return httpx.post(server.url + "/submissions", content=body.encode(), headers=headers, params=params)
+    sent = httpx.post(server.url + "/submissions", content=body.encode(), headers=headers, params=params)
+    if sent.status_code == 201:
+        STATUS_LINKS[sent.json()["id"]] = sent.json()["status_url"]
+    return sent
+
+
+def status_of(server, submission: str) -> dict[str, object]:
+    """A submission's status, read at its private status link, as its submitter reads it."""
+    return httpx.get(server.url + STATUS_LINKS[submission]).json()
 
 
 def bearer(token: str) -> dict[str, str]:

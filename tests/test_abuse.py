@@ -4,9 +4,13 @@ or a hang, and a refused submission leaves nothing behind."""
 
 from __future__ import annotations
 
+import csv
+import io
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
@@ -37,6 +41,8 @@ FORMATS = {
 }
 CAP_ROWS = 1000
 DEEP = 100_000
+FORM = "application/x-www-form-urlencoded"
+HEADER_TIMEOUT, BODY_TIMEOUT = 2, 3  # seconds
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +56,8 @@ def hostile(tmp_path_factory):
         ECOMAP_QUERY_TIMEOUT="2",
         ECOMAP_QUERIES_PER_MINUTE="0",
         ECOMAP_PENALTY_SECONDS="0",
+        ECOMAP_HEADER_TIMEOUT=str(HEADER_TIMEOUT),
+        ECOMAP_BODY_TIMEOUT=str(BODY_TIMEOUT),
         ECOMAP_SUBMISSIONS_PER_MINUTE="1000",
         ECOMAP_RESULT_CAP_ROWS=str(CAP_ROWS),
     )
@@ -517,7 +525,7 @@ def test_while_an_exploding_query_runs_other_clients_are_answered_first_and_it_e
     """Order of events, not time: the cheap requests go out once the exploding query has been sent, and must all be
     answered before it ends; and it must end, with 503, rather than hang."""
     server, _ = hostile
-    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ({NOT_X})* ?o . ?o ({NOT_X})* ?z }}"
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # 27 billion solutions
     finished: list[str] = []
     lock = threading.Lock()
     sent = threading.Event()
@@ -587,3 +595,167 @@ def test_an_answer_the_store_ends_as_if_whole_after_the_time_limit_is_a_503_and_
         )
         assert response.status_code == 503 and "time limit" in response.text, response.text[:200]
         assert "ecomap-cache" not in response.headers
+
+
+def posting(url: str, path: str, media_type: str, headers: str) -> socket.socket:
+    """A connection to the server that has sent a POST's request line and headers (``headers``: more of them, one a
+    line), its body still to come."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)), timeout=30)
+    connection.sendall(
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {media_type}\r\n{headers}\r\n\r\n".encode()
+    )
+    return connection
+
+
+def sent_before_an_answer(
+    url: str, path: str, media_type: str, token: str = "", most: int = 300 * 1024 * 1024
+) -> tuple[int, bytes]:
+    """Stream a body of ``most`` bytes, chunked (no length said), a megabyte at a time, until the server answers:
+    how much was sent by then, and the answer's first bytes."""
+    chunk = b"x" * (1024 * 1024)
+    head = f"Authorization: Bearer {token}\r\nTransfer-Encoding: chunked" if token else "Transfer-Encoding: chunked"
+    with posting(url, path, media_type, head) as connection:
+        sent = 0
+        while sent < most:
+            try:
+                connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:  # the server answered and closed the connection
+                break
+            sent += len(chunk)
+            connection.setblocking(False)
+            try:
+                if head := connection.recv(4096):
+                    return sent, head
+            except BlockingIOError:
+                pass
+            finally:
+                connection.setblocking(True)
+        return sent, connection.recv(4096)
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type", "limit"),
+    [
+        ("/submit", "application/x-www-form-urlencoded", 5 * 1024 * 1024),
+        ("/records/person/sue-daley/request", "application/x-www-form-urlencoded", 64 * 1024),
+        ("/submissions?accept_terms=true", "text/turtle", 5 * 1024 * 1024),
+        ("/records/organisation/odi/withdraw", "application/json", 64 * 1024),
+    ],
+    ids=["form", "person-request", "submission", "decision"],
+)
+def test_a_body_without_end_is_refused_at_its_limit_without_reading_past_it(hostile, path, media_type, limit):
+    """Before, the form and a person's request read the whole body and only then cut it: a 300 MB form took a worker
+    from 211 to 683 MB."""
+    server, tokens = hostile
+    sent, head = sent_before_an_answer(server.url, path, media_type, tokens["moderator"])
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert sent <= limit + 32 * 1024 * 1024, f"{sent} bytes were sent before the answer"
+
+
+def test_a_large_submission_counts_as_several_against_the_allowance(tmp_path):
+    """Validating 20,000 statements takes about ten seconds, one validation at a time in each worker; counted as one
+    submission, ten a minute kept a worker validating and slowed everyone's lookups sixfold. Now every 2,000 statements
+    count as one: three of 8,000 from one client exceed its ten a minute (before, all three were read and checked)."""
+    server = start_server(tmp_path, ECOMAP_SUBMISSIONS_PER_MINUTE="10")
+    try:
+        body = "".join(f'<http://x.example/s{i}> <http://x.example/p> "{i}" .\n' for i in range(8000))
+        answers = [send(server, body.encode(), NTRIPLES, dry_run="true") for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [422, 422, 429]
+        assert int(answers[2].headers["retry-after"]) >= 1 and "Too many changes" in answers[2].json()["error"]
+    finally:
+        stop_server(server)
+
+
+# Slow and vanishing clients ---------------------------------------------------------------------------------------
+
+
+def closed_within(connection: socket.socket, seconds: float) -> bool:
+    """Whether the server closes the connection within ``seconds`` (reading whatever it sends first)."""
+    connection.settimeout(seconds)
+    try:
+        while connection.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    except OSError:  # reset
+        return True
+    return True
+
+
+def test_connections_that_send_half_a_request_are_closed_at_the_header_deadline(hostile):
+    """Before, 5,000 sockets each sending half a request stayed open past 25 s."""
+    server, _ = hostile
+    host, port = server.url.removeprefix("http://").split(":")
+    connections = [socket.create_connection((host, int(port))) for _ in range(200)]
+    try:
+        for connection in connections:
+            connection.sendall(b"GET /organisations HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        assert all(closed_within(connection, HEADER_TIMEOUT + 5) for connection in connections)
+        assert httpx.get(server.url + "/healthz").status_code == 200
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [("/submit", FORM), ("/submissions?accept_terms=true", TURTLE), ("/sparql", "application/sparql-query")],
+    ids=["form", "submission", "sparql"],
+)
+def test_a_body_sent_a_byte_at_a_time_is_cut_off_at_the_body_deadline(hostile, path, media_type):
+    """Before, slow bodies to /submit, /submissions and /sparql held their connections past 45 s."""
+    server, _ = hostile
+    log = server.folder / "server.log"
+    before = log.read_text()
+    with posting(server.url, path, media_type, "Content-Length: 1000") as connection:
+        started = time.monotonic()
+        closed = False
+        while time.monotonic() - started < BODY_TIMEOUT + 10 and not closed:
+            try:
+                connection.sendall(b"x")
+            except OSError:
+                closed = True
+            closed = closed or closed_within(connection, 1)
+        assert closed and time.monotonic() - started < BODY_TIMEOUT + 5
+    assert eventually_logged(log, before, '"status": 499')
+    assert "Exception in ASGI application" not in log.read_text()[len(before) :]
+
+
+def test_a_client_that_goes_away_mid_body_leaves_a_line_in_the_log_not_a_stack_trace(hostile):
+    """Before, a dropped connection left "Exception in ASGI application" and a traceback in the log."""
+    server, _ = hostile
+    log = server.folder / "server.log"
+    before = log.read_text()
+    with posting(server.url, "/submit", FORM, "Content-Length: 100000") as connection:
+        connection.sendall(b"organisation.name=Gone")
+    assert eventually_logged(log, before, '"status": 499')
+    assert "Traceback" not in log.read_text()[len(before) :]
+
+
+def eventually_logged(log: Path, before: str, words: str) -> bool:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if words in log.read_text()[len(before) :]:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_name_that_is_a_formula_reaches_the_csv_download_as_text(hostile):
+    """OWASP's CSV injection: before, ``=HYPERLINK(…)`` as an organisation's name reached /download/organisations.csv
+    as it was, and a spreadsheet program opening the download would run it."""
+    server, tokens = hostile
+    formula = '=HYPERLINK("http://evil.example/","Click for the data")'
+    body = organisation("formula-named", TURTLE).decode().replace("Cymru Data Co-op", formula.replace('"', '\\"'))
+    sent = send(server, body.encode(), TURTLE)
+    assert sent.status_code == 201, sent.text
+    approve = httpx.post(f"{server.url}/submissions/{sent.json()['id']}/approve", headers=bearer(tokens["moderator"]))
+    assert approve.status_code == 200, approve.text
+    download = httpx.get(server.url + "/download/organisations.csv", timeout=60)
+    rows = list(csv.reader(io.StringIO(download.text)))
+    names = [value for row in rows for value in row if "HYPERLINK" in value]
+    assert names and all(name == "'" + formula for name in names), names
+    assert not any(value.startswith(("=", "+", "@")) for row in rows for value in row)
+    dataset = httpx.get(server.url + "/dataset", headers={"Accept": "text/turtle"}).text
+    assert "never run as a formula" in dataset

@@ -11,6 +11,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
+from conftest import BASE
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
@@ -29,7 +30,7 @@ def test_void_gives_size_uri_space_endpoint_dumps_and_examples(server, void):
     assert int(void.value(DATASET, VOID.triples)) > 2000
     assert int(void.value(DATASET, VOID.entities)) > 100
     assert str(void.value(DATASET, VOID.uriSpace)) == "http://127.0.0.1:8000/"
-    assert void.value(DATASET, VOID.sparqlEndpoint) == rdflib.URIRef(server.url + "/sparql")
+    assert void.value(DATASET, VOID.sparqlEndpoint) == rdflib.URIRef(BASE + "/sparql")
     dumps = {str(d).rsplit("/", 1)[1] for d in void.objects(DATASET, VOID.dataDump)}
     assert dumps == {"ecomap.nq.gz", "ecomap.ttl.gz", "organisations.csv", "activities.csv", "relationships.csv"}
     assert (DATASET, VOID.exampleResource, None) in void
@@ -71,7 +72,7 @@ def test_dcat_record_has_licence_distributions_coverage_and_modified(server):
     period = graph.value(DATASET, DCT.temporal)
     assert str(graph.value(period, DCAT.startDate)) == "2021"
     urls = {str(graph.value(d, DCAT.downloadURL)) for d in graph.objects(DATASET, DCAT.distribution)}
-    assert server.url + "/download/organisations.csv" in urls
+    assert BASE + "/download/organisations.csv" in urls
     assert graph.value(DATASET, DCAT.contactPoint) is not None
 
 
@@ -115,10 +116,10 @@ def test_downloads_are_generated_once_per_version_of_the_data(server):
 def test_sitemap_lists_every_document(server):
     response = httpx.get(server.url + "/sitemap.xml")
     locations = [e.text for e in ET.fromstring(response.text).iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-    assert server.url + "/doc/organisation/odi" in locations
-    assert server.url + "/doc/place/E12000007" in locations
-    assert server.url + "/def/m1-principle" in locations
-    assert all(url.startswith(server.url) for url in locations)
+    assert BASE + "/doc/organisation/odi" in locations
+    assert BASE + "/doc/place/E12000007" in locations
+    assert BASE + "/def/m1-principle" in locations
+    assert all(url.startswith(BASE + "/") for url in locations)
 
 
 def test_dcat_themes_are_the_topics_the_activities_address(server):
@@ -127,3 +128,22 @@ def test_dcat_themes_are_the_topics_the_activities_address(server):
     )
     themes = {str(t).rsplit("/", 1)[1] for t in graph.objects(DATASET, DCAT.theme)}
     assert {"data-sharing", "data-institutions", "connected-places"} <= themes
+
+
+@pytest.mark.parametrize(
+    ("path", "accept", "address"),
+    [
+        ("/sitemap.xml", "application/xml", "<loc>{}/"),
+        ("/.well-known/void", "text/turtle", "<{}/sparql>"),
+        ("/sparql", "text/turtle", "<{}/sparql>"),
+        ("/reconcile", "application/json", '"{}/reconcile'),
+    ],
+    ids=["sitemap", "void", "service-description", "reconciliation-manifest"],
+)
+def test_absolute_addresses_come_from_the_base_uri_never_from_the_host_header(server, path, accept, address):
+    """Before, ``Host: evil.example`` gave ``<loc>http://evil.example/…`` in the sitemap, and the same in VoID's
+    endpoint and the service description's, where anyone could plant them in a cache."""
+    answer = httpx.get(server.url + path, headers={"Host": "evil.example", "Accept": accept})
+    assert answer.status_code == 200
+    assert "evil.example" not in answer.text
+    assert address.format(BASE) in answer.text

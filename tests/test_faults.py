@@ -27,7 +27,7 @@ from conftest import (
     store_pids,
     store_server_pid,
 )
-from helpers import NEW_ORGANISATION, bearer, client_at, submit
+from helpers import NEW_ORGANISATION, bearer, client_at, status_of, submit
 
 from graph.embedded import EmbeddedStore
 from graph.store import StoreError
@@ -72,7 +72,7 @@ def eventually(check: Callable[[], bool], seconds: float = 60) -> bool:
 
 
 def status(server: Server, submission: str) -> str:
-    return httpx.get(server.url + f"/submissions/{submission}").json()["status"]
+    return str(status_of(server, submission)["status"])
 
 
 def assert_approved_once(server: Server, submission: str) -> None:
@@ -346,5 +346,23 @@ def test_a_query_past_the_time_limit_restarts_the_store_but_others_in_flight_are
         assert penalised.status_code == 429 and "took the store down" in penalised.text
         with client_at("127.0.0.2") as other:
             assert other.post(server.url + "/sparql", data={"query": ORDERED_CARTESIAN}).status_code == 400
+    finally:
+        stop_server(server)
+
+
+def test_a_version_kept_by_an_approval_that_has_not_finished_is_not_served(tmp_path):
+    """The staging store keeps a record's new version before the public record changes; a worker killed between the
+    two left it served at /doc/…/history/{submission}.ttl for minutes, for a change not yet public."""
+    server = start_server(
+        tmp_path, workers=2, ECOMAP_FAILPOINTS=str(tmp_path / "failpoints"), ECOMAP_CLAIM_SECONDS="4", **FAST
+    )
+    try:
+        submission = approve_until_killed(server, tmp_path, "approval.versions-kept")
+        kept = f"{server.url}{ORGANISATION}/history/{submission}.ttl"
+        assert status(server, submission) == "pending"
+        assert httpx.get(kept).status_code == 404
+        assert eventually(lambda: status(server, submission) == "approved")
+        served = httpx.get(kept)
+        assert served.status_code == 200 and "cymru-data-co-op" in served.text
     finally:
         stop_server(server)

@@ -130,7 +130,7 @@ def test_a_valid_form_is_kept_pending_for_an_editor_with_advice(form_server):
     status_url = re.search(r'href="(/submissions/[0-9a-f]+)"', sent.text).group(1)
     status = httpx.get(server.url + status_url).json()
     assert status["status"] == "pending" and "someone@example.org" not in str(status)
-    review = httpx.get(server.url + status_url + "/review", headers={"Authorization": f"Bearer {token}"})
+    review = httpx.get(f"{server.url}/submissions/{status['id']}/review", headers={"Authorization": f"Bearer {token}"})
     assert review.status_code == 200 and "Form Test Data Clinic" in review.text
     public = httpx.get(server.url + "/id/organisation/form-test-data-trust", follow_redirects=True)
     assert public.status_code == 404
@@ -161,7 +161,10 @@ def test_a_published_record_sent_back_unchanged_changes_nothing(form_server, org
     )
     assert sent.status_code == 201, re.findall(r'class="error-message"[^>]*>(.*?)</p>', sent.text)
     status_url = re.search(r'href="(/submissions/[0-9a-f]+)"', sent.text).group(1)
-    review = httpx.get(server.url + status_url + "/review", headers={"Authorization": f"Bearer {token}"}).json()
+    submission = httpx.get(server.url + status_url).json()["id"]
+    review = httpx.get(
+        f"{server.url}/submissions/{submission}/review", headers={"Authorization": f"Bearer {token}"}
+    ).json()
     assert [(c["added"], c["removed"]) for c in review["changes"]] == [([], [])], review["changes"]
 
 

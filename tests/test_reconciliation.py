@@ -165,9 +165,9 @@ def test_manifest(server, schemas):
     assert manifest["identifierSpace"] == f"{BASE}/id/organisation/"
     assert manifest["view"]["url"].replace("{{id}}", "odi") == ODI
     assert manifest["defaultTypes"] == [{"id": "org:Organization", "name": "Organisation"}]
-    assert manifest["preview"]["url"] == server.url + "/reconcile/preview?id={{id}}"
+    assert manifest["preview"]["url"] == BASE + "/reconcile/preview?id={{id}}"
     entity = manifest["suggest"]["entity"]
-    assert entity["service_url"] + entity["service_path"] == server.url + "/reconcile/suggest/entity"
+    assert entity["service_url"] + entity["service_path"] == BASE + "/reconcile/suggest/entity"
     assert "authentication" not in manifest
 
 

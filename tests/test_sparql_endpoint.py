@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 import rdflib
-from conftest import embedded_only
+from conftest import BASE, embedded_only
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 
@@ -116,6 +116,36 @@ def test_default_graph_uri_and_named_graph_uri_narrow_the_dataset(server):
 
 
 @pytest.mark.parametrize(
+    ("query", "graphs", "count"),
+    [
+        ("SELECT (COUNT(*) AS ?n) FROM <urn:nothing> WHERE { ?s ?p ?o }", {}, 0),
+        ("SELECT (COUNT(*) AS ?n) FROM <data/organisation/odi> WHERE { ?s ?p ?o }", {}, "odi"),
+        ("SELECT (COUNT(*) AS ?n) FROM NAMED <data/organisation/odi> WHERE { GRAPH ?g { ?s ?p ?o } }", {}, "odi"),
+        ("SELECT (COUNT(*) AS ?n) FROM NAMED <urn:nothing> WHERE { GRAPH ?g { ?s ?p ?o } }", {}, 0),
+        # The protocol's dataset wins over the query's own, as the SPARQL 1.1 Protocol says.
+        (
+            "SELECT (COUNT(*) AS ?n) FROM <urn:nothing> WHERE { ?s ?p ?o }",
+            {"default-graph-uri": f"{BASE}/data/organisation/odi"},
+            "odi",
+        ),
+    ],
+    ids=["from-nothing", "from-a-record", "from-named", "from-named-nothing", "protocol-wins"],
+)
+def test_a_querys_from_and_from_named_are_its_dataset(server, query, graphs, count):
+    """Before, FROM was silently ignored: the count over FROM <urn:nothing> was the whole map's, 2,946."""
+    odi = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}/data/organisation/odi> {{ ?s ?p ?o }} }}"
+
+    def counted(text: str, **extra: str) -> int:
+        answer = httpx.get(server.url + "/sparql", params={"query": text, **extra}, headers={"Accept": "text/csv"})
+        assert answer.status_code == 200, answer.text
+        return int(answer.text.splitlines()[1])
+
+    expected = counted(odi) if count == "odi" else count
+    assert expected == 0 or expected > 10
+    assert counted(query, **graphs) == expected
+
+
+@pytest.mark.parametrize(
     ("request_kwargs", "status", "says"),
     [
         ({"params": {"query": "SELECT ?x WHERE { ?x "}}, 400, "SPARQL syntax error at line 1, column"),
@@ -163,7 +193,7 @@ def test_without_a_query_rdf_clients_get_a_service_description_and_people_a_form
     described = httpx.get(server.url + "/sparql", headers={"Accept": "text/turtle"})
     graph = rdflib.Graph().parse(data=described.text, format="turtle")
     sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
-    assert (None, sd.endpoint, rdflib.URIRef(server.url + "/sparql")) in graph
+    assert (None, sd.endpoint, rdflib.URIRef(BASE + "/sparql")) in graph
     page = httpx.get(server.url + "/sparql", headers={"Accept": "text/html"})
     assert page.headers["content-type"].startswith("text/html") and '<textarea id="query" name="query"' in page.text
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import BACKEND, BASE, make_tokens, start_server, stop_server
-from helpers import NEW_ORGANISATION, PREFIXES, TURTLE, bearer, pending, submit
+from helpers import NEW_ORGANISATION, PREFIXES, TURTLE, bearer, logged, pending, status_of, submit
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +41,11 @@ def test_a_mistake_gets_422_with_what_to_fix_then_the_fix_is_stored_as_pending(c
     )
     assert stored.status_code == 201, stored.text
     body = stored.json()
-    assert stored.headers["location"] == body["status_url"] == f"/submissions/{body['id']}"
+    assert stored.headers["location"] == body["status_url"]
     assert re.fullmatch(r"[0-9a-f]{32}", body["id"])
+    # The status link's key is private: the id, which the provenance of an approved record publishes, is not it.
+    assert re.fullmatch(r"/submissions/[0-9a-f]{32}", body["status_url"]) and body["id"] not in body["status_url"]
+    assert httpx.get(server.url + f"/submissions/{body['id']}").status_code == 404
     assert set(body["records"]) == {
         f"{BASE}/data/organisation/cymru-data-co-op",
         f"{BASE}/data/relationship/cymru-data-co-op-member-of-odi",
@@ -134,7 +138,8 @@ def test_an_update_to_an_existing_record_replaces_it_on_approval_and_keeps_its_c
     ).json()["results"]["bindings"]
     assert row["created"]["value"].startswith("2026-11-28T00:00:00")
     assert row["modified"]["value"] > row["created"]["value"]
-    assert row["role"]["value"].endswith("/organisation")
+    # A submitter's token is not tied to any organisation: before, its records said "the organisation itself".
+    assert row["role"]["value"].endswith("/contributor-role/registered-submitter")
 
 
 @pytest.mark.parametrize(
@@ -235,7 +240,7 @@ def test_the_command_line_walk_through(contributions, tmp_path):
     )
     stored = server.ecomap("submit", str(path), "--server", server.url, "--accept-terms")
     assert stored.returncode == 0 and "Stored as pending" in stored.stdout
-    submission = stored.stdout.strip().rsplit("/", 1)[1]
+    submission = re.search(r"submission ([0-9a-f]{32})", stored.stdout).group(1)
 
     moderator = ["--server", server.url, "--token", tokens["moderator"]]
     listed = server.ecomap("review", "list", *moderator)
@@ -680,3 +685,59 @@ def test_an_activity_with_a_key_another_record_holds_is_a_change_to_that_record_
         params={"accept_terms": "true"},
     )
     assert httpx.post(server.url + f"/submissions/{restore.json()['id']}/approve", headers=moderator).status_code == 200
+
+
+def role_of(server, record: str) -> str:
+    query = f"SELECT ?role WHERE {{ GRAPH <data/metadata> {{ <{record}> eco:contributorRole ?role }} }}"
+    [row] = httpx.post(server.url + "/sparql", data={"query": query}, headers=ASK).json()["results"]["bindings"]
+    return row["role"]["value"].rsplit("/", 1)[-1]
+
+
+def test_a_claim_to_speak_for_the_organisation_is_published_as_such_only_once_a_moderator_has_checked_it(
+    contributions,
+):
+    server, tokens = contributions
+    moderator = bearer(tokens["moderator"])
+    sent = []
+    for name in ("Claimed Unchecked Ltd", "Claimed Checked Ltd"):
+        form = {"organisation.name": name, "claim": "1", "contact": "head@claimed.example", "accept_terms": "yes"}
+        answer = httpx.post(server.url + "/submit", data=form)
+        assert answer.status_code == 201, answer.text
+        [submission] = re.findall(r"/submissions/([0-9a-f]{32})", answer.text)[:1]
+        sent.append(submission)
+    found = [httpx.get(server.url + f"/submissions/{key}").json() for key in sent]
+    assert found[0]["contributor_role"] == "unverified-organisation"
+    approve = [f"{server.url}/submissions/{submission['id']}/approve" for submission in found]
+    unchecked = httpx.post(approve[0], headers=moderator)
+    checked = httpx.post(approve[1], headers=moderator, json={"claim_checked": True})
+    assert unchecked.status_code == checked.status_code == 200, (unchecked.text, checked.text)
+    assert role_of(server, unchecked.json()["records"][0]) == "unverified-organisation"
+    assert role_of(server, checked.json()["records"][0]) == "organisation"
+
+
+def test_checking_a_claim_no_submission_made_is_refused(contributions):
+    server, tokens = contributions
+    body = NEW_ORGANISATION.format(number="07070707").replace("cymru-data-co-op", "claimless-co")
+    sent = submit(server, body, accept_terms="true").json()
+    refused = httpx.post(
+        server.url + f"/submissions/{sent['id']}/approve",
+        headers=bearer(tokens["moderator"]),
+        json={"claim_checked": True},
+    )
+    assert refused.status_code == 400 and "claims to speak for no organisation" in refused.json()["error"]
+    assert status_of(server, sent["id"])["status"] == "pending"
+
+
+def test_the_contact_address_may_come_in_the_from_header_and_the_status_link_stays_out_of_the_log(contributions):
+    """Before, the contact address could only travel in the URL (?contact=…), which proxies log; and the access log
+    wrote each private status link in full."""
+    server, tokens = contributions
+    body = NEW_ORGANISATION.format(number="06060606").replace("cymru-data-co-op", "from-header-co")
+    sent = submit(server, body, headers={**TURTLE, "From": "lead@from-header.example"}, accept_terms="true")
+    assert sent.status_code == 201, sent.text
+    review = httpx.get(server.url + f"/submissions/{sent.json()['id']}/review", headers=bearer(tokens["moderator"]))
+    assert review.status_code == 200 and review.json()["contact"] == "lead@from-header.example"
+    status = httpx.get(server.url + sent.json()["status_url"], headers={"X-Request-Id": "status-link-read"})
+    assert status.status_code == 200 and "lead@from-header.example" not in status.text
+    line = logged(server, "status-link-read")["status-link-read"]
+    assert line["path"] == "/submissions/{status_key}" and sent.json()["status_url"] not in json.dumps(line)

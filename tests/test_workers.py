@@ -25,7 +25,7 @@ def test_an_approval_through_one_server_is_seen_through_another(tmp_path):
             page = "/doc/organisation/cymru-data-co-op"
             assert httpx.get(second.url + page).status_code == 404
             sent = submit(first, NEW_ORGANISATION.format(number="01234567"), accept_terms="true").json()
-            assert httpx.get(second.url + f"/submissions/{sent['id']}").json()["status"] == "pending"
+            assert httpx.get(second.url + sent["status_url"]).json()["status"] == "pending"
             approved = httpx.post(second.url + f"/submissions/{sent['id']}/approve", headers=bearer(token))
             assert approved.status_code == 200, approved.text
             for server in (first, second):

@@ -22,11 +22,6 @@ router = APIRouter(tags=["Dataset"])
 OFFERED = [*formats.GRAPHS.values(), formats.HTML]
 
 
-def _public_url(request: Request) -> str:
-    """This server's own address, for links a client can follow (the canonical base may be elsewhere)."""
-    return str(request.base_url).rstrip("/")
-
-
 @router.get(
     "/.well-known/void",
     summary="VoID description of the dataset",
@@ -46,7 +41,7 @@ async def dataset_description(request: Request, services: Services) -> Response:
             "Ask for an RDF media type (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML.\n", 406, media_type="text/plain"
         )
     try:
-        triples = await description(services, _public_url(request))
+        triples = await description(services)
     except UpstreamError as error:
         return error.response()
     if chosen == formats.HTML:
@@ -107,14 +102,13 @@ async def sitemap(request: Request, services: Services) -> Response:
         rows = await services.upstream.solutions(services.prologue + SITEMAP)
     except UpstreamError as error:
         return error.response()
-    public = _public_url(request)
-    urls = [public + "/"]
+    urls = [base + "/"]
     for row in rows:
         iri = row["thing"].value
         if "#" in iri or not iri.startswith(base + "/"):
             continue
         path = iri[len(base) :]
-        urls.append(public + (path.replace("/id/", "/doc/", 1) if path.startswith("/id/") else path))
+        urls.append(base + (path.replace("/id/", "/doc/", 1) if path.startswith("/id/") else path))
     body = '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
     body += "".join(f"  <url><loc>{escape(url)}</loc></url>\n" for url in urls) + "</urlset>\n"
     return Response(body, media_type="application/xml")

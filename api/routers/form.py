@@ -18,14 +18,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from rdflib.namespace import RDF, SKOS
 
+from api import access
 from api.dependencies import AppServices, Services
 from api.pages import render
-from api.responses import FORM, HTML, PAGE, STORE, answers, documented, fields
+from api.responses import FORM, HTML, PAGE, STORE, WRITES, answers, documented, fields
 from api.routers.submissions import EMAIL, convert_rows, process
 from api.routers.templates import template_columns
 from api.upstream import UpstreamError
 from graph.correction import activities, carry_over, shown
 from graph.identity import Ref, UriClass
+from graph.submissions import ContributorRole
 from graph.template import SEPARATOR, Column
 from graph.validation import Validator
 
@@ -236,11 +238,16 @@ async def _merged(
             201: answers("Sent: a page with the submission's status link", HTML),
             422: answers("The form again, with each problem beside its field", HTML),
         },
+        WRITES,
         STORE,
     ),
 )
 async def send(request: Request, services: Services) -> Response:
-    raw = (await request.body())[: services.settings.submission_max_bytes].decode("utf-8", "replace")
+    try:
+        await access.counted(request, services, None)
+        raw = (await access.limited_body(request, services.settings.submission_max_bytes)).decode("utf-8", "replace")
+    except access.RefusedError as refused:
+        return refused.response
     fields = parse_qsl(raw, keep_blank_values=True)
     values: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for name, value in fields:
@@ -299,7 +306,7 @@ async def send(request: Request, services: Services) -> Response:
             account=None,
             contact=contact,
             store=True,
-            role="organisation" if claim else None,
+            role=ContributorRole.UNVERIFIED_ORGANISATION if claim else None,
         )
     except UpstreamError as error:
         return error.response()
@@ -313,7 +320,7 @@ async def send(request: Request, services: Services) -> Response:
         return _page(services, request, values, errors, general, iri, claim, 422, contact or "")
     if outcome.problems:
         return _page(services, request, values, errors, outcome.problems, iri, claim, 422, contact or "")
-    status_url = f"/submissions/{outcome.submission_id}"
+    status_url = f"/submissions/{outcome.status_key}"
     advice = sorted({f.message for f in outcome.report.warnings}) if outcome.report is not None else []
     context = {"title": "Thank you", "status_url": status_url, "records": outcome.records, "advice": advice}
     return render(request, "sent.html", context, status=201)

@@ -81,7 +81,10 @@ async def version(uri_class: ClassPath, key: KeyPath, version: str, request: Req
         return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}", "text/plain")
     graph = version_graph(found[0], version)
     try:
-        triples = await services.staging.named_graph(graph)
+        # Only a version the history lists: kept by an approval that has finished (a version is kept before the
+        # public record changes, and was served for minutes after a worker died between the two).
+        listed = versions(await services.staging.solutions(history_query(services.identity, found[0])), found[0])
+        triples = await services.staging.named_graph(graph) if any(v.iri == graph for v in listed) else []
     except UpstreamError as error:
         return error.response()
     if not triples:

@@ -55,12 +55,9 @@ async def _list(
     q: str | None,
     page: int,
     per_page: int,
+    format_name: str | None,
 ) -> Response:
-    chosen = (
-        JSON
-        if request.query_params.get("format") == "json"
-        else choose(request.headers.get("accept"), [formats.HTML, JSON])
-    )
+    chosen = JSON if format_name == "json" else choose(request.headers.get("accept"), [formats.HTML, JSON])
     if chosen is None:
         return Response("Ask for text/html or application/json.\n", 406, media_type="text/plain")
     try:
@@ -160,8 +157,9 @@ def _register(kind: Kind) -> None:
         q: str | None = None,
         page: PageNumber = 1,
         per_page: PerPage = 50,
+        format_name: Annotated[str | None, Query(alias="format", description="json: JSON, whatever Accept")] = None,
     ) -> Response:
-        return await _list(request, services, kind, area, place, kind_key, strategy, q, page, per_page)
+        return await _list(request, services, kind, area, place, kind_key, strategy, q, page, per_page, format_name)
 
     summary = f"{kind.title}, filtered by priority area, place, kind or strategy, and searched by name"
     router.add_api_route(

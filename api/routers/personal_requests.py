@@ -21,6 +21,7 @@ from api.responses import (
     PAGE,
     STORE,
     STORE_PROBLEM,
+    WRITES,
     answers,
     documented,
     fields,
@@ -97,8 +98,8 @@ async def request_form(key: PersonKeyPath, request: Request, services: Services)
         {
             201: answers("Sent: a page that says what happens next", HTML),
             422: answers("The form again, saying what to fix", HTML),
-            429: problem("Too many requests from this client (Retry-After says when to try again)"),
         },
+        WRITES,
         NOT_FOUND,
         STORE,
     ),
@@ -110,12 +111,11 @@ async def send_request(key: PersonKeyPath, request: Request, services: Services)
         return error.response()
     if name is None:
         return await _no_person(request, services, key)
-    client = request.client.host if request.client else "unknown"
-    wait = services.submission_fair_use.wait_seconds(client)
-    if wait:
-        message = f"Too many requests from this client: try again in {wait} s."
-        return access.error(429, message, {"Retry-After": str(wait)})
-    raw = (await request.body())[:FORM_MAX_BYTES].decode("utf-8", "replace")
+    try:
+        await access.counted(request, services, None)
+        raw = (await access.limited_body(request, FORM_MAX_BYTES)).decode("utf-8", "replace")
+    except access.RefusedError as refused:
+        return refused.response
     values = {k: v.strip() for k, v in parse_qsl(raw, keep_blank_values=True)}
     errors = []
     if values.get("kind") not in RequestKind.__members__.values():
@@ -175,6 +175,7 @@ async def listing(request: Request, services: Services, status: RequestStatus = 
     openapi_extra=fields(JSON, {"answer": "Removed from the map and its history, as asked."}),
     responses=documented(
         MODERATORS,
+        WRITES,
         {
             400: problem('No answer given: send {"answer": "..."}'),
             404: problem("There is no such request"),
@@ -185,11 +186,8 @@ async def listing(request: Request, services: Services, status: RequestStatus = 
 )
 async def answer(request_id: str, request: Request, services: Services) -> Response:
     try:
-        moderator = await access.moderator(request, services)
-        try:
-            asked = await request.json()
-        except ValueError:
-            asked = None
+        moderator = await access.moderating(request, services)
+        asked = await access.decision(request)
         text = asked.get("answer") if isinstance(asked, dict) else None
         if not isinstance(text, str) or not text.strip():
             return access.error(400, 'Say what was done and why: {"answer": "..."}.')

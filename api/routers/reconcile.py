@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.bodies import BodyTooLargeError, read_body
 from api.dependencies import AppServices, Services
 from api.pages import local_href, render
 from api.responses import FORM, HTML, STORE, answers, documented, fields, problem
@@ -56,19 +57,15 @@ def _error(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _public_url(request: Request) -> str:
-    """This server's own address, for the endpoints a client calls next (the canonical base may be elsewhere)."""
-    return str(request.base_url).rstrip("/")
-
-
 def _manifest(request: Request, services: AppServices) -> dict[str, Any]:
-    base, service = services.settings.base_uri, _public_url(request) + "/reconcile"
+    base = services.settings.base_uri  # never the request's Host header, which anyone can set
+    service = base + "/reconcile"
     return {
         "versions": ["0.2"],
         "name": "ecomap: organisations in the UK data ecosystem",
         "identifierSpace": f"{base}/id/organisation/",
         "schemaSpace": f"{base}/def/ecosystem",
-        "documentation": _public_url(request) + "/docs#/Reconciliation",
+        "documentation": base + "/docs#/Reconciliation",
         "batchSize": MAX_BATCH,
         "view": {"url": f"{base}/id/organisation/{{{{id}}}}"},
         "defaultTypes": [TYPE],
@@ -110,11 +107,10 @@ async def _answer(services: AppServices, params: Mapping[str, str]) -> Response:
 
 async def _form(request: Request) -> dict[str, str] | None:
     """The form fields of a POST (OpenRefine sends queries= form-encoded), over the URL's; None if too large."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > BODY_LIMIT:
-            return None
+    try:
+        body = await read_body(request, BODY_LIMIT)
+    except BodyTooLargeError:
+        return None
     return {**request.query_params, **dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))}
 
 

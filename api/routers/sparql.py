@@ -15,6 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from api import formats
 from api.answers import not_modified
+from api.bodies import BodyTooLargeError, read_body
 from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.inspection import Form, Inspection, QueryRejectedError, inspect
@@ -163,12 +164,10 @@ async def sparql_post(request: Request, services: Services) -> Response:
 async def _limited_body(request: Request, services: Services) -> bytes | None:
     """The body, or ``None`` past the size a query of the longest allowed length can take."""
     limit = services.settings.query_max_length * 4 + 16_384  # percent-encoding, and the other form fields
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
+    try:
+        return await read_body(request, limit)
+    except BodyTooLargeError:
+        return None
 
 
 class NotUtf8Error(ValueError):
@@ -211,9 +210,8 @@ def _without_query(request: Request, services: Services) -> Response:
             "sparql.html",
             {"title": "Query the map with SPARQL", "examples": examples, "examples_json": json_script(examples)},
         )
-    body = service_description(
-        services.settings.base_uri, str(request.url_for("sparql_get")), formats.RDF_FORMATS[chosen]
-    )
+    base = services.settings.base_uri  # never the request's Host header, which anyone can set
+    body = service_description(base, base + "/sparql", formats.RDF_FORMATS[chosen])
     return Response(body, media_type=chosen, headers={"Vary": "Accept"})
 
 
@@ -298,6 +296,8 @@ async def run_query(
         headers["ETag"] = tag
         if not_modified(request.headers.get("if-none-match"), key):
             return Response(status_code=304, headers=headers)
+    if not default and not named:  # the protocol's dataset wins over the query's own, as the protocol says
+        default, named = list(inspection.default_graphs), list(inspection.named_graphs)
     started = time.monotonic()
     convict = None if own_form else partial(services.quarantine.convict, inspection.text, client)
     try:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import anyio
 import pyoxigraph as ox
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import access, approval
@@ -24,6 +24,7 @@ from api.responses import (
     STORE_PROBLEM,
     STRING,
     TOKEN,
+    WRITES,
     InvalidRequest,
     Problem,
     ValidationReport,
@@ -37,17 +38,22 @@ from api.upstream import UpstreamError
 from graph import report as reports
 from graph.accounts import Role
 from graph.convert import to_rdflib
-from graph.identity import UriClass, registry_numbers_query
+from graph.identity import KEY_PATTERN, UriClass, registry_numbers_query
 from graph.parsing import RdfSyntaxError
 from graph.review import ORGANISATIONS_QUERY, changes, concept_checks, duplicates
 from graph.sheets import SheetError, SheetTooLargeError, read_csv, read_xlsx
 from graph.submissions import (
+    ContributorRole,
     Split,
     SubmissionStatus,
+    contact_query,
     decision_transaction,
+    new_status_key,
     new_submission_id,
     pending_transaction,
+    role_update,
     statements_query,
+    status_key_query,
     submissions_query,
 )
 from graph.template import Conversion, candidate_keys, convert, named_registry_numbers
@@ -74,16 +80,8 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # the connection to the store timed out while the loop waited (tests/test_concurrency.py, 50 submitters: 4 reads and 8
 # decisions in 15 s, or 503s; with this limit, hundreds of reads and dozens of decisions, no 503).
 VALIDATIONS = anyio.CapacityLimiter(1)
-
-
-async def _body(request: Request, limit: int) -> bytes:
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            message = f"The submission is larger than {limit} bytes: split it into smaller ones."
-            raise access.RefusedError(access.error(413, message))
-    return bytes(body)
+# How many statements count as one submission against the allowance: 20,000 take a minute's allowance.
+STATEMENTS_A_SUBMISSION = 2000
 
 
 @router.post(
@@ -125,25 +123,27 @@ async def submit(
     services: Services,
     dry_run: Annotated[bool, Query(description="Validate only; store nothing")] = False,
     accept_terms: Annotated[bool, Query(description="Agree to license the data under the OGL v3.0")] = False,
-    contact: Annotated[str | None, Query(description="An e-mail address for the moderators; never published")] = None,
+    contact: Annotated[str | None, Query(description="An e-mail for the moderators; better sent as From")] = None,
+    sender: Annotated[
+        str | None,
+        Header(alias="From", description="An e-mail address for the moderators, never published (RFC 9110's From)"),
+    ] = None,
 ) -> Response:
     settings = services.settings
+    contact = sender or contact  # a header stays out of the URLs that proxies log
     try:
         account = await access.account(request, services)
-        limiter = services.trusted_fair_use if account else services.submission_fair_use
-        client = account[0] if account else (request.client.host if request.client else "unknown")
-        wait = limiter.wait_seconds(client)
-        if wait:
-            return access.error(
-                429, f"Too many submissions from this client: try again in {wait} s.", {"Retry-After": str(wait)}
-            )
+        await access.counted(request, services, account)
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type not in FORMATS and media_type not in SHEETS:
             accepted = ", ".join([*FORMATS, *SHEETS])
             return access.error(
                 415, f"Send Turtle, JSON-LD, RDF/XML, N-Triples, CSV or XLSX, with its Content-Type: {accepted}."
             )
-        body = await _body(request, settings.submission_max_bytes)
+        limit = settings.submission_max_bytes
+        body = await access.limited_body(
+            request, limit, f"The submission is larger than {limit} bytes: split it into smaller ones."
+        )
     except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:
@@ -188,6 +188,12 @@ async def submit(
     if len(triples) > settings.submission_max_statements:
         limit = settings.submission_max_statements
         return access.error(413, f"The submission holds {len(triples)} statements, more than {limit}.")
+    try:
+        # Validating takes about half a second a thousand statements, one validation at a time in each worker: a large
+        # submission counts as several against the allowance (it already counted as one).
+        await access.counted(request, services, account, weight=len(triples) / STATEMENTS_A_SUBMISSION - 1)
+    except access.RefusedError as refused:
+        return refused.response
     if (unkeepable := unwritable(triples)) is not None:
         return access.error(400, unkeepable)
     try:
@@ -203,7 +209,7 @@ async def submit(
         return JSONResponse({"valid": True, "records": outcome.records, "report": outcome.report_json}, status_code=200)
     if not accept_terms:
         return access.error(400, TERMS)
-    status_url = f"/submissions/{outcome.submission_id}"
+    status_url = f"/submissions/{outcome.status_key}"
     body_json = {
         "id": outcome.submission_id,
         "status": SubmissionStatus.PENDING,
@@ -222,6 +228,8 @@ class Outcome:
     records: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     submission_id: str | None = None
+    # The submitter's private status link is /submissions/{status_key}: never the (public) submission id.
+    status_key: str | None = None
 
     @property
     def report_json(self) -> Any:
@@ -255,15 +263,16 @@ async def process(
     outcome = Outcome(report=report, records=split.graphs, problems=split.problems)
     if split.problems or not store:
         return outcome
-    outcome.submission_id = new_submission_id()
+    outcome.submission_id, outcome.status_key = new_submission_id(), new_status_key()
     transaction = pending_transaction(
         identity,
         outcome.submission_id,
         triples,
         outcome.records,
-        contributor_role=role or ("organisation" if account else "public"),
+        contributor_role=role or (ContributorRole.REGISTERED if account else ContributorRole.PUBLIC),
         account=account[0] if account else None,
         contact=contact,
+        status_key=outcome.status_key,
     )
     await services.staging.update(transaction.as_update())
     return outcome
@@ -319,13 +328,21 @@ async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Con
 
 
 @router.get(
-    "/submissions/{submission_id}",
-    summary="A submission's status: pending, approved or rejected (with the reason)",
+    "/submissions/{status_key}",
+    summary="A submission's status: pending, approved or rejected (with the reason), at its private status link",
+    description=(
+        "The address the submission's answer gave (its Location): the key in it is private, unlike the submission's "
+        "id, which the provenance of what it changed publishes."
+    ),
     responses=documented({404: problem("There is no such submission")}, STORE_PROBLEM),
 )
-async def status(submission_id: str, services: Services) -> Response:
+async def status(status_key: str, services: Services) -> Response:
     try:
-        found = await approval.describe_submission(services, submission_id)
+        found = None
+        if KEY_PATTERN.match(status_key):
+            rows = await services.staging.solutions(status_key_query(services.identity, status_key))
+            submission = rows[0]["submission"].value.rsplit("/", 1)[-1] if rows else None
+            found = await approval.describe_submission(services, submission) if submission else None
     except UpstreamError as error:
         return access.unavailable(error)
     if found is None:
@@ -372,6 +389,7 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
         if found is None:
             return access.error(404, "There is no such submission.")
         triples = await services.staging.graph(statements_query(identity, submission_id))
+        contact = await services.staging.solutions(contact_query(identity, submission_id))
         changed = await _changes(services, await approval.split_submission(services, triples))
         existing = await services.upstream.solutions(ORGANISATIONS_QUERY)
         suggester = await services.suggester.get()
@@ -385,6 +403,7 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
         return access.unavailable(error)
     body = {
         **found,
+        "contact": contact[0]["contact"].value if contact else None,
         "changes": changed,
         "possible_duplicates": [asdict(d) for d in candidates],
         "concept_checks": [asdict(check) for check in checks],
@@ -406,9 +425,27 @@ def _review_tag(changed: list[dict[str, Any]]) -> str:
 @router.post(
     "/submissions/{submission_id}/approve",
     summary="Approve a pending submission into the public map (moderators)",
+    description=(
+        'With `{"claim_checked": true}`, a submission whose sender says they speak for the organisation is published '
+        "as the organisation's own: send it once you have checked the claim (the contact address is in the staging "
+        "store, never published). Without it, the records say only what is known of who sent them."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {
+                JSON: {
+                    "schema": {"type": "object", "properties": {"claim_checked": {"type": "boolean"}}},
+                    "example": {"claim_checked": True},
+                }
+            },
+        }
+    },
     responses=documented(
         MODERATORS,
+        WRITES,
         {
+            400: problem("claim_checked, but the submission claims to speak for no organisation"),
             404: problem("There is no such submission"),
             409: problem("Already decided, being decided by another moderator, or a record it changes has ended"),
             412: problem("If-Match: the records have changed since the review"),
@@ -429,8 +466,11 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
         expected = request.headers.get("if-match")
         if expected and expected != "*" and _review_tag(await _changes(services, split)) != expected:
             return access.error(412, "The records have changed since this review: review the submission again.")
+        role = await _role_approved(request, found["contributor_role"])
         await approval.claim_or_refuse(services, submission_id, approver=moderator)
-        records = await approval.approve_claimed(services, submission_id, moderator, found["contributor_role"])
+        if role != found["contributor_role"]:  # kept before anything is published, for an approval resumed later
+            await services.staging.update(role_update(identity, submission_id, role))
+        records = await approval.approve_claimed(services, submission_id, moderator, role)
     except access.RefusedError as denied:
         return denied.response
     except UpstreamError as error:
@@ -444,6 +484,7 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
     openapi_extra=fields(JSON, {"reason": "The organisation is already on the map as the Open Data Institute."}),
     responses=documented(
         MODERATORS,
+        WRITES,
         {
             400: problem('No reason given: send {"reason": "..."}'),
             404: problem("There is no such submission"),
@@ -470,18 +511,26 @@ async def reject(submission_id: str, request: Request, services: Services) -> Re
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.REJECTED, "reason": reason})
 
 
+async def _role_approved(request: Request, role: str) -> str:
+    """The role the approved records are published in: as submitted, or the organisation's own where the moderator
+    has checked a claim to speak for it (``{"claim_checked": true}``)."""
+    asked = await access.decision(request)
+    if not (isinstance(asked, dict) and asked.get("claim_checked") is True):
+        return role
+    if role != ContributorRole.UNVERIFIED_ORGANISATION:
+        raise access.RefusedError(access.error(400, "This submission claims to speak for no organisation."))
+    return ContributorRole.ORGANISATION
+
+
 async def _reason(request: Request) -> str | None:
-    try:
-        body = await request.json()
-    except ValueError:
-        return None
+    body = await access.decision(request)
     reason = body.get("reason") if isinstance(body, dict) else None
     return reason.strip()[:2000] if isinstance(reason, str) and reason.strip() else None
 
 
 async def _pending(request: Request, services: AppServices, submission_id: str) -> tuple[str, dict[str, Any]]:
     """The moderator asking, and the pending submission they would decide on; refused (401, 403, 404, 409)."""
-    moderator = await access.moderator(request, services)
+    moderator = await access.moderating(request, services)
     found = await approval.describe_submission(services, submission_id)
     if found is None:
         raise access.RefusedError(access.error(404, "There is no such submission."))

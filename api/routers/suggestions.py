@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.access import error, unavailable
+from api.bodies import BodyTooLargeError, read_body
 from api.dependencies import Services
 from api.responses import STORE_PROBLEM, documented, problem
 from api.upstream import UpstreamError
@@ -35,11 +36,10 @@ class RequestError(Exception):
 
 async def _asked(request: Request) -> tuple[str, int]:
     """The text and how many concepts per scheme, or a ``RequestError`` saying what is wrong with the body."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > BODY_LIMIT:
-            raise RequestError(413, f"The request is larger than {BODY_LIMIT:,} bytes: send one description.")
+    try:
+        body = await read_body(request, BODY_LIMIT)
+    except BodyTooLargeError:
+        raise RequestError(413, f"The request is larger than {BODY_LIMIT:,} bytes: send one description.") from None
     try:
         decoded = body.decode("utf-8")
     except UnicodeDecodeError as problem:

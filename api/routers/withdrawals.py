@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pyoxigraph as ox
@@ -12,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from api import access
 from api.approval import created_times, latest_versions
 from api.dependencies import AppServices, Services
-from api.responses import JSON, MODERATORS, STORE_PROBLEM, documented, fields, problem
+from api.responses import JSON, MODERATORS, STORE_PROBLEM, WRITES, documented, fields, problem
 from api.routers.resources import ClassPath, KeyPath, PersonKeyPath
 from api.upstream import UpstreamError
 from graph.history import INITIAL, keep_version
@@ -31,14 +30,13 @@ async def _exists(services: AppServices, record: str) -> bool:
 
 async def _end(request: Request, services: AppServices, uri_class: str, key: str, ending: Ending) -> Response:
     try:
-        moderator = await access.moderator(request, services)
+        moderator = await access.moderating(request, services)
         cls = checked_class(uri_class, key)
         if cls is None:
             return access.error(404, "There is no such record.")
         record = services.identity.record_graph(cls, key)
-        try:
-            asked = json.loads(await request.body() or b"{}")
-        except ValueError:
+        asked = await access.decision(request)
+        if not isinstance(asked, dict):
             return access.error(400, 'Send JSON such as {"reason": "…"}.')
         reason = asked.get("reason") if isinstance(asked, dict) else None
         reason = reason.strip() if isinstance(reason, str) else ""
@@ -81,6 +79,7 @@ async def _end(request: Request, services: AppServices, uri_class: str, key: str
 
 ENDING = documented(
     MODERATORS,
+    WRITES,
     {
         400: problem("No reason given, or no published record of the same class to merge into"),
         404: problem("There is no such published record"),
@@ -118,12 +117,12 @@ def _personal(services: AppServices, iri: str) -> bool:
     "/records/person/{key}/redact",
     summary="Remove a person from the map and from its history, at their request (moderators, UK GDPR)",
     responses=documented(
-        MODERATORS, {404: problem("There is no such person on the map or in its history")}, STORE_PROBLEM
+        MODERATORS, WRITES, {404: problem("There is no such person on the map or in its history")}, STORE_PROBLEM
     ),
 )
 async def redact(key: PersonKeyPath, request: Request, services: Services) -> Response:
     try:
-        moderator = await access.moderator(request, services)
+        moderator = await access.moderating(request, services)
         if not KEY_PATTERN.match(key):
             return access.error(404, "There is no such record.")
         record = services.identity.record_graph(UriClass.PERSON, key)
