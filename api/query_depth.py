@@ -43,22 +43,22 @@ class Construct:
 
 
 TRIPLES = Construct("triple patterns in one group", 843)
-GROUPS = Construct("groups joined in one group", 3375)
+GROUPS = Construct("groups joined in one group", 2000)
 NESTED_GROUPS = Construct("groups nested inside one another", 843)
 NESTED_BLANK_NODES = Construct("[ ] nested inside one another", 843)
 COLLECTION_ITEMS = Construct("items in collections and path groups", 3375)
 NESTED_CALLS = Construct("function calls nested inside one another", 250)
 NESTED_PARENTHESES = Construct("parentheses nested inside one another", 2000)
 DESCRIBED = Construct("things to DESCRIBE", 1000)
-PROJECTED = Construct("expressions in SELECT or GROUP BY", 2625)
+PROJECTED = Construct("expressions in SELECT or GROUP BY", 1000)
 KEYWORDS = {
     "minus": Construct("MINUS", 937),
     "optional": Construct("OPTIONAL", 1687),
     "union": Construct("UNION", 1687),
     "filter": Construct("FILTER", 9375),
     "bind": Construct("BIND", 1000),
-    "values": Construct("VALUES", 3312),
-    "exists": Construct("EXISTS", 843),
+    "values": Construct("VALUES", 1000),
+    "exists": Construct("EXISTS", 210),
 }
 OPERATORS = {
     "/": Construct("/ (path steps or divisions)", 2000),
@@ -69,7 +69,7 @@ OPERATORS = {
     "*": Construct("* (products)", 1937),
     "||": Construct("|| and && (conditions)", 3375),
     "&&": Construct("|| and && (conditions)", 3375),
-    "!": Construct("! (negations)", 3875),
+    "!": Construct("! (negations)", 1000),
 }
 COMPARISONS = Construct("comparisons", 1937)
 for comparison in ("=", "!=", "<", ">", "<=", ">="):

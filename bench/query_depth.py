@@ -11,6 +11,7 @@ server (the limits hold if none did).
 
     .venv/bin/python bench/query_depth.py                        # every construct, empty and seeded, then the soak
     .venv/bin/python bench/query_depth.py --constructs minus,sums --repeat 3 --soak 50
+    .venv/bin/python bench/query_depth.py --repeat 0 --soak 20       # the soak alone, at the limits as they are
 
 The smallest count found for each construct belongs in ``api/query_depth.py`` and ``DEEP_QUERIES``.
 """

@@ -65,16 +65,17 @@ DEEP_QUERIES: dict[str, tuple[Callable[[int], str], int]] = {
         lambda n: "SELECT * WHERE { ?s a ?t ; " + " ; ".join(f"?p{i} ?o{i}" for i in range(n)) + " }",
         984,
     ),
-    "joined-groups": (lambda n: "SELECT * WHERE { " + "{ ?s ?p ?o } " * n + "}", 3375),
+    "joined-groups": (lambda n: "SELECT * WHERE { " + "{ ?s ?p ?o } " * n + "}", 2000),
     "nested-calls": (lambda n: "SELECT * WHERE { FILTER(" + "STR(" * n + "1" + ")" * n + ") }", 250),
     "nested-groups": (lambda n: "SELECT * WHERE " + "{ " * n + "}" * n, 2187),
     "sub-selects": (lambda n: "SELECT * WHERE " + "{ SELECT * WHERE " * n + "{ ?s ?p ?o }" + " }" * n, 1000),
-    "nested-exists": (lambda n: "SELECT * WHERE " + "{ ?s ?p ?o FILTER EXISTS " * n + "{ }" + " }" * n, 843),
-    "nested-graphs": (lambda n: "SELECT * WHERE " + "{ GRAPH ?g " * n + "{ ?s ?p ?o }" + " }" * n, 2937),
+    "nested-exists": (lambda n: "SELECT * WHERE " + "{ ?s ?p ?o FILTER EXISTS " * n + "{ }" + " }" * n, 210),
+    "nested-graphs": (lambda n: "SELECT * WHERE " + "{ GRAPH ?g " * n + "{ ?s ?p ?o }" + " }" * n, 1000),
     "nested-blank-nodes": (lambda n: "SELECT * WHERE { ?s ?p " + "[ ?p " * n + "?o" + " ]" * n + " }", 843),
     "described": (lambda n: "DESCRIBE " + " ".join(f"<http://x.example/{i}>" for i in range(n)), 1000),
-    "select-expressions": (lambda n: "SELECT " + " ".join(f"(1 AS ?v{i})" for i in range(n)) + " WHERE { }", 2625),
-    "negations": (lambda n: "SELECT * WHERE { FILTER(" + "!(" * n + "true" + ")" * n + ") }", 3875),
+    "select-expressions": (lambda n: "SELECT " + " ".join(f"(1 AS ?v{i})" for i in range(n)) + " WHERE { }", 1000),
+    "joined-values": (lambda n: "SELECT * WHERE { " + " ".join(f"VALUES ?v{i} {{ 1 }}" for i in range(n)) + " }", 1000),
+    "negations": (lambda n: "SELECT * WHERE { FILTER(" + "!(" * n + "true" + ")" * n + ") }", 1000),
 }
 
 

@@ -49,10 +49,10 @@ def moderator_token(server: Server) -> str:
     return made.stdout.strip().splitlines()[-1]
 
 
-def approve_until_killed(server: Server, folder: Path, failpoint: str) -> str:
-    """Submit a new organisation and approve it with the failpoint armed: the worker dies mid-request."""
+def approve_until_killed(server: Server, folder: Path, failpoint: str, body: str | None = None) -> str:
+    """Submit a new organisation (or ``body``) and approve it with the failpoint armed: the worker dies mid-request."""
     token = moderator_token(server)
-    sent = submit(server, NEW_ORGANISATION.format(number="01234567"), accept_terms="true")
+    sent = submit(server, body or NEW_ORGANISATION.format(number="01234567"), accept_terms="true")
     assert sent.status_code == 201, sent.text
     armed = arm(folder, failpoint)
     with pytest.raises(httpx.TransportError):
@@ -364,5 +364,31 @@ def test_a_version_kept_by_an_approval_that_has_not_finished_is_not_served(tmp_p
         assert eventually(lambda: status(server, submission) == "approved")
         served = httpx.get(kept)
         assert served.status_code == 200 and "cymru-data-co-op" in served.text
+    finally:
+        stop_server(server)
+
+
+@pytest.mark.parametrize("failpoint", ["approval.versions-kept", "approval.public-changed"])
+def test_an_approval_adding_to_another_record_killed_midway_adds_once_and_leaves_each_statement_where_it_belongs(
+    tmp_path, failpoint
+):
+    """A submission that states something about the ODI changes the ODI's record: killed between the stores, its
+    approval is completed later, the statement is in the ODI's record once (not in the new organisation's), and
+    ``ecomap check`` finds every record holding only its own subjects."""
+    server = start_server(
+        tmp_path, workers=2, ECOMAP_FAILPOINTS=str(tmp_path / "failpoints"), ECOMAP_CLAIM_SECONDS="2", **FAST
+    )
+    try:
+        body = NEW_ORGANISATION.format(number="01234567") + '<id/organisation/odi> skos:altLabel "ODI (alias)"@en .\n'
+        submission = approve_until_killed(server, tmp_path, failpoint, body)
+        assert eventually(lambda: status(server, submission) == "approved")
+        where = 'SELECT ?g WHERE { GRAPH ?g { <id/organisation/odi> skos:altLabel "ODI (alias)"@en } }'
+        rows = httpx.post(
+            server.url + "/sparql", data={"query": where}, headers={"Accept": "application/sparql-results+json"}
+        ).json()["results"]["bindings"]
+        assert [row["g"]["value"] for row in rows] == [f"{BASE}/data/organisation/odi"]
+        versions = httpx.get(server.url + "/doc/organisation/odi/history", headers={"Accept": "application/json"})
+        assert [v["submission"] for v in versions.json()["versions"]][:1] == [submission]
+        assert_checked_clean(server)
     finally:
         stop_server(server)
