@@ -18,6 +18,7 @@ from graph.settings import Endpoint
 NOTE = "serving.json"
 RESTART = "restart-requested"
 RESTARTED = "restarted-on-request"
+RESTART_SLACK_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,11 @@ class Supervision:
         (self.store_path / RESTART).touch()
 
     def restarted_since(self, moment: float) -> bool:
-        """Whether the supervisor restarted the server on request at or after ``moment`` (``time.time()``)."""
+        """Whether the supervisor restarted the server on request at or after ``moment`` (``time.time()``), give or
+        take ``RESTART_SLACK_S``: a file's time is the kernel's coarse clock, which lags ``time.time()``, and a request
+        sent between the note and the kill dies of the restart too (one was taken for a crash's culprit)."""
         try:
-            return (self.store_path / RESTARTED).stat().st_mtime >= moment
+            return (self.store_path / RESTARTED).stat().st_mtime >= moment - RESTART_SLACK_S
         except FileNotFoundError:
             return False
 
