@@ -106,6 +106,8 @@ def review_show(submission: str, server: str, token: str | None) -> None:
     response = _call("GET", f"{server}/submissions/{submission}/review", token)
     body = _answer(response)
     click.echo(f"Submission {submission}: {body['status']}, sent {body['created']} ({body['contributor_role']})")
+    if body.get("contact"):
+        click.echo(f"Contact address (private): {body['contact']}")
     for change in body["changes"]:
         if not change["sent_whole"]:
             kind = "ADDS TO another record, which the submission does not send"
@@ -140,10 +142,16 @@ def review_show(submission: str, server: str, token: str | None) -> None:
 @SERVER
 @TOKEN
 @click.option("--if-match", help="The review tag that `review show` printed: refuse if the records changed since.")
-def review_approve(submission: str, server: str, token: str | None, if_match: str | None) -> None:
+@click.option(
+    "--claim-checked",
+    is_flag=True,
+    help="The sender says they speak for the organisation, and you have checked it (at the contact address).",
+)
+def review_approve(submission: str, server: str, token: str | None, if_match: str | None, claim_checked: bool) -> None:
     """Publish SUBMISSION's records (with --if-match, only if they are as `review show` showed them)."""
     headers = {"If-Match": if_match} if if_match else {}
-    body = _answer(_call("POST", f"{server}/submissions/{submission}/approve", token, headers=headers))
+    url = f"{server}/submissions/{submission}/approve"
+    body = _answer(_call("POST", url, token, headers=headers, json={"claim_checked": True} if claim_checked else None))
     click.echo(f"Approved: {', '.join(body['records'])}")
 
 

@@ -741,3 +741,21 @@ def test_the_contact_address_may_come_in_the_from_header_and_the_status_link_sta
     assert status.status_code == 200 and "lead@from-header.example" not in status.text
     line = logged(server, "status-link-read")["status-link-read"]
     assert line["path"] == "/submissions/{status_key}" and sent.json()["status_url"] not in json.dumps(line)
+
+
+def test_a_moderator_checks_a_claim_from_the_command_line(contributions):
+    server, tokens = contributions
+    form = {"organisation.name": "Claimed On The Command Line Ltd", "claim": "1", "contact": "cli@claimed.example"}
+    sent = httpx.post(server.url + "/submit", data={**form, "accept_terms": "yes"})
+    assert sent.status_code == 201, sent.text
+    [key] = re.findall(r"/submissions/([0-9a-f]{32})", sent.text)[:1]
+    submission = httpx.get(server.url + f"/submissions/{key}").json()["id"]
+    moderator = ["--server", server.url, "--token", tokens["moderator"]]
+    shown = server.ecomap("review", "show", submission, *moderator)
+    assert (
+        "(unverified-organisation)" in shown.stdout and "Contact address (private): cli@claimed.example" in shown.stdout
+    )
+    approved = server.ecomap("review", "approve", submission, *moderator, "--claim-checked")
+    assert approved.returncode == 0, approved.stderr
+    record = approved.stdout.strip().removeprefix("Approved: ")
+    assert role_of(server, record) == "organisation"
