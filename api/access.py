@@ -1,32 +1,15 @@
-"""Who may do what: bearer tokens to accounts and roles, and the JSON errors that refuse a request."""
+"""Who may do what: bearer tokens to accounts and roles, each writer's allowance, and the bounded bodies they send."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
 
 from api.bodies import BodyTooLargeError, read_body, read_json
 from api.dependencies import AppServices
-from api.upstream import UpstreamError
+from api.errors import ProblemError
 from graph.accounts import Role, accounts_query, authenticate
-
-
-def error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    """The one shape of every contribution error: ``{"error": message, …}``."""
-    return JSONResponse({"error": message, **extra}, status_code=status, headers=headers)
-
-
-def unavailable(problem: UpstreamError) -> JSONResponse:
-    return error(problem.status, problem.message, {"Retry-After": "5"})
-
-
-class RefusedError(Exception):
-    """Raised deep in a handler to answer at once with ``response`` (401, 403, 404, 409, 413)."""
-
-    def __init__(self, response: JSONResponse) -> None:
-        self.response = response
 
 
 async def account(request: Request, services: AppServices) -> tuple[str, Role] | None:
@@ -36,13 +19,11 @@ async def account(request: Request, services: AppServices) -> tuple[str, Role] |
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise RefusedError(
-            error(401, "Send the token as: Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"})
-        )
+        raise ProblemError(401, "Send the token as: Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"})
     rows = await services.staging.solutions(accounts_query(services.identity))
     found = authenticate(rows, token.strip())
     if found is None:
-        raise RefusedError(error(401, "This token is not valid, or was revoked.", {"WWW-Authenticate": "Bearer"}))
+        raise ProblemError(401, "This token is not valid, or was revoked.", {"WWW-Authenticate": "Bearer"})
     return found
 
 
@@ -50,9 +31,9 @@ async def moderator(request: Request, services: AppServices) -> str:
     """The moderator's account IRI, or refused: 401 without a valid token, 403 for a submitter's."""
     found = await account(request, services)
     if found is None:
-        raise RefusedError(error(401, "Moderators only: send a moderator's token.", {"WWW-Authenticate": "Bearer"}))
+        raise ProblemError(401, "Moderators only: send a moderator's token.", {"WWW-Authenticate": "Bearer"})
     if found[1] is not Role.MODERATOR:
-        raise RefusedError(error(403, "This account may submit, not moderate."))
+        raise ProblemError(403, "This account may submit, not moderate.")
     return found[0]
 
 
@@ -70,8 +51,8 @@ async def counted(request: Request, services: AppServices, sender: tuple[str, Ro
     limiter = services.trusted_fair_use if sender else services.submission_fair_use
     who = sender[0] if sender else (request.client.host if request.client else "unknown")
     if wait := limiter.wait_seconds(who, weight):
-        raise RefusedError(
-            error(429, f"Too many changes sent from this client: try again in {wait} s.", {"Retry-After": str(wait)})
+        raise ProblemError(
+            429, f"Too many changes sent from this client: try again in {wait} s.", {"Retry-After": str(wait)}
         )
 
 
@@ -80,7 +61,7 @@ async def limited_body(request: Request, limit: int, too_large: str | None = Non
     try:
         return await read_body(request, limit)
     except BodyTooLargeError as refused:
-        raise RefusedError(error(413, too_large or str(refused))) from None
+        raise ProblemError(413, too_large or str(refused)) from None
 
 
 async def decision(request: Request) -> Any:
@@ -88,6 +69,6 @@ async def decision(request: Request) -> Any:
     try:
         return await read_json(request)
     except BodyTooLargeError as refused:
-        raise RefusedError(error(413, str(refused))) from None
+        raise ProblemError(413, str(refused)) from None
     except ValueError:
         return None

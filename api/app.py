@@ -7,17 +7,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import MutableHeaders
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
+from api import errors
 from api.answers import OncePerVersion
 from api.approval import keep_resuming
 from api.dependencies import AppServices
@@ -47,6 +47,7 @@ from api.routers import (
 )
 from api.routers.saved_queries import saved_queries_router
 from api.upstream import Upstream
+from graph.query_text import prologue
 from graph.serving import Supervision
 from graph.settings import Endpoint, Settings, SettingsError
 
@@ -112,12 +113,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             public_store,
             settings.query_timeout_s,
             None if settings.store_endpoint else Supervision(settings.store_path),
+            prologue=prologue(settings.base_uri),
             versioned_for=settings.base_uri,
         )
         staging = Upstream(
             staging_store,
             settings.query_timeout_s,
             None if settings.staging_endpoint else Supervision(settings.staging_path),
+            prologue=prologue(settings.base_uri),
         )
         services = AppServices(settings, upstream, staging, Jinja2Templates(directory=HERE / "templates"))
         app.state.services = services
@@ -181,11 +184,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
-        """Unknown addresses get the same helpful 404 as unknown ids, as a page or as text, as asked."""
-        if error.status_code == 404:
-            return await resources.not_found(request, app.state.services, str(request.url.path))
-        return PlainTextResponse(f"{error.detail}\n", status_code=error.status_code, headers=error.headers)
-
+    errors.install(app)
     return app

@@ -19,13 +19,14 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from api.access import RefusedError, error
 from api.dependencies import AppServices
+from api.errors import ProblemError
 from api.upstream import UpstreamError
 from graph import failpoints
 from graph.history import latest_query
 from graph.identity import KEY_PATTERN
-from graph.ownership import owners, owners_query
+from graph.ownership import owners, owners_queries
+from graph.query_text import iri, iris
 from graph.review import current_records_query
 from graph.submissions import (
     Split,
@@ -78,7 +79,7 @@ async def claim(services: AppServices, submission_id: str, *, approver: str | No
 
 async def claim_or_refuse(services: AppServices, submission_id: str, *, approver: str | None) -> None:
     if not await claim(services, submission_id, approver=approver):
-        raise RefusedError(error(409, "Another moderator is deciding on this submission right now."))
+        raise ProblemError(409, "Another moderator is deciding on this submission right now.")
 
 
 async def latest_versions(services: AppServices, records: list[str]) -> dict[str, str]:
@@ -98,10 +99,10 @@ async def created_times(services: AppServices, records: list[str]) -> dict[str, 
     """When each record that already exists in the public store was first created (an update keeps it)."""
     if not records:
         return {}
-    values = " ".join(f"<{g}>" for g in records)
+    metadata = iri(services.identity.metadata_graph)
     rows = await services.upstream.solutions(
-        f"SELECT ?record ?created WHERE {{ VALUES ?record {{ {values} }} "
-        f"GRAPH <{services.identity.metadata_graph}> {{ ?record <http://purl.org/dc/terms/created> ?created }} }}"
+        f"SELECT ?record ?created WHERE {{ VALUES ?record {{ {iris(records)} }} "
+        f"GRAPH {metadata} {{ ?record <http://purl.org/dc/terms/created> ?created }} }}"
     )
     return {row["record"].value: datetime.fromisoformat(row["created"].value) for row in rows}
 
@@ -109,8 +110,9 @@ async def created_times(services: AppServices, records: list[str]) -> dict[str, 
 async def split_submission(services: AppServices, triples: list[ox.Triple]) -> Split:
     """The statements sorted into records, each subject already on the map staying with its record (as the public
     store says now)."""
-    query = owners_query(subjects_named(triples))
-    rows = await services.upstream.solutions(query) if query else []
+    rows = [
+        row for query in owners_queries(subjects_named(triples)) for row in await services.upstream.solutions(query)
+    ]
     return split_into_records(triples, services.identity, owners(rows, services.identity))
 
 

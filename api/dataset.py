@@ -28,6 +28,7 @@ from graph import failpoints
 from graph.links import TARGETS, derived_links
 from graph.namespaces import STANDARD
 from graph.queries import load_query
+from graph.query_text import iri
 from graph.results import spreadsheet_csv
 
 VOID = STANDARD["void"]
@@ -133,11 +134,11 @@ async def produce(services: AppServices, name: str, target: Path) -> None:
     if name == "ecomap.nq.gz":
         await _gzip(upstream.dump(), target)
     elif name == "ecomap.ttl.gz":
-        answer = await upstream.answer(services.prologue + "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "text/turtle")
+        answer = await upstream.answer("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "text/turtle")
         await _gzip(answer.body(), target)
     else:
         query = load_query("download-" + name.removesuffix(".csv"))
-        answer = await upstream.answer(services.prologue + query.text, "application/sparql-results+json")
+        answer = await upstream.answer(query.text, "application/sparql-results+json")
         results = b"".join([chunk async for chunk in answer.body()])
         written = await anyio.to_thread.run_sync(spreadsheet_csv, results)
         target.write_text(written, encoding="utf-8", newline="")
@@ -161,9 +162,9 @@ async def description(services: AppServices) -> list[ox.Triple]:
     is built from the base URI, never from the request's Host header, which anyone can set."""
     base = services.settings.base_uri
     dataset = ox.NamedNode(services.identity.dataset)
+    subject, metadata = str(dataset), iri(services.identity.metadata_graph)
     triples = await services.upstream.graph(
-        services.prologue
-        + f"CONSTRUCT {{ <{dataset.value}> ?p ?o }} WHERE {{ GRAPH <data/metadata> {{ <{dataset.value}> ?p ?o }} }}"
+        f"CONSTRUCT {{ {subject} ?p ?o }} WHERE {{ GRAPH {metadata} {{ {subject} ?p ?o }} }}"
     )
 
     def add(s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal) -> None:
@@ -172,7 +173,7 @@ async def description(services: AppServices) -> list[ox.Triple]:
     def integer(n: str) -> ox.Literal:
         return ox.Literal(n, datatype=ox.NamedNode(STANDARD["xsd"] + "integer"))
 
-    [size] = await services.upstream.solutions(services.prologue + SUMMARY)
+    [size] = await services.upstream.solutions(SUMMARY)
     add(dataset, DCT + "description", ox.Literal(DESCRIPTION, language="en"))
     add(dataset, VOID + "triples", integer(size["triples"].value))
     add(dataset, VOID + "entities", integer(size["entities"].value))
@@ -230,30 +231,27 @@ async def description(services: AppServices) -> list[ox.Triple]:
         add(distribution, DCT + "license", ox.NamedNode(OGL))
 
     for row in await services.upstream.solutions(
-        services.prologue
-        + "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"
+        "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"
     ):
         partition = ox.BlankNode("class-" + hashlib.sha1(row["class"].value.encode()).hexdigest()[:12])
         add(dataset, VOID + "classPartition", partition)
         add(partition, VOID + "class", row["class"])
         add(partition, VOID + "entities", integer(row["n"].value))
-    for row in await services.upstream.solutions(services.prologue + THEMES):
+    for row in await services.upstream.solutions(THEMES):
         add(dataset, DCAT + "theme", row["topic"])
-    for row in await services.upstream.solutions(services.prologue + PROPERTIES):
+    for row in await services.upstream.solutions(PROPERTIES):
         partition = ox.BlankNode("property-" + hashlib.sha1(row["property"].value.encode()).hexdigest()[:12])
         add(dataset, VOID + "propertyPartition", partition)
         add(partition, VOID + "property", row["property"])
         add(partition, VOID + "triples", integer(row["n"].value))
     for row in await services.upstream.solutions(
-        services.prologue
-        + "SELECT ?o WHERE { ?o a/rdfs:subClassOf* org:Organization ; skos:prefLabel ?l } ORDER BY ?l LIMIT 3"
+        "SELECT ?o WHERE { ?o a/rdfs:subClassOf* org:Organization ; skos:prefLabel ?l } ORDER BY ?l LIMIT 3"
     ):
         add(dataset, VOID + "exampleResource", row["o"])
 
     values = " ".join(f'({t.property} "{t.name}" "{t.namespace}")' for t in TARGETS)
     links = await services.upstream.solutions(
-        services.prologue
-        + f"""SELECT ?property ?name ?namespace (COUNT(*) AS ?n) WHERE {{
+        f"""SELECT ?property ?name ?namespace (COUNT(*) AS ?n) WHERE {{
           VALUES (?property ?name ?namespace) {{ {values} }}
           {{ ?s ?property ?o }} UNION {{ {derived_links("?s", "?o")} BIND(skos:exactMatch AS ?property) }}
           FILTER(isIRI(?o) && STRSTARTS(STR(?o), ?namespace))

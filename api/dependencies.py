@@ -18,6 +18,7 @@ from graph.leads import QUERIES as LEAD_QUERIES
 from graph.leads import Leads
 from graph.names import NAMES_QUERY, NameIndex
 from graph.namespaces import prefixes
+from graph.query_text import prologue
 from graph.reconciliation import CANDIDATES_QUERY, Candidates, candidates
 from graph.results import strings
 from graph.settings import Settings
@@ -61,30 +62,28 @@ class AppServices:
         self.trusted_fair_use = FairUse(self.settings.submissions_per_minute * 10)
         self.quarantine = Quarantine(self.settings.cache_path / "quarantine", self.settings.penalty_seconds)
         self.prefixes = prefixes(self.settings.base_uri)
-        declarations = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in self.prefixes.items())
-        self.prologue = f"BASE <{self.settings.base_uri}/>\n{declarations}"
+        self.prologue = prologue(self.settings.base_uri)
         self.reconciliation_candidates = KeptForVersion(self.versions, self._read_candidates)
         self.names = KeptForVersion(self.versions, self._read_names)
         self.suggester = KeptForVersion(self.versions, self._read_concepts)
         self.leads = KeptForVersion(self.versions, self._find_leads)
 
     async def _read_candidates(self) -> Candidates:
-        rows = await self.upstream.solutions(self.prologue + CANDIDATES_QUERY)
+        rows = await self.upstream.solutions(CANDIDATES_QUERY)
         # Indexing takes seconds at 10^5 organisations: off the event loop, so that other requests go on.
         return await anyio.to_thread.run_sync(lambda: candidates(strings(rows), self.settings.base_uri))
 
     async def _read_names(self) -> NameIndex:
-        rows = await self.upstream.solutions(self.prologue + NAMES_QUERY)
+        rows = await self.upstream.solutions(NAMES_QUERY)
         return await anyio.to_thread.run_sync(lambda: NameIndex((row["item"].value, row["name"].value) for row in rows))
 
     async def _read_concepts(self) -> Suggester:
-        rows = await self.upstream.solutions(self.prologue + CONCEPTS_QUERY)
+        rows = await self.upstream.solutions(CONCEPTS_QUERY)
         return await anyio.to_thread.run_sync(lambda: Suggester(strings(rows, FIELDS)))
 
     async def _find_leads(self) -> Leads:
         rows = {
-            name: strings(await self.upstream.solutions(self.prologue + query), names)
-            for name, (query, names) in LEAD_QUERIES.items()
+            name: strings(await self.upstream.solutions(query), names) for name, (query, names) in LEAD_QUERIES.items()
         }
         return await anyio.to_thread.run_sync(lambda: Leads(rows))
 

@@ -3,12 +3,11 @@ models, and the answers that families of routes share (documents, query answers,
 refusals) as ``responses=`` mappings that a route combines with :func:`documented`; and the bodies of the routes
 that read their request body themselves (:func:`fields`), which FastAPI cannot see.
 
-Three kinds of error body are really sent, and each is described as it is:
+Two kinds of error body are really sent, and each is described as it is:
 
-- ``{"error": "…"}`` (:class:`Problem`) from the contribution, moderation, reconciliation, lookup, suggestion and
-  leads routes (``api.access.error``);
-- plain text from the SPARQL endpoint, the saved queries, the pages and documents, and a store that failed
-  (``UpstreamError.response``); pages and documents answer a 404 as a page or as text, as asked;
+- a problem (``api.errors``): RFC 9457 problem details (:class:`Problem`) by default from the contribution,
+  moderation, reconciliation, suggestion and leads routes, plain text by default from the others, and either, or a
+  page, when ``Accept`` asks; a 404 of a page or document is a page that says where to look;
 - ``{"detail": […]}`` (:class:`InvalidRequest`) from FastAPI itself when a parameter does not fit its declared
   type (422).
 """
@@ -26,19 +25,26 @@ from api import formats
 Responses = dict[int | str, dict[str, Any]]
 
 TEXT = "text/plain"
+PROBLEM = "application/problem+json"
 HTML = formats.HTML
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 STRING = {"schema": {"type": "string"}}
+# A query that runs on the seed map: the example of /sparql's query, and the fuzzer's first case.
+QUERY_EXAMPLE = "SELECT ?thing ?name WHERE { ?thing foaf:name ?name } LIMIT 10"
 
 
 class Problem(BaseModel):
-    """Why a request was refused, in words; some refusals also say where (a line and column of the body) or list
-    each problem found (a spreadsheet's cells, statements that belong to no record)."""
+    """Why a request was refused (RFC 9457 problem details), in words; some refusals also say where (a line and column
+    of the body) or list each problem found (a spreadsheet's cells, statements that belong to no record)."""
 
     model_config = ConfigDict(extra="allow", title="Problem")
 
-    error: str = Field(description="What is wrong, and what to do about it")
+    type: str = Field("about:blank", description="The kind of problem: only the status tells it")
+    title: str = Field(description="The status's phrase, such as Not Found")
+    status: int = Field(description="The HTTP status")
+    detail: str = Field(description="What is wrong, and what to do about it")
+    error: str = Field(description="The same as detail, where the contribution API has always said it")
     line: int | None = Field(None, description="The line of the body where reading stopped")
     column: int | None = Field(None, description="The column of the body where reading stopped")
     problems: list[dict[str, Any] | str] | None = Field(None, description="Each problem found, with where it is")
@@ -109,47 +115,36 @@ def answers(description: str, *media_types: str) -> dict[str, Any]:
     return {"description": description, "content": {media_type: {} for media_type in media_types}}
 
 
-def text(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {TEXT: STRING}}
-
-
 def problem(description: str) -> dict[str, Any]:
-    return {"description": description, "model": Problem}
+    """A refusal (``api.errors``): problem details, plain text or a page, as asked."""
+    details = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    return {"description": description, "model": Problem, "content": {PROBLEM: details, TEXT: STRING, HTML: STRING}}
 
 
-def page_or_text(description: str) -> dict[str, Any]:
-    """A page for a browser, plain text for anyone else."""
-    return {"description": description, "content": {HTML: STRING, TEXT: STRING}}
-
-
-# The store behind a route failed: plain text, or a Problem from the contribution routes (api.access.unavailable).
+# The store behind a route failed.
 STORE = {
-    502: text("The store refused the request or sent an answer that could not be read"),
-    503: text("The store is not answering, or stopped the query at its time limit (Retry-After says when to retry)"),
-}
-STORE_PROBLEM = {
     502: problem("The store refused the request or sent an answer that could not be read"),
-    503: problem("The store is not answering (Retry-After says when to retry)"),
+    503: problem("The store is not answering, or stopped the query at its time limit (Retry-After says when to retry)"),
 }
 # Pages and answers kept once per data version (api/answers.py) answer a conditional request.
 NOT_MODIFIED = {304: {"description": "Not Modified: If-None-Match names the current data version"}}
-NOT_FOUND = {404: page_or_text("Nothing is known at this address: a page or text, as asked")}
+NOT_FOUND = {404: problem("Nothing is known at this address: a page that says where to look, or text, as asked")}
 PAGE = {200: answers("The page", HTML)}
 
 # Documents about things, the dataset and the ontology: a page or RDF, by Accept or a suffix.
 DOCUMENT_TYPES = (HTML, *formats.GRAPHS.values())
 DOCUMENT = {
     200: answers("The document, as a page or RDF, by Accept", *DOCUMENT_TYPES),
-    406: text("Accept names none of the document's media types"),
+    406: problem("Accept names none of the document's media types"),
 }
 
 # An answer of the SPARQL endpoint or a saved query (api.routers.sparql.run_query).
 QUERY = {
     304: {"description": "Not Modified: If-None-Match names the current data version"},
-    400: text("The query or a parameter cannot be read, or format= does not suit the query"),
-    406: text("No result format that the query can give matches Accept"),
-    413: text("The answer is larger than the result cap: add a LIMIT"),
-    429: text("Too many queries from this client (Retry-After says when to try again)"),
+    400: problem("The query or a parameter cannot be read, or format= does not suit the query"),
+    406: problem("No result format that the query can give matches Accept"),
+    413: problem("The answer is larger than the result cap: add a LIMIT"),
+    429: problem("Too many queries from this client (Retry-After says when to try again)"),
     **STORE,
 }
 

@@ -12,4 +12,4 @@ async def saved_rows(services: AppServices, name: str, **given: str) -> list[dic
     """The rows of ``queries/{name}.rq`` with ``given`` parameters; ParameterError if one does not fit."""
     query = load_query(name)
     bound = query.bound(query.terms(given, services.settings.base_uri))
-    return await services.upstream.solutions(services.prologue + bound)
+    return await services.upstream.solutions(bound)

@@ -30,9 +30,9 @@ from urllib.parse import urlencode
 import anyio
 import httpx
 import pyoxigraph as ox
-from starlette.responses import Response
 
 from api.metrics import QUERY_TIMEOUTS
+from graph.query_text import iri
 from graph.remote import NO_DELAY
 from graph.serving import Supervision
 from graph.settings import Endpoint
@@ -51,10 +51,6 @@ class UpstreamError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-    def response(self) -> Response:
-        """The error as a plain-text answer that asks the client to try again shortly."""
-        return Response(self.message + "\n", self.status, media_type="text/plain", headers={"Retry-After": "5"})
 
 
 class QueryStoppedError(UpstreamError):
@@ -105,9 +101,12 @@ class Upstream:
         timeout_s: float,
         supervision: Supervision | None = None,
         *,
+        prologue: str = "",
         versioned_for: str | None = None,
     ) -> None:
         self.endpoint = endpoint
+        # ecomap's BASE and PREFIX declarations (graph.query_text.prologue), in front of every query sent.
+        self._prologue = prologue
         # The public store's updates replace its data version in the same request (graph.version); ``versioned_for``
         # is its base URI.
         self._versioned_for = versioned_for
@@ -151,7 +150,7 @@ class Upstream:
         self, query: str, accept: str, default_graphs: list[str], named_graphs: list[str], started: float
     ) -> Answer:
         dialect = self.endpoint.dialect
-        form = [("query", query)]
+        form = [("query", self._prologue + query)]
         form += [("default-graph-uri", g) for g in default_graphs]
         form += [("named-graph-uri", g) for g in named_graphs]
         request = self._client.build_request(
@@ -265,7 +264,7 @@ class Upstream:
 
     async def named_graph(self, graph: str) -> list[ox.Triple]:
         """Every statement in one named graph, such as a record or a kept version."""
-        return await self.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        return await self.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {iri(graph)} {{ ?s ?p ?o }} }}")
 
     async def graph(self, query: str) -> list[ox.Triple]:
         """Run a CONSTRUCT or DESCRIBE and parse its whole answer."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from graph.identity import Identity, UriClass
+from graph.query_text import iri_batches
 
 # The classes whose things are the topic of a record of their own (an activity is one only when no organisation's
 # record holds it), and those of the things minted inside a record.
@@ -48,14 +49,16 @@ class Owners:
     reference: Mapping[str, str] = field(default_factory=dict)
 
 
-def owners_query(subjects: Iterable[str]) -> str | None:
-    """Where each of these IRIs is a subject in the public store (``None`` if there are none to look for)."""
-    values = " ".join(str(ox.NamedNode(iri)) for iri in sorted(set(subjects)))
-    return f"SELECT DISTINCT ?s ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}" if values else None
+def owners_queries(subjects: Iterable[str]) -> list[str]:
+    """Where each of these IRIs is a subject in the public store (none to send if there are none to look for)."""
+    return [
+        f"SELECT DISTINCT ?s ?g WHERE {{ VALUES ?s {{ {block} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+        for block in iri_batches(subjects)
+    ]
 
 
 def owners(rows: Iterable[Mapping[str, ox.NamedNode | ox.BlankNode | ox.Literal]], identity: Identity) -> Owners:
-    """The answer to ``owners_query``: a record graph for each subject, or the reference graph that describes it."""
+    """The answers to ``owners_queries``: a record graph for each subject, or the reference graph that describes it."""
     records: dict[str, str] = {}
     reference: dict[str, str] = {}
     for row in rows:

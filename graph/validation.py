@@ -21,6 +21,7 @@ import rdflib
 from rdflib.namespace import FOAF, RDF, RDFS, SH, SKOS, XSD
 
 from graph.catalogue import ROOT, context_files, shape_files
+from graph.query_text import iri_batches
 from graph.store import Store
 
 
@@ -216,9 +217,9 @@ def referenced_iris(data: rdflib.Graph) -> set[str]:
     return {str(o) for o in data.objects() if isinstance(o, rdflib.URIRef) and o not in described}
 
 
-def known_things_query(iris: set[str]) -> str:
-    values = " ".join(f"<{iri}>" for iri in sorted(iris))
-    return f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {values} }} ?s a ?t }}"
+def known_things_queries(iris: set[str]) -> list[str]:
+    """The types of these things in the store."""
+    return [f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {block} }} ?s a ?t }}" for block in iri_batches(iris)]
 
 
 def known_from_rows(rows: Iterable[Mapping[str, object]]) -> rdflib.Graph:
@@ -231,7 +232,7 @@ def known_from_rows(rows: Iterable[Mapping[str, object]]) -> rdflib.Graph:
 def known_things(data: rdflib.Graph, store: Store) -> rdflib.Graph:
     """The types, from ``store``, of things ``data`` refers to without describing them."""
     iris = referenced_iris(data)
-    return known_from_rows(store.query(known_things_query(iris))) if iris else rdflib.Graph()  # type: ignore[arg-type]
+    return known_from_rows(row for query in known_things_queries(iris) for row in store.query(query))  # type: ignore[union-attr]
 
 
 def _label(graph: rdflib.Graph, node: rdflib.term.Node) -> str | None:

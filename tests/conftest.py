@@ -105,7 +105,8 @@ VIRTUOSO_NOT_STREAMED = {
 # Virtuoso 7.2.5 applies an update's operations one after another, visible to readers as they go (no snapshot
 # isolation), so a reader can see an approval half applied; it refuses some exploding queries at once with an error
 # (transitive paths: "37000 ... neither end of it is bound", a 502) where the other stores run them to the time
-# limit (503); and a 4 MB literal takes it past the update time limit. Found by the issue-8 tests; not worked around.
+# limit (503); and a 4 MB literal takes it past the update time limit, and then crashes it (so that test has a
+# Virtuoso of its own: test_abuse.hostile_alone). Found by the issue-8 tests; not worked around.
 VIRTUOSO_NOT_ISOLATED_OR_REFUSES = {
     "tests/test_concurrency.py::test_fifty_submitters_and_four_racing_moderators_lose_nothing_double_nothing_and_show_nothing_half_merged",
     "tests/test_fuzz.py::test_every_operation_answers_as_documented_without_5xx_or_a_stack_trace",

@@ -16,6 +16,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import (
+    BACKEND,
     BASE,
     make_tokens,
     one_pass_only,
@@ -45,13 +46,11 @@ FORM = "application/x-www-form-urlencoded"
 HEADER_TIMEOUT, BODY_TIMEOUT = 2, 3  # seconds
 
 
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory):
-    """One server for the whole file (a second would cost its start-up): the session server's short time limit, room
-    for many submissions, a small row cap so that an exploding answer reaches it quickly, and no penalty for a query
-    that overran (test_faults.py tests it)."""
-    running = start_server(
-        tmp_path_factory.mktemp("abuse"),
+def hostile_server(folder: Path):
+    """The file's server: the session server's short time limit, room for many submissions, a small row cap so that
+    an exploding answer reaches it quickly, and no penalty for a query that overran (test_faults.py tests it)."""
+    return start_server(
+        folder,
         workers=2,
         ECOMAP_QUERY_TIMEOUT="2",
         ECOMAP_QUERIES_PER_MINUTE="0",
@@ -61,6 +60,26 @@ def hostile(tmp_path_factory):
         ECOMAP_SUBMISSIONS_PER_MINUTE="1000",
         ECOMAP_RESULT_CAP_ROWS=str(CAP_ROWS),
     )
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """One server for the whole file (a second would cost its start-up)."""
+    running = hostile_server(tmp_path_factory.mktemp("abuse"))
+    yield running, make_tokens(running)
+    stop_server(running)
+
+
+@pytest.fixture
+def hostile_alone(request, tmp_path):
+    """The file's server, except over Virtuoso, where the test gets one of its own: Virtuoso 7.2.5 compiles a 4 MB
+    literal for 13 to 17 s, every other request waiting (ecomap gives up on the update at 12 s), and some 30 s after it
+    was sent it crashes ("GPF: Dkpool.c:1968 large free not on 4k boundary"): the file's staging store would go down
+    with it, and the tests after with the store."""
+    if BACKEND != "virtuoso":
+        yield request.getfixturevalue("hostile")
+        return
+    running = hostile_server(tmp_path)
     yield running, make_tokens(running)
     stop_server(running)
 
@@ -111,11 +130,12 @@ def organisation(key: str, media_type: str, label: str = "Data skills bootcamp")
 
 
 def refused(server, tokens, body: bytes, media_type: str, status: int) -> dict[str, object]:
-    """Send a hostile body; it must be refused with ``status`` and a JSON error, and leave nothing pending."""
+    """Send a hostile body; it must be refused with ``status`` and RFC 9457 problem details, and leave nothing pending."""
     before = pending(server, tokens["moderator"])
     response = send(server, body, media_type)
     assert response.status_code == status, response.text[:500]
-    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == status
     assert "Traceback" not in response.text
     assert pending(server, tokens["moderator"]) == before
     return response.json()
@@ -281,8 +301,8 @@ def test_a_body_past_the_size_limit_is_refused_even_when_it_comes_without_a_leng
     assert pending(server, tokens["moderator"]) == before
 
 
-def test_a_literal_of_four_megabytes_within_the_size_limit_is_kept_whole(hostile):
-    server, tokens = hostile
+def test_a_literal_of_four_megabytes_within_the_size_limit_is_kept_whole(hostile_alone):
+    server, tokens = hostile_alone
     before = pending(server, tokens["moderator"])
     label = "x" * 4_000_000
     stored = send(server, organisation("cymru-long-label", TURTLE, label), TURTLE)

@@ -62,6 +62,13 @@ def test_while_the_remote_public_store_is_away_reads_answer_503_and_work_again_w
     for answer in reads:
         assert answer.status_code == 503 and answer.headers["retry-after"] == "5", answer.text
         assert "Traceback" not in answer.text
+    # Each in the form its client asked for, or its route's own (api/errors.py).
+    page = httpx.get(server.url + "/organisations", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["retry-after"] == "5" and "<h1>Service Unavailable</h1>" in page.text
+    details = httpx.get(server.url + "/leads", params={"format": "json"})
+    assert details.status_code == 503 and details.headers["content-type"] == "application/problem+json"
+    assert details.json()["status"] == 503 and details.headers["retry-after"] == "5"
     restart_remote_store(server, "public")
     back = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"})
     assert back.status_code == 200  # the same ecomap processes, not restarted

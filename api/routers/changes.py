@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse, Response
 
 from api.conneg import choose
 from api.dependencies import Services
-from api.responses import STORE, answers, documented, text
-from api.upstream import UpstreamError
+from api.errors import ProblemError
+from api.responses import STORE, answers, documented, problem
 from graph.changes import activity_streams, atom, changes, versions_query
 from graph.withdrawal import tombstones_query
 
@@ -25,7 +25,7 @@ OFFERED = [ACTIVITY_JSON, "application/ld+json", "application/json", ATOM]
     responses=documented(
         {
             200: answers("The feed, by Accept", *OFFERED),
-            406: text("Accept names none of the feed's media types"),
+            406: problem("Accept names none of the feed's media types"),
         },
         STORE,
     ),
@@ -33,13 +33,10 @@ OFFERED = [ACTIVITY_JSON, "application/ld+json", "application/json", ATOM]
 async def feed(request: Request, services: Services, limit: int = Query(100, ge=1, le=1000)) -> Response:
     media_type = choose(request.headers.get("accept"), OFFERED)
     if media_type is None:
-        return Response(f"Ask for {', '.join(OFFERED)}.\n", 406, media_type="text/plain")
+        raise ProblemError(406, f"Ask for {', '.join(OFFERED)}.")
     identity = services.identity
-    try:
-        versions = await services.staging.solutions(versions_query(identity, limit))
-        ended = await services.upstream.solutions(tombstones_query(identity, limit=limit))
-    except UpstreamError as error:
-        return error.response()
+    versions = await services.staging.solutions(versions_query(identity, limit))
+    ended = await services.upstream.solutions(tombstones_query(identity, limit=limit))
     found = changes(identity, versions, ended, limit)
     url = f"{services.settings.base_uri}/changes"
     headers = {"Vary": "Accept"}

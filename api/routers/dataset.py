@@ -11,12 +11,12 @@ from api import formats
 from api.conneg import choose
 from api.dataset import DOWNLOADS, cached, description, produce
 from api.dependencies import Services
+from api.errors import NotFoundError, ProblemError
 from api.jsonld import context
 from api.pages import render
 from api.renderers import page_context, serialise
 from api.responses import DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE, answers, documented
-from api.routers.resources import not_found
-from api.upstream import UpstreamError
+from api.services.page_queries import SITEMAP
 
 router = APIRouter(tags=["Dataset"])
 OFFERED = [*formats.GRAPHS.values(), formats.HTML]
@@ -37,13 +37,8 @@ OFFERED = [*formats.GRAPHS.values(), formats.HTML]
 async def dataset_description(request: Request, services: Services) -> Response:
     chosen = choose(request.headers.get("accept"), OFFERED)
     if chosen is None:
-        return Response(
-            "Ask for an RDF media type (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML.\n", 406, media_type="text/plain"
-        )
-    try:
-        triples = await description(services)
-    except UpstreamError as error:
-        return error.response()
+        raise ProblemError(406, "Ask for an RDF media type (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML.")
+    triples = await description(services)
     if chosen == formats.HTML:
         dataset = services.identity.dataset
         return render(
@@ -75,19 +70,10 @@ async def json_ld_context(services: Services) -> Response:
 async def download(name: str, request: Request, services: Services) -> Response:
     wanted = next((d for d in DOWNLOADS if d.name == name), None)
     if wanted is None:
-        return await not_found(request, services, f"/download/{name}")
-    try:
-        path = await cached(services, name, lambda target: produce(services, name, target))
-    except UpstreamError as error:
-        return error.response()
+        raise NotFoundError(f"/download/{name}")
+    path = await cached(services, name, lambda target: produce(services, name, target))
     media_type = "application/gzip" if name.endswith(".gz") else wanted.media_type + "; charset=utf-8"
     return FileResponse(path, media_type=media_type, filename=name)
-
-
-SITEMAP = """SELECT DISTINCT ?thing WHERE {
-  { ?thing ?p ?o FILTER(isIRI(?thing) && STRSTARTS(STR(?thing), STR(<id/>))) }
-  UNION { ?thing a skos:ConceptScheme } UNION { ?thing a skos:Concept } UNION { ?thing a owl:Ontology }
-} ORDER BY ?thing"""
 
 
 @router.get(
@@ -98,10 +84,7 @@ SITEMAP = """SELECT DISTINCT ?thing WHERE {
 )
 async def sitemap(request: Request, services: Services) -> Response:
     base = services.settings.base_uri
-    try:
-        rows = await services.upstream.solutions(services.prologue + SITEMAP)
-    except UpstreamError as error:
-        return error.response()
+    rows = await services.upstream.solutions(SITEMAP)
     urls = [base + "/"]
     for row in rows:
         iri = row["thing"].value

@@ -22,9 +22,9 @@ from api import access
 from api.dependencies import AppServices, Services
 from api.pages import render
 from api.responses import FORM, HTML, PAGE, STORE, WRITES, answers, documented, fields
-from api.routers.submissions import EMAIL, convert_rows, process
-from api.routers.templates import template_columns
-from api.upstream import UpstreamError
+from api.services.page_queries import first_object
+from api.services.submission_template import template_columns
+from api.services.submitting import EMAIL, convert_rows, process
 from graph.correction import activities, carry_over, shown
 from graph.identity import Ref, UriClass
 from graph.submissions import ContributorRole
@@ -146,11 +146,8 @@ async def form(request: Request, services: Services, start: str | None = None, c
         ref = services.identity.parse(
             start if start.startswith("http") else services.identity.resolve(start.lstrip("/"))
         )
-        try:
-            iri = await _organisation_of(services, ref) if ref is not None else ""
-            values = await _prefill(services, iri) if iri else {}
-        except UpstreamError as error:
-            return error.response()
+        iri = await _organisation_of(services, ref) if ref is not None else ""
+        values = await _prefill(services, iri) if iri else {}
     return _page(services, request, values, {}, [], iri, claim, 200)
 
 
@@ -172,11 +169,8 @@ async def _organisation_of(services: AppServices, ref: Ref) -> str:
     if link is None:
         return ""
     thing = services.identity.thing(ref.uri_class, ref.key)
-    eco = services.identity.resolve("def/ecosystem/")
-    rows = await services.upstream.solutions(
-        f"SELECT ?org WHERE {{ <{thing}> <{eco}{link}> ?org }} ORDER BY ?org LIMIT 1"
-    )
-    return rows[0]["org"].value if rows else ""
+    rows = await services.upstream.solutions(first_object(thing, services.identity.resolve(f"def/ecosystem/{link}")))
+    return rows[0]["object"].value if rows else ""
 
 
 async def _published(services: AppServices, iri: str) -> list[ox.Triple]:
@@ -243,11 +237,8 @@ async def _merged(
     ),
 )
 async def send(request: Request, services: Services) -> Response:
-    try:
-        await access.counted(request, services, None)
-        raw = (await access.limited_body(request, services.settings.submission_max_bytes)).decode("utf-8", "replace")
-    except access.RefusedError as refused:
-        return refused.response
+    await access.counted(request, services, None)
+    raw = (await access.limited_body(request, services.settings.submission_max_bytes)).decode("utf-8", "replace")
     fields = parse_qsl(raw, keep_blank_values=True)
     values: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for name, value in fields:
@@ -288,28 +279,22 @@ async def send(request: Request, services: Services) -> Response:
     if form.get("accept_terms") != "yes":
         general.append("Tick the box to license what you send under the Open Government Licence v3.0.")
     rows, blocks = _rows(values, iri)
-    try:
-        conversion = await convert_rows(services, rows)
-    except UpstreamError as error:
-        return error.response()
+    conversion = await convert_rows(services, rows)
     errors: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for problem in conversion.problems:
         errors[blocks.get(int(problem["row"]), "organisation")][str(problem["column"])].append(str(problem["message"]))
     if errors or general:
         return _page(services, request, values, errors, general, iri, claim, 422, contact or "")
     edited = {block: values[block]["iri"][0] for block in blocks.values() if values[block].get("iri")}
-    try:
-        triples = await _merged(services, iri, edited, conversion.triples) if iri else conversion.triples
-        outcome = await process(
-            services,
-            triples,
-            account=None,
-            contact=contact,
-            store=True,
-            role=ContributorRole.UNVERIFIED_ORGANISATION if claim else None,
-        )
-    except UpstreamError as error:
-        return error.response()
+    triples = await _merged(services, iri, edited, conversion.triples) if iri else conversion.triples
+    outcome = await process(
+        services,
+        triples,
+        account=None,
+        contact=contact,
+        store=True,
+        role=ContributorRole.UNVERIFIED_ORGANISATION if claim else None,
+    )
     if outcome.report is not None and not outcome.report.conforms:
         for finding in outcome.report.violations:
             row = conversion.origin.get(

@@ -7,14 +7,15 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import Response
 
 from api.coverage import SCHEMES, Matrix, as_png, as_svg, matrix_from_rows
 from api.dependencies import AppServices, Services
+from api.errors import ProblemError
 from api.pages import local_href, render
-from api.responses import NOT_MODIFIED, PAGE, STORE, answers, documented, text
+from api.responses import NOT_MODIFIED, PAGE, STORE, answers, documented, problem
 from api.saved import saved_rows
-from api.upstream import UpstreamError
+from api.services.page_queries import english_labels
 from graph.queries import ParameterError, load_query
 
 router = APIRouter(tags=["Gap analysis"])
@@ -23,18 +24,15 @@ Scheme = Annotated[str, Query(description="The concept scheme: " + ", ".join(SCH
 
 async def _matrix(services: AppServices, scheme: str) -> tuple[Matrix, str]:
     rows = await saved_rows(services, "coverage-matrix", scheme=f"def/{scheme}")
-    labels = await services.upstream.solutions(
-        services.prologue
-        + f'SELECT ?label WHERE {{ <def/{scheme}> skos:prefLabel ?label FILTER(LANG(?label) = "en") }}'
-    )
+    labels = await services.upstream.solutions(english_labels([services.identity.resolve(f"def/{scheme}")]))
     return matrix_from_rows(scheme, rows), labels[0]["label"].value if labels else scheme
 
 
-def _unknown(scheme: str) -> Response:
-    return PlainTextResponse(f"scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}\n", status_code=400)
+def _unknown(scheme: str) -> ProblemError:
+    return ProblemError(400, f"scheme must be one of {', '.join(SCHEMES)}, not {scheme!r}")
 
 
-UNKNOWN_SCHEME = {400: text("scheme is not one of the schemes drawn")}
+UNKNOWN_SCHEME = {400: problem("scheme is not one of the schemes drawn")}
 
 
 @router.get(
@@ -45,19 +43,11 @@ UNKNOWN_SCHEME = {400: text("scheme is not one of the schemes drawn")}
 )
 async def gaps(request: Request, services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
     if scheme not in SCHEMES:
-        return _unknown(scheme)
-    try:
-        matrix, label = await _matrix(services, scheme)
-        schemes = await services.upstream.solutions(
-            services.prologue
-            + "SELECT ?scheme ?label WHERE { VALUES ?scheme { "
-            + " ".join(f"<def/{s}>" for s in SCHEMES)
-            + ' } ?scheme skos:prefLabel ?label FILTER(LANG(?label) = "en") }'
-        )
-    except UpstreamError as error:
-        return error.response()
+        raise _unknown(scheme)
+    matrix, label = await _matrix(services, scheme)
+    schemes = await services.upstream.solutions(english_labels(services.identity.resolve(f"def/{s}") for s in SCHEMES))
     base = services.settings.base_uri
-    names = {row["scheme"].value.rsplit("/", 1)[1]: row["label"].value for row in schemes}
+    names = {row["thing"].value.rsplit("/", 1)[1]: row["label"].value for row in schemes}
     context = {
         "title": f"Gap analysis: {label}",
         "scheme": scheme,
@@ -75,11 +65,8 @@ async def _drawn(
     services: AppServices, scheme: str, draw: Callable[[Matrix, str], str | bytes], media: str
 ) -> Response:
     if scheme not in SCHEMES:
-        return _unknown(scheme)
-    try:
-        matrix, label = await _matrix(services, scheme)
-    except UpstreamError as error:
-        return error.response()
+        raise _unknown(scheme)
+    matrix, label = await _matrix(services, scheme)
     return Response(draw(matrix, f"Gap analysis: {label}"), media_type=media)
 
 
@@ -107,7 +94,7 @@ async def gaps_png(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
     "/gaps/organisations",
     summary="The organisations behind one cell of the gap heatmap",
     response_class=Response,
-    responses=documented(PAGE, {400: text("area or place is missing, or names nothing")}, NOT_MODIFIED, STORE),
+    responses=documented(PAGE, {400: problem("area or place is missing, or names nothing")}, NOT_MODIFIED, STORE),
 )
 async def cell(
     request: Request,
@@ -119,19 +106,12 @@ async def cell(
     try:
         terms = query.terms({"area": area, "place": place}, services.settings.base_uri)
     except ParameterError as error:
-        return PlainTextResponse(f"{error}\n", status_code=400)
+        raise ProblemError(400, str(error)) from None
     for name, example in (("area", "def/m1-principle/address-risks"), ("place", "id/place/S92000003")):
         if name not in terms:
-            return PlainTextResponse(f"Give the {name}, e.g. {name}={example}\n", status_code=400)
-    try:
-        rows = await services.upstream.solutions(services.prologue + query.bound(terms))
-        labels = await services.upstream.solutions(
-            services.prologue
-            + f"SELECT ?thing ?label WHERE {{ VALUES ?thing {{ {terms['area']} {terms['place']} }} "
-            + '?thing skos:prefLabel ?label FILTER(LANG(?label) = "en") }'
-        )
-    except UpstreamError as error:
-        return error.response()
+            raise ProblemError(400, f"Give the {name}, e.g. {name}={example}")
+    rows = await services.upstream.solutions(query.bound(terms))
+    labels = await services.upstream.solutions(english_labels([terms["area"].value, terms["place"].value]))
     base = services.settings.base_uri
     named = {row["thing"].value: row["label"].value for row in labels}
     found = [

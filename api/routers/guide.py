@@ -11,18 +11,16 @@ from api.dependencies import AppServices, Services
 from api.diagram import arrows, as_svg
 from api.pages import render
 from api.responses import NOT_MODIFIED, PAGE, STORE, answers, documented
-from api.routers.templates import template_columns
-from api.upstream import UpstreamError
+from api.services.page_queries import OBJECT_PROPERTIES
+from api.services.submission_template import template_columns
 from graph.queries import all_queries
 
 router = APIRouter(tags=["Linked data"])
-OBJECT_PROPERTIES = """SELECT ?property ?domain ?range WHERE { GRAPH <def/ecosystem> {
-  ?property a owl:ObjectProperty ; rdfs:domain ?domain ; rdfs:range ?range } }"""
 RECORDS = ("organisation", "activity", "relationship")
 
 
 async def _diagram(services: AppServices) -> str:
-    rows = await services.upstream.solutions(services.prologue + OBJECT_PROPERTIES)
+    rows = await services.upstream.solutions(OBJECT_PROPERTIES)
     found = [(r["property"].value, r["domain"].value, r["range"].value) for r in rows]
     return as_svg(arrows(found, services.settings.base_uri))
 
@@ -34,10 +32,7 @@ async def _diagram(services: AppServices) -> str:
     responses=documented({200: answers("The diagram", "image/svg+xml")}, NOT_MODIFIED, STORE),
 )
 async def model_svg(services: Services) -> Response:
-    try:
-        return Response(await _diagram(services), media_type="image/svg+xml")
-    except UpstreamError as error:
-        return error.response()
+    return Response(await _diagram(services), media_type="image/svg+xml")
 
 
 @router.get(

@@ -13,10 +13,10 @@ from fastapi.responses import JSONResponse, Response
 from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
+from api.errors import NotFoundError
 from api.pages import render
-from api.responses import NOT_FOUND, STORE, answers, documented, text
-from api.routers.resources import ClassPath, KeyPath, not_found
-from api.upstream import UpstreamError
+from api.paths import ClassPath, KeyPath
+from api.responses import NOT_FOUND, STORE, answers, documented, problem
 from graph.history import Version, history_query, version_graph, versions
 from graph.identity import KEY_PATTERN, checked_class
 from graph.metadata import utc_stamp
@@ -43,12 +43,9 @@ async def history(uri_class: ClassPath, key: KeyPath, request: Request, services
     found = _record(services, uri_class, key)
     media_type = choose(request.headers.get("accept"), OFFERED) or "application/json"
     if found is None:
-        return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}")
+        raise NotFoundError(f"{services.settings.base_uri}/id/{uri_class}/{key}")
     record, document = found
-    try:
-        kept = versions(await services.staging.solutions(history_query(services.identity, record)), record)
-    except UpstreamError as error:
-        return error.response()
+    kept = versions(await services.staging.solutions(history_query(services.identity, record)), record)
     if media_type == "application/json":
         return JSONResponse({"record": record, "versions": [_json(services, v) for v in kept]})
     local = document.removeprefix(services.settings.base_uri)
@@ -72,22 +69,19 @@ def _json(services: AppServices, version: Version) -> dict[str, str | None]:
     summary="One version of a record, as Turtle",
     response_class=Response,
     responses=documented(
-        {200: answers("The version's statements", "text/turtle"), 404: text("There is no such version")}, STORE
+        {200: answers("The version's statements", "text/turtle"), 404: problem("There is no such version")}, STORE
     ),
 )
 async def version(uri_class: ClassPath, key: KeyPath, version: str, request: Request, services: Services) -> Response:
     found = _record(services, uri_class, key)
     if found is None or not KEY_PATTERN.match(version):
-        return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}", "text/plain")
+        raise NotFoundError(f"{services.settings.base_uri}/id/{uri_class}/{key}", "text/plain")
     graph = version_graph(found[0], version)
-    try:
-        # Only a version the history lists: kept by an approval that has finished (a version is kept before the
-        # public record changes, and was served for minutes after a worker died between the two).
-        listed = versions(await services.staging.solutions(history_query(services.identity, found[0])), found[0])
-        triples = await services.staging.named_graph(graph) if any(v.iri == graph for v in listed) else []
-    except UpstreamError as error:
-        return error.response()
+    # Only a version the history lists: kept by an approval that has finished (a version is kept before the
+    # public record changes, and was served for minutes after a worker died between the two).
+    listed = versions(await services.staging.solutions(history_query(services.identity, found[0])), found[0])
+    triples = await services.staging.named_graph(graph) if any(v.iri == graph for v in listed) else []
     if not triples:
-        return await not_found(request, services, graph, "text/plain")
+        raise NotFoundError(graph, "text/plain")
     body = ox.serialize(triples, format=ox.RdfFormat.TURTLE)
     return Response(body, media_type="text/turtle; charset=utf-8")

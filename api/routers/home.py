@@ -11,7 +11,6 @@ from api.dataset import DOWNLOADS
 from api.dependencies import Services
 from api.pages import render
 from api.responses import NOT_MODIFIED, PAGE, STORE, documented
-from api.upstream import UpstreamError
 from graph.queries import load_query
 
 router = APIRouter(tags=["Pages"])
@@ -19,14 +18,11 @@ router = APIRouter(tags=["Pages"])
 
 @router.get("/", summary="The landing page", response_class=Response, responses=documented(PAGE, NOT_MODIFIED, STORE))
 async def home(request: Request, services: Services) -> Response:
-    upstream, prologue, base = services.upstream, services.prologue, services.settings.base_uri
-    try:
-        counts = await upstream.solutions(prologue + load_query("stats-things").text)
-        kinds = await upstream.solutions(prologue + load_query("stats-organisations-by-kind").text)
-        nations = await upstream.solutions(prologue + load_query("stats-by-nation").text)
-        support = await upstream.solutions(prologue + load_query("stats-support-by-concept").text)
-    except UpstreamError as error:
-        return error.response()
+    upstream, base = services.upstream, services.settings.base_uri
+    counts = await upstream.solutions(load_query("stats-things").text)
+    kinds = await upstream.solutions(load_query("stats-organisations-by-kind").text)
+    nations = await upstream.solutions(load_query("stats-by-nation").text)
+    support = await upstream.solutions(load_query("stats-support-by-concept").text)
 
     def key(row: dict, name: str) -> str:
         return row[name].value.rsplit("/", 1)[-1]

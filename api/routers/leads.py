@@ -9,15 +9,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.access import error, unavailable
 from api.conneg import choose
 from api.dependencies import Services
+from api.errors import JSON_PROBLEMS, ProblemError
 from api.pages import local_href, render
-from api.responses import STORE_PROBLEM, answers, documented, problem
-from api.upstream import UpstreamError
+from api.responses import STORE, answers, documented, problem
 from graph.identity import KEY_PATTERN, UriClass
 
-router = APIRouter(tags=["Suggestions"])
+router = APIRouter(tags=["Suggestions"], dependencies=[JSON_PROBLEMS])
 OFFERED = ["text/html", "application/json"]
 FORMATS = {"html": "text/html", "json": "application/json"}
 NOTE = (
@@ -41,7 +40,7 @@ NOTE = (
             404: problem("There is no such organisation on the map"),
             406: problem("Neither Accept nor format= asks for text/html or application/json"),
         },
-        STORE_PROBLEM,
+        STORE,
     ),
 )
 async def leads(
@@ -53,18 +52,15 @@ async def leads(
 ) -> Response:
     media_type = FORMATS.get(format or "") or choose(request.headers.get("accept"), OFFERED)
     if media_type is None or (format is not None and format not in FORMATS):
-        return error(406, "Ask for text/html or application/json (or format=html or json).")
+        raise ProblemError(406, "Ask for text/html or application/json (or format=html or json).")
     about = None
     if organisation is not None:
         if not KEY_PATTERN.match(organisation):
-            return error(400, f"{organisation!r} is not an organisation key: give one like odi.")
+            raise ProblemError(400, f"{organisation!r} is not an organisation key: give one like odi.")
         about = services.identity.thing(UriClass.ORGANISATION, organisation)
-    try:
-        found = await services.leads.get()
-    except UpstreamError as problem:
-        return unavailable(problem)
+    found = await services.leads.get()
     if about is not None and about not in found.organisations:
-        return error(404, f"There is no organisation {organisation!r} on the map.")
+        raise ProblemError(404, f"There is no organisation {organisation!r} on the map.")
     chosen = found.of(about, limit)
     if media_type == "application/json":
         body = {"note": NOTE, "leads": [lead.as_json() for lead in chosen]}

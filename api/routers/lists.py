@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
+from api.errors import ProblemError
 from api.lists import (
     KINDS,
     FilterError,
@@ -24,8 +25,7 @@ from api.lists import (
     parse_filters,
 )
 from api.pages import local_href, render
-from api.responses import NOT_MODIFIED, STORE, answers, documented, text
-from api.upstream import UpstreamError
+from api.responses import NOT_MODIFIED, STORE, answers, documented, problem
 
 router = APIRouter(tags=["Lists"])
 JSON = "application/json"
@@ -37,10 +37,8 @@ async def _page(
     """How many things the filters select, and the rows of one page of them."""
     if filters.named == frozenset():  # the name index found nothing with that name: nothing to ask the store
         return 0, []
-    [count] = await services.upstream.solutions(services.prologue + count_query(kind, filters))
-    rows = await services.upstream.solutions(
-        services.prologue + page_query(kind, filters, (page - 1) * per_page, per_page)
-    )
+    [count] = await services.upstream.solutions(count_query(kind, filters))
+    rows = await services.upstream.solutions(page_query(kind, filters, (page - 1) * per_page, per_page))
     return int(count["total"].value), rows
 
 
@@ -59,18 +57,15 @@ async def _list(
 ) -> Response:
     chosen = JSON if format_name == "json" else choose(request.headers.get("accept"), [formats.HTML, JSON])
     if chosen is None:
-        return Response("Ask for text/html or application/json.\n", 406, media_type="text/plain")
+        raise ProblemError(406, "Ask for text/html or application/json.")
     try:
         filters = parse_filters(services.settings.base_uri, kind, area, place, key, strategy, q)
     except (FilterError, ValueError) as error:
-        return Response(f"{error}\n", 400, media_type="text/plain; charset=utf-8")
-    try:
-        if filters.q:
-            filters = narrowed(filters, await services.names.get())
-        total, rows = await _page(services, kind, filters, page, per_page)
-        pages = max(1, math.ceil(total / per_page))
-    except UpstreamError as error:
-        return error.response()
+        raise ProblemError(400, str(error)) from None
+    if filters.q:
+        filters = narrowed(filters, await services.names.get())
+    total, rows = await _page(services, kind, filters, page, per_page)
+    pages = max(1, math.ceil(total / per_page))
     base = services.settings.base_uri
     items = [
         {
@@ -96,10 +91,7 @@ async def _list(
         body = {"total": total, "page": page, "per_page": per_page, "pages": pages, "items": items, "links": links}
         return JSONResponse(body, headers=headers)
     options: dict[str, list[dict[str, str]]] = {"area": [], "place": [], "kind": [], "strategy": []}
-    try:
-        choices = await services.upstream.solutions(services.prologue + options_query(kind))
-    except UpstreamError as error:
-        return error.response()
+    choices = await services.upstream.solutions(options_query(kind))
     for row in choices:
         value = row["value"].value
         short = {
@@ -172,8 +164,8 @@ def _register(kind: Kind) -> None:
         responses=documented(
             {
                 200: answers("One page of the list, as a page or JSON", formats.HTML, JSON),
-                400: text("A filter names nothing ecomap knows"),
-                406: text("Accept names neither text/html nor application/json"),
+                400: problem("A filter names nothing ecomap knows"),
+                406: problem("Accept names neither text/html nor application/json"),
             },
             NOT_MODIFIED,
             STORE,

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import re
 
-import pyoxigraph as ox
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.dependencies import Services
+from api.errors import JSON_PROBLEMS, ProblemError
 from api.pages import local_href
 from api.responses import STORE, answers, documented, problem
-from api.upstream import UpstreamError
+from api.services.page_queries import matching
 from graph.identity import ORG_ID, registry_numbers_query
 
-router = APIRouter(tags=["Linked data"])
+router = APIRouter(tags=["Linked data"], dependencies=[JSON_PROBLEMS])
 WIKIDATA = re.compile(r"^Q[1-9][0-9]{0,11}$")
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 
@@ -23,8 +23,7 @@ WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
 def _query(identifier: str, base: str) -> str | None:
     """The SPARQL that finds the organisations with this identifier, its values serialised as RDF terms."""
     if WIKIDATA.match(identifier):
-        item = ox.NamedNode(WIKIDATA_ENTITY + identifier)
-        return f"SELECT DISTINCT ?org WHERE {{ ?org skos:exactMatch|owl:sameAs {item} }}"
+        return matching(WIKIDATA_ENTITY + identifier)
     found = ORG_ID.match(identifier.upper())
     if not found:
         return None
@@ -52,15 +51,12 @@ async def lookup(identifier: str, services: Services) -> Response:
         message = (
             "Give an org-id.guide identifier such as GB-COH-08030289 or GB-CHC-207043, or a Wikidata item Q123885."
         )
-        return JSONResponse({"error": message}, status_code=400)
-    try:
-        rows = await services.upstream.solutions(services.prologue + query)
-    except UpstreamError as error:
-        return error.response()
+        raise ProblemError(400, message)
+    rows = await services.upstream.solutions(query)
     base = services.settings.base_uri
     found = sorted(local_href(row["org"].value, base) or row["org"].value for row in rows)
     if not found:
-        return JSONResponse({"error": f"No organisation on the map has the identifier {identifier}."}, status_code=404)
+        raise ProblemError(404, f"No organisation on the map has the identifier {identifier}.")
     if len(found) > 1:
         return JSONResponse({"identifier": identifier, "organisations": found}, status_code=300)
     return RedirectResponse(found[0], status_code=303)

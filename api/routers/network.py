@@ -7,16 +7,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
+from api.errors import ProblemError
 from api.lists import ORGANISATIONS, FilterError, options_query, page_query, parse_filters
 from api.network import EDGES_QUERY, network
 from api.pages import json_script, local_href, render
-from api.responses import NOT_MODIFIED, STORE, answers, documented, text
-from api.upstream import UpstreamError
+from api.responses import NOT_MODIFIED, STORE, answers, documented, problem
 
 router = APIRouter(tags=["Network"])
 MAX_NODES = 2000
@@ -25,7 +25,7 @@ MAX_NODES = 2000
 async def _elements(services: AppServices, area: str | None, place: str | None, kind: str | None) -> dict[str, Any]:
     base = services.settings.base_uri
     filters = parse_filters(base, ORGANISATIONS, area, place, kind, None, None)
-    rows = await services.upstream.solutions(services.prologue + page_query(ORGANISATIONS, filters, 0, MAX_NODES))
+    rows = await services.upstream.solutions(page_query(ORGANISATIONS, filters, 0, MAX_NODES))
     nodes = [
         {
             "iri": row["item"].value,
@@ -35,7 +35,7 @@ async def _elements(services: AppServices, area: str | None, place: str | None, 
         }
         for row in rows
     ]
-    edges = await services.upstream.solutions(services.prologue + EDGES_QUERY)
+    edges = await services.upstream.solutions(EDGES_QUERY)
     return network(nodes, edges, base)
 
 
@@ -46,8 +46,8 @@ async def _elements(services: AppServices, area: str | None, place: str | None, 
     responses=documented(
         {
             200: answers("The map, or its elements as JSON", formats.HTML, "application/json"),
-            400: text("A filter names nothing ecomap knows"),
-            406: text("Accept names neither text/html nor application/json"),
+            400: problem("A filter names nothing ecomap knows"),
+            406: problem("Accept names neither text/html nor application/json"),
         },
         NOT_MODIFIED,
         STORE,
@@ -67,14 +67,12 @@ async def network_map(
         else choose(request.headers.get("accept"), [formats.HTML, "application/json"])
     )
     if wanted is None:
-        return PlainTextResponse("Ask for text/html or application/json.\n", status_code=406)
+        raise ProblemError(406, "Ask for text/html or application/json.")
     try:
         elements = await _elements(services, area or None, place or None, kind or None)
-        choices = await services.upstream.solutions(services.prologue + options_query(ORGANISATIONS))
+        choices = await services.upstream.solutions(options_query(ORGANISATIONS))
     except (FilterError, ValueError) as error:
-        return PlainTextResponse(f"{error}\n", status_code=400)
-    except UpstreamError as error:
-        return error.response()
+        raise ProblemError(400, str(error)) from None
     if wanted == "application/json":
         return JSONResponse(elements, headers={"Vary": "Accept"})
     base = services.settings.base_uri

@@ -11,7 +11,9 @@ from fastapi.responses import JSONResponse, Response
 
 from api import access
 from api.dependencies import AppServices, Services
+from api.errors import JSON_PROBLEMS, NotFoundError, ProblemError
 from api.pages import render
+from api.paths import PersonKeyPath
 from api.responses import (
     FORM,
     HTML,
@@ -20,16 +22,14 @@ from api.responses import (
     NOT_FOUND,
     PAGE,
     STORE,
-    STORE_PROBLEM,
     WRITES,
     answers,
     documented,
     fields,
     problem,
 )
-from api.routers.resources import PersonKeyPath, not_found
-from api.routers.submissions import EMAIL
-from api.upstream import UpstreamError
+from api.services.page_queries import person_name
+from api.services.submitting import EMAIL
 from graph.identity import KEY_PATTERN, UriClass
 from graph.personal_requests import (
     MAX_DETAILS,
@@ -49,16 +49,8 @@ FORM_MAX_BYTES = 64 * 1024
 async def _name(services: AppServices, key: str) -> str | None:
     """The person's name on the public map; None if there is no such person."""
     person = services.identity.thing(UriClass.PERSON, key) if KEY_PATTERN.match(key) else None
-    rows = person and await services.upstream.solutions(
-        f"SELECT ?name WHERE {{ <{person}> a <http://xmlns.com/foaf/0.1/Person> ; "
-        f"<http://xmlns.com/foaf/0.1/name> ?name }} LIMIT 1"
-    )
+    rows = person and await services.upstream.solutions(person_name(person))
     return rows[0]["name"].value if rows else None
-
-
-async def _no_person(request: Request, services: AppServices, key: str) -> Response:
-    """The 404 of the other pages (a page, or text, as asked), not a JSON error: these are pages for people."""
-    return await not_found(request, services, f"{services.settings.base_uri}/id/person/{key}")
 
 
 def _form(
@@ -75,12 +67,9 @@ def _form(
     responses=documented(PAGE, NOT_FOUND, STORE),
 )
 async def request_form(key: PersonKeyPath, request: Request, services: Services) -> Response:
-    try:
-        name = await _name(services, key)
-    except UpstreamError as error:
-        return error.response()
+    name = await _name(services, key)
     if name is None:
-        return await _no_person(request, services, key)
+        raise NotFoundError(f"{services.settings.base_uri}/id/person/{key}")
     return _form(request, key, name, {"kind": RequestKind.CORRECT}, [])
 
 
@@ -105,17 +94,11 @@ async def request_form(key: PersonKeyPath, request: Request, services: Services)
     ),
 )
 async def send_request(key: PersonKeyPath, request: Request, services: Services) -> Response:
-    try:
-        name = await _name(services, key)
-    except UpstreamError as error:
-        return error.response()
+    name = await _name(services, key)
     if name is None:
-        return await _no_person(request, services, key)
-    try:
-        await access.counted(request, services, None)
-        raw = (await access.limited_body(request, FORM_MAX_BYTES)).decode("utf-8", "replace")
-    except access.RefusedError as refused:
-        return refused.response
+        raise NotFoundError(f"{services.settings.base_uri}/id/person/{key}")
+    await access.counted(request, services, None)
+    raw = (await access.limited_body(request, FORM_MAX_BYTES)).decode("utf-8", "replace")
     values = {k: v.strip() for k, v in parse_qsl(raw, keep_blank_values=True)}
     errors = []
     if values.get("kind") not in RequestKind.__members__.values():
@@ -133,10 +116,7 @@ async def send_request(key: PersonKeyPath, request: Request, services: Services)
     transaction = request_transaction(
         services.identity, request_id, person, RequestKind(values["kind"]), values.get("details", ""), values["contact"]
     )
-    try:
-        await services.staging.update(transaction.as_update())
-    except UpstreamError as error:
-        return error.response()
+    await services.staging.update(transaction.as_update())
     context = {"title": "Thank you", "name": name, "contact": values["contact"], "request_id": request_id}
     return render(request, "person_request_sent.html", context, status=201)
 
@@ -156,16 +136,12 @@ def _listed(row: dict[str, Any]) -> dict[str, Any]:
 @router.get(
     "/requests",
     summary="People's requests about their own details, by status (moderators)",
-    responses=documented(MODERATORS, STORE_PROBLEM),
+    responses=documented(MODERATORS, STORE),
+    dependencies=[JSON_PROBLEMS],
 )
 async def listing(request: Request, services: Services, status: RequestStatus = RequestStatus.PENDING) -> Response:
-    try:
-        await access.moderator(request, services)
-        rows = await services.staging.solutions(requests_query(services.identity, status))
-    except access.RefusedError as refused:
-        return refused.response
-    except UpstreamError as error:
-        return access.unavailable(error)
+    await access.moderator(request, services)
+    rows = await services.staging.solutions(requests_query(services.identity, status))
     return JSONResponse({"status": status, "requests": [_listed(row) for row in rows]})
 
 
@@ -181,26 +157,22 @@ async def listing(request: Request, services: Services, status: RequestStatus = 
             404: problem("There is no such request"),
             409: problem("The request is already answered"),
         },
-        STORE_PROBLEM,
+        STORE,
     ),
+    dependencies=[JSON_PROBLEMS],
 )
 async def answer(request_id: str, request: Request, services: Services) -> Response:
-    try:
-        moderator = await access.moderating(request, services)
-        asked = await access.decision(request)
-        text = asked.get("answer") if isinstance(asked, dict) else None
-        if not isinstance(text, str) or not text.strip():
-            return access.error(400, 'Say what was done and why: {"answer": "..."}.')
-        if not KEY_PATTERN.match(request_id):
-            return access.error(404, "There is no such request.")
-        found = await services.staging.solutions(status_query(services.identity, request_id))
-        if not found:
-            return access.error(404, "There is no such request.")
-        if found[0]["status"].value.rsplit("/", 1)[-1] != RequestStatus.PENDING:
-            return access.error(409, "This request is already answered.")
-        await services.staging.update(answer_update(services.identity, request_id, moderator, text.strip()[:2000]))
-    except access.RefusedError as refused:
-        return refused.response
-    except UpstreamError as error:
-        return access.unavailable(error)
+    moderator = await access.moderating(request, services)
+    asked = await access.decision(request)
+    text = asked.get("answer") if isinstance(asked, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise ProblemError(400, 'Say what was done and why: {"answer": "..."}.')
+    if not KEY_PATTERN.match(request_id):
+        raise ProblemError(404, "There is no such request.")
+    found = await services.staging.solutions(status_query(services.identity, request_id))
+    if not found:
+        raise ProblemError(404, "There is no such request.")
+    if found[0]["status"].value.rsplit("/", 1)[-1] != RequestStatus.PENDING:
+        raise ProblemError(409, "This request is already answered.")
+    await services.staging.update(answer_update(services.identity, request_id, moderator, text.strip()[:2000]))
     return JSONResponse({"id": request_id, "status": RequestStatus.ANSWERED, "answer": text.strip()[:2000]})

@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.bodies import BodyTooLargeError, read_body
 from api.dependencies import AppServices, Services
+from api.errors import JSON_PROBLEMS, ProblemError
 from api.pages import local_href, render
 from api.responses import FORM, HTML, STORE, answers, documented, fields, problem
-from api.upstream import UpstreamError
 from graph.identity import KEY_PATTERN
 from graph.reconciliation import (
     MAX_BATCH,
@@ -43,7 +43,7 @@ from graph.reconciliation import (
 )
 from graph.results import strings
 
-router = APIRouter(tags=["Reconciliation"])
+router = APIRouter(tags=["Reconciliation"], dependencies=[JSON_PROBLEMS])
 BODY_LIMIT = 1_000_000
 SUGGESTIONS = 10
 PREVIEW_WIDTH, PREVIEW_HEIGHT = 400, 220
@@ -51,10 +51,6 @@ QUERIES = Annotated[str | None, Query(description='A JSON batch: {"q0": {"query"
 EXTEND = Annotated[str | None, Query(description='JSON: {"ids": ["odi"], "properties": [{"id": "registry-number"}]}')]
 PREFIX = Annotated[str, Query(description="What the user has typed so far")]
 CURSOR = Annotated[str, Query(description="How many suggestions to skip")]
-
-
-def _error(message: str, status: int = 400) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
 
 
 def _manifest(request: Request, services: AppServices) -> dict[str, Any]:
@@ -94,15 +90,13 @@ async def _answer(services: AppServices, params: Mapping[str, str]) -> Response:
             ids, properties = parse_extend(params["extend"])
             iris = [ox.NamedNode(f"{base}/id/organisation/{key}") for key in ids if KEY_PATTERN.match(key)]
             query = extension_query(iris, properties)
-            rows = await services.upstream.solutions(services.prologue + query) if iris and properties else []
+            rows = await services.upstream.solutions(query) if iris and properties else []
             return JSONResponse(
                 {"meta": extension_meta(properties), "rows": extension_rows(ids, properties, strings(rows), base)}
             )
     except ReconcileError as error:
-        return _error(str(error))
-    except UpstreamError as error:
-        return error.response()
-    return _error("Send a reconciliation batch as queries=..., or a data extension query as extend=....")
+        raise ProblemError(400, str(error)) from None
+    raise ProblemError(400, "Send a reconciliation batch as queries=..., or a data extension query as extend=....")
 
 
 async def _form(request: Request) -> dict[str, str] | None:
@@ -144,7 +138,7 @@ async def service(request: Request, services: Services, queries: QUERIES = None,
 async def service_post(request: Request, services: Services) -> Response:
     form = await _form(request)
     if form is None:
-        return _error(f"The request is larger than {BODY_LIMIT} bytes; send smaller batches.", 413)
+        raise ProblemError(413, f"The request is larger than {BODY_LIMIT} bytes; send smaller batches.")
     return await _answer(services, form)
 
 
@@ -166,7 +160,7 @@ async def extend_get(services: Services, extend: EXTEND = None) -> Response:
 async def extend_post(request: Request, services: Services) -> Response:
     form = await _form(request)
     if form is None:
-        return _error(f"The request is larger than {BODY_LIMIT} bytes; ask for fewer ids.", 413)
+        raise ProblemError(413, f"The request is larger than {BODY_LIMIT} bytes; ask for fewer ids.")
     return await _answer(services, {"extend": form["extend"]} if "extend" in form else {})
 
 
@@ -179,7 +173,7 @@ async def propose_properties(type: str | None = None, limit: str | None = None) 
     try:
         count = int(limit) if limit is not None else len(PROPERTIES)
     except ValueError:
-        return _error("limit must be a whole number.")
+        raise ProblemError(400, "limit must be a whole number.") from None
     offered = PROPERTIES if type is None or type in TYPE_IDS else []
     answer: dict[str, Any] = {"type": type or TYPE["id"], "properties": property_entries(offered[: max(count, 0)])}
     if limit is not None:
@@ -200,11 +194,8 @@ def _cursor(cursor: str) -> int | None:
 async def suggest_entity(services: Services, prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
     skip = _cursor(cursor)
     if skip is None:
-        return _error("cursor must be a whole number of suggestions to skip.")
-    try:
-        found = await services.reconciliation_candidates.get()
-    except UpstreamError as error:
-        return error.response()
+        raise ProblemError(400, "cursor must be a whole number of suggestions to skip.")
+    found = await services.reconciliation_candidates.get()
     return JSONResponse({"result": suggest_entities(prefix, found, skip, SUGGESTIONS)})
 
 
@@ -216,7 +207,7 @@ async def suggest_entity(services: Services, prefix: PREFIX = "", cursor: CURSOR
 async def suggest_type(prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
     skip = _cursor(cursor)
     if skip is None:
-        return _error("cursor must be a whole number of suggestions to skip.")
+        raise ProblemError(400, "cursor must be a whole number of suggestions to skip.")
     return JSONResponse({"result": suggest_types(prefix)[skip:]})
 
 
@@ -226,7 +217,7 @@ async def suggest_type(prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
 async def suggest_property(prefix: PREFIX = "", cursor: CURSOR = "0") -> Response:
     skip = _cursor(cursor)
     if skip is None:
-        return _error("cursor must be a whole number of suggestions to skip.")
+        raise ProblemError(400, "cursor must be a whole number of suggestions to skip.")
     return JSONResponse({"result": suggest_properties(prefix)[skip : skip + SUGGESTIONS]})
 
 
@@ -245,15 +236,12 @@ async def suggest_property(prefix: PREFIX = "", cursor: CURSOR = "0") -> Respons
 )
 async def preview(request: Request, services: Services, id: str | None = None) -> Response:
     if not id:
-        return _error("Give the organisation's id, e.g. /reconcile/preview?id=odi.")
+        raise ProblemError(400, "Give the organisation's id, e.g. /reconcile/preview?id=odi.")
     base = services.settings.base_uri
     iri = f"{base}/id/organisation/{id}"
     values: dict[str, list[str]] = {p.id: [] for p in PREVIEW}
     if KEY_PATTERN.match(id):
-        try:
-            rows = await services.upstream.solutions(services.prologue + extension_query([ox.NamedNode(iri)], PREVIEW))
-        except UpstreamError as error:
-            return error.response()
+        rows = await services.upstream.solutions(extension_query([ox.NamedNode(iri)], PREVIEW))
         cells = extension_rows([id], PREVIEW, strings(rows), base)[id]
         values = {pid: [cell["str"] for cell in found] for pid, found in cells.items()}
     context = {

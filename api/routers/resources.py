@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import re
 from email.utils import format_datetime
-from typing import Annotated
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.description import description_query, last_modified, self_description
+from api.errors import NotFoundError, ProblemError
 from api.pages import render
+from api.paths import ClassPath, KeyPath
 from api.renderers import page_context, serialise
-from api.responses import DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE, documented, page_or_text
-from api.upstream import UpstreamError
+from api.responses import DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE, documented, problem
 from graph.identity import checked_class
 from graph.withdrawal import tombstones_query
 
@@ -36,13 +36,6 @@ SUFFIXES = {
 }
 DEF_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*){0,3}\Z")
 OFFERED = [formats.HTML, *formats.GRAPHS.values()]
-# Examples that exist in the seed, so that the examples in the OpenAPI (and the fuzzer's first cases) reach a record.
-ClassPath = Annotated[
-    str,
-    Path(description="A broad class: organisation, activity, relationship, person, place …", examples=["organisation"]),
-]
-KeyPath = Annotated[str, Path(description="The record's key within its class", examples=["odi"])]
-PersonKeyPath = Annotated[str, Path(description="The person's key", examples=["sue-daley"])]
 
 
 @router.get(
@@ -54,7 +47,7 @@ PersonKeyPath = Annotated[str, Path(description="The person's key", examples=["s
 )
 async def thing(uri_class: ClassPath, key: KeyPath, request: Request, services: Services) -> Response:
     if checked_class(uri_class, key) is None:
-        return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}")
+        raise NotFoundError(f"{services.settings.base_uri}/id/{uri_class}/{key}")
     return RedirectResponse(f"/doc/{uri_class}/{key}", status_code=303, headers={"Vary": "Accept"})
 
 
@@ -66,7 +59,7 @@ async def thing(uri_class: ClassPath, key: KeyPath, request: Request, services: 
         DOCUMENT,
         {
             301: {"description": "Moved Permanently: the record was merged into the one named by Location"},
-            410: page_or_text("Gone: the record was withdrawn, and says when and why"),
+            410: problem("Gone: the record was withdrawn, and says when and why"),
         },
         NOT_FOUND,
         NOT_MODIFIED,
@@ -83,7 +76,7 @@ async def document(uri_class: ClassPath, key: KeyPath, request: Request, service
         )
     cls = checked_class(uri_class, key)
     if cls is None:
-        return await not_found(request, services, f"{services.settings.base_uri}/id/{uri_class}/{key}", media_type)
+        raise NotFoundError(f"{services.settings.base_uri}/id/{uri_class}/{key}", media_type)
     identity = services.identity
     return await _describe(
         request,
@@ -104,10 +97,10 @@ async def document(uri_class: ClassPath, key: KeyPath, request: Request, service
 async def definition(path: str, request: Request, services: Services) -> Response:
     path, media_type = _suffix(path, request)
     if media_type is None:
-        return Response("Ask for text/html or an RDF media type.\n", 406, media_type="text/plain")
+        raise ProblemError(406, "Ask for text/html or an RDF media type.")
     iri = f"{services.settings.base_uri}/def/{path}"
     if not DEF_PATH.match(path):
-        return await not_found(request, services, iri, media_type)
+        raise NotFoundError(iri, media_type)
     return await _describe(request, services, iri, iri, iri, media_type)
 
 
@@ -125,11 +118,8 @@ async def _describe(
     holds statements from other records too, so its own record's date (sent as Last-Modified, for information)
     cannot tell that nothing on it changed."""
     metadata = services.identity.metadata_graph
-    try:
-        query = description_query(thing, record, metadata, services.identity.dataset)
-        triples = await services.upstream.graph(services.prologue + query)
-    except UpstreamError as error:
-        return error.response()
+    query = description_query(thing, record, metadata, services.identity.dataset)
+    triples = await services.upstream.graph(query)
     if not any(t.subject == ox.NamedNode(thing) for t in triples):
         return await _ended(request, services, thing, record, media_type)
     triples += self_description(document, thing, triples)
@@ -150,12 +140,9 @@ async def _describe(
 
 async def _ended(request: Request, services: AppServices, thing: str, record: str, media_type: str) -> Response:
     """A withdrawn record's URI answers 410 Gone, saying when and why; a merged one redirects to the survivor."""
-    try:
-        rows = await services.upstream.solutions(tombstones_query(services.identity, record))
-    except UpstreamError as error:
-        return error.response()
+    rows = await services.upstream.solutions(tombstones_query(services.identity, record))
     if not rows:
-        return await not_found(request, services, thing, media_type)
+        raise NotFoundError(thing, media_type)
     row = rows[0]
     survivor = services.identity.parse(row["survivor"].value) if "survivor" in row else None
     if survivor is not None:
@@ -172,11 +159,3 @@ async def _ended(request: Request, services: AppServices, thing: str, record: st
 def _local(iri: str, services: Services) -> str:
     base = services.settings.base_uri
     return iri[len(base) :] if iri.startswith(base) else iri
-
-
-async def not_found(request: Request, services: AppServices, iri: str, media_type: str | None = None) -> Response:
-    """A 404 that says what was not found and where to look, as a page or as text, as asked."""
-    message = f"ecomap knows nothing called {iri}. Search the map at /sparql, or check the address."
-    if (media_type or choose(request.headers.get("accept"), OFFERED)) == formats.HTML:
-        return render(request, "not_found.html", {"title": "Not found", "iri": iri}, status=404)
-    return Response(message + "\n", status_code=404, media_type="text/plain; charset=utf-8")

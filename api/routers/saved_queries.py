@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse, Response
 from api import formats
 from api.conneg import choose
 from api.dependencies import Services
+from api.errors import ProblemError
 from api.inspection import Form
 from api.pages import render
-from api.responses import QUERY, answers, documented, text
-from api.routers.sparql import run_query
+from api.responses import QUERY, answers, documented, problem
+from api.services.querying import run_query
 from graph.queries import NamedQuery, Parameter, ParameterError, all_queries
 from graph.remote import answers_with_triples
 
@@ -88,7 +89,7 @@ def _endpoint(query: NamedQuery) -> Callable[[Request, Services], Awaitable[Resp
         try:
             terms = query.terms(given, services.settings.base_uri)
         except ParameterError as error:
-            return Response(f"{error}\n", status_code=400, media_type="text/plain; charset=utf-8")
+            raise ProblemError(400, str(error)) from None
         format_name = request.query_params.get("format")
         return await run_query(request, services, query.bound(terms), [], [], format_name, own_form=form)
 
@@ -127,7 +128,7 @@ def saved_queries_router() -> APIRouter:
                         "The answer",
                         *(formats.GRAPHS if answers_with_triples(query.text) else formats.RESULTS).values(),
                     ),
-                    400: text("A parameter does not fit its type"),
+                    400: problem("A parameter does not fit its type"),
                 },
                 QUERY,
             ),

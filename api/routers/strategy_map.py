@@ -15,17 +15,9 @@ from api.dependencies import Services
 from api.pages import local_href, render
 from api.responses import NOT_MODIFIED, PAGE, STORE, documented
 from api.saved import saved_rows
-from api.upstream import UpstreamError
+from api.services.page_queries import STRATEGIES
 
 router = APIRouter(tags=["Gap analysis"])
-
-STRATEGIES_QUERY = """SELECT ?strategy ?label ?page ?part_of ?scheme ?scheme_label WHERE {
-  ?strategy a eco:Strategy ; skos:prefLabel ?label FILTER(LANG(?label) = "en")
-  OPTIONAL { ?strategy foaf:page ?page }
-  OPTIONAL { ?strategy dcterms:isPartOf ?part_of }
-  OPTIONAL { ?scheme a skos:ConceptScheme ; rdfs:isDefinedBy ?strategy ; skos:prefLabel ?scheme_label
-             FILTER(LANG(?scheme_label) = "en") }
-} ORDER BY ?label ?scheme_label"""
 
 
 @router.get(
@@ -35,12 +27,9 @@ STRATEGIES_QUERY = """SELECT ?strategy ?label ?page ?part_of ?scheme ?scheme_lab
     responses=documented(PAGE, NOT_MODIFIED, STORE),
 )
 async def strategy_map(request: Request, services: Services) -> Response:
-    try:
-        strategy_rows = await services.upstream.solutions(services.prologue + STRATEGIES_QUERY)
-        support_rows = await saved_rows(services, "stats-support-by-concept")
-        meeting_rows = await saved_rows(services, "strategy-meeting-points")
-    except UpstreamError as error:
-        return error.response()
+    strategy_rows = await services.upstream.solutions(STRATEGIES)
+    support_rows = await saved_rows(services, "stats-support-by-concept")
+    meeting_rows = await saved_rows(services, "strategy-meeting-points")
     base = services.settings.base_uri
     concepts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in support_rows:

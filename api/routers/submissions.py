@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Annotated, Any
 
 import anyio
@@ -18,10 +17,11 @@ from fastapi.responses import JSONResponse, Response
 from api import access, approval
 from api.conneg import choose
 from api.dependencies import AppServices, Services
+from api.errors import JSON_PROBLEMS, ProblemError
 from api.responses import (
     JSON,
     MODERATORS,
-    STORE_PROBLEM,
+    STORE,
     STRING,
     TOKEN,
     WRITES,
@@ -33,12 +33,10 @@ from api.responses import (
     fields,
     problem,
 )
-from api.routers.templates import XLSX, template_columns
-from api.upstream import UpstreamError
+from api.services.submission_template import XLSX
+from api.services.submitting import EMAIL, convert_rows, process, report_json
 from graph import report as reports
-from graph.accounts import Role
-from graph.convert import to_rdflib
-from graph.identity import KEY_PATTERN, UriClass, registry_numbers_query
+from graph.identity import KEY_PATTERN
 from graph.parsing import RdfSyntaxError
 from graph.review import ORGANISATIONS_QUERY, changes, concept_checks, duplicates
 from graph.sheets import SheetError, SheetTooLargeError, read_csv, read_xlsx
@@ -48,20 +46,17 @@ from graph.submissions import (
     SubmissionStatus,
     contact_query,
     decision_transaction,
-    new_status_key,
-    new_submission_id,
-    pending_transaction,
     role_update,
     statements_query,
     status_key_query,
     submissions_query,
 )
-from graph.template import Conversion, candidate_keys, convert, named_registry_numbers
+from graph.template import Conversion
 from graph.untrusted import TooManyStatementsError, read_submission, unwritable
-from graph.validation import Finding, Validator, known_from_rows, known_things_query, referenced_iris
+from graph.validation import Finding
 from graph.withdrawal import tombstones_query
 
-router = APIRouter(tags=["Contributions"])
+router = APIRouter(tags=["Contributions"], dependencies=[JSON_PROBLEMS])
 
 FORMATS = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -72,14 +67,6 @@ FORMATS = {
 SHEETS = {"text/csv": read_csv, XLSX: read_xlsx}
 REPORTS = ["application/json", "text/turtle", "application/ld+json", "text/plain"]
 TERMS = "Submitters license what they send under the Open Government Licence v3.0: send accept_terms=true to agree."
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# One validation at a time in each worker. pySHACL is pure Python and holds the GIL, so validations running side by
-# side in threads validate no faster than one after another; but every thread waiting for the GIL delays the event
-# loop: with 25 submissions validating at once, each of the loop's turns waited for its share among 26 threads, every
-# other request on that worker (pages, /sparql, moderators' decisions) took seconds, and some answered 503 because
-# the connection to the store timed out while the loop waited (tests/test_concurrency.py, 50 submitters: 4 reads and 8
-# decisions in 15 s, or 503s; with this limit, hundreds of reads and dozens of decisions, no 503).
-VALIDATIONS = anyio.CapacityLimiter(1)
 # How many statements count as one submission against the allowance: 20,000 take a minute's allowance.
 STATEMENTS_A_SUBMISSION = 2000
 
@@ -110,12 +97,15 @@ STATEMENTS_A_SUBMISSION = 2000
                 "description": "Not valid against the shapes: the report, as Accept asks, says what to fix; or cells "
                 "or statements that cannot be read, or a parameter that does not fit its type",
                 "model": Problem | ValidationReport | InvalidRequest,
-                "content": {media_type: {} for media_type in REPORTS if media_type != JSON},
+                "content": {
+                    **{media_type: {} for media_type in REPORTS if media_type != JSON},
+                    **problem("")["content"],
+                },
             },
             429: problem("Too many submissions from this client (Retry-After says when to try again)"),
         },
         TOKEN,
-        STORE_PROBLEM,
+        STORE,
     ),
 )
 async def submit(
@@ -131,39 +121,32 @@ async def submit(
 ) -> Response:
     settings = services.settings
     contact = sender or contact  # a header stays out of the URLs that proxies log
-    try:
-        account = await access.account(request, services)
-        await access.counted(request, services, account)
-        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media_type not in FORMATS and media_type not in SHEETS:
-            accepted = ", ".join([*FORMATS, *SHEETS])
-            return access.error(
-                415, f"Send Turtle, JSON-LD, RDF/XML, N-Triples, CSV or XLSX, with its Content-Type: {accepted}."
-            )
-        limit = settings.submission_max_bytes
-        body = await access.limited_body(
-            request, limit, f"The submission is larger than {limit} bytes: split it into smaller ones."
+    account = await access.account(request, services)
+    await access.counted(request, services, account)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in FORMATS and media_type not in SHEETS:
+        accepted = ", ".join([*FORMATS, *SHEETS])
+        raise ProblemError(
+            415, f"Send Turtle, JSON-LD, RDF/XML, N-Triples, CSV or XLSX, with its Content-Type: {accepted}."
         )
-    except access.RefusedError as denied:
-        return denied.response
-    except UpstreamError as error:
-        return access.unavailable(error)
+    limit = settings.submission_max_bytes
+    body = await access.limited_body(
+        request, limit, f"The submission is larger than {limit} bytes: split it into smaller ones."
+    )
     if contact is not None and not EMAIL.match(contact):
-        return access.error(400, f"contact={contact} is not an e-mail address.")
+        raise ProblemError(400, f"contact={contact} is not an e-mail address.")
     conversion: Conversion | None = None
     if media_type in SHEETS:
         try:
             # Read off the event loop: a workbook of many rows takes seconds to unzip and parse.
             conversion = await convert_rows(services, await anyio.to_thread.run_sync(SHEETS[media_type], body))
         except SheetTooLargeError as error:
-            return access.error(413, str(error))
+            raise ProblemError(413, str(error)) from None
         except SheetError as error:
-            return access.error(400, str(error))
-        except UpstreamError as error:
-            return access.unavailable(error)
+            raise ProblemError(400, str(error)) from None
         if conversion.problems:
             message = "Some cells cannot be read: see each problem's row and column."
-            return access.error(422, message, problems=conversion.problems)
+            raise ProblemError(422, message, problems=conversion.problems)
         triples = conversion.triples
     else:
         try:
@@ -178,37 +161,31 @@ async def submit(
             )
         except RdfSyntaxError as unread:
             where = f"Line {unread.line}, column {unread.column}: " if unread.line else ""
-            return access.error(400, f"{where}{unread.detail}", line=unread.line, column=unread.column)
+            raise ProblemError(400, f"{where}{unread.detail}", line=unread.line, column=unread.column) from None
         except TooManyStatementsError as error:
-            return access.error(413, str(error))
+            raise ProblemError(413, str(error)) from None
         if any(not isinstance(q.graph_name, ox.DefaultGraph) for q in quads):
             message = "Send statements without named graphs: ecomap decides which record each belongs to."
-            return access.error(400, message)
+            raise ProblemError(400, message)
         triples = [q.triple for q in quads]
     if len(triples) > settings.submission_max_statements:
         limit = settings.submission_max_statements
-        return access.error(413, f"The submission holds {len(triples)} statements, more than {limit}.")
-    try:
-        # Validating takes about half a second a thousand statements, one validation at a time in each worker: a large
-        # submission counts as several against the allowance (it already counted as one).
-        await access.counted(request, services, account, weight=len(triples) / STATEMENTS_A_SUBMISSION - 1)
-    except access.RefusedError as refused:
-        return refused.response
+        raise ProblemError(413, f"The submission holds {len(triples)} statements, more than {limit}.")
+    # Validating takes about half a second a thousand statements, one validation at a time in each worker: a large
+    # submission counts as several against the allowance (it already counted as one).
+    await access.counted(request, services, account, weight=len(triples) / STATEMENTS_A_SUBMISSION - 1)
     if (unkeepable := unwritable(triples)) is not None:
-        return access.error(400, unkeepable)
-    try:
-        outcome = await process(services, triples, account=account, contact=contact, store=not dry_run and accept_terms)
-    except UpstreamError as error:
-        return access.unavailable(error)
+        raise ProblemError(400, unkeepable)
+    outcome = await process(services, triples, account=account, contact=contact, store=not dry_run and accept_terms)
     if outcome.report is not None and not outcome.report.conforms:
         return _report(request, outcome.report, 422, conversion)
     if outcome.problems:
         message = "Some statements do not belong to any record, or are about things no submission may change."
-        return access.error(422, message, problems=outcome.problems)
+        raise ProblemError(422, message, problems=outcome.problems)
     if dry_run:
         return JSONResponse({"valid": True, "records": outcome.records, "report": outcome.report_json}, status_code=200)
     if not accept_terms:
-        return access.error(400, TERMS)
+        raise ProblemError(400, TERMS)
     status_url = f"/submissions/{outcome.status_key}"
     body_json = {
         "id": outcome.submission_id,
@@ -218,68 +195,6 @@ async def submit(
         "report": outcome.report_json,
     }
     return JSONResponse(body_json, status_code=201, headers={"Location": status_url})
-
-
-@dataclass
-class Outcome:
-    """What became of a submission: its report, records, problems, and its id if it was stored."""
-
-    report: reports.Report | None = None
-    records: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    submission_id: str | None = None
-    # The submitter's private status link is /submissions/{status_key}: never the (public) submission id.
-    status_key: str | None = None
-
-    @property
-    def report_json(self) -> Any:
-        return _json(self.report) if self.report is not None else None
-
-
-async def process(
-    services: AppServices,
-    triples: list[ox.Triple],
-    *,
-    account: tuple[str, Role] | None,
-    contact: str | None,
-    store: bool,
-    role: str | None = None,
-) -> Outcome:
-    """Split statements into the records they change (those of subjects already on the map staying with their
-    records), validate them against the shapes (a record they add to as it would be, with the types of what they
-    refer to, from the public store), and, if asked and valid, keep them pending in the staging store."""
-    identity = services.identity
-    split = await approval.split_submission(services, triples)
-    added_to = await approval.current_records(services, split.additions)
-    data = to_rdflib([*triples, *(t for statements in added_to.values() for t in statements)])
-    iris = referenced_iris(data)
-    known = known_from_rows(await services.upstream.solutions(known_things_query(iris))) if iris else None
-    validator = Validator.from_repository(services.settings.base_uri)
-    report = await anyio.to_thread.run_sync(validator.validate, data, known, limiter=VALIDATIONS)
-    if added_to:
-        report = report.for_subjects({str(t.subject.value) for t in triples})
-    if not report.conforms:
-        return Outcome(report=report)
-    outcome = Outcome(report=report, records=split.graphs, problems=split.problems)
-    if split.problems or not store:
-        return outcome
-    outcome.submission_id, outcome.status_key = new_submission_id(), new_status_key()
-    transaction = pending_transaction(
-        identity,
-        outcome.submission_id,
-        triples,
-        outcome.records,
-        contributor_role=role or (ContributorRole.REGISTERED if account else ContributorRole.PUBLIC),
-        account=account[0] if account else None,
-        contact=contact,
-        status_key=outcome.status_key,
-    )
-    await services.staging.update(transaction.as_update())
-    return outcome
-
-
-def _json(report: reports.Report) -> Any:
-    return json.loads(reports.as_json(report))
 
 
 def _report(request: Request, report: reports.Report, status: int, conversion: Conversion | None = None) -> Response:
@@ -298,7 +213,7 @@ def _report(request: Request, report: reports.Report, status: int, conversion: C
 
         text = reports.as_text(report, where)
         return Response(text, status_code=status, media_type="text/plain; charset=utf-8")
-    body = _json(report)
+    body = report_json(report)
     if conversion is not None:  # where each problem is in the spreadsheet
         for record in body["records"]:
             for result in record["results"]:
@@ -308,25 +223,6 @@ def _report(request: Request, report: reports.Report, status: int, conversion: C
     return JSONResponse(body, status_code=status)
 
 
-async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Conversion:
-    """The rows as statements, matching registry numbers to organisations already on the map."""
-    identity = services.identity
-    query = registry_numbers_query(named_registry_numbers(rows), services.settings.base_uri)
-    numbers = await services.upstream.solutions(services.prologue + query) if query else []
-    by_number = {row["org_id"].value: row["org"].value for row in numbers}
-    candidates = [
-        identity.thing(UriClass(record), key)
-        for record, keys in candidate_keys(rows, by_number).items()
-        for key in keys
-    ]
-    taken: set[str] = set()
-    if candidates:
-        values = " ".join(f"<{iri}>" for iri in candidates)
-        found = await services.upstream.solutions(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}")
-        taken = {row["s"].value for row in found}
-    return convert(rows, template_columns(services), identity, existing_by_number=by_number, taken=taken.__contains__)
-
-
 @router.get(
     "/submissions/{status_key}",
     summary="A submission's status: pending, approved or rejected (with the reason), at its private status link",
@@ -334,37 +230,29 @@ async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Con
         "The address the submission's answer gave (its Location): the key in it is private, unlike the submission's "
         "id, which the provenance of what it changed publishes."
     ),
-    responses=documented({404: problem("There is no such submission")}, STORE_PROBLEM),
+    responses=documented({404: problem("There is no such submission")}, STORE),
 )
 async def status(status_key: str, services: Services) -> Response:
-    try:
-        found = None
-        if KEY_PATTERN.match(status_key):
-            rows = await services.staging.solutions(status_key_query(services.identity, status_key))
-            submission = rows[0]["submission"].value.rsplit("/", 1)[-1] if rows else None
-            found = await approval.describe_submission(services, submission) if submission else None
-    except UpstreamError as error:
-        return access.unavailable(error)
+    found = None
+    if KEY_PATTERN.match(status_key):
+        rows = await services.staging.solutions(status_key_query(services.identity, status_key))
+        submission = rows[0]["submission"].value.rsplit("/", 1)[-1] if rows else None
+        found = await approval.describe_submission(services, submission) if submission else None
     if found is None:
-        return access.error(404, "There is no such submission.")
+        raise ProblemError(404, "There is no such submission.")
     return JSONResponse(found)
 
 
 @router.get(
     "/submissions",
     summary="Submissions by status, for moderators",
-    responses=documented({400: problem("status is not pending, approved or rejected")}, MODERATORS, STORE_PROBLEM),
+    responses=documented({400: problem("status is not pending, approved or rejected")}, MODERATORS, STORE),
 )
 async def listing(request: Request, services: Services, status: str = SubmissionStatus.PENDING) -> Response:
     if status not in (SubmissionStatus.PENDING, SubmissionStatus.APPROVED, SubmissionStatus.REJECTED):
-        return access.error(400, "status must be pending, approved or rejected.")
-    try:
-        await access.moderator(request, services)
-        rows = await services.staging.solutions(submissions_query(services.identity, status))
-    except access.RefusedError as denied:
-        return denied.response
-    except UpstreamError as error:
-        return access.unavailable(error)
+        raise ProblemError(400, "status must be pending, approved or rejected.")
+    await access.moderator(request, services)
+    rows = await services.staging.solutions(submissions_query(services.identity, status))
     items = [
         {
             "id": row["submission"].value.rsplit("/", 1)[-1],
@@ -379,28 +267,23 @@ async def listing(request: Request, services: Services, status: str = Submission
 @router.get(
     "/submissions/{submission_id}/review",
     summary="What approval would change, and likely duplicates (moderators)",
-    responses=documented(MODERATORS, {404: problem("There is no such submission")}, STORE_PROBLEM),
+    responses=documented(MODERATORS, {404: problem("There is no such submission")}, STORE),
 )
 async def review(submission_id: str, request: Request, services: Services) -> Response:
     identity = services.identity
-    try:
-        await access.moderator(request, services)
-        found = await approval.describe_submission(services, submission_id)
-        if found is None:
-            return access.error(404, "There is no such submission.")
-        triples = await services.staging.graph(statements_query(identity, submission_id))
-        contact = await services.staging.solutions(contact_query(identity, submission_id))
-        changed = await _changes(services, await approval.split_submission(services, triples))
-        existing = await services.upstream.solutions(ORGANISATIONS_QUERY)
-        suggester = await services.suggester.get()
-        eco = identity.resolve("def/ecosystem/")
-        # Both compare texts as vectors: seconds on a large map, so off the event loop.
-        candidates = await anyio.to_thread.run_sync(lambda: duplicates(triples, existing))
-        checks = await anyio.to_thread.run_sync(lambda: concept_checks(triples, suggester, eco))
-    except access.RefusedError as denied:
-        return denied.response
-    except UpstreamError as error:
-        return access.unavailable(error)
+    await access.moderator(request, services)
+    found = await approval.describe_submission(services, submission_id)
+    if found is None:
+        raise ProblemError(404, "There is no such submission.")
+    triples = await services.staging.graph(statements_query(identity, submission_id))
+    contact = await services.staging.solutions(contact_query(identity, submission_id))
+    changed = await _changes(services, await approval.split_submission(services, triples))
+    existing = await services.upstream.solutions(ORGANISATIONS_QUERY)
+    suggester = await services.suggester.get()
+    eco = identity.resolve("def/ecosystem/")
+    # Both compare texts as vectors: seconds on a large map, so off the event loop.
+    candidates = await anyio.to_thread.run_sync(lambda: duplicates(triples, existing))
+    checks = await anyio.to_thread.run_sync(lambda: concept_checks(triples, suggester, eco))
     body = {
         **found,
         "contact": contact[0]["contact"].value if contact else None,
@@ -450,31 +333,26 @@ def _review_tag(changed: list[dict[str, Any]]) -> str:
             409: problem("Already decided, being decided by another moderator, or a record it changes has ended"),
             412: problem("If-Match: the records have changed since the review"),
         },
-        STORE_PROBLEM,
+        STORE,
     ),
 )
 async def approve(submission_id: str, request: Request, services: Services) -> Response:
     identity = services.identity
-    try:
-        moderator, found = await _pending(request, services, submission_id)
-        triples = await services.staging.graph(statements_query(identity, submission_id))
-        split = await approval.split_submission(services, triples)
-        ended = [r for r in split.graphs if await services.upstream.solutions(tombstones_query(identity, r))]
-        if ended:
-            message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
-            return access.error(409, message)
-        expected = request.headers.get("if-match")
-        if expected and expected != "*" and _review_tag(await _changes(services, split)) != expected:
-            return access.error(412, "The records have changed since this review: review the submission again.")
-        role = await _role_approved(request, found["contributor_role"])
-        await approval.claim_or_refuse(services, submission_id, approver=moderator)
-        if role != found["contributor_role"]:  # kept before anything is published, for an approval resumed later
-            await services.staging.update(role_update(identity, submission_id, role))
-        records = await approval.approve_claimed(services, submission_id, moderator, role)
-    except access.RefusedError as denied:
-        return denied.response
-    except UpstreamError as error:
-        return access.unavailable(error)
+    moderator, found = await _pending(request, services, submission_id)
+    triples = await services.staging.graph(statements_query(identity, submission_id))
+    split = await approval.split_submission(services, triples)
+    ended = [r for r in split.graphs if await services.upstream.solutions(tombstones_query(identity, r))]
+    if ended:
+        message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
+        raise ProblemError(409, message)
+    expected = request.headers.get("if-match")
+    if expected and expected != "*" and _review_tag(await _changes(services, split)) != expected:
+        raise ProblemError(412, "The records have changed since this review: review the submission again.")
+    role = await _role_approved(request, found["contributor_role"])
+    await approval.claim_or_refuse(services, submission_id, approver=moderator)
+    if role != found["contributor_role"]:  # kept before anything is published, for an approval resumed later
+        await services.staging.update(role_update(identity, submission_id, role))
+    records = await approval.approve_claimed(services, submission_id, moderator, role)
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.APPROVED, "records": records})
 
 
@@ -490,24 +368,17 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
             404: problem("There is no such submission"),
             409: problem("Already decided, or being decided by another moderator"),
         },
-        STORE_PROBLEM,
+        STORE,
     ),
 )
 async def reject(submission_id: str, request: Request, services: Services) -> Response:
-    try:
-        moderator, _ = await _pending(request, services, submission_id)
-        reason = await _reason(request)
-        if not reason:
-            return access.error(400, 'Give the reason, which the submitter will see: {"reason": "..."}.')
-        await approval.claim_or_refuse(services, submission_id, approver=None)
-        transaction = decision_transaction(
-            services.identity, submission_id, SubmissionStatus.REJECTED, moderator, reason
-        )
-        await services.staging.update(transaction.as_update())
-    except access.RefusedError as denied:
-        return denied.response
-    except UpstreamError as error:
-        return access.unavailable(error)
+    moderator, _ = await _pending(request, services, submission_id)
+    reason = await _reason(request)
+    if not reason:
+        raise ProblemError(400, 'Give the reason, which the submitter will see: {"reason": "..."}.')
+    await approval.claim_or_refuse(services, submission_id, approver=None)
+    transaction = decision_transaction(services.identity, submission_id, SubmissionStatus.REJECTED, moderator, reason)
+    await services.staging.update(transaction.as_update())
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.REJECTED, "reason": reason})
 
 
@@ -518,7 +389,7 @@ async def _role_approved(request: Request, role: str) -> str:
     if not (isinstance(asked, dict) and asked.get("claim_checked") is True):
         return role
     if role != ContributorRole.UNVERIFIED_ORGANISATION:
-        raise access.RefusedError(access.error(400, "This submission claims to speak for no organisation."))
+        raise ProblemError(400, "This submission claims to speak for no organisation.")
     return ContributorRole.ORGANISATION
 
 
@@ -533,7 +404,7 @@ async def _pending(request: Request, services: AppServices, submission_id: str) 
     moderator = await access.moderating(request, services)
     found = await approval.describe_submission(services, submission_id)
     if found is None:
-        raise access.RefusedError(access.error(404, "There is no such submission."))
+        raise ProblemError(404, "There is no such submission.")
     if found["status"] != SubmissionStatus.PENDING:
-        raise access.RefusedError(access.error(409, f"This submission is already {found['status']}."))
+        raise ProblemError(409, f"This submission is already {found['status']}.")
     return moderator, found

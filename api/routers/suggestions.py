@@ -13,14 +13,13 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.access import error, unavailable
 from api.bodies import BodyTooLargeError, read_body
 from api.dependencies import Services
-from api.responses import STORE_PROBLEM, documented, problem
-from api.upstream import UpstreamError
+from api.errors import JSON_PROBLEMS, ProblemError
+from api.responses import STORE, documented, problem
 from graph.suggestions import MAX_TEXT, SuggestionError
 
-router = APIRouter(tags=["Suggestions"])
+router = APIRouter(tags=["Suggestions"], dependencies=[JSON_PROBLEMS])
 # A JSON body holding the longest text worth comparing, every character escaped (``\\ud83d\\ude00``: 12 bytes).
 BODY_LIMIT = 12 * MAX_TEXT + 1024
 MOST_PER_SCHEME = 20
@@ -81,7 +80,7 @@ async def _asked(request: Request) -> tuple[str, int]:
             429: problem("Too many requests from this client (the fair use /sparql has)"),
             422: problem("No text, too long a text, or a bad per_scheme"),
         },
-        STORE_PROBLEM,
+        STORE,
     ),
 )
 async def suggest(request: Request, services: Services) -> JSONResponse:
@@ -89,15 +88,13 @@ async def suggest(request: Request, services: Services) -> JSONResponse:
     wait = services.fair_use.wait_seconds(client)
     if wait:
         message = f"Too many requests from {client}: try again in {wait} s."
-        return error(429, message, {"Retry-After": str(wait)})
+        raise ProblemError(429, message, {"Retry-After": str(wait)})
     try:
         text, per_scheme = await _asked(request)
         suggester = await services.suggester.get()
         answer: dict[str, Any] = await anyio.to_thread.run_sync(lambda: suggester.suggest(text, per_scheme))
     except RequestError as problem:
-        return error(problem.status, str(problem))
+        raise ProblemError(problem.status, str(problem)) from None
     except SuggestionError as problem:
-        return error(422, str(problem))
-    except UpstreamError as problem:
-        return unavailable(problem)
+        raise ProblemError(422, str(problem)) from None
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})

@@ -3,30 +3,16 @@ description."""
 
 from __future__ import annotations
 
-from functools import cache
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
-from api.dependencies import AppServices, Services
+from api.dependencies import Services
 from api.responses import answers, documented
+from api.services.submission_template import XLSX, template_columns
 from graph.sheets import template_csv, template_xlsx
-from graph.template import Column, columns, csvw_metadata
-from graph.validation import Validator
+from graph.template import csvw_metadata
 
 router = APIRouter(tags=["Contributions"])
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def template_columns(services: AppServices) -> tuple[Column, ...]:
-    return _columns(services.settings.base_uri)
-
-
-@cache
-def _columns(base: str) -> tuple[Column, ...]:
-    """The shapes do not change while the app runs, so neither do the columns made from them."""
-    validator = Validator.from_repository(base)
-    return tuple(columns(validator.shapes, validator.context, base))
 
 
 @router.get(

@@ -1,0 +1,173 @@
+"""Running a client's SPARQL query, as ``/sparql`` and the saved queries do: fair use, inspection, a format chosen by
+``format=`` or ``Accept``, one answer kept per data version, the time limit and the result cap; the answer streams."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+
+import anyio
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
+
+from api import formats
+from api.answers import not_modified
+from api.conneg import choose
+from api.dependencies import AppServices
+from api.errors import ProblemError
+from api.inspection import Form, Inspection, QueryRejectedError, inspect
+from api.limits import Cap, ResultCapError
+from api.upstream import Answer, QueryStoppedError, StoreLostError, UpstreamError
+
+# Functions whose value is not fixed by the data: a query using them is answered afresh every time.
+NONDETERMINISTIC = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
+INLINE_CHECK = 1000  # characters
+
+
+async def run_query(
+    request: Request,
+    services: AppServices,
+    query: str,
+    default: list[str],
+    named: list[str],
+    format_name: str | None,
+    *,
+    own_form: Form | None = None,
+) -> Response:
+    """Run a read-only query for a client, as /sparql does: fair use, inspection, a format chosen by ``format=``
+    or Accept, the time limit and the result cap; the answer streams. ``own_form`` is the form of a query ecomap
+    wrote itself (a saved query with typed parameters), which needs no inspection."""
+    settings = services.settings
+    client = request.client.host if request.client else "unknown"
+    if held := services.quarantine.client_held(client):
+        raise _too_many(
+            f"A query from {client} took the store down (it crashed, or had to be restarted to stop a query past the "
+            f"time limit): this endpoint answers its queries again in {held} s.",
+            held,
+        )
+    if wait := services.fair_use.wait_seconds(client):
+        raise _too_many(
+            f"Too many queries from {client}: this endpoint answers {settings.queries_per_minute} a minute "
+            f"from each client. Try again in {wait} s.",
+            wait,
+        )
+    # The answer depends only on the public data: one per data version (api/answers.py). A kept answer is found
+    # by the request as sent, before the query is checked again: a query is kept only once it has passed.
+    versions = services.versions
+    version = await versions.current()
+    key = versions.key(
+        version, format_name or "", request.headers.get("accept") or "", query, *default, "named", *named
+    )
+    tag = versions.tag(key)
+    if (cached := versions.cache.get(key)) is not None:
+        if not_modified(request.headers.get("if-none-match"), key):
+            return Response(status_code=304, headers={**cached.headers, "ETag": tag})
+        return Response(cached.body, headers={**cached.headers, "ETag": tag, "Ecomap-Cache": "hit"})
+    if own_form is not None:
+        inspection = Inspection(own_form, query)
+    else:
+        try:
+            inspection = await _inspected(query, services)
+        except QueryRejectedError as rejected:
+            raise ProblemError(rejected.status, rejected.message) from None
+        if services.quarantine.text_held(inspection.text):
+            raise ProblemError(
+                400,
+                "This query was in flight when the store crashed, or ran so far past the time limit that the store "
+                "had to be restarted to stop it: it is refused for a day. Change it, or write to the operator if it "
+                "is harmless.",
+            )
+    offered = list(formats.RESULTS.values() if inspection.form is Form.SOLUTIONS else formats.GRAPHS.values())
+    if format_name:
+        # A name or media type, or (as SPARQLWrapper sends) several media types separated by commas.
+        asked = [formats.resolve(part.split(";")[0]) for part in format_name.split(",")]
+        chosen = next((media_type for media_type in asked if media_type in offered), None)
+        if chosen is None:
+            raise ProblemError(
+                400, f"format={format_name} does not suit this query: use one of {', '.join(_names(offered))}."
+            )
+    else:
+        accept = request.headers.get("accept")
+        for alias, canonical in formats.ALIASES.items():
+            accept = accept.replace(alias, canonical) if accept else accept
+        chosen = choose(accept, offered)
+        if chosen is None:
+            raise ProblemError(
+                406, f"None of the formats this query can give matches your Accept header: {', '.join(offered)}."
+            )
+    cap = Cap(chosen, settings.result_cap_rows, settings.result_cap_bytes)
+    headers = {"Vary": "Accept", "Ecomap-Result-Cap": f"{cap.rows} rows or {cap.size} bytes"}
+    kept = not NONDETERMINISTIC.search(inspection.text)  # NOW(), RAND() and the like are answered afresh
+    if kept:
+        headers["ETag"] = tag
+        if not_modified(request.headers.get("if-none-match"), key):
+            return Response(status_code=304, headers=headers)
+    if not default and not named:  # the protocol's dataset wins over the query's own, as the protocol says
+        default, named = list(inspection.default_graphs), list(inspection.named_graphs)
+    started = time.monotonic()
+    convict = None if own_form else partial(services.quarantine.convict, inspection.text, client)
+    try:
+        answer = await services.upstream.answer(inspection.text, chosen, default, named, trusted=own_form is not None)
+    except UpstreamError as error:
+        if convict is not None and _took_the_store_down(error):
+            convict()
+        raise
+    try:
+        cap.check(answer.head)
+    except ResultCapError as error:
+        await answer.close()
+        raise ProblemError(413, error.message) from None
+    if answer.rest is None:  # the whole answer has arrived: keep it for this version, if it was worth computing once
+        if kept and (time.monotonic() - started) * 1000 >= settings.keep_after_ms:
+            stored = {
+                "Content-Type": chosen,
+                "Vary": headers["Vary"],
+                "Ecomap-Result-Cap": headers["Ecomap-Result-Cap"],
+            }
+            await versions.remember(version, key, answer.head, stored)
+            headers["Ecomap-Cache"] = "miss"
+        return Response(answer.head, media_type=chosen, headers=headers)
+    return StreamingResponse(_streamed(answer, cap, convict), media_type=chosen, headers=headers)
+
+
+async def _inspected(query: str, services: AppServices) -> Inspection:
+    settings = services.settings
+    arguments = (query, services.prologue, settings.service_allow_list, settings.query_max_length)
+    # A short query is parsed in about a millisecond, less than handing it to a thread costs (profiled); a long
+    # one, or one that would wait for the parser, goes to a thread so as not to hold the event loop.
+    inspection = inspect(*arguments, wait=False) if len(query) <= INLINE_CHECK else None
+    return inspection or await anyio.to_thread.run_sync(inspect, *arguments)
+
+
+def _too_many(message: str, seconds: int) -> ProblemError:
+    return ProblemError(429, message, {"Retry-After": str(seconds)})
+
+
+def _took_the_store_down(error: UpstreamError) -> bool:
+    """Whether the store crashed while it worked on the query, or it ran so long that the server was restarted."""
+    return (isinstance(error, StoreLostError) and error.crashed) or (
+        isinstance(error, QueryStoppedError) and error.overran
+    )
+
+
+async def _streamed(answer: Answer, cap: Cap, convict: Callable[[], None] | None) -> AsyncIterator[bytes]:
+    """The answer, its first bytes already checked; past the cap the stream stops before its final chunk. A client's
+    query is convicted if the store crashes while it streams."""
+    try:
+        yield answer.head
+        if answer.rest is not None:
+            async for chunk in cap.through(answer.rest):
+                yield chunk
+    except StoreLostError as lost:
+        if convict is not None and lost.crashed:
+            convict()
+        raise
+    finally:
+        await answer.close()
+
+
+def _names(media_types: list[str]) -> list[str]:
+    everything = {**formats.RESULTS, **formats.GRAPHS}
+    return [name for name, media_type in everything.items() if media_type in media_types]

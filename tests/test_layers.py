@@ -1,0 +1,85 @@
+"""The layers of the web app hold (ARCHITECTURE.md): a router reads its request and calls a service; it imports no
+other router, writes no SPARQL and maps no store error; no IRI is pasted into query text; and a store's failure is
+handled only by the store client and the app's error handlers, and where a failure must not stop the work."""
+
+from __future__ import annotations
+
+import ast
+import re
+from itertools import pairwise
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUTERS = ROOT / "api" / "routers"
+SPARQL = re.compile(r"\b(SELECT|CONSTRUCT|DESCRIBE|ASK|INSERT|DELETE)\b[^{]*\{|\bWHERE\s*\{")
+# Where a store's failure is caught, and why it may be: anywhere else it reaches the app's handlers (api/errors.py).
+CATCHES_STORE_FAILURES = {
+    "api/errors.py": "answers it",
+    "api/upstream.py": "the store client: it sends a query again once a restarted store is back",
+    "api/answers.py": "a kept page whose version cannot be read is served unkept",
+    "api/approval.py": "the background search for approvals to complete looks again later",
+    "api/routers/health.py": "/metrics still answers, without the submission counts",
+    "api/services/querying.py": "the sender of a query that took the store down is held back",
+}
+
+
+def modules(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.py"))
+
+
+def strings(tree: ast.AST) -> list[str]:
+    """Every string constant, and every f-string's text with ``{}`` where its values go."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            found.append("".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append(node.value)
+    return found
+
+
+def test_no_router_imports_another():
+    imports = []
+    for path in modules(ROUTERS):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("api.routers"):
+                imports.append(f"{path.name}: from {node.module}")
+    assert imports == []
+
+
+def test_no_router_writes_sparql():
+    written = [
+        f"{path.name}: {text[:60]!r}"
+        for path in modules(ROUTERS)
+        for text in strings(ast.parse(path.read_text()))
+        if SPARQL.search(text)
+    ]
+    assert written == []
+
+
+def test_no_iri_is_pasted_into_query_text_in_the_web_app():
+    """An f-string that writes ``<{value}>`` into SPARQL; a ``Link`` header's ``<{url}>; rel=…`` is not query text."""
+    pasted = []
+    for path in modules(ROOT / "api"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            parts = node.values
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in parts)
+            for before, value in pairwise(parts):
+                if isinstance(before, ast.Constant) and before.value.endswith("<") and "rel=" not in text:
+                    pasted.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(value)}")
+    assert pasted == []
+
+
+def test_store_failures_are_caught_only_where_they_must_be():
+    catching = set()
+    for path in modules(ROOT / "api"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.ExceptHandler)
+                and node.type is not None
+                and "UpstreamError" in ast.unparse(node.type)
+            ):
+                catching.add(str(path.relative_to(ROOT)))
+    assert catching <= set(CATCHES_STORE_FAILURES), catching - set(CATCHES_STORE_FAILURES)
