@@ -43,7 +43,7 @@ test: install lint browser
 	rm -rf $$logs; test $$embedded -eq 0 && test $$remote -eq 0
 
 # The same suite over Virtuoso open source (Debian's package; each test's Virtuoso is started by the fixtures on
-# free loopback ports), to show that what ecomap needs is SPARQL 1.1 and not Oxigraph: graph/dialect.py holds
+# free loopback ports), to show that what ecomap needs is SPARQL 1.1 and not Oxigraph: graph/store/dialect.py holds
 # every difference.
 test-virtuoso: install lint browser virtuoso
 	ECOMAP_TEST_BACKEND=virtuoso $(BIN)/pytest

@@ -9,7 +9,7 @@ from fastapi import Request
 from api.bodies import BodyTooLargeError, read_body, read_json
 from api.dependencies import AppServices
 from api.errors import ProblemError
-from graph.accounts import Role, accounts_query, authenticate
+from graph.contributions.accounts import Role, accounts_query, authenticate
 
 
 async def account(request: Request, services: AppServices) -> tuple[str, Role] | None:

@@ -29,7 +29,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.upstream import Upstream, UpstreamError
+from graph.store.interface import Store, StoreError
 from graph.version import current_version, version_query
 
 T = TypeVar("T")
@@ -85,13 +85,13 @@ class AnswerCache:
 class Versions:
     """The data version of the public store, and the tags and cache keys that depend on it."""
 
-    def __init__(self, upstream: Upstream, base: str, cache: AnswerCache) -> None:
-        self.upstream = upstream
+    def __init__(self, public: Store, base: str, cache: AnswerCache) -> None:
+        self.public = public
         self.query = version_query(base)
         self.cache = cache
 
     async def current(self) -> str:
-        return current_version([row["version"].value for row in await self.upstream.solutions(self.query)])
+        return current_version([row["version"].value for row in await self.public.solutions(self.query)])
 
     @staticmethod
     def key(version: str, *variant: str) -> str:
@@ -107,7 +107,7 @@ class Versions:
         the answer stands and is only not kept)."""
         try:
             unchanged = await self.current() == version
-        except UpstreamError:
+        except StoreError:
             return
         if unchanged:
             self.cache.put(key, body, headers)
@@ -135,7 +135,7 @@ class KeptForVersion(Generic[T]):
 
     async def _compute(self, version: str) -> T:
         value = await self.compute()
-        with contextlib.suppress(UpstreamError):  # if the store cannot say, the value stands and is only not kept
+        with contextlib.suppress(StoreError):  # if the store cannot say, the value stands and is only not kept
             if await self.versions.current() == version:
                 self._kept = (version, value)
         return value
@@ -193,7 +193,7 @@ class OncePerVersion:
         versions: Versions = scope["app"].state.services.versions
         try:
             version = await versions.current()
-        except UpstreamError:
+        except StoreError:
             await self.app(scope, receive, send)  # the page will say the store is away
             return
         variant = ("page", scope["path"], str(request.query_params), request.headers.get("accept", ""))

@@ -1,10 +1,11 @@
-"""The application factory: one FastAPI app per worker, reaching its store through ``api.upstream``."""
+"""The application factory: one FastAPI app per worker, reaching its store through ``graph.store.protocol``."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,8 +20,8 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api import errors
 from api.answers import OncePerVersion
-from api.approval import keep_resuming
 from api.dependencies import AppServices
+from api.metrics import QUERY_TIMEOUTS
 from api.observability import Observed
 from api.routers import (
     changes,
@@ -46,10 +47,13 @@ from api.routers import (
     withdrawals,
 )
 from api.routers.saved_queries import saved_queries_router
-from api.upstream import Upstream
-from graph.query_text import prologue
+from api.services.approval import keep_resuming
+from graph.rdf.query_text import prologue
 from graph.serving import Supervision
 from graph.settings import Endpoint, Settings, SettingsError
+from graph.store.interface import Store
+from graph.store.protocol import ProtocolStore
+from graph.version import bump_update
 
 HERE = Path(__file__).resolve().parent
 # Front-end packages installed from the npm registry by `make install`, served from here, never from a CDN.
@@ -101,33 +105,45 @@ def _endpoint(remote: Endpoint | None, served: str | None, variable: str) -> End
     raise SettingsError(f"{variable} is not set: start the app with `ecomap serve`")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def _protocol_stores(settings: Settings) -> tuple[Store, Store]:
+    """The public and staging stores over the SPARQL 1.1 Protocol. A store that ``ecomap serve`` supervises can be
+    restarted to stop a query that overran; a remote one not. Every update to the public store replaces its data
+    version in the same request (graph.version)."""
+    base, declarations = settings.base_uri, prologue(settings.base_uri)
+    public = ProtocolStore(
+        _endpoint(settings.store_endpoint, settings.upstream_url, "ECOMAP_UPSTREAM_URL"),
+        base,
+        declarations,
+        settings.query_timeout_s,
+        None if settings.store_endpoint else Supervision(settings.store_path),
+        epilogue=partial(bump_update, base),
+        on_stopped=QUERY_TIMEOUTS.inc,
+    )
+    staging = ProtocolStore(
+        _endpoint(settings.staging_endpoint, settings.staging_url, "ECOMAP_STAGING_URL"),
+        base,
+        declarations,
+        settings.query_timeout_s,
+        None if settings.staging_endpoint else Supervision(settings.staging_path),
+        on_stopped=QUERY_TIMEOUTS.inc,
+    )
+    return public, staging
+
+
+def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | None = None) -> FastAPI:
+    """The app over ``stores`` (public and staging), or over the stores the settings name: the Oxigraph servers
+    ``ecomap serve`` runs, or remote SPARQL stores."""
     settings = settings or Settings.from_env()
-    public_store = _endpoint(settings.store_endpoint, settings.upstream_url, "ECOMAP_UPSTREAM_URL")
-    staging_store = _endpoint(settings.staging_endpoint, settings.staging_url, "ECOMAP_STAGING_URL")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # A store that ``ecomap serve`` supervises can be restarted to stop a query that overran; a remote one not.
-        upstream = Upstream(
-            public_store,
-            settings.query_timeout_s,
-            None if settings.store_endpoint else Supervision(settings.store_path),
-            prologue=prologue(settings.base_uri),
-            versioned_for=settings.base_uri,
-        )
-        staging = Upstream(
-            staging_store,
-            settings.query_timeout_s,
-            None if settings.staging_endpoint else Supervision(settings.staging_path),
-            prologue=prologue(settings.base_uri),
-        )
-        services = AppServices(settings, upstream, staging, Jinja2Templates(directory=HERE / "templates"))
+        public, staging = stores or _protocol_stores(settings)
+        services = AppServices(settings, public, staging, Jinja2Templates(directory=HERE / "templates"))
         app.state.services = services
         resuming = asyncio.create_task(keep_resuming(services))  # approvals that a dead process left midway
         yield
         resuming.cancel()
-        await upstream.close()
+        await public.close()
         await staging.close()
 
     app = FastAPI(

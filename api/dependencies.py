@@ -12,24 +12,24 @@ from fastapi.templating import Jinja2Templates
 from api.answers import AnswerCache, KeptForVersion, Versions
 from api.limits import FairUse
 from api.quarantine import Quarantine
-from api.upstream import Upstream
-from graph.identity import Identity
-from graph.leads import QUERIES as LEAD_QUERIES
-from graph.leads import Leads
-from graph.names import NAMES_QUERY, NameIndex
-from graph.namespaces import prefixes
-from graph.query_text import prologue
-from graph.reconciliation import CANDIDATES_QUERY, Candidates, candidates
-from graph.results import strings
+from graph.matching.leads import QUERIES as LEAD_QUERIES
+from graph.matching.leads import Leads
+from graph.matching.names import NAMES_QUERY, NameIndex
+from graph.matching.reconciliation import CANDIDATES_QUERY, Candidates, candidates
+from graph.matching.suggestions import CONCEPTS_QUERY, FIELDS, Suggester
+from graph.rdf.identity import Identity
+from graph.rdf.namespaces import prefixes
+from graph.rdf.query_text import prologue
+from graph.rdf.results import strings
 from graph.settings import Settings
-from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester
+from graph.store.interface import Store
 
 
 @dataclass
 class AppServices:
     settings: Settings
-    upstream: Upstream
-    staging: Upstream
+    public: Store
+    staging: Store
     templates: Jinja2Templates
     identity: Identity = field(init=False)
     versions: Versions = field(init=False)
@@ -39,8 +39,8 @@ class AppServices:
     # Query texts that took the store down, and their senders, refused for a while (shared by the workers).
     quarantine: Quarantine = field(init=False)
     prefixes: dict[str, str] = field(init=False)
-    # Prepended to every public query: relative IRIs resolve against the canonical base, and ecomap's
-    # prefixes need no declaration. A query's own BASE and PREFIX declarations come later and win.
+    # What the stores put in front of every query (graph.rdf.query_text.prologue): the inspection of a client's query
+    # reads it with the same, so that relative IRIs and ecomap's prefixes mean what they will mean to the store.
     prologue: str = field(init=False)
     # The organisations reconciliation compares names and numbers with: read from the whole map, so once per
     # data version (bench/README.md), not per batch.
@@ -54,9 +54,7 @@ class AppServices:
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
-        self.versions = Versions(
-            self.upstream, self.settings.base_uri, AnswerCache(self.settings.cache_path / "answers")
-        )
+        self.versions = Versions(self.public, self.settings.base_uri, AnswerCache(self.settings.cache_path / "answers"))
         self.fair_use = FairUse(self.settings.queries_per_minute)
         self.submission_fair_use = FairUse(self.settings.submissions_per_minute)
         self.trusted_fair_use = FairUse(self.settings.submissions_per_minute * 10)
@@ -69,21 +67,21 @@ class AppServices:
         self.leads = KeptForVersion(self.versions, self._find_leads)
 
     async def _read_candidates(self) -> Candidates:
-        rows = await self.upstream.solutions(CANDIDATES_QUERY)
+        rows = await self.public.solutions(CANDIDATES_QUERY)
         # Indexing takes seconds at 10^5 organisations: off the event loop, so that other requests go on.
         return await anyio.to_thread.run_sync(lambda: candidates(strings(rows), self.settings.base_uri))
 
     async def _read_names(self) -> NameIndex:
-        rows = await self.upstream.solutions(NAMES_QUERY)
+        rows = await self.public.solutions(NAMES_QUERY)
         return await anyio.to_thread.run_sync(lambda: NameIndex((row["item"].value, row["name"].value) for row in rows))
 
     async def _read_concepts(self) -> Suggester:
-        rows = await self.upstream.solutions(CONCEPTS_QUERY)
+        rows = await self.public.solutions(CONCEPTS_QUERY)
         return await anyio.to_thread.run_sync(lambda: Suggester(strings(rows, FIELDS)))
 
     async def _find_leads(self) -> Leads:
         rows = {
-            name: strings(await self.upstream.solutions(query), names) for name, (query, names) in LEAD_QUERIES.items()
+            name: strings(await self.public.solutions(query), names) for name, (query, names) in LEAD_QUERIES.items()
         }
         return await anyio.to_thread.run_sync(lambda: Leads(rows))
 

@@ -19,8 +19,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from api.conneg import choose
-from api.pages import render
-from api.upstream import UpstreamError
+from api.renderers.pages import render
+from graph.store.interface import StoreError
 
 TEXT = "text/plain"
 HTML = "text/html"
@@ -61,7 +61,7 @@ def _json_problems(request: Request) -> None:
 JSON_PROBLEMS = Depends(_json_problems)
 
 
-def from_store(error: UpstreamError) -> ProblemError:
+def from_store(error: StoreError) -> ProblemError:
     """The store refused or failed: the client may try again shortly when the store is the one at fault."""
     return ProblemError(error.status, error.message, {"Retry-After": "5"} if error.status >= 500 else None)
 
@@ -105,7 +105,7 @@ def install(app: FastAPI) -> None:
         return answer(request, problem)
 
     async def on_store(request: Request, error: Exception) -> Response:
-        assert isinstance(error, UpstreamError)
+        assert isinstance(error, StoreError)
         return answer(request, from_store(error))
 
     async def on_http(request: Request, error: Exception) -> Response:
@@ -115,5 +115,5 @@ def install(app: FastAPI) -> None:
         return answer(request, ProblemError(error.status_code, str(error.detail), error.headers))
 
     app.add_exception_handler(ProblemError, on_problem)
-    app.add_exception_handler(UpstreamError, on_store)
+    app.add_exception_handler(StoreError, on_store)
     app.add_exception_handler(HTTPException, on_http)

@@ -1,5 +1,5 @@
 """Prometheus metrics, served at ``/metrics``: requests and latency by route (``api.observability``), kept
-answers, query timeouts (``api.upstream``), and, read at each scrape, submissions by status.
+answers, query timeouts (``graph.store.protocol``), and, read at each scrape, submissions by status.
 
 The workers are separate processes, so the metrics use prometheus_client's multiprocess mode: each worker writes
 its counts to files in ``PROMETHEUS_MULTIPROC_DIR`` (``ecomap serve`` makes a fresh one), and whichever worker

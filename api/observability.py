@@ -18,10 +18,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.answers import PAGES
 from api.limits import ResultCapError
 from api.metrics import CACHE, LATENCY, REQUESTS
-from api.upstream import UpstreamError
+from graph.store.interface import StoreError
 
 # What cuts an answer short once it has begun to stream.
-CUT_SHORT = (ResultCapError, UpstreamError)
+CUT_SHORT = (ResultCapError, StoreError)
 # The methods the app serves; any other is counted as "other", so that a made-up method names no new series of
 # metrics (5,000 random ones made 5,000, and /metrics 568 KB).
 METHODS = frozenset({"GET", "HEAD", "POST", "OPTIONS"})

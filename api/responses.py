@@ -83,7 +83,7 @@ class RecordFindings(BaseModel):
 
 
 class ValidationReport(BaseModel):
-    """The SHACL validation report, grouped by record, in words (``graph.report.as_json``)."""
+    """The SHACL validation report, grouped by record, in words (``graph.contributions.report.as_json``)."""
 
     conforms: bool
     violations: int

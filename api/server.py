@@ -21,18 +21,20 @@ import threading
 import time
 from pathlib import Path
 
+import anyio
 import httpx
 import uvicorn
 from uvicorn.main import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from api.protocol import TimedH11Protocol
-from graph.embedded import StoreDirectory
-from graph.metadata import STORED_BASE_QUERY
-from graph.remote import NO_DELAY, RemoteStore
+from graph.rdf.query_text import prologue
 from graph.serving import Serving, announce, restart_requested, withdraw
 from graph.settings import Endpoint, Settings
-from graph.store import StoreError
+from graph.store.embedded import StoreDirectory
+from graph.store.interface import StoreError
+from graph.store.protocol import NO_DELAY, ProtocolStore
+from graph.stores import check_base, recorded_base
 
 PR_SET_PDEATHSIG = 1
 KEEP_ALIVE_SECONDS = 30  # how long an idle kept-alive connection stays open
@@ -116,13 +118,6 @@ class StoreServer:
                 time.sleep(0.1)
         raise StoreError(f"the Oxigraph server for {self.location} did not answer within {seconds:.0f} s")
 
-    def stored_base(self) -> str | None:
-        response = httpx.post(
-            self.query_url, data={"query": STORED_BASE_QUERY}, headers={"Accept": "application/sparql-results+json"}
-        )
-        bindings = response.json()["results"]["bindings"]
-        return bindings[0]["space"]["value"].rstrip("/") if bindings else None
-
     def watch(self) -> None:
         """Restart the server if it dies, until :meth:`stop`."""
 
@@ -166,12 +161,13 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     try:
         for variable, path, remote, union in stores:
             if remote is not None:
-                _check_base(_remote_base(settings, remote), remote.query_url, settings)
+                check_base(anyio.run(_recorded_base, remote, settings.base_uri), remote.query_url, settings.base_uri)
                 continue
             server = StoreServer(path, settings.query_timeout_s, union_default_graph=union)
             servers.append(server)
             server.start()
-            _check_base(server.stored_base(), str(server.location), settings)
+            recorded = anyio.run(_recorded_base, Endpoint.oxigraph(server.query_url), settings.base_uri)
+            check_base(recorded, str(server.location), settings.base_uri)
             server.watch()
             announce(server.store_path, server.serving)
             os.environ[variable] = server.query_url
@@ -218,14 +214,9 @@ def _run_workers(host: str, port: int, workers: int) -> None:
         shutil.rmtree(metrics, ignore_errors=True)
 
 
-def _remote_base(settings: Settings, remote: Endpoint) -> str | None:
-    rows = list(RemoteStore(settings.base_uri, remote).query(STORED_BASE_QUERY))  # type: ignore[arg-type]
-    return rows[0]["space"].value.rstrip("/") if rows else None  # type: ignore[index]
-
-
-def _check_base(recorded: str | None, where: str, settings: Settings) -> None:
-    if recorded is not None and recorded != settings.base_uri:
-        raise StoreError(
-            f"the store at {where} was created with base URI {recorded}, not {settings.base_uri}: "
-            f"set ECOMAP_BASE_URI={recorded}, or run ecomap rebase {recorded} {settings.base_uri}"
-        )
+async def _recorded_base(endpoint: Endpoint, base: str) -> str | None:
+    store = ProtocolStore(endpoint, base, prologue(base), 30)
+    try:
+        return await recorded_base(store)
+    finally:
+        await store.close()

@@ -37,9 +37,9 @@ from pathlib import Path
 import httpx
 
 from api.server import free_port, oxigraph_command
-from graph.namespaces import prefixes
 from graph.queries import load_query
-from graph.remote import NO_DELAY
+from graph.rdf.namespaces import prefixes
+from graph.store.protocol import NO_DELAY
 
 BASE = "http://127.0.0.1:8000/synthetic"
 ECOMAP = str(Path(sys.executable).parent / "ecomap")

@@ -22,7 +22,7 @@ import pyoxigraph as ox
 import rdflib
 
 from graph.catalogue import reference_parts
-from graph.namespaces import prefixes
+from graph.rdf.namespaces import prefixes
 
 BASE = "http://127.0.0.1:8000"
 SYNTHETIC = f"{BASE}/synthetic/"

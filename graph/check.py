@@ -10,8 +10,8 @@ Five questions, each answered by reading the stores, never by trusting a log:
 - *agreement*: an approval spans both stores, so a public record derived from a submission needs that
   submission approved in the staging store, and an approved submission needs each of its records' versions
   kept (or the record ended since); anything else is an approval that stopped midway;
-- *ownership*: a record states things only about its own subjects (``graph.ownership``): never about the reference
-  data, another record's topic, or a subject another record holds;
+- *ownership*: a record states things only about its own subjects (``graph.contributions.ownership``): never about
+  the reference data, another record's topic, or a subject another record holds;
 - *conformance*: the public data has no violation of the shapes.
 
 A redaction may empty a submission or delete a record's versions, so a description without its graph is
@@ -23,14 +23,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from graph.convert import to_rdflib
-from graph.history import PROV
-from graph.identity import Identity, UriClass
+from graph.contributions.history import PROV
+from graph.contributions.ownership import misplaced
+from graph.contributions.validation import Report, Validator, known_things
+from graph.contributions.withdrawal import Ending
 from graph.metadata import STORED_BASE_QUERY
-from graph.ownership import misplaced
-from graph.store import Store, StoreError
-from graph.validation import Report, Validator, known_things
-from graph.withdrawal import Ending
+from graph.rdf.convert import to_rdflib
+from graph.rdf.identity import Identity, UriClass
+from graph.store.interface import Store, StoreError
+from graph.stores import quads as every_quad
 
 
 @dataclass(frozen=True)
@@ -61,55 +62,55 @@ class CheckReport:
         return not self.problems and (self.shapes is None or self.shapes.conforms)
 
 
-def check(public: Store, staging: Store, identity: Identity, validator: Validator) -> CheckReport:
+async def check(public: Store, staging: Store, identity: Identity, validator: Validator) -> CheckReport:
     """Every check, on both stores; the report lists each problem found."""
     report = CheckReport()
     for name, store in (("public", public), ("staging", staging)):
-        report.counts[name] = _integrity(name, store, identity, report.problems)
+        report.counts[name] = await _integrity(name, store, identity, report.problems)
     if report.problems:  # nothing read from a damaged store can be trusted
         return report
-    records, tombstones = _public_records(public, identity, report.problems)
+    records, tombstones = await _public_records(public, identity, report.problems)
     report.records = len(records)
-    submissions = _staging_descriptions(staging, identity, report.problems)
+    submissions = await _staging_descriptions(staging, identity, report.problems)
     report.submissions = len(submissions)
-    _agreement(records, tombstones, submissions, staging, identity, report.problems)
-    quads = list(public.quads())
+    await _agreement(records, tombstones, submissions, staging, identity, report.problems)
+    quads = await every_quad(public)
     report.problems += [Problem("public", m.about, m.reason) for m in misplaced(quads, identity)]
     data = to_rdflib(quads)
-    report.shapes = validator.validate(data, known_things(data, public))
+    report.shapes = validator.validate(data, await known_things(data, public))
     return report
 
 
-def _integrity(name: str, store: Store, identity: Identity, problems: list[Problem]) -> StoreCount:
+async def _integrity(name: str, store: Store, identity: Identity, problems: list[Problem]) -> StoreCount:
     """Read every statement back (``Store.verify``), and the base the store was made with."""
     try:
-        read = store.verify()
+        read = await store.verify()
     except StoreError as error:
         problems.append(Problem(name, "", str(error)))
         return StoreCount(0, 0)
-    spaces = {row["space"].value.rstrip("/") for row in store.query(STORED_BASE_QUERY)}  # type: ignore[union-attr,index]
+    spaces = {row["space"].value.rstrip("/") for row in await store.solutions(STORED_BASE_QUERY)}
     if spaces != {identity.base}:
         found = ", ".join(sorted(spaces)) or "none"
         problems.append(Problem(name, "", f"the store should describe itself with base {identity.base}, not {found}"))
-    return StoreCount(read, len(store.graph_names()))
+    return StoreCount(read, len(await store.graph_names()))
 
 
-def _select(store: Store, query: str) -> list[dict[str, str]]:
+async def _select(store: Store, query: str) -> list[dict[str, str]]:
     """A SELECT's rows as plain strings, unbound variables left out."""
-    solutions = store.query(query)
-    names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
-    return [{n: row[n].value for n in names if row[n] is not None} for row in solutions]  # type: ignore[union-attr]
+    return [{name: term.value for name, term in row.items()} for row in await store.solutions(query)]
 
 
-def _public_records(public: Store, identity: Identity, problems: list[Problem]) -> tuple[dict[str, str], set[str]]:
+async def _public_records(
+    public: Store, identity: Identity, problems: list[Problem]
+) -> tuple[dict[str, str], set[str]]:
     """The public record graphs and their descriptions must match one for one; returns each described
     record's submission (empty for the seed and loads), and the records ended (withdrawn or merged)."""
     eco = identity.resolve("def/ecosystem/")
     meta = identity.metadata_graph
     approved = identity.resolve("def/record-status/approved")
     ended = {identity.resolve(f"def/record-status/{e}") for e in Ending}
-    graphs = {g for g in public.graph_names() if identity.topic_of_record(g)}
-    described = _select(
+    graphs = {g for g in await public.graph_names() if identity.topic_of_record(g)}
+    described = await _select(
         public,
         f"""SELECT ?record ?status ?submission ?type WHERE {{ GRAPH <{meta}> {{
   ?record <{eco}status> ?status .
@@ -136,12 +137,14 @@ def _public_records(public: Store, identity: Identity, problems: list[Problem]) 
     return records, tombstones
 
 
-def _staging_descriptions(staging: Store, identity: Identity, problems: list[Problem]) -> dict[str, dict[str, str]]:
+async def _staging_descriptions(
+    staging: Store, identity: Identity, problems: list[Problem]
+) -> dict[str, dict[str, str]]:
     """Every submission graph and kept version in the staging store must be described; returns each described
     submission's status and claim."""
     eco = identity.resolve("def/ecosystem/")
     meta = identity.metadata_graph
-    rows = _select(
+    rows = await _select(
         staging,
         f"""SELECT ?submission ?status ?claimedBy WHERE {{ GRAPH <{meta}> {{
   ?submission a <{eco}Submission> ; <{eco}status> ?status .
@@ -150,8 +153,8 @@ def _staging_descriptions(staging: Store, identity: Identity, problems: list[Pro
     )
     submissions = {row["submission"]: row for row in rows}
     described = f"SELECT ?version WHERE {{ GRAPH <{meta}> {{ ?version <{PROV}specializationOf> ?record }} }}"
-    versions = {row["version"] for row in _select(staging, described)}
-    for graph in staging.graph_names():
+    versions = {row["version"] for row in await _select(staging, described)}
+    for graph in await staging.graph_names():
         ref = identity.parse(graph)
         if ref is not None and ref.space == "data" and ref.uri_class == UriClass.SUBMISSION:
             if identity.thing(UriClass.SUBMISSION, ref.key) not in submissions:
@@ -161,7 +164,7 @@ def _staging_descriptions(staging: Store, identity: Identity, problems: list[Pro
     return submissions
 
 
-def _agreement(
+async def _agreement(
     records: dict[str, str],
     tombstones: set[str],
     submissions: dict[str, dict[str, str]],
@@ -185,7 +188,7 @@ def _agreement(
             )
     eco = identity.resolve("def/ecosystem/")
     meta = identity.metadata_graph
-    kept = _select(
+    kept = await _select(
         staging,
         f"""SELECT ?submission ?record ?version WHERE {{ GRAPH <{meta}> {{
   ?submission <{eco}status> <{approved}> ; <{eco}recordGraph> ?record .

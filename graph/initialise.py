@@ -13,10 +13,11 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.catalogue import ROOT, SEED_COMPILED, reference_parts, seed_files
-from graph.identity import Identity
 from graph.metadata import dataset_description, record_description
-from graph.parsing import LoadError, parse_all
-from graph.store import Store, Transaction
+from graph.rdf.identity import Identity
+from graph.rdf.parsing import LoadError, parse_all
+from graph.store.interface import Store
+from graph.store.transaction import Transaction
 from graph.version import bump_update
 
 
@@ -42,7 +43,7 @@ def read_seed_records(identity: Identity, root: Path = ROOT) -> dict[str, list[o
     return dict(records)
 
 
-def initialise(store: Store, root: Path = ROOT) -> InitSummary:
+async def initialise(store: Store, root: Path = ROOT) -> InitSummary:
     identity = Identity(store.base)
     transaction = Transaction()
     parts = reference_parts(root)
@@ -63,15 +64,15 @@ def initialise(store: Store, root: Path = ROOT) -> InitSummary:
     graph_name = ox.NamedNode(metadata)
     transaction.add(ox.Quad(t.subject, t.predicate, t.object, graph_name) for t in described)
     transaction.operations.append(bump_update(identity.base))
-    store.commit(transaction)
-    return InitSummary(reference_graphs=len(parts), records=len(records), statements=len(store))
+    await store.commit(transaction)
+    return InitSummary(reference_graphs=len(parts), records=len(records), statements=await store.count())
 
 
-def initialise_staging(store: Store) -> None:
+async def initialise_staging(store: Store) -> None:
     """Create the staging store beside the public one, recording the same base URI; it starts empty."""
     identity = Identity(store.base)
     transaction = Transaction()
     transaction.delete_description(identity.metadata_graph, identity.dataset)
     graph_name = ox.NamedNode(identity.metadata_graph)
     transaction.add(ox.Quad(t.subject, t.predicate, t.object, graph_name) for t in dataset_description(identity))
-    store.commit(transaction)
+    await store.commit(transaction)

@@ -12,8 +12,8 @@ from datetime import datetime
 
 import pyoxigraph as ox
 
-from graph.identity import Identity
-from graph.namespaces import STANDARD
+from graph.rdf.identity import Identity
+from graph.rdf.namespaces import STANDARD
 
 RDF_TYPE = ox.NamedNode(STANDARD["rdf"] + "type")
 DCTERMS = STANDARD["dcterms"]
@@ -32,14 +32,6 @@ SELECT ?space WHERE {{
   GRAPH ?g {{ ?dataset a <{VOID}Dataset> ; <{VOID}uriSpace> ?space }}
   FILTER(STR(?g) = CONCAT(STR(?space), "data/metadata"))
 }}"""
-
-
-def stored_base(store: ox.Store) -> str | None:
-    """The base URI a store was created with, or ``None`` for a store not yet initialised."""
-    spaces = {str(row["space"].value) for row in store.query(STORED_BASE_QUERY)}
-    if len(spaces) > 1:
-        raise ValueError(f"the store describes itself with several base URIs: {sorted(spaces)}")
-    return spaces.pop().rstrip("/") if spaces else None
 
 
 def dataset_description(identity: Identity) -> list[ox.Triple]:

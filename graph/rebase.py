@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from graph.embedded import EmbeddedStore
 from graph.metadata import VOID
+from graph.rdf.namespaces import prefixes
 from graph.settings import normalise_base_uri
-from graph.store import StoreError
+from graph.store.embedded import EmbeddedStore
+from graph.store.interface import StoreError
 
 URI_SPACE = ox.NamedNode(VOID + "uriSpace")
 
@@ -48,13 +49,13 @@ class _Rebaser:
         )
 
 
-def rebase(store: EmbeddedStore, old: str, new: str) -> int:
-    """Rewrite ``store`` from base ``old`` to base ``new``; returns the number of statements rewritten."""
+def rebase(store: EmbeddedStore, recorded: str | None, old: str, new: str) -> int:
+    """Rewrite ``store`` (created with base ``recorded``) from base ``old`` to base ``new``; returns the number of
+    statements rewritten."""
     old, new = normalise_base_uri(old), normalise_base_uri(new)
-    recorded = store.stored_base
     if recorded != old:
         raise StoreError(f"the store's base URI is {recorded}, not {old}: nothing was changed")
     rebaser = _Rebaser(old + "/", new + "/")
     quads = [rebaser.quad(q) for q in store.quads()]
-    store.replace_all(iter(quads), new)
+    store.replace_all(iter(quads), new, prefixes(new))
     return len(quads)

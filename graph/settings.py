@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from graph.dialect import STANDARD, Dialect, StoreAuth, dialect_from_env
+from graph.store.dialect import STANDARD, Dialect, StoreAuth, dialect_from_env
 
 DEFAULT_BASE_URI = "http://127.0.0.1:8000"
 DEFAULT_STORE = Path("data") / "public"
@@ -74,7 +74,7 @@ def remote_endpoint(name: str) -> Endpoint | None:
     """The remote store named by ``$name`` (``sparql+http://host:port/query``), with its update and Graph Store
     endpoints from ``${name}_UPDATE`` and ``${name}_GSP`` (an Oxigraph-style ``…/update`` and ``…/store`` beside
     a ``…/query`` endpoint by default), credentials from ``ECOMAP_STORE_USER`` and ``ECOMAP_STORE_PASSWORD``, and
-    the store's departures from the standards from ``ECOMAP_STORE_DIALECT`` (``graph.dialect``); ``None`` where
+    the store's departures from the standards from ``ECOMAP_STORE_DIALECT`` (``graph.store.dialect``); ``None`` where
     ``$name`` is a folder (the embedded store)."""
     value = os.environ.get(name, "")
     if not value.startswith(REMOTE_SCHEME):
@@ -100,7 +100,7 @@ def remote_endpoint(name: str) -> Endpoint | None:
 class Settings:
     """Where the store lives and which base URI its IRIs start with.
 
-    The base is canonical: it is fixed when a store is created (see ``graph.identity``), and
+    The base is canonical: it is fixed when a store is created (see ``graph.rdf.identity``), and
     ``ecomap rebase`` is the only way to move a store to another one.
     """
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from itertools import groupby
 
 from graph.queries import load_query
-from graph.results import table, text_table
-from graph.store import Store
+from graph.rdf.results import table, text_table
+from graph.store.interface import Store
 
 VIEWS = {
     "stats-things": ["kind", "count"],
@@ -16,14 +16,15 @@ VIEWS = {
 SUPPORT_COLUMNS = ["label", "activities", "editorial", "organisations"]
 
 
-def statistics(store: Store) -> str:
-    sections = [f"{len(store)} statements in {len(store.graph_names())} named graphs, base {store.base}\n"]
+async def statistics(store: Store) -> str:
+    count, graphs = await store.count(), await store.graph_names()
+    sections = [f"{count} statements in {len(graphs)} named graphs, base {store.base}\n"]
     for name, columns in VIEWS.items():
         query = load_query(name)
-        sections.append(f"{query.summary}\n{table(store.query(query.text), store.base, columns)}")
+        sections.append(f"{query.summary}\n{table(await store.solutions(query.text), store.base, columns)}")
     support = load_query("stats-support-by-concept")
-    rows = list(store.query(support.text))
+    rows = await store.solutions(support.text)
     for scheme, group in groupby(rows, key=lambda row: row["schemeLabel"].value):
-        lines = [[row[c].value for c in SUPPORT_COLUMNS] for row in group]
+        lines = [[row[c].value if c in row else "" for c in SUPPORT_COLUMNS] for row in group]
         sections.append(f"{support.summary}: {scheme}\n{text_table(SUPPORT_COLUMNS, lines)}")
     return "\n".join(sections)

@@ -19,9 +19,9 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from graph.identity import Identity, UriClass
 from graph.metadata import record_description
-from graph.namespaces import STANDARD
+from graph.rdf.identity import Identity, UriClass
+from graph.rdf.namespaces import STANDARD
 
 SYNTHETIC_SUFFIX = "/synthetic"
 MARKER = "def/ecosystem/synthetic"

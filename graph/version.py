@@ -2,8 +2,9 @@
 
 Because the token and the data change together, atomically, an answer computed between two readings of an
 unchanged version is exactly the answer for that version; caches and entity tags rely on this (``api/answers.py``).
-Every write to the public store replaces it: approvals, withdrawals, merges and redactions (``api.upstream``, for
-the public store) and ``ecomap init`` and ``ecomap load`` (``graph.initialise``, the stores' ``load``).
+Every write to the public store replaces it: approvals, withdrawals, merges and redactions (the web app's public store
+sends it with every update: ``api/app.py``) and ``ecomap init`` and ``ecomap load`` (``graph.initialise``,
+``graph.stores.load``).
 
 Each change writes a random token of its own, never a counter: "read the highest and add one" needs the store
 to serialise concurrent updates, and Oxigraph's snapshot isolation does not, so two approvals at once left one
@@ -18,7 +19,7 @@ import secrets
 
 import pyoxigraph as ox
 
-from graph.identity import DATASET
+from graph.rdf.identity import DATASET
 
 VERSION_GRAPH = "data/version"
 PREDICATE = "def/ecosystem/dataVersion"

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+import anyio
 import httpx
 
-from graph.store import Store, Term
+from graph.rdf.namespaces import prefixes
+from graph.settings import DEFAULT_BASE_URI
+from graph.store.embedded import EmbeddedStore
+from graph.store.interface import Row, Store
 
 PREFIXES = """@prefix eco: <def/ecosystem/> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
@@ -79,15 +84,27 @@ DEEP_QUERIES: dict[str, tuple[Callable[[int], str], int]] = {
 }
 
 
-def select(store: Store, query: str, **bindings: Term) -> list[dict[str, str]]:
-    """Run a SELECT and return its rows as plain strings, unbound variables left out."""
-    solutions = store.query(query, bindings=bindings)
-    names = [v.value for v in solutions.variables]
-    return [{name: row[name].value for name in names if row[name] is not None} for row in solutions]
+def open_embedded(path: Path, base: str = DEFAULT_BASE_URI) -> EmbeddedStore:
+    """An on-disk store in this process, as ``ecomap`` opens one."""
+    return EmbeddedStore.open(path, base, prefixes(base))
+
+
+def in_memory(base: str = DEFAULT_BASE_URI) -> EmbeddedStore:
+    return EmbeddedStore.in_memory(base, prefixes(base))
+
+
+def rows(store: Store, query: str) -> list[Row]:
+    """A SELECT's rows, each with the terms bound in it."""
+    return anyio.run(store.solutions, query)
+
+
+def select(store: Store, query: str) -> list[dict[str, str]]:
+    """A SELECT's rows as plain strings, unbound variables left out."""
+    return [{name: term.value for name, term in row.items()} for row in rows(store, query)]
 
 
 def ask(store: Store, query: str) -> bool:
-    return bool(store.query(query))
+    return anyio.run(store.ask, query)
 
 
 def client_at(address: str) -> httpx.Client:

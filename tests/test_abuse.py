@@ -26,8 +26,8 @@ from conftest import (
 )
 from helpers import DEEP_QUERIES, NEW_ORGANISATION, bearer, pending
 
-from graph.parsing import RdfSyntaxError
-from graph.untrusted import MAX_DEPTH, read_submission
+from graph.rdf.parsing import RdfSyntaxError
+from graph.rdf.untrusted import MAX_DEPTH, read_submission
 
 TURTLE = "text/turtle"
 NTRIPLES = "application/n-triples"

@@ -73,7 +73,7 @@ def test_moderators_operations_refuse_everyone_else(guarded, method, path):
 
 
 def test_tokens_never_show_in_the_public_data_the_account_list_or_the_log(guarded):
-    """Tokens are stored as SHA-256 hashes and compared in constant time (graph/accounts.py); here, that the token
+    """Tokens are stored as SHA-256 hashes and compared in constant time (graph/contributions/accounts.py); here, that the token
     itself shows nowhere an operator or the public could read it."""
     server, tokens = guarded
     for token in tokens.values():

@@ -8,11 +8,10 @@ import json
 import shutil
 from pathlib import Path
 
+import anyio
 import pytest
 from conftest import BASE, Stores, initialise_stores, one_pass_only, run_ecomap
-
-from graph.embedded import EmbeddedStore
-from graph.store import Transaction
+from helpers import open_embedded
 
 META = f"{BASE}/data/metadata"
 ECO = f"{BASE}/def/ecosystem/"
@@ -45,10 +44,8 @@ def stores(pristine: Path, tmp_path: Path) -> Path:
 
 def change(folder: Path, update: str) -> None:
     """Apply one SPARQL update to a store on disk, then let it go, as another process would."""
-    store = EmbeddedStore.open(folder, BASE)
-    transaction = Transaction()
-    transaction.operations.append(update)
-    store.commit(transaction)
+    store = open_embedded(folder)
+    anyio.run(store.update, update)
     del store
     gc.collect()
 
@@ -67,8 +64,8 @@ def test_stores_just_initialised_and_loaded_are_clean(stores):
     code, answer = check(stores)
     found = json.loads(answer)
     assert code == 0 and found["clean"] and found["problems"] == []
-    public = EmbeddedStore.open(stores / "store", BASE)
-    assert found["stores"]["public"]["statements"] == len(public)
+    public = open_embedded(stores / "store")
+    assert found["stores"]["public"]["statements"] == anyio.run(public.count)
     assert found["records"] == 36  # the 35 seed records and the loaded one, described by the load
     assert found["violations"] == 0
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 
+import anyio
 import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import BASE, one_pass_only, run_ecomap
-from helpers import ask
+from helpers import ask, open_embedded
 
 from graph.catalogue import ROOT
-from graph.embedded import EmbeddedStore
+from graph.stores import recorded_base
 
 pytestmark = one_pass_only
 
@@ -206,16 +207,16 @@ def test_rebase_moves_every_iri_to_the_new_domain(initialised, store_dir):
     assert result.returncode == 0, result.stderr
     refused = initialised("stats")
     assert refused.returncode == 1 and f"ecomap rebase {new} {BASE}" in refused.stderr
-    store = EmbeddedStore.open(store_dir, new)
+    store = open_embedded(store_dir, new)
     assert ask(store, "ASK { <https://ecomap.example.org/id/organisation/odi> a rov:RegisteredOrganization }")
     assert ask(store, 'ASK { ?i skos:notation "08030289"^^<https://ecomap.example.org/def/register/GB-COH> }')
     assert not ask(
         store,
         f'ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(CONTAINS(STR(?s), "{BASE}") || CONTAINS(STR(?o), "{BASE}") || CONTAINS(STR(?g), "{BASE}")) }}',
     )
-    assert store.stored_base == new
-    staging = EmbeddedStore.open(store_dir.parent / "staging", new)
-    assert staging.stored_base == new
+    assert anyio.run(recorded_base, store) == new
+    staging = open_embedded(store_dir.parent / "staging", new)
+    assert anyio.run(recorded_base, staging) == new
 
 
 def test_rebase_refuses_a_wrong_old_base(initialised):

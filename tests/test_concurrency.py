@@ -17,23 +17,26 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import anyio
 import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import BASE, Server, make_tokens, start_server, stop_server, store_pids
 from helpers import DEEP_QUERIES, PREFIXES, TURTLE, bearer, select
 
-from graph.accounts import Role, add_account
-from graph.identity import Identity
-from graph.namespaces import STANDARD
-from graph.remote import RemoteStore
+from graph.contributions.accounts import Role, add_account
+from graph.contributions.submissions import approval_transactions, split_into_records
+from graph.rdf.identity import Identity
+from graph.rdf.namespaces import STANDARD
+from graph.rdf.query_text import prologue
 from graph.serving import running
 from graph.settings import remote_endpoint
-from graph.submissions import approval_transactions, split_into_records
+from graph.store.protocol import ProtocolStore
 from graph.version import current_version, version_query
 
 LOAD_SECONDS = float(os.environ.get("ECOMAP_LOAD_SECONDS", "15"))
@@ -102,7 +105,7 @@ def _token(variable: str) -> str:
 
 
 # What a reader of the public store must never see of the load's records. An approval replaces each record graph
-# whole and rewrites its metadata in one update (api/approval.py, graph/submissions.py), so a reader sees either
+# whole and rewrites its metadata in one update (api/services/approval.py, graph/contributions/submissions.py), so a reader sees either
 # the state before or the state after; a half-merged record would show as one of these rows:
 HALF_MERGED_QUERY = f"""SELECT DISTINCT ?record ?problem WHERE {{
   {{
@@ -324,7 +327,7 @@ def _reader(server: Server, deadline: float, seen: Observed) -> None:
                 seen.half_merged += rows
 
 
-def _store(server: Server, name: str) -> RemoteStore:
+def _store(server: Server, name: str) -> Callable[[], ProtocolStore]:
     """The public (``ECOMAP_STORE``) or staging (``ECOMAP_STAGING_STORE``) store, reached as the command line
     reaches it: the remote store, or the Oxigraph server that ``ecomap serve`` runs over its folder."""
     with pytest.MonkeyPatch.context() as patch:
@@ -335,12 +338,14 @@ def _store(server: Server, name: str) -> RemoteStore:
         serving = running(server.folder / ("staging" if name == "ECOMAP_STAGING_STORE" else "store"))
         assert serving is not None, f"ecomap serve left no note of where it serves {name}"
         endpoint = serving.endpoint
-    return RemoteStore(BASE, endpoint)
+    # A client of its own for each read: each helper call runs its own event loop, which a kept connection cannot
+    # outlive.
+    return lambda: ProtocolStore(endpoint, BASE, prologue(BASE), 60)
 
 
-def _data_version(public: RemoteStore) -> str:
+def _data_version(public: Callable[[], ProtocolStore]) -> str:
     """The public store's data version (graph.version)."""
-    return current_version([row["version"] for row in select(public, version_query(BASE))])
+    return current_version([row["version"] for row in select(public(), version_query(BASE))])
 
 
 # The data version and the approvals the public store holds, read in one query, so from one state of the store:
@@ -352,8 +357,8 @@ VERSION_AND_STATE_QUERY = f"""SELECT ?version ?record ?submission WHERE {{
 }}"""
 
 
-def _version_and_state(public: RemoteStore) -> tuple[str, frozenset[tuple[str, str]]]:
-    rows = select(public, VERSION_AND_STATE_QUERY)
+def _version_and_state(public: Callable[[], ProtocolStore]) -> tuple[str, frozenset[tuple[str, str]]]:
+    rows = select(public(), VERSION_AND_STATE_QUERY)
     state = frozenset((row["record"], row["submission"]) for row in rows if "record" in row)
     return current_version(sorted({row["version"] for row in rows})), state
 
@@ -372,9 +377,9 @@ def loaded(tmp_path_factory):
         stop_server(server)
 
 
-def _moderator_tokens(staging: RemoteStore) -> list[str]:
+def _moderator_tokens(staging: Callable[[], ProtocolStore]) -> list[str]:
     """Accounts made as ``ecomap users add`` makes them (in this process: four commands would take seconds)."""
-    return [add_account(staging, f"moderator-{i}", Role.MODERATOR) for i in range(MODERATORS)]
+    return [anyio.run(add_account, staging(), f"moderator-{i}", Role.MODERATOR) for i in range(MODERATORS)]
 
 
 def test_fifty_submitters_and_four_racing_moderators_lose_nothing_double_nothing_and_show_nothing_half_merged(
@@ -435,14 +440,14 @@ def test_fifty_submitters_and_four_racing_moderators_lose_nothing_double_nothing
     assert {i for i, actions in won.items() if len(actions) > 1} == set(), "two moderators both decided"
     assert set(listed["approved"]) == approved and set(listed["rejected"]) == rejected
     kept = select(
-        staging,
+        staging(),
         f"SELECT ?submission ?status WHERE {{ GRAPH <{META}> {{ ?submission a <{ECO}Submission> ; <{ECO}status> ?status }} }}",
     )
     statuses = Counter(row["submission"].rsplit("/", 1)[-1] for row in kept)
     assert set(statuses) == accepted and set(statuses.values()) == {1}
     assert {row["status"].rsplit("/", 1)[-1] for row in kept} <= {"pending", "approved", "rejected"}
     graphs = select(
-        staging,
+        staging(),
         f"""SELECT ?graph (COUNT(*) AS ?statements) WHERE {{
   GRAPH ?graph {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?graph), "{BASE}/data/submission/"))
 }} GROUP BY ?graph""",
@@ -453,13 +458,13 @@ def test_fifty_submitters_and_four_racing_moderators_lose_nothing_double_nothing
     # Every approved submission's records are public exactly once, from it or (for a record several approved
     # submissions changed) from the one whose version history keeps as the newest; a rejected one's never.
     derived = select(
-        public,
+        public(),
         f"""SELECT ?record ?submission WHERE {{
   GRAPH <{META}> {{ ?record <{PROV}wasDerivedFrom> ?submission }} FILTER {LOAD_RECORD}
 }}""",
     )
     things = select(
-        public,
+        public(),
         f"""SELECT ?thing (COUNT(DISTINCT ?record) AS ?graphs) WHERE {{
   GRAPH ?record {{ ?thing a ?class }} VALUES ?class {{ <{ORGANISATION_CLASS}> <{ECO}Relationship> }}
   FILTER(STRSTARTS(STR(?thing), "{BASE}/id/organisation/load-") || STRSTARTS(STR(?thing), "{BASE}/id/relationship/load-"))
@@ -480,7 +485,7 @@ def test_fifty_submitters_and_four_racing_moderators_lose_nothing_double_nothing
     assert not {from_submission[record][0] for record in from_submission} & (rejected | set(listed["pending"]))
 
     versions = select(
-        staging,
+        staging(),
         f"""SELECT ?record ?submission ?generated WHERE {{ GRAPH <{META}> {{
   ?version <{PROV}specializationOf> ?record ; <{PROV}generatedAtTime> ?generated ; <{PROV}wasDerivedFrom> ?submission
 }} FILTER {LOAD_RECORD} }}""",

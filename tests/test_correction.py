@@ -6,7 +6,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 from conftest import one_pass_only
 
-from graph.correction import carry_over
+from graph.contributions.correction import carry_over
 
 pytestmark = one_pass_only
 

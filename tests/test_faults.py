@@ -1,5 +1,5 @@
 """Crash safety of approval, which spans the staging and public stores: killed (kill -9) between its updates,
-at the failpoints in ``api.approval``, it is completed later, never left approved in one store and pending in
+at the failpoints in ``api.services.approval``, it is completed later, never left approved in one store and pending in
 the other."""
 
 from __future__ import annotations
@@ -27,10 +27,9 @@ from conftest import (
     store_pids,
     store_server_pid,
 )
-from helpers import NEW_ORGANISATION, bearer, client_at, status_of, submit
+from helpers import NEW_ORGANISATION, ask, bearer, client_at, open_embedded, status_of, submit
 
-from graph.embedded import EmbeddedStore
-from graph.store import StoreError
+from graph.store.interface import StoreError
 
 ORGANISATION = "/doc/organisation/cymru-data-co-op"
 FAST = {"ECOMAP_SUBMISSIONS_PER_MINUTE": "1000"}
@@ -111,7 +110,7 @@ def state_on_disk(folder: Path, submission: str) -> tuple[bool, bool]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            public, staging = EmbeddedStore.open(folder / "store", BASE), EmbeddedStore.open(folder / "staging", BASE)
+            public, staging = open_embedded(folder / "store"), open_embedded(folder / "staging")
             break
         except StoreError:  # a killed server's lock is not released yet
             if time.monotonic() > deadline:
@@ -119,7 +118,7 @@ def state_on_disk(folder: Path, submission: str) -> tuple[bool, bool]:
             time.sleep(0.25)
     claimed = f"""ASK {{ GRAPH <{BASE}/data/metadata> {{ <{BASE}/id/submission/{submission}>
         <{eco}status> <{BASE}/def/record-status/pending> ; <{eco}approvalClaimedBy> ?moderator }} }}"""
-    return bool(public.query(f"ASK {{ GRAPH <{record}> {{ ?s ?p ?o }} }}")), bool(staging.query(claimed))
+    return ask(public, f"ASK {{ GRAPH <{record}> {{ ?s ?p ?o }} }}"), ask(staging, claimed)
 
 
 @embedded_only

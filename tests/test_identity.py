@@ -3,7 +3,7 @@
 import pytest
 from conftest import one_pass_only
 
-from graph.identity import Identity, UriClass, mint_key
+from graph.rdf.identity import Identity, UriClass, mint_key
 from graph.settings import SettingsError, normalise_base_uri
 
 pytestmark = one_pass_only

@@ -60,7 +60,7 @@ def test_the_document_negotiates_every_rdf_format_and_describes_the_thing(server
     "path", ["/doc/organisation/odi", "/doc/activity/odi-data-sharing-risk-guide", "/def/ecosystem"]
 )
 def test_every_rdf_format_says_exactly_the_same_as_n_triples(server, path):
-    """JSON-LD is written by ecomap itself (api/jsonld.py): read back, it must be the very graph the other
+    """JSON-LD is written by ecomap itself (api/renderers/jsonld.py): read back, it must be the very graph the other
     formats give, literals' languages and datatypes included."""
     from rdflib.compare import isomorphic
 

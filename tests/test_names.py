@@ -8,9 +8,10 @@ import random
 import pyoxigraph as ox
 import pytest
 from conftest import BASE, one_pass_only
+from helpers import rows
 
-from api.lists import KINDS, Filters, count_query, narrowed, page_query
-from graph.names import NAMES_QUERY, NameIndex
+from api.services.listing import KINDS, Filters, count_query, narrowed, page_query
+from graph.matching.names import NAMES_QUERY, NameIndex
 
 pytestmark = one_pass_only
 
@@ -48,14 +49,14 @@ def test_things_without_an_iri_are_not_in_the_index():
 @pytest.mark.parametrize("kind", ["organisations", "activities"])
 @pytest.mark.parametrize("q", ["data", "ODI", "institute", "catapult", "nds", "a", "no such name"])
 def test_a_list_searched_through_the_index_is_the_list_the_store_scan_gives(seeded_store, kind, q):
-    index = NameIndex((row["item"].value, row["name"].value) for row in seeded_store.query(NAMES_QUERY))
+    index = NameIndex((row["item"].value, row["name"].value) for row in rows(seeded_store, NAMES_QUERY))
     scanned, indexed = Filters(q=q), narrowed(Filters(q=q), index)
     assert indexed.named is not None and scanned.named is None
 
     def answer(filters: Filters) -> tuple[list[str], list[str]]:
-        [count] = seeded_store.query(count_query(KINDS[kind], filters))
-        rows = seeded_store.query(page_query(KINDS[kind], filters, 0, 500))
-        return [count["total"].value], [row["item"].value for row in rows]
+        [count] = rows(seeded_store, count_query(KINDS[kind], filters))
+        page = rows(seeded_store, page_query(KINDS[kind], filters, 0, 500))
+        return [count["total"].value], [row["item"].value for row in page]
 
     assert answer(indexed) == answer(scanned)
     if q == "no such name":

@@ -10,8 +10,8 @@ from conftest import BASE, one_pass_only
 from helpers import DEEP_QUERIES
 
 from api.query_depth import SAFETY, QueryTooDeepError, check, reckon
-from graph.namespaces import prefixes
 from graph.queries import all_queries
+from graph.rdf.namespaces import prefixes
 
 pytestmark = one_pass_only
 

@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
-from graph.reconciliation import (
+from graph.matching.reconciliation import (
     _score,
     candidates,
     normalise,

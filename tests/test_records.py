@@ -6,10 +6,10 @@ import pyoxigraph as ox
 import pytest
 from conftest import one_pass_only
 
-from graph.identity import Identity
+from graph.contributions.ownership import Owners, misplaced
+from graph.contributions.submissions import split_into_records
 from graph.initialise import read_seed_records
-from graph.ownership import Owners, misplaced
-from graph.submissions import split_into_records
+from graph.rdf.identity import Identity
 
 pytestmark = one_pass_only
 

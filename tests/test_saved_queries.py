@@ -7,17 +7,18 @@ import csv
 import io
 from pathlib import Path
 
+import anyio
 import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import BASE
+from helpers import open_embedded
+from helpers import rows as solutions
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from graph.embedded import EmbeddedStore
 from graph.initialise import initialise
-from graph.namespaces import prefixes
 from graph.queries import QUERY_DIR, ParameterError, load_query
-from graph.store import Transaction
+from graph.store.transaction import Transaction
 
 NAMES = sorted(path.stem for path in QUERY_DIR.glob("*.rq"))
 
@@ -162,24 +163,23 @@ def test_the_answer_comes_in_the_sparql_result_formats(server):
 
 def test_in_process_the_same_binding_reaches_the_ai_and_data_strategies_question(tmp_path: Path):
     """On a small fixture: an organisation whose activities support an NDS pillar and an AI Strategy pillar."""
-    store = EmbeddedStore.open(tmp_path / "store", BASE)
-    initialise(store)
+    store = open_embedded(tmp_path / "store")
+    anyio.run(initialise, store)
     fixture = """@prefix eco: <def/ecosystem/> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
     <id/activity/fixture-ai-skills> a eco:Activity ; skos:prefLabel "Fixture AI skills"@en ;
         eco:runBy <id/organisation/odi> ; eco:supports ?pillar ."""
-    pillar = next(iter(store.query("SELECT ?c WHERE { ?c skos:inScheme <def/ai-strategy-pillar> } LIMIT 1")))["c"]
+    pillar = solutions(store, "SELECT ?c WHERE { ?c skos:inScheme <def/ai-strategy-pillar> } LIMIT 1")[0]["c"]
     quads = ox.parse(fixture.replace("?pillar", str(pillar)).encode(), format=ox.RdfFormat.TURTLE, base_iri=BASE + "/")
     transaction = Transaction()
     transaction.add(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(BASE + "/data/fixture")) for q in quads)
-    store.commit(transaction)
+    anyio.run(store.commit, transaction)
     query = load_query("organisations-in-both-strategies")
-    declarations = "".join(f"PREFIX {k}: <{v}>\n" for k, v in prefixes(BASE).items())
-    found = [row["organisation"].value for row in store.query(declarations + query.bound(query.terms({}, BASE)))]
+    found = [row["organisation"].value for row in solutions(store, query.bound(query.terms({}, BASE)))]
     assert found == [BASE + "/id/organisation/odi"]
     meetings = load_query("strategy-meeting-points")
     met = [
         (row["nds_concept"].value.rsplit("/", 1)[1], row["ai_concept"].value, row["organisations"].value)
-        for row in store.query(declarations + meetings.bound({}))
+        for row in solutions(store, meetings.bound({}))
         if row["organisations"].value != "0"
     ]
     odi_supports = {"address-risks", "responsible-data"}  # the ODI risk guide's principle and NDS pillar
@@ -190,8 +190,8 @@ def test_in_process_the_same_binding_reaches_the_ai_and_data_strategies_question
 
 def test_the_coverage_matrix_places_an_activity_without_a_place_where_its_organisation_is(tmp_path: Path):
     """docs/where.md: where the activity happens, else where its organisation is based; never both."""
-    store = EmbeddedStore.open(tmp_path / "store", BASE)
-    initialise(store)
+    store = open_embedded(tmp_path / "store")
+    anyio.run(initialise, store)
     fixture = """@prefix eco: <def/ecosystem/> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
     @prefix org: <http://www.w3.org/ns/org#> . @prefix dcterms: <http://purl.org/dc/terms/> .
     <id/organisation/fixture-welsh> a org:Organization ; skos:prefLabel "Fixture Welsh"@en ;
@@ -204,12 +204,9 @@ def test_the_coverage_matrix_places_an_activity_without_a_place_where_its_organi
     quads = ox.parse(fixture.encode(), format=ox.RdfFormat.TURTLE, base_iri=BASE + "/")
     transaction = Transaction()
     transaction.add(ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(BASE + "/data/fixture")) for q in quads)
-    store.commit(transaction)
+    anyio.run(store.commit, transaction)
     matrix = load_query("coverage-matrix")
-    declarations = "".join(f"PREFIX {k}: <{v}>\n" for k, v in prefixes(BASE).items())
-    answer = store.query(
-        f"BASE <{BASE}/>\n" + declarations + matrix.bound(matrix.terms({"scheme": "def/m1-principle"}, BASE))
-    )
+    answer = solutions(store, matrix.bound(matrix.terms({"scheme": "def/m1-principle"}, BASE)))
     cells = {
         (row["concept"].value.rsplit("/", 1)[1], row["place_label"].value): int(row["activities"].value)
         for row in answer

@@ -3,7 +3,7 @@
 from conftest import one_pass_only
 from helpers import ask, select
 
-from graph.convert import to_rdflib
+from graph.rdf.convert import to_rdflib
 
 pytestmark = one_pass_only
 

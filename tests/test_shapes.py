@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import anyio
 import pytest
 import rdflib
 from rdflib.namespace import RDF, SH
 
 from graph.catalogue import shape_files
-from graph.convert import to_rdflib
-from graph.parsing import parse_all
-from graph.validation import known_things
+from graph.contributions.validation import known_things
+from graph.rdf.convert import to_rdflib
+from graph.rdf.parsing import parse_all
 
 BASE = "http://127.0.0.1:8000"
 SHP = f"{BASE}/def/shapes/"
@@ -532,7 +533,7 @@ CASES = [
 
 
 def with_known(data: rdflib.Graph, store) -> tuple[rdflib.Graph, rdflib.Graph]:
-    return data, known_things(data, store)
+    return data, anyio.run(known_things, data, store)
 
 
 def parse(tmp_path, turtle: str) -> rdflib.Graph:

@@ -13,11 +13,11 @@ import httpx
 import pyoxigraph as ox
 import pytest
 from conftest import BASE, make_tokens, start_server, stop_server
-from helpers import PREFIXES, bearer, submit
+from helpers import PREFIXES, bearer, rows, submit
 
-from graph.results import strings
-from graph.review import duplicates
-from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester
+from graph.contributions.review import duplicates
+from graph.matching.suggestions import CONCEPTS_QUERY, FIELDS, Suggester
+from graph.rdf.results import strings
 
 # Texts in other words than the vocabularies' own definitions and labels, each with the concept it restates.
 PARAPHRASES = {
@@ -76,7 +76,7 @@ LINKED = (
 
 @pytest.fixture(scope="module")
 def suggester(seeded_store):
-    return Suggester(strings(seeded_store.query(CONCEPTS_QUERY), FIELDS))
+    return Suggester(strings(rows(seeded_store, CONCEPTS_QUERY), FIELDS))
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pyoxigraph as ox
 from conftest import BASE, one_pass_only, run_ecomap
 
-from graph.convert import to_rdflib
+from graph.contributions.validation import Validator
+from graph.rdf.convert import to_rdflib
 from graph.synth import write
-from graph.validation import Validator
 
 pytestmark = one_pass_only
 

@@ -2,7 +2,6 @@
 
 import re
 
-import pyoxigraph as ox
 import pytest
 from conftest import one_pass_only
 from helpers import ask, select
@@ -17,8 +16,7 @@ REFERENCE = ROOT.parent / "shared" / "reference" / "reference-facts.md"
 def concepts(store, scheme: str) -> dict[str, str]:
     rows = select(
         store,
-        "SELECT ?scheme ?n ?label WHERE { ?c skos:inScheme ?scheme ; skos:notation ?n ; skos:prefLabel ?label }",
-        scheme=ox.NamedNode(f"{store.base}/def/{scheme}"),
+        f"SELECT ?n ?label WHERE {{ ?c skos:inScheme <def/{scheme}> ; skos:notation ?n ; skos:prefLabel ?label }}",
     )
     return {row["n"]: row["label"] for row in rows}
 
@@ -47,11 +45,7 @@ def test_six_principles_and_three_ai_pillars(seeded_store):
 
 def test_only_the_two_verified_priority_areas_with_a_note_on_the_missing_five(seeded_store):
     assert concepts(seeded_store, "m1-priority-area") == {"1": "Establish foundations", "2": "Support infrastructure"}
-    [row] = select(
-        seeded_store,
-        "SELECT ?s ?note WHERE { ?s skos:note ?note }",
-        s=ox.NamedNode(f"{seeded_store.base}/def/m1-priority-area"),
-    )
+    [row] = select(seeded_store, "SELECT ?note WHERE { <def/m1-priority-area> skos:note ?note }")
     assert "seven" in row["note"] and "3 to 7" in row["note"]
 
 

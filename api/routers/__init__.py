@@ -1,1 +1,1 @@
-"""HTTP only: parse the request, call the store through ``api.upstream``, pick a renderer."""
+"""HTTP only: parse the request, call the store through ``graph.store.protocol``, pick a renderer."""

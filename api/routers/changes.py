@@ -9,8 +9,8 @@ from api.conneg import choose
 from api.dependencies import Services
 from api.errors import ProblemError
 from api.responses import STORE, answers, documented, problem
-from graph.changes import activity_streams, atom, changes, versions_query
-from graph.withdrawal import tombstones_query
+from graph.contributions.changes import activity_streams, atom, changes, versions_query
+from graph.contributions.withdrawal import tombstones_query
 
 router = APIRouter(tags=["Linked data"])
 ACTIVITY_JSON = "application/activity+json"
@@ -36,7 +36,7 @@ async def feed(request: Request, services: Services, limit: int = Query(100, ge=
         raise ProblemError(406, f"Ask for {', '.join(OFFERED)}.")
     identity = services.identity
     versions = await services.staging.solutions(versions_query(identity, limit))
-    ended = await services.upstream.solutions(tombstones_query(identity, limit=limit))
+    ended = await services.public.solutions(tombstones_query(identity, limit=limit))
     found = changes(identity, versions, ended, limit)
     url = f"{services.settings.base_uri}/changes"
     headers = {"Vary": "Accept"}

@@ -9,13 +9,13 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api import formats
 from api.conneg import choose
-from api.dataset import DOWNLOADS, cached, description, produce
 from api.dependencies import Services
 from api.errors import NotFoundError, ProblemError
-from api.jsonld import context
-from api.pages import render
-from api.renderers import page_context, serialise
+from api.renderers.document_page import page_context, serialise
+from api.renderers.jsonld import context
+from api.renderers.pages import render
 from api.responses import DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE, answers, documented
+from api.services.dataset_description import DOWNLOADS, cached, description, produce
 from api.services.page_queries import SITEMAP
 
 router = APIRouter(tags=["Dataset"])
@@ -84,7 +84,7 @@ async def download(name: str, request: Request, services: Services) -> Response:
 )
 async def sitemap(request: Request, services: Services) -> Response:
     base = services.settings.base_uri
-    rows = await services.upstream.solutions(SITEMAP)
+    rows = await services.public.solutions(SITEMAP)
     urls = [base + "/"]
     for row in rows:
         iri = row["thing"].value

@@ -20,16 +20,16 @@ from rdflib.namespace import RDF, SKOS
 
 from api import access
 from api.dependencies import AppServices, Services
-from api.pages import render
+from api.renderers.pages import render
 from api.responses import FORM, HTML, PAGE, STORE, WRITES, answers, documented, fields
 from api.services.page_queries import first_object
 from api.services.submission_template import template_columns
 from api.services.submitting import EMAIL, convert_rows, process
-from graph.correction import activities, carry_over, shown
-from graph.identity import Ref, UriClass
-from graph.submissions import ContributorRole
-from graph.template import SEPARATOR, Column
-from graph.validation import Validator
+from graph.contributions.correction import activities, carry_over, shown
+from graph.contributions.submissions import ContributorRole
+from graph.contributions.template import SEPARATOR, Column
+from graph.contributions.validation import Validator
+from graph.rdf.identity import Ref, UriClass
 
 router = APIRouter(tags=["Contributions"])
 ACTIVITY_BLOCKS = 3
@@ -169,14 +169,14 @@ async def _organisation_of(services: AppServices, ref: Ref) -> str:
     if link is None:
         return ""
     thing = services.identity.thing(ref.uri_class, ref.key)
-    rows = await services.upstream.solutions(first_object(thing, services.identity.resolve(f"def/ecosystem/{link}")))
+    rows = await services.public.solutions(first_object(thing, services.identity.resolve(f"def/ecosystem/{link}")))
     return rows[0]["object"].value if rows else ""
 
 
 async def _published(services: AppServices, iri: str) -> list[ox.Triple]:
     """The statements of the organisation's public record."""
     graph = services.identity.record_graph(UriClass.ORGANISATION, iri.rsplit("/", 1)[-1])
-    return await services.upstream.named_graph(graph)
+    return await services.public.named_graph(graph)
 
 
 async def _prefill(services: AppServices, iri: str) -> dict[str, dict[str, list[str]]]:
@@ -195,7 +195,8 @@ async def _prefill(services: AppServices, iri: str) -> dict[str, dict[str, list[
 async def _merged(
     services: AppServices, iri: str, blocks: dict[str, str], proposed: list[ox.Triple]
 ) -> list[ox.Triple]:
-    """The proposed statements with what the form did not show of the published record (graph.correction)."""
+    """The proposed statements with what the form did not show of the published record
+    (graph.contributions.correction)."""
     published = await _published(services, iri)
     if not published:
         return proposed

@@ -9,13 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.coverage import SCHEMES, Matrix, as_png, as_svg, matrix_from_rows
 from api.dependencies import AppServices, Services
 from api.errors import ProblemError
-from api.pages import local_href, render
+from api.renderers.pages import local_href, render
 from api.responses import NOT_MODIFIED, PAGE, STORE, answers, documented, problem
-from api.saved import saved_rows
+from api.services.coverage import SCHEMES, Matrix, as_png, as_svg, matrix_from_rows
 from api.services.page_queries import english_labels
+from api.services.saved_rows import saved_rows
 from graph.queries import ParameterError, load_query
 
 router = APIRouter(tags=["Gap analysis"])
@@ -24,7 +24,7 @@ Scheme = Annotated[str, Query(description="The concept scheme: " + ", ".join(SCH
 
 async def _matrix(services: AppServices, scheme: str) -> tuple[Matrix, str]:
     rows = await saved_rows(services, "coverage-matrix", scheme=f"def/{scheme}")
-    labels = await services.upstream.solutions(english_labels([services.identity.resolve(f"def/{scheme}")]))
+    labels = await services.public.solutions(english_labels([services.identity.resolve(f"def/{scheme}")]))
     return matrix_from_rows(scheme, rows), labels[0]["label"].value if labels else scheme
 
 
@@ -45,7 +45,7 @@ async def gaps(request: Request, services: Services, scheme: Scheme = SCHEMES[0]
     if scheme not in SCHEMES:
         raise _unknown(scheme)
     matrix, label = await _matrix(services, scheme)
-    schemes = await services.upstream.solutions(english_labels(services.identity.resolve(f"def/{s}") for s in SCHEMES))
+    schemes = await services.public.solutions(english_labels(services.identity.resolve(f"def/{s}") for s in SCHEMES))
     base = services.settings.base_uri
     names = {row["thing"].value.rsplit("/", 1)[1]: row["label"].value for row in schemes}
     context = {
@@ -110,8 +110,8 @@ async def cell(
     for name, example in (("area", "def/m1-principle/address-risks"), ("place", "id/place/S92000003")):
         if name not in terms:
             raise ProblemError(400, f"Give the {name}, e.g. {name}={example}")
-    rows = await services.upstream.solutions(query.bound(terms))
-    labels = await services.upstream.solutions(english_labels([terms["area"].value, terms["place"].value]))
+    rows = await services.public.solutions(query.bound(terms))
+    labels = await services.public.solutions(english_labels([terms["area"].value, terms["place"].value]))
     base = services.settings.base_uri
     named = {row["thing"].value: row["label"].value for row in labels}
     found = [

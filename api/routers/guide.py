@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.dependencies import AppServices, Services
-from api.diagram import arrows, as_svg
-from api.pages import render
+from api.renderers.diagram import arrows, as_svg
+from api.renderers.pages import render
 from api.responses import NOT_MODIFIED, PAGE, STORE, answers, documented
 from api.services.page_queries import OBJECT_PROPERTIES
 from api.services.submission_template import template_columns
@@ -20,7 +20,7 @@ RECORDS = ("organisation", "activity", "relationship")
 
 
 async def _diagram(services: AppServices) -> str:
-    rows = await services.upstream.solutions(OBJECT_PROPERTIES)
+    rows = await services.public.solutions(OBJECT_PROPERTIES)
     found = [(r["property"].value, r["domain"].value, r["range"].value) for r in rows]
     return as_svg(arrows(found, services.settings.base_uri))
 

@@ -9,8 +9,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from api.dependencies import Services
 from api.metrics import metrics_text
 from api.responses import answers, documented
-from api.upstream import UpstreamError
-from graph.submissions import status_counts_query
+from graph.contributions.submissions import status_counts_query
+from graph.store.interface import StoreError
 
 router = APIRouter(tags=["Operations"])
 
@@ -30,7 +30,7 @@ async def metrics(services: Services) -> Response:
     # Submissions by status are read from the staging store as they are now, not counted by a worker.
     try:
         rows = await services.staging.solutions(status_counts_query(services.identity))
-    except UpstreamError:
+    except StoreError:
         rows = []
     counts = dict.fromkeys(("pending", "approved", "rejected"), 0)
     counts.update({row["status"].value.rsplit("/", 1)[-1]: int(row["count"].value) for row in rows})
@@ -45,7 +45,7 @@ async def metrics(services: Services) -> Response:
     responses=documented({503: answers("A store is not answering: the body says which", "application/json")}),
 )
 async def readyz(services: Services) -> JSONResponse:
-    stores = {"public": await services.upstream.ready(), "staging": await services.staging.ready()}
+    stores = {"public": await services.public.ready(), "staging": await services.staging.ready()}
     body = {
         "status": "ok" if all(stores.values()) else "unavailable",
         "stores": {k: "ok" if v else "unavailable" for k, v in stores.items()},

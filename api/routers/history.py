@@ -1,6 +1,6 @@
 """A record's history: every approved version, newest first, with when and from which submission.
 
-The versions live in the staging store (graph.history); this router only reads them. A page for people,
+The versions live in the staging store (graph.contributions.history); this router only reads them. A page for people,
 JSON for programs, and each version's statements as Turtle.
 """
 
@@ -14,12 +14,12 @@ from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.errors import NotFoundError
-from api.pages import render
 from api.paths import ClassPath, KeyPath
+from api.renderers.pages import render
 from api.responses import NOT_FOUND, STORE, answers, documented, problem
-from graph.history import Version, history_query, version_graph, versions
-from graph.identity import KEY_PATTERN, checked_class
+from graph.contributions.history import Version, history_query, version_graph, versions
 from graph.metadata import utc_stamp
+from graph.rdf.identity import KEY_PATTERN, checked_class
 
 router = APIRouter(tags=["Linked data"])
 OFFERED = [formats.HTML, "application/json"]

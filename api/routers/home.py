@@ -7,10 +7,10 @@ from itertools import groupby
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.dataset import DOWNLOADS
 from api.dependencies import Services
-from api.pages import render
+from api.renderers.pages import render
 from api.responses import NOT_MODIFIED, PAGE, STORE, documented
+from api.services.dataset_description import DOWNLOADS
 from graph.queries import load_query
 
 router = APIRouter(tags=["Pages"])
@@ -18,11 +18,11 @@ router = APIRouter(tags=["Pages"])
 
 @router.get("/", summary="The landing page", response_class=Response, responses=documented(PAGE, NOT_MODIFIED, STORE))
 async def home(request: Request, services: Services) -> Response:
-    upstream, base = services.upstream, services.settings.base_uri
-    counts = await upstream.solutions(load_query("stats-things").text)
-    kinds = await upstream.solutions(load_query("stats-organisations-by-kind").text)
-    nations = await upstream.solutions(load_query("stats-by-nation").text)
-    support = await upstream.solutions(load_query("stats-support-by-concept").text)
+    public, base = services.public, services.settings.base_uri
+    counts = await public.solutions(load_query("stats-things").text)
+    kinds = await public.solutions(load_query("stats-organisations-by-kind").text)
+    nations = await public.solutions(load_query("stats-by-nation").text)
+    support = await public.solutions(load_query("stats-support-by-concept").text)
 
     def key(row: dict, name: str) -> str:
         return row[name].value.rsplit("/", 1)[-1]

@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse, Response
 from api.conneg import choose
 from api.dependencies import Services
 from api.errors import JSON_PROBLEMS, ProblemError
-from api.pages import local_href, render
+from api.renderers.pages import local_href, render
 from api.responses import STORE, answers, documented, problem
-from graph.identity import KEY_PATTERN, UriClass
+from graph.rdf.identity import KEY_PATTERN, UriClass
 
 router = APIRouter(tags=["Suggestions"], dependencies=[JSON_PROBLEMS])
 OFFERED = ["text/html", "application/json"]

@@ -13,7 +13,9 @@ from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.errors import ProblemError
-from api.lists import (
+from api.renderers.pages import local_href, render
+from api.responses import NOT_MODIFIED, STORE, answers, documented, problem
+from api.services.listing import (
     KINDS,
     FilterError,
     Filters,
@@ -24,8 +26,6 @@ from api.lists import (
     page_query,
     parse_filters,
 )
-from api.pages import local_href, render
-from api.responses import NOT_MODIFIED, STORE, answers, documented, problem
 
 router = APIRouter(tags=["Lists"])
 JSON = "application/json"
@@ -37,8 +37,8 @@ async def _page(
     """How many things the filters select, and the rows of one page of them."""
     if filters.named == frozenset():  # the name index found nothing with that name: nothing to ask the store
         return 0, []
-    [count] = await services.upstream.solutions(count_query(kind, filters))
-    rows = await services.upstream.solutions(page_query(kind, filters, (page - 1) * per_page, per_page))
+    [count] = await services.public.solutions(count_query(kind, filters))
+    rows = await services.public.solutions(page_query(kind, filters, (page - 1) * per_page, per_page))
     return int(count["total"].value), rows
 
 
@@ -91,7 +91,7 @@ async def _list(
         body = {"total": total, "page": page, "per_page": per_page, "pages": pages, "items": items, "links": links}
         return JSONResponse(body, headers=headers)
     options: dict[str, list[dict[str, str]]] = {"area": [], "place": [], "kind": [], "strategy": []}
-    choices = await services.upstream.solutions(options_query(kind))
+    choices = await services.public.solutions(options_query(kind))
     for row in choices:
         value = row["value"].value
         short = {

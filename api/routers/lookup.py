@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.dependencies import Services
 from api.errors import JSON_PROBLEMS, ProblemError
-from api.pages import local_href
+from api.renderers.pages import local_href
 from api.responses import STORE, answers, documented, problem
 from api.services.page_queries import matching
-from graph.identity import ORG_ID, registry_numbers_query
+from graph.rdf.identity import ORG_ID, registry_numbers_query
 
 router = APIRouter(tags=["Linked data"], dependencies=[JSON_PROBLEMS])
 WIKIDATA = re.compile(r"^Q[1-9][0-9]{0,11}$")
@@ -52,7 +52,7 @@ async def lookup(identifier: str, services: Services) -> Response:
             "Give an org-id.guide identifier such as GB-COH-08030289 or GB-CHC-207043, or a Wikidata item Q123885."
         )
         raise ProblemError(400, message)
-    rows = await services.upstream.solutions(query)
+    rows = await services.public.solutions(query)
     base = services.settings.base_uri
     found = sorted(local_href(row["org"].value, base) or row["org"].value for row in rows)
     if not found:

@@ -13,10 +13,10 @@ from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.errors import ProblemError
-from api.lists import ORGANISATIONS, FilterError, options_query, page_query, parse_filters
-from api.network import EDGES_QUERY, network
-from api.pages import json_script, local_href, render
+from api.renderers.pages import json_script, local_href, render
 from api.responses import NOT_MODIFIED, STORE, answers, documented, problem
+from api.services.listing import ORGANISATIONS, FilterError, options_query, page_query, parse_filters
+from api.services.network_graph import EDGES_QUERY, network
 
 router = APIRouter(tags=["Network"])
 MAX_NODES = 2000
@@ -25,7 +25,7 @@ MAX_NODES = 2000
 async def _elements(services: AppServices, area: str | None, place: str | None, kind: str | None) -> dict[str, Any]:
     base = services.settings.base_uri
     filters = parse_filters(base, ORGANISATIONS, area, place, kind, None, None)
-    rows = await services.upstream.solutions(page_query(ORGANISATIONS, filters, 0, MAX_NODES))
+    rows = await services.public.solutions(page_query(ORGANISATIONS, filters, 0, MAX_NODES))
     nodes = [
         {
             "iri": row["item"].value,
@@ -35,7 +35,7 @@ async def _elements(services: AppServices, area: str | None, place: str | None, 
         }
         for row in rows
     ]
-    edges = await services.upstream.solutions(EDGES_QUERY)
+    edges = await services.public.solutions(EDGES_QUERY)
     return network(nodes, edges, base)
 
 
@@ -70,7 +70,7 @@ async def network_map(
         raise ProblemError(406, "Ask for text/html or application/json.")
     try:
         elements = await _elements(services, area or None, place or None, kind or None)
-        choices = await services.upstream.solutions(options_query(ORGANISATIONS))
+        choices = await services.public.solutions(options_query(ORGANISATIONS))
     except (FilterError, ValueError) as error:
         raise ProblemError(400, str(error)) from None
     if wanted == "application/json":

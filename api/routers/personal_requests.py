@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse, Response
 from api import access
 from api.dependencies import AppServices, Services
 from api.errors import JSON_PROBLEMS, NotFoundError, ProblemError
-from api.pages import render
 from api.paths import PersonKeyPath
+from api.renderers.pages import render
 from api.responses import (
     FORM,
     HTML,
@@ -30,8 +30,7 @@ from api.responses import (
 )
 from api.services.page_queries import person_name
 from api.services.submitting import EMAIL
-from graph.identity import KEY_PATTERN, UriClass
-from graph.personal_requests import (
+from graph.contributions.personal_requests import (
     MAX_DETAILS,
     RequestKind,
     RequestStatus,
@@ -41,6 +40,7 @@ from graph.personal_requests import (
     requests_query,
     status_query,
 )
+from graph.rdf.identity import KEY_PATTERN, UriClass
 
 router = APIRouter(tags=["Contributions"])
 FORM_MAX_BYTES = 64 * 1024
@@ -49,7 +49,7 @@ FORM_MAX_BYTES = 64 * 1024
 async def _name(services: AppServices, key: str) -> str | None:
     """The person's name on the public map; None if there is no such person."""
     person = services.identity.thing(UriClass.PERSON, key) if KEY_PATTERN.match(key) else None
-    rows = person and await services.upstream.solutions(person_name(person))
+    rows = person and await services.public.solutions(person_name(person))
     return rows[0]["name"].value if rows else None
 
 

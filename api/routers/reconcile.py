@@ -2,7 +2,7 @@
 their organisation names and registry numbers to ecomap's URIs, preview them and fetch more about them.
 
 Entity ids are organisation keys (``odi`` for ``{base}/id/organisation/odi``); the one type is org:Organization.
-Scoring is in ``graph.reconciliation``; this module reads the store with fixed queries and speaks HTTP.
+Scoring is in ``graph.matching.reconciliation``; this module reads the store with fixed queries and speaks HTTP.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from api.bodies import BodyTooLargeError, read_body
 from api.dependencies import AppServices, Services
 from api.errors import JSON_PROBLEMS, ProblemError
-from api.pages import local_href, render
+from api.renderers.pages import local_href, render
 from api.responses import FORM, HTML, STORE, answers, documented, fields, problem
-from graph.identity import KEY_PATTERN
-from graph.reconciliation import (
+from graph.matching.reconciliation import (
     MAX_BATCH,
     PREVIEW,
     PROPERTIES,
@@ -41,7 +40,8 @@ from graph.reconciliation import (
     suggest_properties,
     suggest_types,
 )
-from graph.results import strings
+from graph.rdf.identity import KEY_PATTERN
+from graph.rdf.results import strings
 
 router = APIRouter(tags=["Reconciliation"], dependencies=[JSON_PROBLEMS])
 BODY_LIMIT = 1_000_000
@@ -90,7 +90,7 @@ async def _answer(services: AppServices, params: Mapping[str, str]) -> Response:
             ids, properties = parse_extend(params["extend"])
             iris = [ox.NamedNode(f"{base}/id/organisation/{key}") for key in ids if KEY_PATTERN.match(key)]
             query = extension_query(iris, properties)
-            rows = await services.upstream.solutions(query) if iris and properties else []
+            rows = await services.public.solutions(query) if iris and properties else []
             return JSONResponse(
                 {"meta": extension_meta(properties), "rows": extension_rows(ids, properties, strings(rows), base)}
             )
@@ -241,7 +241,7 @@ async def preview(request: Request, services: Services, id: str | None = None) -
     iri = f"{base}/id/organisation/{id}"
     values: dict[str, list[str]] = {p.id: [] for p in PREVIEW}
     if KEY_PATTERN.match(id):
-        rows = await services.upstream.solutions(extension_query([ox.NamedNode(iri)], PREVIEW))
+        rows = await services.public.solutions(extension_query([ox.NamedNode(iri)], PREVIEW))
         cells = extension_rows([id], PREVIEW, strings(rows), base)[id]
         values = {pid: [cell["str"] for cell in found] for pid, found in cells.items()}
     context = {

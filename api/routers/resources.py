@@ -16,14 +16,14 @@ from fastapi.responses import RedirectResponse, Response
 from api import formats
 from api.conneg import choose
 from api.dependencies import AppServices, Services
-from api.description import description_query, last_modified, self_description
 from api.errors import NotFoundError, ProblemError
-from api.pages import render
 from api.paths import ClassPath, KeyPath
-from api.renderers import page_context, serialise
+from api.renderers.document_page import page_context, serialise
+from api.renderers.pages import render
 from api.responses import DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE, documented, problem
-from graph.identity import checked_class
-from graph.withdrawal import tombstones_query
+from api.services.document import description_query, last_modified, self_description
+from graph.contributions.withdrawal import tombstones_query
+from graph.rdf.identity import checked_class
 
 router = APIRouter(tags=["Linked data"])
 
@@ -119,7 +119,7 @@ async def _describe(
     cannot tell that nothing on it changed."""
     metadata = services.identity.metadata_graph
     query = description_query(thing, record, metadata, services.identity.dataset)
-    triples = await services.upstream.graph(query)
+    triples = await services.public.triples(query)
     if not any(t.subject == ox.NamedNode(thing) for t in triples):
         return await _ended(request, services, thing, record, media_type)
     triples += self_description(document, thing, triples)
@@ -140,7 +140,7 @@ async def _describe(
 
 async def _ended(request: Request, services: AppServices, thing: str, record: str, media_type: str) -> Response:
     """A withdrawn record's URI answers 410 Gone, saying when and why; a merged one redirects to the survivor."""
-    rows = await services.upstream.solutions(tombstones_query(services.identity, record))
+    rows = await services.public.solutions(tombstones_query(services.identity, record))
     if not rows:
         raise NotFoundError(thing, media_type)
     row = rows[0]

@@ -15,11 +15,11 @@ from api.conneg import choose
 from api.dependencies import Services
 from api.errors import ProblemError
 from api.inspection import Form
-from api.pages import render
+from api.renderers.pages import render
 from api.responses import QUERY, answers, documented, problem
 from api.services.querying import run_query
 from graph.queries import NamedQuery, Parameter, ParameterError, all_queries
-from graph.remote import answers_with_triples
+from graph.store.protocol import answers_with_triples
 
 SCHEMA_TYPES = {"integer": {"type": "integer"}, "date": {"type": "string", "format": "date"}}
 

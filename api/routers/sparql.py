@@ -13,9 +13,9 @@ from api.bodies import BodyTooLargeError, read_body
 from api.conneg import choose
 from api.dependencies import Services
 from api.errors import ProblemError
-from api.pages import json_script, render
+from api.renderers.pages import json_script, render
+from api.renderers.service_description import service_description
 from api.responses import FORM, QUERY, QUERY_EXAMPLE, answers, documented, problem
-from api.service_description import service_description
 from api.services.querying import run_query
 from graph.queries import all_queries
 

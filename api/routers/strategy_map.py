@@ -10,12 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.coverage import Cell
 from api.dependencies import Services
-from api.pages import local_href, render
+from api.renderers.pages import local_href, render
 from api.responses import NOT_MODIFIED, PAGE, STORE, documented
-from api.saved import saved_rows
+from api.services.coverage import Cell
 from api.services.page_queries import STRATEGIES
+from api.services.saved_rows import saved_rows
 
 router = APIRouter(tags=["Gap analysis"])
 
@@ -27,7 +27,7 @@ router = APIRouter(tags=["Gap analysis"])
     responses=documented(PAGE, NOT_MODIFIED, STORE),
 )
 async def strategy_map(request: Request, services: Services) -> Response:
-    strategy_rows = await services.upstream.solutions(STRATEGIES)
+    strategy_rows = await services.public.solutions(STRATEGIES)
     support_rows = await saved_rows(services, "stats-support-by-concept")
     meeting_rows = await saved_rows(services, "strategy-meeting-points")
     base = services.settings.base_uri

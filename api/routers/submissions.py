@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api import access, approval
+from api import access
 from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.errors import JSON_PROBLEMS, ProblemError
@@ -33,14 +33,13 @@ from api.responses import (
     fields,
     problem,
 )
+from api.services import approval
 from api.services.submission_template import XLSX
 from api.services.submitting import EMAIL, convert_rows, process, report_json
-from graph import report as reports
-from graph.identity import KEY_PATTERN
-from graph.parsing import RdfSyntaxError
-from graph.review import ORGANISATIONS_QUERY, changes, concept_checks, duplicates
-from graph.sheets import SheetError, SheetTooLargeError, read_csv, read_xlsx
-from graph.submissions import (
+from graph.contributions import report as reports
+from graph.contributions.review import ORGANISATIONS_QUERY, changes, concept_checks, duplicates
+from graph.contributions.sheets import SheetError, SheetTooLargeError, read_csv, read_xlsx
+from graph.contributions.submissions import (
     ContributorRole,
     Split,
     SubmissionStatus,
@@ -51,10 +50,12 @@ from graph.submissions import (
     status_key_query,
     submissions_query,
 )
-from graph.template import Conversion
-from graph.untrusted import TooManyStatementsError, read_submission, unwritable
-from graph.validation import Finding
-from graph.withdrawal import tombstones_query
+from graph.contributions.template import Conversion
+from graph.contributions.validation import Finding
+from graph.contributions.withdrawal import tombstones_query
+from graph.rdf.identity import KEY_PATTERN
+from graph.rdf.parsing import RdfSyntaxError
+from graph.rdf.untrusted import TooManyStatementsError, read_submission, unwritable
 
 router = APIRouter(tags=["Contributions"], dependencies=[JSON_PROBLEMS])
 
@@ -275,10 +276,10 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
     found = await approval.describe_submission(services, submission_id)
     if found is None:
         raise ProblemError(404, "There is no such submission.")
-    triples = await services.staging.graph(statements_query(identity, submission_id))
+    triples = await services.staging.triples(statements_query(identity, submission_id))
     contact = await services.staging.solutions(contact_query(identity, submission_id))
     changed = await _changes(services, await approval.split_submission(services, triples))
-    existing = await services.upstream.solutions(ORGANISATIONS_QUERY)
+    existing = await services.public.solutions(ORGANISATIONS_QUERY)
     suggester = await services.suggester.get()
     eco = identity.resolve("def/ecosystem/")
     # Both compare texts as vectors: seconds on a large map, so off the event loop.
@@ -339,9 +340,9 @@ def _review_tag(changed: list[dict[str, Any]]) -> str:
 async def approve(submission_id: str, request: Request, services: Services) -> Response:
     identity = services.identity
     moderator, found = await _pending(request, services, submission_id)
-    triples = await services.staging.graph(statements_query(identity, submission_id))
+    triples = await services.staging.triples(statements_query(identity, submission_id))
     split = await approval.split_submission(services, triples)
-    ended = [r for r in split.graphs if await services.upstream.solutions(tombstones_query(identity, r))]
+    ended = [r for r in split.graphs if await services.public.solutions(tombstones_query(identity, r))]
     if ended:
         message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
         raise ProblemError(409, message)

@@ -1,7 +1,7 @@
 """``POST /suggest``: the concepts a description is about, ranked per scheme with their evidence.
 
 A suggestion is only an answer to the caller: nothing is written to any store, and the form and the moderation
-view show suggestions as suggestions. The model and the concepts' texts are in ``graph.suggestions``.
+view show suggestions as suggestions. The model and the concepts' texts are in ``graph.matching.suggestions``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from api.bodies import BodyTooLargeError, read_body
 from api.dependencies import Services
 from api.errors import JSON_PROBLEMS, ProblemError
 from api.responses import STORE, documented, problem
-from graph.suggestions import MAX_TEXT, SuggestionError
+from graph.matching.suggestions import MAX_TEXT, SuggestionError
 
 router = APIRouter(tags=["Suggestions"], dependencies=[JSON_PROBLEMS])
 # A JSON body holding the longest text worth comparing, every character escaped (``\\ud83d\\ude00``: 12 bytes).

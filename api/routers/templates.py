@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse, Response
 from api.dependencies import Services
 from api.responses import answers, documented
 from api.services.submission_template import XLSX, template_columns
-from graph.sheets import template_csv, template_xlsx
-from graph.template import csvw_metadata
+from graph.contributions.sheets import template_csv, template_xlsx
+from graph.contributions.template import csvw_metadata
 
 router = APIRouter(tags=["Contributions"])
 

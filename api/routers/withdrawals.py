@@ -9,23 +9,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import access
-from api.approval import created_times, latest_versions
 from api.dependencies import AppServices, Services
 from api.errors import JSON_PROBLEMS, ProblemError
 from api.paths import ClassPath, KeyPath, PersonKeyPath
 from api.responses import JSON, MODERATORS, STORE, WRITES, documented, fields, problem
+from api.services.approval import created_times, latest_versions
 from api.services.page_queries import graph_has_statements
-from graph.history import INITIAL, keep_version
-from graph.identity import KEY_PATTERN, UriClass, checked_class
-from graph.redaction import REASON, purge_update, subjects_query
-from graph.store import Transaction
-from graph.withdrawal import Ending, end_transaction
+from graph.contributions.history import INITIAL, keep_version
+from graph.contributions.redaction import REASON, purge_update, subjects_query
+from graph.contributions.withdrawal import Ending, end_transaction
+from graph.rdf.identity import KEY_PATTERN, UriClass, checked_class
+from graph.store.transaction import Transaction
 
 router = APIRouter(tags=["Contributions"], dependencies=[JSON_PROBLEMS])
 
 
 async def _exists(services: AppServices, record: str) -> bool:
-    rows = await services.upstream.solutions(graph_has_statements(record))
+    rows = await services.public.solutions(graph_has_statements(record))
     return bool(rows)
 
 
@@ -57,7 +57,7 @@ async def _end(request: Request, services: AppServices, uri_class: str, key: str
         survivor = services.identity.thing(ref.uri_class, ref.key)
     created = (await created_times(services, [record])).get(record)
     if not await latest_versions(services, [record]):  # keep the last published state in the history
-        current = await services.upstream.named_graph(record)
+        current = await services.public.named_graph(record)
         history = Transaction()
         first = created or datetime.now(UTC)
         keep_version(
@@ -67,7 +67,7 @@ async def _end(request: Request, services: AppServices, uri_class: str, key: str
     public = end_transaction(
         services.identity, record, ending, reason=reason, moderator=moderator, created=created, survivor=survivor
     )
-    await services.upstream.update(public.as_update())
+    await services.public.update(public.as_update())
     return JSONResponse({"record": record, "status": str(ending), "survivor": survivor})
 
 
@@ -119,7 +119,7 @@ async def redact(key: PersonKeyPath, request: Request, services: Services) -> Re
     if not KEY_PATTERN.match(key):
         raise ProblemError(404, "There is no such record.")
     record = services.identity.record_graph(UriClass.PERSON, key)
-    public_nodes = await services.upstream.solutions(subjects_query(record, in_history=False))
+    public_nodes = await services.public.solutions(subjects_query(record, in_history=False))
     kept_nodes = await services.staging.solutions(subjects_query(record, in_history=True))
     nodes = sorted(  # the person and their posts, never shared things such as the sources they cite
         {
@@ -135,5 +135,5 @@ async def redact(key: PersonKeyPath, request: Request, services: Services) -> Re
     ended = end_transaction(
         services.identity, record, Ending.WITHDRAWN, reason=REASON, moderator=moderator, created=None
     )
-    await services.upstream.update(purge + " ;\n" + ended.as_update())
+    await services.public.update(purge + " ;\n" + ended.as_update())
     return JSONResponse({"record": record, "status": str(Ending.WITHDRAWN), "removed": len(nodes)})

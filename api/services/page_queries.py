@@ -1,11 +1,11 @@
 """The SPARQL that pages and lookups send and that is not a saved query (``queries/``). Relative IRIs resolve against
-the base URI of the prologue the store client adds; every other IRI enters through ``graph.query_text``."""
+the base URI of the prologue the store client adds; every other IRI enters through ``graph.rdf.query_text``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from graph.query_text import iri, iris
+from graph.rdf.query_text import iri, iris
 
 SITEMAP = """SELECT DISTINCT ?thing WHERE {
   { ?thing ?p ?o FILTER(isIRI(?thing) && STRSTARTS(STR(?thing), STR(<id/>))) }

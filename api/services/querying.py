@@ -19,7 +19,8 @@ from api.dependencies import AppServices
 from api.errors import ProblemError
 from api.inspection import Form, Inspection, QueryRejectedError, inspect
 from api.limits import Cap, ResultCapError
-from api.upstream import Answer, QueryStoppedError, StoreLostError, UpstreamError
+from graph.store.interface import Answer, StoreError
+from graph.store.protocol import QueryStoppedError, StoreLostError
 
 # Functions whose value is not fixed by the data: a query using them is answered afresh every time.
 NONDETERMINISTIC = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORECASE)
@@ -109,8 +110,8 @@ async def run_query(
     started = time.monotonic()
     convict = None if own_form else partial(services.quarantine.convict, inspection.text, client)
     try:
-        answer = await services.upstream.answer(inspection.text, chosen, default, named, trusted=own_form is not None)
-    except UpstreamError as error:
+        answer = await services.public.answer(inspection.text, chosen, default, named, trusted=own_form is not None)
+    except StoreError as error:
         if convict is not None and _took_the_store_down(error):
             convict()
         raise
@@ -145,7 +146,7 @@ def _too_many(message: str, seconds: int) -> ProblemError:
     return ProblemError(429, message, {"Retry-After": str(seconds)})
 
 
-def _took_the_store_down(error: UpstreamError) -> bool:
+def _took_the_store_down(error: StoreError) -> bool:
     """Whether the store crashed while it worked on the query, or it ran so long that the server was restarted."""
     return (isinstance(error, StoreLostError) and error.crashed) or (
         isinstance(error, QueryStoppedError) and error.overran

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 
 from api.dependencies import AppServices
-from graph.template import Column, columns
-from graph.validation import Validator
+from graph.contributions.template import Column, columns
+from graph.contributions.validation import Validator
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -12,17 +12,17 @@ from typing import Any
 import anyio
 import pyoxigraph as ox
 
-from api import approval
 from api.dependencies import AppServices
+from api.services import approval
 from api.services.submission_template import template_columns
-from graph import report as reports
-from graph.accounts import Role
-from graph.convert import to_rdflib
-from graph.identity import UriClass, registry_numbers_query
-from graph.query_text import iris
-from graph.submissions import ContributorRole, new_status_key, new_submission_id, pending_transaction
-from graph.template import Conversion, candidate_keys, convert, named_registry_numbers
-from graph.validation import Validator, known_from_rows, known_things_queries, referenced_iris
+from graph.contributions import report as reports
+from graph.contributions.accounts import Role
+from graph.contributions.submissions import ContributorRole, new_status_key, new_submission_id, pending_transaction
+from graph.contributions.template import Conversion, candidate_keys, convert, named_registry_numbers
+from graph.contributions.validation import Validator, known_from_rows, known_things_queries, referenced_iris
+from graph.rdf.convert import to_rdflib
+from graph.rdf.identity import UriClass, registry_numbers_query
+from graph.rdf.query_text import iris
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # One validation at a time in each worker. pySHACL is pure Python and holds the GIL, so validations running side by
@@ -68,7 +68,7 @@ async def process(
     data = to_rdflib([*triples, *(t for statements in added_to.values() for t in statements)])
     iris = referenced_iris(data)
     known = known_from_rows(
-        [row for query in known_things_queries(iris) for row in await services.upstream.solutions(query)]
+        [row for query in known_things_queries(iris) for row in await services.public.solutions(query)]
     )
     validator = Validator.from_repository(services.settings.base_uri)
     report = await anyio.to_thread.run_sync(validator.validate, data, known, limiter=VALIDATIONS)
@@ -102,7 +102,7 @@ async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Con
     """The rows as statements, matching registry numbers to organisations already on the map."""
     identity = services.identity
     query = registry_numbers_query(named_registry_numbers(rows), services.settings.base_uri)
-    numbers = await services.upstream.solutions(query) if query else []
+    numbers = await services.public.solutions(query) if query else []
     by_number = {row["org_id"].value: row["org"].value for row in numbers}
     candidates = [
         identity.thing(UriClass(record), key)
@@ -112,6 +112,6 @@ async def convert_rows(services: AppServices, rows: list[dict[str, str]]) -> Con
     taken: set[str] = set()
     if candidates:
         values = iris(candidates)
-        found = await services.upstream.solutions(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}")
+        found = await services.public.solutions(f"SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {values} }} ?s ?p ?o }}")
         taken = {row["s"].value for row in found}
     return convert(rows, template_columns(services), identity, existing_by_number=by_number, taken=taken.__contains__)

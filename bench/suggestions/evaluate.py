@@ -3,7 +3,7 @@
     .venv/bin/python -m pip install -e '.[bench]'    # scikit-learn, for its TF-IDF; not needed to run ecomap
     .venv/bin/python bench/suggestions/evaluate.py
 
-Every model ranks the concepts of each subject scheme with ``graph.suggestions.Suggester``, learning from what
+Every model ranks the concepts of each subject scheme with ``graph.matching.suggestions.Suggester``, learning from what
 a fresh ``ecomap init`` store holds (the vocabularies and the seed's approved activities); the evaluation set
 is read only here and never enters a store. For each item and each scheme it has a label in, the model's ranked
 concepts for that scheme are compared with the label: top-1 and top-3 accuracy over those (item, scheme) pairs,
@@ -28,16 +28,18 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import anyio
 import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from graph.embedded import EmbeddedStore  # noqa: E402
-from graph.results import strings  # noqa: E402
-from graph.suggestions import CONCEPTS_QUERY, FIELDS, Suggester  # noqa: E402
-from graph.text_vectors import Encode, TfIdf, embeddings, unit, word_vectors, words_and_meanings  # noqa: E402
+from graph.matching.suggestions import CONCEPTS_QUERY, FIELDS, Suggester  # noqa: E402
+from graph.matching.text_vectors import Encode, TfIdf, embeddings, unit, word_vectors, words_and_meanings  # noqa: E402
+from graph.rdf.namespaces import prefixes  # noqa: E402
+from graph.rdf.results import strings  # noqa: E402
+from graph.store.embedded import EmbeddedStore  # noqa: E402
 
 EVALUATION_SET = Path(__file__).with_name("evaluation-set.jsonl")
 BASE = "http://127.0.0.1:8000"
@@ -80,8 +82,8 @@ def seed_rows() -> list[dict[str, str]]:
     with tempfile.TemporaryDirectory() as folder:
         environment = {**os.environ, "ECOMAP_BASE_URI": BASE}
         subprocess.run([str(ROOT / ".venv/bin/ecomap"), "init"], cwd=folder, env=environment, check=True)
-        store = EmbeddedStore.open(Path(folder) / "data" / "public", BASE)
-        return strings(store.query(CONCEPTS_QUERY), FIELDS)
+        store = EmbeddedStore.open(Path(folder) / "data" / "public", BASE, prefixes(BASE))
+        return strings(anyio.run(store.solutions, CONCEPTS_QUERY), FIELDS)
 
 
 def local(iri: str) -> tuple[str, str]:
@@ -191,8 +193,8 @@ def over_http(server: str, items: list[dict]) -> tuple[float, float]:
 
 def cold_start() -> float:
     """Seconds for a fresh process to import the suggester and load WordLlama's weights."""
-    code = "import time; t = time.perf_counter(); from graph.text_vectors import word_vectors; word_vectors(); "
-    code += "print(time.perf_counter() - t)"
+    code = "import time; t = time.perf_counter(); from graph.matching.text_vectors import word_vectors; "
+    code += "word_vectors(); print(time.perf_counter() - t)"
     output = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return float(output.stdout)
 

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from graph.leads import Leads  # noqa: E402
-from graph.suggestions import Suggester  # noqa: E402
+from graph.matching.leads import Leads  # noqa: E402
+from graph.matching.suggestions import Suggester  # noqa: E402
 
 BASE = "http://127.0.0.1:8000/synthetic"
 TEXTS = [json.loads(line)["text"] for line in ROOT.joinpath("bench/suggestions/evaluation-set.jsonl").open()]

@@ -1,0 +1,271 @@
+"""The dataset as a whole, for catalogues: its VoID and DCAT description, its downloads.
+
+Downloads are generated once per data version (``graph.version``) and kept under
+``ECOMAP_CACHE/downloads/v{version}/``, so they are
+regenerated when the data changes and never served stale. A file is written under a temporary name, locked by
+its writer, and renamed when whole, so a worker killed midway leaves no download, only a temporary file whose
+lock died with it, which the next writer removes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+import pyoxigraph as ox
+
+from api.dependencies import AppServices
+from graph import failpoints
+from graph.matching.links import TARGETS, derived_links
+from graph.queries import load_query
+from graph.rdf.namespaces import STANDARD
+from graph.rdf.query_text import iri
+from graph.rdf.results import spreadsheet_csv
+
+VOID = STANDARD["void"]
+DCAT = STANDARD["dcat"]
+DCT = STANDARD["dcterms"]
+RDF_TYPE = ox.NamedNode(STANDARD["rdf"] + "type")
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+OGL = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+
+# The external datasets ecomap links to: (link property, name, namespace of their URIs).
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str
+    media_type: str
+    title: str
+    description: str | None = None
+
+
+SPREADSHEET_SAFE = (
+    "Safe to open in a spreadsheet: a cell that begins with =, +, -, @, a tab or a carriage return starts with an "
+    "apostrophe, so that it is shown as text, never run as a formula (OWASP's guidance on CSV injection)."
+)
+DOWNLOADS = [
+    Download("ecomap.nq.gz", "application/n-quads", "Every statement, with its record graph (N-Quads, gzip)"),
+    Download("ecomap.ttl.gz", "text/turtle", "Every statement, record graphs merged (Turtle, gzip)"),
+    Download("organisations.csv", "text/csv", "Organisations, one row each (CSV)", SPREADSHEET_SAFE),
+    Download("activities.csv", "text/csv", "Activities, one row each (CSV)", SPREADSHEET_SAFE),
+    Download(
+        "relationships.csv", "text/csv", "Relationships between organisations, one row each (CSV)", SPREADSHEET_SAFE
+    ),
+]
+
+SUMMARY = """
+SELECT ?triples ?entities ?latest ?earliest ?last WHERE {
+  { SELECT (COUNT(*) AS ?triples) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } }
+  { SELECT (COUNT(DISTINCT ?s) AS ?entities) WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?s), STR(<id/>))) } }
+  OPTIONAL { SELECT (MAX(?m) AS ?latest) WHERE { GRAPH <data/metadata> { ?r a eco:Record ; dcterms:modified ?m } } }
+  OPTIONAL { SELECT (MIN(STR(?d)) AS ?earliest) (MAX(STR(?d)) AS ?last) WHERE { ?a schema:startDate ?d } }
+}"""
+PROPERTIES = """
+SELECT ?property (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?property ?o WHERE { ?s ?property ?o } }
+GROUP BY ?property ORDER BY ?property"""
+THEMES = """SELECT DISTINCT ?topic WHERE { ?activity dcterms:subject ?topic . ?topic skos:inScheme <def/topic> }
+ORDER BY ?topic"""
+DESCRIPTION = (
+    "Organisations of the UK data ecosystem, their activities and relationships, mapped against the National Data "
+    "Strategy Mission 1 policy framework, the National Data Strategy and the National AI Strategy, each fact with "
+    "its source."
+)
+
+
+_BUILDING: dict[Path, asyncio.Lock] = {}
+
+
+async def cached(services: AppServices, name: str, produce: Callable[[Path], Awaitable[None]]) -> Path:
+    """The download ``name`` for the current version, produced (atomically) if it is not there yet.
+
+    One request in a worker builds a file while the others wait for it; folders of older versions go.
+    """
+    version = f"v{await services.versions.current()}"  # read before producing: the file is never older than it
+    downloads = services.settings.cache_path / "downloads"
+    folder = downloads / version
+    path = folder / name
+    async with _BUILDING.setdefault(path, asyncio.Lock()):
+        if path.exists():
+            return path
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in downloads.iterdir():
+            if old.is_dir() and old.name != version:
+                shutil.rmtree(old, ignore_errors=True)
+        _remove_abandoned(folder)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released by the system however this process ends
+            await produce(Path(temporary))
+            Path(temporary).replace(path)
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+            os.close(handle)
+    return path
+
+
+def _remove_abandoned(folder: Path) -> None:
+    """Remove the temporary files whose writers died: no process holds their lock."""
+    for temporary in folder.glob(".*"):
+        try:
+            handle = os.open(temporary, os.O_RDONLY)
+        except FileNotFoundError:
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue  # being written
+        finally:
+            os.close(handle)
+        temporary.unlink(missing_ok=True)
+
+
+async def produce(services: AppServices, name: str, target: Path) -> None:
+    public = services.public
+    if name == "ecomap.nq.gz":
+        await _gzip(public.dump(), target)
+    elif name == "ecomap.ttl.gz":
+        answer = await public.answer("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "text/turtle")
+        await _gzip(answer.body(), target)
+    else:
+        query = load_query("download-" + name.removesuffix(".csv"))
+        answer = await public.answer(query.text, "application/sparql-results+json")
+        results = b"".join([chunk async for chunk in answer.body()])
+        written = await anyio.to_thread.run_sync(spreadsheet_csv, results)
+        target.write_text(written, encoding="utf-8", newline="")
+
+
+async def _gzip(chunks: AsyncIterator[bytes], target: Path) -> None:
+    with gzip.open(target, "wb") as out:
+        async for chunk in chunks:
+            out.write(chunk)
+            failpoints.reach("download.part-written")
+
+
+def _partial_date(lexical: str) -> ox.Literal:
+    """A date at the precision the records give it: a year, a year and month, or a day."""
+    kind = {4: "gYear", 7: "gYearMonth"}.get(len(lexical), "date")
+    return ox.Literal(lexical, datatype=ox.NamedNode(STANDARD["xsd"] + kind))
+
+
+async def description(services: AppServices) -> list[ox.Triple]:
+    """VoID and DCAT for the dataset: size, classes, properties, links out, endpoint, downloads, licence. Every address
+    is built from the base URI, never from the request's Host header, which anyone can set."""
+    base = services.settings.base_uri
+    dataset = ox.NamedNode(services.identity.dataset)
+    subject, metadata = str(dataset), iri(services.identity.metadata_graph)
+    triples = await services.public.triples(
+        f"CONSTRUCT {{ {subject} ?p ?o }} WHERE {{ GRAPH {metadata} {{ {subject} ?p ?o }} }}"
+    )
+
+    def add(s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal) -> None:
+        triples.append(ox.Triple(s, ox.NamedNode(p), o))
+
+    def integer(n: str) -> ox.Literal:
+        return ox.Literal(n, datatype=ox.NamedNode(STANDARD["xsd"] + "integer"))
+
+    [size] = await services.public.solutions(SUMMARY)
+    add(dataset, DCT + "description", ox.Literal(DESCRIPTION, language="en"))
+    add(dataset, VOID + "triples", integer(size["triples"].value))
+    add(dataset, VOID + "entities", integer(size["entities"].value))
+    if "latest" in size:
+        add(dataset, DCT + "modified", size["latest"])
+    if "earliest" in size:
+        period = ox.BlankNode("temporal")
+        add(dataset, DCT + "temporal", period)
+        add(period, RDF_TYPE.value, ox.NamedNode(DCT + "PeriodOfTime"))
+        add(period, DCAT + "startDate", _partial_date(size["earliest"].value))
+        add(period, DCAT + "endDate", _partial_date(size["last"].value))
+    add(dataset, DCT + "spatial", ox.NamedNode(f"{base}/id/place/K02000001"))
+    add(dataset, VOID + "vocabulary", ox.NamedNode(f"{base}/def/ecosystem"))
+    add(dataset, DCAT + "themeTaxonomy", ox.NamedNode(f"{base}/def/topic"))
+    for keyword in (
+        "data ecosystem",
+        "National Data Strategy",
+        "National AI Strategy",
+        "data sharing",
+        "organisations",
+    ):
+        add(dataset, DCAT + "keyword", ox.Literal(keyword, language="en"))
+    contact = ox.BlankNode("contact")
+    add(dataset, DCAT + "contactPoint", contact)
+    add(contact, RDF_TYPE.value, ox.NamedNode(VCARD + "Organization"))
+    add(contact, VCARD + "fn", ox.Literal("The ecomap maintainers"))
+    add(contact, VCARD + "hasURL", ox.NamedNode(base + "/"))
+    add(dataset, DCT + "publisher", contact)
+
+    endpoint = ox.NamedNode(base + "/sparql")
+    add(dataset, VOID + "sparqlEndpoint", endpoint)
+    service = ox.BlankNode("sparql")
+    add(dataset, DCAT + "distribution", ox.BlankNode("sparql-distribution"))
+    add(ox.BlankNode("sparql-distribution"), RDF_TYPE.value, ox.NamedNode(DCAT + "Distribution"))
+    add(ox.BlankNode("sparql-distribution"), DCAT + "accessService", service)
+    add(ox.BlankNode("sparql-distribution"), DCAT + "accessURL", endpoint)
+    add(service, RDF_TYPE.value, ox.NamedNode(DCAT + "DataService"))
+    add(service, DCAT + "endpointURL", endpoint)
+    add(service, DCT + "conformsTo", ox.NamedNode("https://www.w3.org/TR/sparql11-protocol/"))
+    for download in DOWNLOADS:
+        url = ox.NamedNode(f"{base}/download/{download.name}")
+        distribution = ox.BlankNode("download-" + download.name.replace(".", "-"))
+        add(dataset, VOID + "dataDump", url)
+        add(dataset, DCAT + "distribution", distribution)
+        add(distribution, RDF_TYPE.value, ox.NamedNode(DCAT + "Distribution"))
+        add(distribution, DCT + "title", ox.Literal(download.title, language="en"))
+        if download.description:
+            add(distribution, DCT + "description", ox.Literal(download.description, language="en"))
+        add(distribution, DCAT + "downloadURL", url)
+        add(
+            distribution,
+            DCAT + "mediaType",
+            ox.NamedNode(f"https://www.iana.org/assignments/media-types/{download.media_type}"),
+        )
+        add(distribution, DCT + "license", ox.NamedNode(OGL))
+
+    for row in await services.public.solutions(
+        "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"
+    ):
+        partition = ox.BlankNode("class-" + hashlib.sha1(row["class"].value.encode()).hexdigest()[:12])
+        add(dataset, VOID + "classPartition", partition)
+        add(partition, VOID + "class", row["class"])
+        add(partition, VOID + "entities", integer(row["n"].value))
+    for row in await services.public.solutions(THEMES):
+        add(dataset, DCAT + "theme", row["topic"])
+    for row in await services.public.solutions(PROPERTIES):
+        partition = ox.BlankNode("property-" + hashlib.sha1(row["property"].value.encode()).hexdigest()[:12])
+        add(dataset, VOID + "propertyPartition", partition)
+        add(partition, VOID + "property", row["property"])
+        add(partition, VOID + "triples", integer(row["n"].value))
+    for row in await services.public.solutions(
+        "SELECT ?o WHERE { ?o a/rdfs:subClassOf* org:Organization ; skos:prefLabel ?l } ORDER BY ?l LIMIT 3"
+    ):
+        add(dataset, VOID + "exampleResource", row["o"])
+
+    values = " ".join(f'({t.property} "{t.name}" "{t.namespace}")' for t in TARGETS)
+    links = await services.public.solutions(
+        f"""SELECT ?property ?name ?namespace (COUNT(*) AS ?n) WHERE {{
+          VALUES (?property ?name ?namespace) {{ {values} }}
+          {{ ?s ?property ?o }} UNION {{ {derived_links("?s", "?o")} BIND(skos:exactMatch AS ?property) }}
+          FILTER(isIRI(?o) && STRSTARTS(STR(?o), ?namespace))
+        }} GROUP BY ?property ?name ?namespace"""
+    )
+    for row in links:
+        linkset = ox.NamedNode(f"{services.identity.dataset}#linkset-{row['name'].value}")
+        target = ox.NamedNode(f"{services.identity.dataset}#target-{row['name'].value}")
+        add(dataset, VOID + "subset", linkset)
+        add(linkset, RDF_TYPE.value, ox.NamedNode(VOID + "Linkset"))
+        add(linkset, VOID + "subjectsTarget", dataset)
+        add(linkset, VOID + "objectsTarget", target)
+        add(linkset, VOID + "linkPredicate", row["property"])
+        add(linkset, VOID + "triples", integer(row["n"].value))
+        add(target, RDF_TYPE.value, ox.NamedNode(VOID + "Dataset"))
+        add(target, VOID + "uriSpace", ox.Literal(row["namespace"].value))
+    return triples

@@ -1,0 +1,89 @@
+"""What the document about a thing says: one CONSTRUCT, so one page never mixes two versions of the data.
+
+The document holds the thing's own statements, its whole record graph (an organisation's activities and
+identifiers, for example), the statements that point at it, the labels of everything it links to, and its
+record's provenance; then the document describes itself (primary topic, licence, last modified).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pyoxigraph as ox
+
+from graph.matching.links import derived_links
+from graph.rdf.namespaces import STANDARD
+
+LABELS = "skos:prefLabel, foaf:name, rdfs:label, dcterms:title"
+AGENT = "eco:ledBy|eco:runBy|eco:hostedBy|eco:participant"
+OGL = ox.NamedNode("http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/")
+
+
+def description_query(thing: str, record: str | None, metadata: str, dataset: str) -> str:
+    """One CONSTRUCT for the whole document; for a vocabulary term it also says how often the map uses it,
+    as a VoID class or property partition of the dataset."""
+    # Every IRI goes in as pyoxigraph writes it, checked and escaped, never as raw text.
+    thing_term, metadata_term, dataset_term = (str(ox.NamedNode(iri)) for iri in (thing, metadata, dataset))
+    record_term = str(ox.NamedNode(record)) if record else ""
+    thing_literal = str(ox.Literal(thing))
+    record_part = (
+        f"""UNION {{ GRAPH {record_term} {{ ?s ?p ?o }} }}
+  UNION {{ GRAPH {record_term} {{ ?x ?y ?s }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}"""
+        if record
+        else ""
+    )
+    return f"""CONSTRUCT {{
+  ?s ?p ?o .
+  ?dataset void:propertyPartition ?propertyPartition .
+  ?propertyPartition void:property {thing_term} ; void:triples ?uses .
+  ?dataset void:classPartition ?classPartition . ?classPartition void:class {thing_term} ; void:entities ?members .
+}} WHERE {{
+  {{ {thing_term} ?p ?o BIND({thing_term} AS ?s) }}
+  UNION {{ ?s ?p {thing_term} BIND({thing_term} AS ?o) }}
+  UNION {{ {{ {thing_term} ?x ?s }} UNION {{ ?s ?x {thing_term} }} ?s ?p ?o FILTER(?p IN ({LABELS})) }}
+  UNION {{ {thing_term} ?q ?x . ?q rdfs:label ?o BIND(?q AS ?s) BIND(rdfs:label AS ?p) }}
+  UNION {{ GRAPH {metadata_term} {{ ?s foaf:primaryTopic {thing_term} ; ?p ?o }} }}
+  UNION {{ ?s eco:fromOrganisation|eco:toOrganisation {thing_term} ; ?p ?o }}
+  UNION {{ ?r eco:fromOrganisation|eco:toOrganisation {thing_term} ; ?q ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
+  UNION {{ ?a {AGENT} {thing_term} . ?a eco:supports|eco:activityKind ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
+  UNION {{ ?s {AGENT} {thing_term} ; ?p ?o FILTER(?p IN (eco:supports, eco:activityKind, rdf:type)) }}
+  UNION {{ ?a {AGENT} {thing_term} . ?s a eco:EditorialJudgement ; rdf:subject ?a ; ?p ?o }}
+  UNION {{ ?s a eco:EditorialJudgement ; rdf:subject {thing_term} ; ?p ?o }}
+  UNION {{ {thing_term} eco:basedIn|eco:operatesIn|dcterms:spatial ?s . ?s owl:sameAs ?o BIND(owl:sameAs AS ?p) }}
+  UNION {{ {derived_links(thing_term, "?o")} BIND({thing_term} AS ?s) BIND(skos:exactMatch AS ?p) }}
+  UNION {{ {{ SELECT (COUNT(*) AS ?uses) WHERE {{ ?x {thing_term} ?y }} }} FILTER(?uses > 0)
+           BIND({dataset_term} AS ?dataset)
+           BIND(IRI(CONCAT(STR({dataset_term}), "#property-", MD5({thing_literal}))) AS ?propertyPartition) }}
+  UNION {{ {{ SELECT (COUNT(DISTINCT ?x) AS ?members) WHERE {{ ?x a {thing_term} }} }} FILTER(?members > 0)
+           BIND({dataset_term} AS ?dataset)
+           BIND(IRI(CONCAT(STR({dataset_term}), "#class-", MD5({thing_literal}))) AS ?classPartition) }}
+  {record_part}
+}}"""
+
+
+def self_description(document: str, thing: str, triples: list[ox.Triple]) -> list[ox.Triple]:
+    """The document's own statements: what it is about, its licence, and when its record last changed."""
+    doc = ox.NamedNode(document)
+    topic = ox.NamedNode(STANDARD["foaf"] + "primaryTopic")
+    modified = ox.NamedNode(STANDARD["dcterms"] + "modified")
+    records = {t.subject for t in triples if t.predicate == topic and t.object == ox.NamedNode(thing)}
+    stamps = sorted(t.object.value for t in triples if t.predicate == modified and t.subject in records)
+    own = [
+        ox.Triple(doc, ox.NamedNode(STANDARD["rdf"] + "type"), ox.NamedNode(STANDARD["foaf"] + "Document")),
+        ox.Triple(doc, topic, ox.NamedNode(thing)),
+        ox.Triple(doc, ox.NamedNode(STANDARD["dcterms"] + "license"), OGL),
+    ]
+    if stamps:
+        own.append(
+            ox.Triple(doc, modified, ox.Literal(stamps[-1], datatype=ox.NamedNode(STANDARD["xsd"] + "dateTime")))
+        )
+    return own
+
+
+def last_modified(triples: list[ox.Triple], document: str) -> datetime | None:
+    """When the document's record last changed, from its own description (in UTC)."""
+    modified = ox.NamedNode(STANDARD["dcterms"] + "modified")
+    for t in triples:
+        if t.subject == ox.NamedNode(document) and t.predicate == modified:
+            return datetime.fromisoformat(t.object.value).astimezone(UTC)
+    return None

@@ -1,0 +1,98 @@
+"""Every approved version of a record, kept in the staging store, so that a record's history can be read.
+
+The public store holds only the current version of each record. On approval, each record's new version is
+copied into a graph of its own in the staging store, ``{record graph}/version/{submission id}``, described
+with PROV-O: which record it is a version of, when it was approved, the submission it came from and the
+version it revises. A record first published before any approval (the seed) gets its published state kept
+as the ``initial`` version the first time it changes, so that the chain has no gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyoxigraph as ox
+
+from graph.metadata import XSD_DATETIME, utc_stamp
+from graph.rdf.identity import Identity
+from graph.rdf.namespaces import STANDARD
+from graph.store.transaction import Transaction
+
+PROV = STANDARD["prov"]
+INITIAL = "initial"
+
+
+@dataclass(frozen=True)
+class Version:
+    iri: str
+    record: str
+    generated: datetime
+    submission: str | None
+    revises: str | None
+
+
+def version_graph(record: str, key: str) -> str:
+    return f"{record}/version/{key}"
+
+
+def latest_query(identity: Identity, records: list[str]) -> str:
+    """The versions of the given records (the caller takes each record's newest)."""
+    values = " ".join(f"<{r}>" for r in records)
+    return (
+        f"SELECT ?record ?version ?generated WHERE {{ VALUES ?record {{ {values} }} GRAPH <{identity.metadata_graph}> "
+        f"{{ ?version <{PROV}specializationOf> ?record ; <{PROV}generatedAtTime> ?generated }} }}"
+    )
+
+
+def history_query(identity: Identity, record: str) -> str:
+    """The record's versions, newest first; a version kept by an approval that has not finished is left out."""
+    eco, approved = identity.resolve("def/ecosystem/"), identity.resolve("def/record-status/approved")
+    return f"""SELECT ?version ?generated ?submission ?revises WHERE {{
+  GRAPH <{identity.metadata_graph}> {{
+    ?version <{PROV}specializationOf> <{record}> ; <{PROV}generatedAtTime> ?generated .
+    OPTIONAL {{ ?version <{PROV}wasDerivedFrom> ?submission }}
+    OPTIONAL {{ ?version <{PROV}wasRevisionOf> ?revises }}
+    FILTER(!BOUND(?submission) || EXISTS {{ ?submission <{eco}status> <{approved}> }})
+  }}
+}} ORDER BY DESC(?generated)"""
+
+
+def versions(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]], record: str) -> list[Version]:
+    return [
+        Version(
+            row["version"].value,
+            record,
+            datetime.fromisoformat(row["generated"].value),
+            row["submission"].value if "submission" in row else None,
+            row["revises"].value if "revises" in row else None,
+        )
+        for row in rows
+    ]
+
+
+def keep_version(
+    identity: Identity,
+    transaction: Transaction,
+    record: str,
+    triples: list[ox.Triple],
+    *,
+    key: str,
+    generated: datetime,
+    submission: str | None,
+    revises: str | None,
+) -> str:
+    """Add to the staging store's transaction a copy of one version of a record, described; return its IRI."""
+    version = version_graph(record, key)
+    transaction.replace_graph(version, triples)
+    node, meta = ox.NamedNode(version), ox.NamedNode(identity.metadata_graph)
+    stamp = ox.Literal(utc_stamp(generated), datatype=XSD_DATETIME)
+    described = [
+        (ox.NamedNode(STANDARD["rdf"] + "type"), ox.NamedNode(PROV + "Entity")),
+        (ox.NamedNode(PROV + "specializationOf"), ox.NamedNode(record)),
+        (ox.NamedNode(PROV + "generatedAtTime"), stamp),
+        *([(ox.NamedNode(PROV + "wasDerivedFrom"), ox.NamedNode(submission))] if submission else []),
+        *([(ox.NamedNode(PROV + "wasRevisionOf"), ox.NamedNode(revises))] if revises else []),
+    ]
+    transaction.add(ox.Quad(node, p, o, meta) for p, o in described)
+    return version

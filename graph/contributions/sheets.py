@@ -1,0 +1,99 @@
+"""Reading and writing spreadsheets as contributors really save them: CSV with or without a byte-order mark,
+in UTF-8 or Windows-1252 (so Welsh ŵ and ŷ survive either way), and XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Sequence
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from graph.contributions.template import Column
+
+# How large a workbook may grow when unzipped: a 5 MB upload of repetitive XML can expand a thousandfold. Python's
+# zipfile never inflates a member past the size its directory gives (it fails the checksum there), so the sizes
+# given are a bound that holds.
+MAX_EXPANDED_BYTES = 64 * 2**20
+
+
+class SheetError(ValueError):
+    """A spreadsheet that cannot be read as the template."""
+
+
+class SheetTooLargeError(SheetError):
+    """A workbook that would expand past ``MAX_EXPANDED_BYTES`` when unzipped."""
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without a byte-order mark), else Windows-1252, as Excel saves CSV on Windows."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    rows = list(csv.DictReader(io.StringIO(decode(data), newline="")))
+    if not rows:
+        raise SheetError("The spreadsheet has no rows under its header.")
+    return [{(k or "").strip(): (v or "") for k, v in row.items() if k is not None} for row in rows]
+
+
+def read_xlsx(data: bytes) -> list[dict[str, str]]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(member.file_size for member in archive.infolist())
+    except zipfile.BadZipFile:
+        raise SheetError("This is not an XLSX workbook ecomap can read (it is not a zip archive).") from None
+    if expanded > MAX_EXPANDED_BYTES:
+        raise SheetTooLargeError(
+            f"The workbook expands to {expanded / 2**20:,.0f} MB when opened, more than "
+            f"{MAX_EXPANDED_BYTES // 2**20} MB: send its rows in several workbooks, or as CSV."
+        )
+    try:
+        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except Exception as error:  # openpyxl raises many kinds of error for a file that is not XLSX
+        raise SheetError(f"This is not an XLSX workbook ecomap can read ({type(error).__name__}).") from None
+    cells = [[("" if v is None else str(v)) for v in row] for row in sheet.iter_rows(values_only=True)]
+    if len(cells) < 2:
+        raise SheetError("The first sheet has no rows under its header.")
+    header = [h.strip() for h in cells[0]]
+    return [dict(zip(header, row, strict=False)) for row in cells[1:] if any(v.strip() for v in row)]
+
+
+def template_csv(columns: Sequence[Column]) -> bytes:
+    """The header row, in UTF-8 with a byte-order mark so that Excel opens it as UTF-8."""
+    out = io.StringIO()
+    csv.writer(out).writerow([c.name for c in columns])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def template_xlsx(columns: Sequence[Column]) -> bytes:
+    """The template as a workbook: the header, a note per column, and a drop-down list for every column of
+    controlled values (kept on a second sheet, as Excel limits lists typed into a rule)."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "records"
+    sheet.append([c.name for c in columns])
+    lists = book.create_sheet("values")
+    for index, column in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(12, len(column.name) + 2)
+        if not column.values:
+            continue
+        for row, value in enumerate(column.values, start=1):
+            lists.cell(row=row, column=index, value=value)
+        source = f"values!${letter}$1:${letter}${len(column.values)}"
+        rule = DataValidation(
+            type="list", formula1=f"={source}", allow_blank=True, showErrorMessage=not column.multiple
+        )
+        rule.prompt = column.description[:250]
+        rule.error = f"Choose one of the {column.title} values."
+        sheet.add_data_validation(rule)
+        rule.add(f"{letter}2:{letter}1000")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

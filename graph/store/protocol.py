@@ -1,0 +1,341 @@
+"""The store interface over the SPARQL 1.1 Protocol: the Oxigraph servers ``ecomap serve`` runs, or any remote SPARQL
+1.1 store (with its departures from the standards in ``graph.store.dialect``). Queries go to the query endpoint, a
+transaction as one Update request, the whole dataset comes from the Graph Store Protocol endpoint.
+
+Oxigraph can stop a query at its timeout after it has started answering, and then ends the body with a
+message instead of the rest of the result, under the 200 status it already sent (or, for some queries, with no
+message at all, as if the answer were whole: so an answer that ends after the time limit is taken as cut short
+too). ecomap makes sure no client mistakes that for a complete result: it holds back the start of every answer
+(``PREFETCH`` bytes) so that a query stopped early still gets a clean ``503``; once an answer has started streaming,
+a stop cuts the connection before the final chunk, so HTTP clients report an incomplete response.
+
+The timeout does not stop every query, though: an answer whose solutions come steadily and are read as fast
+(a cartesian product, a ``*`` path over the whole graph) was seen to run past it, until ecomap's row or byte
+cap (``api/limits.py``) ended it; and a sort over millions of solutions (``ORDER BY`` a cartesian product) sends
+nothing until it ends, so only a restart of the store's server stops it. A store ``ecomap serve`` supervises is
+restarted then (``graph.serving.Supervision``), and the requests that restart cut off are sent again once the server
+is back, so that the cost falls on the query that overran, not on everyone with a request in flight. A connection to
+the store lost for any other reason is the store's crash: ecomap's own queries are sent again, a client's query text
+is not (it may be what crashed the store: ``api/quarantine.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from urllib.parse import urlencode
+
+import anyio
+import httpx
+import pyoxigraph as ox
+
+from graph.rdf.query_text import iri
+from graph.serving import Supervision
+from graph.settings import Endpoint
+from graph.store.interface import Answer, Row, StoreError
+from graph.store.transaction import Transaction
+
+CANCELLED = b"The SPARQL operation has been cancelled"
+PREFETCH = 64 * 1024
+# How long a request cut off by a supervised store's restart waits for the server to be back before it is sent again.
+RESTART_WAIT_S = 20
+
+
+# Requests to the store go out with Nagle's algorithm off: httpx writes a request's headers and body separately,
+# and with Nagle on the body waits for the store's delayed ACK of the headers, 40 ms a request on Linux.
+NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+STOPPED = "The query was stopped because it ran past the time limit."
+# A line and column in a store's error message, as Oxigraph writes them ("error at 27:23: …").
+POSITION = re.compile(r"(?<=\bat )(\d+):(\d+)")
+_NOT_KEYWORDS = re.compile(r"<[^<>\s]*>|\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|#[^\n]*")
+_FORM = re.compile(r"(?<![\w:?$])(SELECT|CONSTRUCT|DESCRIBE|ASK)(?![\w:])", re.IGNORECASE)
+
+
+def answers_with_triples(sparql: str) -> bool:
+    """Whether a query is a CONSTRUCT or DESCRIBE, whose answer is a graph rather than a table: its first
+    keyword after the prologue (IRIs, strings and comments aside). Asked for both kinds at once, some stores
+    (Virtuoso) answer with the wrong one."""
+    form = _FORM.search(_NOT_KEYWORDS.sub(" ", sparql))
+    return form is not None and form.group(1).upper() in ("CONSTRUCT", "DESCRIBE")
+
+
+class QueryStoppedError(StoreError):
+    """The store stopped the query at its timeout; ``overran`` if it ran on past it, so that the store's server had to
+    be restarted to stop it."""
+
+    def __init__(self, *, overran: bool = False) -> None:
+        super().__init__(STOPPED, 503)
+        self.overran = overran
+
+
+class StoreLostError(StoreError):
+    """The connection to the store was refused, or lost while the store worked on a query. ``crashed`` when the
+    query had been sent and the store went away unasked: it may be what took the store down."""
+
+    def __init__(self, message: str, *, crashed: bool) -> None:
+        super().__init__(message, 503)
+        self.crashed = crashed
+
+
+class ProtocolStore:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        base: str,
+        prologue: str,
+        timeout_s: float,
+        supervision: Supervision | None = None,
+        *,
+        epilogue: Callable[[], str] | None = None,
+        on_stopped: Callable[[], None] | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.base = base
+        # The BASE and PREFIX declarations (graph.rdf.query_text.prologue), in front of every query sent.
+        self._prologue = prologue
+        # Makes an update sent after every update in the same request, and alone after one that a store which does
+        # not apply updates atomically refused: the public store's new data version (graph.version), a new one for
+        # each update.
+        self._epilogue = epilogue
+        # Called as a query is found stopped at its time limit (the app counts them for /metrics).
+        self._on_stopped = on_stopped or (lambda: None)
+        self.query_url = endpoint.query_url
+        self.timeout_s = timeout_s
+        # Oxigraph does not stop every kind of query at its timeout; where ``ecomap serve`` supervises the store's
+        # server, it is asked to restart it when the store has not answered well past the time limit.
+        self._supervision = supervision
+        # The store stops the query at timeout_s; the client waits a little longer to hear that.
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s + 10, connect=5),
+            auth=endpoint.auth,
+            transport=httpx.AsyncHTTPTransport(socket_options=NO_DELAY),
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def answer(
+        self,
+        query: str,
+        accept: str,
+        default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
+        *,
+        trusted: bool = True,
+    ) -> Answer:
+        """Send ``query``; return once its first ``PREFETCH`` bytes (or all of it) have arrived. If the supervised
+        store's server was restarted meanwhile, or was not answering, or crashed while it worked on a query of
+        ecomap's own (``trusted``), the query is sent again once the server is back."""
+        graphs = (default_graphs or [], named_graphs or [])
+        try:
+            return await self._answer(query, accept, *graphs, time.time())
+        except StoreLostError as lost:
+            if self._supervision is None or (lost.crashed and not trusted):
+                raise
+        await self._wait_until_ready()
+        return await self._answer(query, accept, *graphs, time.time())
+
+    async def _answer(
+        self, query: str, accept: str, default_graphs: list[str], named_graphs: list[str], started: float
+    ) -> Answer:
+        dialect = self.endpoint.dialect
+        form = [("query", self._prologue + query)]
+        form += [("default-graph-uri", g) for g in default_graphs]
+        form += [("named-graph-uri", g) for g in named_graphs]
+        request = self._client.build_request(
+            "POST",
+            self.query_url,
+            content=urlencode(form).encode(),
+            headers={"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        sent = time.monotonic()
+        try:
+            response = await self._client.send(request, stream=True)
+        except httpx.ReadTimeout:
+            if self._supervision is not None:
+                self._supervision.request_restart()
+            raise self._stopped(overran=True) from None
+        except httpx.HTTPError as error:
+            raise self._lost(error, started) from None
+        if response.status_code >= 400:
+            message = (await response.aread()).decode("utf-8", "replace").strip()
+            await response.aclose()
+            if dialect.timed_out(message):
+                raise self._stopped()
+            message = self._own_position(message) or "The store refused the query."
+            raise StoreError(message, 400 if response.status_code == 400 else 502)
+        if dialect.cut_short(response.headers):
+            await response.aclose()
+            raise self._stopped()
+        chunks = _checked(response, partial(self._lost, started=started), self._stopped, sent + self.timeout_s)
+        if dialect.rewrites_answers:
+            body = b"".join([chunk async for chunk in chunks])
+            try:
+                rewritten = await anyio.to_thread.run_sync(dialect.answer, body, accept)
+            except (SyntaxError, ValueError) as error:
+                raise StoreError(f"The store's answer could not be read: {error}", 502) from None
+            return Answer(accept, rewritten, None)
+        head = b""
+        async for chunk in chunks:
+            head += chunk
+            if len(head) >= PREFETCH:
+                return Answer(_media_type(response), head, chunks)
+        return Answer(_media_type(response), head, None)
+
+    def _own_position(self, message: str) -> str:
+        """The store's message with a position in the query text counted from the query's own first line, not from
+        the prologue's."""
+        lines = self._prologue.count("\n")
+        return POSITION.sub(lambda m: f"{max(1, int(m[1]) - lines)}:{m[2]}", message)
+
+    def _stopped(self, *, overran: bool = False) -> QueryStoppedError:
+        self._on_stopped()
+        return QueryStoppedError(overran=overran)
+
+    def _lost(self, error: httpx.HTTPError, started: float) -> StoreLostError:
+        """The error for a connection refused (nothing was sent) or lost (the store went away while it worked): a
+        crash, unless the supervisor restarted the store on request meanwhile."""
+        sent = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+        restarted = self._supervision is not None and self._supervision.restarted_since(started)
+        return StoreLostError(
+            f"The store is not answering ({type(error).__name__}); try again shortly.", crashed=sent and not restarted
+        )
+
+    async def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + RESTART_WAIT_S
+        while not await self.ready():
+            if time.monotonic() > deadline:
+                raise StoreLostError("The store is not answering; try again shortly.", crashed=False)
+            await anyio.sleep(0.2)
+
+    async def dump(self) -> AsyncIterator[bytes]:
+        """Every statement with its graph, as N-Quads, from the store's Graph Store Protocol endpoint (or a query,
+        where the store cannot export its dataset that way)."""
+        if not self.endpoint.dialect.exports_dataset:
+            quads = self.endpoint.dialect.quads_of(await self.solutions(self.endpoint.dialect.every_quad))
+            yield ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+            return
+        async with self._client.stream(
+            "GET", self.endpoint.store_url, headers={"Accept": "application/n-quads"}
+        ) as response:
+            if response.status_code >= 400:
+                raise StoreError(f"The store did not give its statements ({response.status_code}).")
+            async for chunk in response.aiter_bytes():
+                yield chunk
+
+    async def update(self, update: str) -> None:
+        """Apply one SPARQL Update request: all of it, or, if the store refuses it, none of it (where the store
+        applies a request atomically; see ``graph.store.dialect``)."""
+        if self._epilogue is not None:
+            update = f"{update} ;\n{self._epilogue()}"
+        try:
+            response = await self._send_update(update)
+        except httpx.HTTPError as error:
+            raise StoreError(f"The store is not answering ({type(error).__name__}); nothing was changed.") from None
+        if response.status_code < 400:
+            return
+        refusal = response.text.strip()[:500]
+        if self.endpoint.dialect.atomic_updates:
+            raise StoreError(
+                f"The store refused the change ({response.status_code}): {refusal}. Nothing was changed.", 502
+            )
+        if self._epilogue is not None:
+            # Part of the request may have been applied: a new version keeps answers kept before it from being
+            # served after it.
+            with contextlib.suppress(httpx.HTTPError):
+                await self._send_update(self._epilogue())
+        raise StoreError(
+            f"The store refused the change ({response.status_code}): {refusal}. Part of it may have been applied.", 502
+        )
+
+    async def commit(self, transaction: Transaction) -> None:
+        await self.update(transaction.as_update())
+
+    async def _send_update(self, update: str) -> httpx.Response:
+        return await self._client.post(
+            self.endpoint.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
+        )
+
+    async def ready(self) -> bool:
+        """Whether the store answers a trivial query now."""
+        try:
+            response = await self._client.post(self.query_url, data={"query": "ASK {}"}, timeout=5)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    async def named_graph(self, graph: str) -> list[ox.Triple]:
+        """Every statement in one named graph, such as a record or a kept version."""
+        return await self.triples(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {iri(graph)} {{ ?s ?p ?o }} }}")
+
+    async def triples(self, query: str) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE and parse its whole answer."""
+        data = await (await self.answer(query, "application/n-triples")).read()
+        return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)]
+
+    async def solutions(self, query: str) -> list[Row]:
+        """Run a SELECT and parse its whole answer into rows."""
+        data = await (await self.answer(query, "application/sparql-results+json")).read()
+        results = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+        names = [v.value for v in results.variables]
+        return [{name: row[name] for name in names if row[name] is not None} for row in results]
+
+    async def ask(self, query: str) -> bool:
+        data = await (await self.answer(query, "application/sparql-results+json")).read()
+        return bool(ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON))
+
+    async def graph_names(self) -> list[str]:
+        rows = await self.solutions(
+            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self.endpoint.dialect.ours()} }}"
+        )
+        return sorted(row["g"].value for row in rows)
+
+    async def count(self) -> int:
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {self.endpoint.dialect.ours()} }}"
+        [row] = await self.solutions(query)
+        return int(row["n"].value)
+
+    async def verify(self) -> int:
+        """The server keeps its own indexes; what can be checked from outside is that every statement it counts reads
+        back."""
+        data = b"".join([chunk async for chunk in self.dump()])
+        read, counted = sum(1 for _ in ox.parse(data, format=ox.RdfFormat.N_QUADS)), await self.count()
+        if read != counted:
+            raise StoreError(f"the store at {self.query_url} counts {counted} statements but {read} read back")
+        return read
+
+
+def _media_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
+
+
+async def _checked(
+    response: httpx.Response,
+    lost: Callable[[httpx.HTTPError], StoreLostError],
+    stopped: Callable[[], QueryStoppedError],
+    deadline: float,
+) -> AsyncIterator[bytes]:
+    """The body's chunks, holding back enough bytes to see Oxigraph's cancellation message at the end. An answer
+    that ends after ``deadline`` (``time.monotonic()``: sent plus the time limit) is taken as cut short too: stopped
+    at its time limit, Oxigraph sometimes ends an answer as if it were whole (an ``OFFSET`` past billions of
+    solutions came back, after 12 s under a 2 s limit, as a header and no rows, in every format)."""
+    tail = b""
+    keep = len(CANCELLED) + 16
+    try:
+        async for chunk in response.aiter_bytes():
+            tail += chunk
+            if len(tail) > keep:
+                yield tail[:-keep]
+                tail = tail[-keep:]
+    except httpx.HTTPError as error:
+        raise lost(error) from None
+    finally:
+        await response.aclose()
+    if tail.rstrip().endswith(CANCELLED) or time.monotonic() > deadline:
+        raise stopped()
+    if tail:
+        yield tail
