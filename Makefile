@@ -28,6 +28,7 @@ browser:
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # The whole suite twice, so that both backends stay correct: over the stores ecomap serve supervises, and over
 # remote SPARQL stores (Oxigraph servers that the tests start); tests that reach no store server run in the second

@@ -142,7 +142,9 @@ class KeptForVersion(Generic[T]):
 
 
 def not_modified(if_none_match: str | None, key: str) -> bool:
-    return bool(if_none_match) and (Versions.tag(key) in if_none_match or if_none_match.strip() == "*")  # type: ignore[union-attr]
+    if not if_none_match:
+        return False
+    return Versions.tag(key) in if_none_match or if_none_match.strip() == "*"
 
 
 # The pages whose content depends only on the public data (never on the staging store or the request's body).

@@ -12,11 +12,10 @@ from fastapi.templating import Jinja2Templates
 from api.answers import AnswerCache, KeptForVersion, Versions
 from api.limits import FairUse
 from api.quarantine import Quarantine
-from graph.matching.leads import QUERIES as LEAD_QUERIES
-from graph.matching.leads import Leads
+from graph.matching.leads import Leads, read_leads
 from graph.matching.names import NAMES_QUERY, NameIndex
 from graph.matching.reconciliation import CANDIDATES_QUERY, Candidates, candidates
-from graph.matching.suggestions import CONCEPTS_QUERY, FIELDS, Suggester
+from graph.matching.suggestions import Suggester, read_suggester
 from graph.rdf.identity import Identity
 from graph.rdf.namespaces import prefixes
 from graph.rdf.query_text import prologue
@@ -76,14 +75,10 @@ class AppServices:
         return await anyio.to_thread.run_sync(lambda: NameIndex((row["item"].value, row["name"].value) for row in rows))
 
     async def _read_concepts(self) -> Suggester:
-        rows = await self.public.solutions(CONCEPTS_QUERY)
-        return await anyio.to_thread.run_sync(lambda: Suggester(strings(rows, FIELDS)))
+        return await read_suggester(self.public)
 
     async def _find_leads(self) -> Leads:
-        rows = {
-            name: strings(await self.public.solutions(query), names) for name, (query, names) in LEAD_QUERIES.items()
-        }
-        return await anyio.to_thread.run_sync(lambda: Leads(rows))
+        return await read_leads(self.public)
 
 
 def _services(request: Request) -> AppServices:

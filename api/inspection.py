@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 from pyparsing import ParseBaseException, ParseResults
@@ -127,6 +127,14 @@ def unescaped(query: str) -> str:
         query = expanded
 
 
+@overload
+def inspect(
+    query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int, *, wait: Literal[True] = True
+) -> Inspection: ...
+@overload
+def inspect(
+    query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int, *, wait: bool
+) -> Inspection | None: ...
 def inspect(
     query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int, *, wait: bool = True
 ) -> Inspection | None:

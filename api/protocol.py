@@ -32,7 +32,7 @@ class TimedH11Protocol(H11Protocol):
         self._deadline: asyncio.TimerHandle | None = None
         self._timed_cycle: object = None  # the request whose body the deadline is for
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn's H11Protocol narrows it too
         super().connection_made(transport)
         self._arm(self._header_seconds)
 

@@ -91,7 +91,7 @@ class ValidationReport(BaseModel):
     records: list[RecordFindings]
 
 
-def documented(*parts: Mapping[int | str, dict[str, Any]]) -> Responses:
+def documented(*parts: Mapping[int, dict[str, Any]]) -> Responses:
     """Several families' answers as one ``responses=`` mapping: where two describe the same status, their
     descriptions, media types and JSON models are combined."""
     merged: Responses = {}

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from graph.rdf.identity import Identity
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.terms import value_of
 
 RDF_TYPE = ox.NamedNode(STANDARD["rdf"] + "type")
 DCTERMS = STANDARD["dcterms"]
@@ -99,7 +100,7 @@ def describe_loaded(identity: Identity, quads: Iterable[ox.Quad], now: datetime)
         if isinstance(quad.graph_name, ox.NamedNode) and identity.topic_of_record(quad.graph_name.value):
             by_graph.setdefault(quad.graph_name.value, []).append(quad)
         elif quad.graph_name == ox.NamedNode(meta) and quad.predicate.value == status:
-            described.add(quad.subject.value)
+            described.add(value_of(quad.subject))
     updates = []
     for graph, statements in by_graph.items():
         if graph in described:

@@ -173,14 +173,17 @@ def _parameter(query: str, name: str, spec: str, description: str) -> Parameter:
     parts = [p.strip() for p in spec.split(",")]
     if parts[0] not in TYPES:
         raise QueryFileError(f"queries/{query}.rq: parameter {name} has type {parts[0]!r}, not one of {TYPES}")
-    options: dict[str, object] = {"required": True}
+    default: str | None = None
+    required = True
+    minimum: int | None = None
+    maximum: int | None = None
     for part in parts[1:]:
         if part == "optional":
-            options["required"] = False
+            required = False
         elif part.startswith("default "):
-            options["default"], options["required"] = part.removeprefix("default ").strip(), False
+            default, required = part.removeprefix("default ").strip(), False
         elif found := re.fullmatch(r"(-?\d+)\.\.(-?\d+)", part):
-            options["minimum"], options["maximum"] = int(found[1]), int(found[2])
+            minimum, maximum = int(found[1]), int(found[2])
         else:
             raise QueryFileError(f"queries/{query}.rq: parameter {name} has an unknown option {part!r}")
-    return Parameter(name, parts[0], description, **options)  # type: ignore[arg-type]
+    return Parameter(name, parts[0], description, default=default, required=required, minimum=minimum, maximum=maximum)

@@ -28,9 +28,13 @@ class _Rebaser:
     def iri(self, node: ox.NamedNode) -> ox.NamedNode:
         return ox.NamedNode(self.new + node.value[len(self.old) :]) if node.value.startswith(self.old) else node
 
+    def subject(self, subject: ox.NamedNode | ox.BlankNode | ox.Triple) -> ox.NamedNode | ox.BlankNode | ox.Triple:
+        """Rebase an IRI; a blank node stays as it is."""
+        return self.iri(subject) if isinstance(subject, ox.NamedNode) else subject
+
     def term(
-        self, term: ox.NamedNode | ox.BlankNode | ox.Literal, *, uri_space: bool = False
-    ) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        self, term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, *, uri_space: bool = False
+    ) -> ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple:
         """Rebase an IRI, or a literal's datatype; a literal's value changes only if it is the URI space."""
         if isinstance(term, ox.NamedNode):
             return self.iri(term)
@@ -42,7 +46,7 @@ class _Rebaser:
     def quad(self, quad: ox.Quad) -> ox.Quad:
         graph = quad.graph_name
         return ox.Quad(
-            self.term(quad.subject),
+            self.subject(quad.subject),
             self.iri(quad.predicate),
             self.term(quad.object, uri_space=quad.predicate == URI_SPACE),
             self.iri(graph) if isinstance(graph, ox.NamedNode) else graph,

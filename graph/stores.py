@@ -115,10 +115,10 @@ async def export(store: Store, output: IO[bytes], rdf_format: ox.RdfFormat) -> N
     ox.serialize(sorted(triples, key=str), output, rdf_format, prefixes=prefixes(store.base))
 
 
-async def query(store: Store, text: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+async def query(store: Store, text: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QuadParser:
     """Any query's answer as pyoxigraph's results, whichever the backend, for a command to write."""
     if answers_with_triples(text):
         data = await (await store.answer(text, "application/n-triples")).read()
-        return ox.parse(data, format=ox.RdfFormat.N_TRIPLES)  # type: ignore[return-value]  # an iterator of triples
+        return ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
     data = await (await store.answer(text, "application/sparql-results+json")).read()
     return ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)

@@ -101,9 +101,15 @@ def test_no_service_imports_a_router():
     } == set()
 
 
-# What the store backends may use besides each other: RDF reading and query terms, the stores' settings, and the
+# What the store backends may use besides each other: RDF reading, terms and query terms, the stores' settings, and the
 # supervisor's notes. Records, metadata, versions, identity and workflows are written above them (graph/stores.py).
-BACKENDS_MAY_IMPORT = ("graph.store.", "graph.rdf.parsing", "graph.rdf.formats", "graph.rdf.query_text")
+BACKENDS_MAY_IMPORT = (
+    "graph.store.",
+    "graph.rdf.parsing",
+    "graph.rdf.formats",
+    "graph.rdf.query_text",
+    "graph.rdf.terms",
+)
 BACKENDS_MAY_IMPORT_TOO = {"graph.settings", "graph.serving"}
 
 

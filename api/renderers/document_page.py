@@ -13,8 +13,10 @@ from api.formats import RDF_FORMATS
 from api.renderers.jsonld import compact, compacted
 from api.renderers.pages import json_script, local_href
 from graph.matching.links import target_of
+from graph.rdf.formats import in_memory
 from graph.rdf.identity import UriClass
 from graph.rdf.namespaces import ORGANISATION_CLASSES, STANDARD, curie
+from graph.rdf.terms import as_subject, as_term, value_of
 
 CORRECTABLE = {UriClass.ORGANISATION, UriClass.ACTIVITY, UriClass.RELATIONSHIP}
 
@@ -42,7 +44,7 @@ def _usage(triples: list[ox.Triple], thing: ox.NamedNode) -> list[str]:
     partitions = {
         t.subject for t in triples if t.object == thing and t.predicate.value in (VOID + "property", VOID + "class")
     }
-    counts = {t.predicate.value: t.object.value for t in triples if t.subject in partitions}
+    counts = {t.predicate.value: value_of(t.object) for t in triples if t.subject in partitions}
     usage = []
     if VOID + "triples" in counts:
         usage.append(f"Used in {counts[VOID + 'triples']} statements on the map.")
@@ -76,7 +78,7 @@ def _judgements_about(triples: list[ox.Triple], subject: ox.NamedNode) -> dict[t
     rdf = STANDARD["rdf"]
     by_node: dict[str, dict[str, str]] = defaultdict(dict)
     for t in triples:
-        by_node[t.subject.value][t.predicate.value] = t.object.value
+        by_node[value_of(t.subject)][t.predicate.value] = value_of(t.object)
     eco_rationale = next((p for node in by_node.values() for p in node if p.endswith("/def/ecosystem/rationale")), None)
     return {
         (node[rdf + "predicate"], node[rdf + "object"]): node.get(eco_rationale or "", "")
@@ -89,7 +91,7 @@ def _list_links(services: AppServices, thing: str, triples: list[ox.Triple]) -> 
     """For a framework concept or a place: the organisations and activities behind it."""
     base = services.settings.base_uri
     if thing.startswith(base + "/def/") and any(
-        t.predicate.value == STANDARD["skos"] + "inScheme" for t in triples if t.subject.value == thing
+        t.predicate.value == STANDARD["skos"] + "inScheme" for t in triples if value_of(t.subject) == thing
     ):
         area = thing[len(base) + 1 :]
         return [
@@ -115,8 +117,8 @@ def schema_org_view(triples: list[ox.Triple], services: AppServices) -> list[ox.
     events = {t.subject for t in triples if t.predicate == kind and t.object == event}
     extra = []
     for t in triples:
-        if t.predicate == rdf_type and t.object.value in SCHEMA_TYPES:
-            extra.append(ox.Triple(t.subject, rdf_type, ox.NamedNode(schema + SCHEMA_TYPES[t.object.value])))
+        if t.predicate == rdf_type and value_of(t.object) in SCHEMA_TYPES:
+            extra.append(ox.Triple(t.subject, rdf_type, ox.NamedNode(schema + SCHEMA_TYPES[value_of(t.object)])))
         elif t.predicate == rdf_type and t.object == activity:
             name = "Event" if t.subject in events else "Project"
             extra.append(ox.Triple(t.subject, rdf_type, ox.NamedNode(schema + name)))
@@ -129,7 +131,7 @@ def serialise(triples: list[ox.Triple], media_type: str, services: AppServices) 
     """A document's triples in an RDF media type; JSON-LD is compacted with ecomap's published context."""
     if media_type == "application/ld+json":
         return compact(triples, services.settings.base_uri)
-    return ox.serialize(triples, format=RDF_FORMATS[media_type], prefixes=services.prefixes)
+    return in_memory(ox.serialize(triples, format=RDF_FORMATS[media_type], prefixes=services.prefixes))
 
 
 def labels_of(triples: list[ox.Triple]) -> dict[str, str]:
@@ -139,7 +141,7 @@ def labels_of(triples: list[ox.Triple]) -> dict[str, str]:
         if t.predicate.value in LABEL_PREDICATES and isinstance(t.object, ox.Literal):
             rank = LABEL_PREDICATES.index(t.predicate.value)
             lang = 0 if t.object.language in (None, "en") else 1
-            found[str(t.subject.value)].append((lang, rank, t.object.value))
+            found[value_of(t.subject)].append((lang, rank, t.object.value))
     return {node: min(options)[2] for node, options in found.items()}
 
 
@@ -183,10 +185,10 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
     inbound: list[tuple[Value, Value]] = []
     for t in triples:
         if t.subject == subject and t.predicate.value == STANDARD["rdf"] + "type":
-            types.append(show(t.object))
+            types.append(show(as_term(t.object)))
         elif t.subject == subject and t.predicate.value not in LABEL_PREDICATES[:1]:
-            shown = show(t.object)
-            rationale = judged.get((t.predicate.value, t.object.value))
+            shown = show(as_term(t.object))
+            rationale = judged.get((t.predicate.value, value_of(t.object)))
             if rationale is not None:
                 shown = Value(shown.text, shown.href, f"an editor's judgement: {rationale}")
             statements[t.predicate.value].append(shown)
@@ -205,7 +207,7 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
     json_ld = compacted(schema_org_view(triples, services), base)
     usage = _usage(triples, subject)
     is_organisation = any(
-        t.predicate.value == STANDARD["rdf"] + "type" and t.object.value in ORGANISATION_CLASSES
+        t.predicate.value == STANDARD["rdf"] + "type" and value_of(t.object) in ORGANISATION_CLASSES
         for t in triples
         if t.subject == subject
     )
@@ -267,12 +269,12 @@ def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple
 
     by_subject: dict[str, list[ox.Triple]] = defaultdict(list)
     for t in triples:
-        by_subject[t.subject.value].append(t)
+        by_subject[value_of(t.subject)].append(t)
     judged = {
         (_one(by_subject[j], STANDARD["rdf"] + "subject"), _one(by_subject[j], STANDARD["rdf"] + "object"))
         for j, statements in by_subject.items()
         if any(
-            t.predicate.value == STANDARD["rdf"] + "predicate" and t.object.value == eco + "supports"
+            t.predicate.value == STANDARD["rdf"] + "predicate" and value_of(t.object) == eco + "supports"
             for t in statements
         )
     }
@@ -280,32 +282,36 @@ def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple
     for t in triples:
         role = t.predicate.value.removeprefix(eco)
         if t.object == subject and role in ROLES:
-            statements = by_subject[t.subject.value]
+            statements = by_subject[value_of(t.subject)]
             supports = [
-                Support(value(s.object), (t.subject.value, s.object.value) in judged)
+                Support(value(as_term(s.object)), (value_of(t.subject), value_of(s.object)) in judged)
                 for s in statements
                 if s.predicate.value == eco + "supports"
             ]
             kind = next(
-                (labels.get(s.object.value, "") for s in statements if s.predicate.value == eco + "activityKind"), ""
+                (labels.get(value_of(s.object), "") for s in statements if s.predicate.value == eco + "activityKind"),
+                "",
             )
             activities.append(
-                ActivityView(value(t.subject), kind, ROLES[role], sorted(supports, key=lambda s: s.concept.text))
+                ActivityView(
+                    value(as_subject(t.subject)), kind, ROLES[role], sorted(supports, key=lambda s: s.concept.text)
+                )
             )
     relationships = []
     for statements in by_subject.values():
         if not any(s.predicate.value == eco + "relationshipKind" for s in statements):
             continue
-        source, kind, target = (
+        source, relation, target = (
             _one(statements, eco + p) for p in ("fromOrganisation", "relationshipKind", "toOrganisation")
         )
         if thing not in (source, target):
             continue
+        assert source is not None and relation is not None and target is not None  # the shapes require all three
         concerning = _one(statements, eco + "concerning")
         relationships.append(
             RelationshipView(
                 value(ox.NamedNode(source)),
-                labels.get(kind, curie(kind, services.prefixes)),
+                labels.get(relation, curie(relation, services.prefixes)),
                 value(ox.NamedNode(target)),
                 value(ox.NamedNode(concerning)) if concerning else None,
             )
@@ -314,24 +320,30 @@ def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple
     for t in by_subject[thing]:
         if t.predicate.value == STANDARD["adms"] + "identifier":
             number = next(
-                (s.object for s in by_subject[t.object.value] if s.predicate.value == STANDARD["skos"] + "notation"),
+                (
+                    s.object
+                    for s in by_subject[value_of(t.object)]
+                    if s.predicate.value == STANDARD["skos"] + "notation"
+                ),
                 None,
             )
             if isinstance(number, ox.Literal):
                 register = number.datatype.value.rsplit("/", 1)[-1]
-                identifiers.append(Value(f"{register}-{number.value}", href=local_href(t.object.value, base)))
+                identifiers.append(Value(f"{register}-{number.value}", href=local_href(value_of(t.object), base)))
         elif t.predicate.value == STANDARD["skos"] + "exactMatch":
-            iri = t.object.value
-            target = target_of(iri)
-            name = LINK_NAMES.get(target.name) if target else None
+            iri = value_of(t.object)
+            linked = target_of(iri)
+            name = LINK_NAMES.get(linked.name) if linked else None
             shown = f"{name} {iri.rsplit('/', 1)[-1]}" if name else iri
             identifiers.append(Value(shown, href=local_href(iri, base)))
-    sources = [value(t.object) for t in by_subject[thing] if t.predicate.value == STANDARD["dcterms"] + "source"]
+    sources = [
+        value(as_term(t.object)) for t in by_subject[thing] if t.predicate.value == STANDARD["dcterms"] + "source"
+    ]
     places = [
         (
             "based in" if t.predicate.value == eco + "basedIn" else "operates in",
-            value(t.object),
-            local_href(_one(by_subject[t.object.value], STANDARD["owl"] + "sameAs") or "", base),
+            value(as_term(t.object)),
+            local_href(_one(by_subject[value_of(t.object)], STANDARD["owl"] + "sameAs") or "", base),
         )
         for t in by_subject[thing]
         if t.predicate.value in (eco + "basedIn", eco + "operatesIn")
@@ -346,4 +358,4 @@ def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple
 
 
 def _one(statements: list[ox.Triple], predicate: str) -> str | None:
-    return next((t.object.value for t in statements if t.predicate.value == predicate), None)
+    return next((value_of(t.object) for t in statements if t.predicate.value == predicate), None)

@@ -13,6 +13,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from graph.rdf.namespaces import STANDARD, curie, prefixes
+from graph.rdf.terms import as_subject, as_term
 
 RDF_TYPE = STANDARD["rdf"] + "type"
 PREF_LABEL = STANDARD["skos"] + "prefLabel"
@@ -63,14 +64,14 @@ def compacted(triples: list[ox.Triple], base: str) -> dict[str, Any]:
     nodes: dict[str, dict[str, list[Any]]] = {}
     labels: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for t in triples:
-        subject = node_id(t.subject)
+        subject = node_id(as_subject(t.subject))
         properties = nodes.setdefault(subject, defaultdict(list))
         if t.predicate.value == RDF_TYPE and isinstance(t.object, ox.NamedNode):
             properties["type"].append(short(t.object.value))
         elif t.predicate.value == PREF_LABEL and isinstance(t.object, ox.Literal) and t.object.language:
             labels[subject][t.object.language].append(t.object.value)
         else:
-            properties[short(t.predicate.value)].append(value(t.object))
+            properties[short(t.predicate.value)].append(value(as_term(t.object)))
     graph = []
     for subject, properties in nodes.items():
         node: dict[str, Any] = {"id": subject}

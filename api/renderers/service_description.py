@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from graph.rdf.formats import in_memory
+
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS = "http://www.w3.org/ns/formats/"
 RESULT_FORMAT_IRIS = ["SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV"]
@@ -31,4 +33,4 @@ def service_description(base: str, endpoint: str, rdf_format: ox.RdfFormat) -> b
             for f in RESULT_FORMAT_IRIS + GRAPH_FORMAT_IRIS
         ),
     ]
-    return ox.serialize(triples, format=rdf_format, prefixes={"sd": SD, "formats": FORMATS})
+    return in_memory(ox.serialize(triples, format=rdf_format, prefixes={"sd": SD, "formats": FORMATS}))

@@ -46,7 +46,8 @@ async def _end(request: Request, services: AppServices, uri_class: str, key: str
         raise ProblemError(404, "There is no such published record.")
     survivor = None
     if ending is Ending.MERGED:
-        into = asked.get("into") if isinstance(asked.get("into"), str) else ""
+        named = asked.get("into")
+        into = named if isinstance(named, str) else ""
         ref = services.identity.parse(into if into.startswith("http") else services.identity.resolve(into.lstrip("/")))
         if ref is None or ref.space != "id" or ref.uri_class != uri_class or ref.key == key:
             raise ProblemError(

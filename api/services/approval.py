@@ -39,6 +39,7 @@ from graph.contributions.submissions import (
 )
 from graph.rdf.identity import KEY_PATTERN
 from graph.rdf.query_text import iri, iris
+from graph.rdf.terms import as_iri, as_subject
 from graph.store.interface import StoreError
 
 log = logging.getLogger("ecomap.approval")
@@ -120,7 +121,7 @@ async def current_records(services: AppServices, graphs: Iterable[str]) -> dict[
     rows = await services.public.solutions(current_records_query(graphs))
     current: dict[str, list[ox.Triple]] = {}
     for row in rows:
-        current.setdefault(row["g"].value, []).append(ox.Triple(row["s"], row["p"], row["o"]))
+        current.setdefault(row["g"].value, []).append(ox.Triple(as_subject(row["s"]), as_iri(row["p"]), row["o"]))
     return current
 
 

@@ -146,9 +146,9 @@ def as_png(matrix: Matrix, title: str) -> bytes:
     font, bold = ImageFont.load_default(size=13), ImageFont.load_default(size=17)
     draw.text((10, 10), title, fill="#0b0c0c", font=bold)
     for i, place in enumerate(matrix.places):
-        label = Image.new("RGBA", (HEADER_H, 20), (255, 255, 255, 0))
-        ImageDraw.Draw(label).text((0, 2), _shortened(place.label, 22), fill="#0b0c0c", font=font)
-        rotated = label.rotate(50, expand=True)
+        caption = Image.new("RGBA", (HEADER_H, 20), (255, 255, 255, 0))
+        ImageDraw.Draw(caption).text((0, 2), _shortened(place.label, 22), fill="#0b0c0c", font=font)
+        rotated = caption.rotate(50, expand=True)
         image.paste(rotated, (LABEL_W + CELL_W * i, HEADER_H - rotated.height), rotated)
     highest = matrix.highest
     for j, (concept, label) in enumerate(matrix.concepts):

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from graph.matching.links import derived_links
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.terms import value_of
 
 LABELS = "skos:prefLabel, foaf:name, rdfs:label, dcterms:title"
 AGENT = "eco:ledBy|eco:runBy|eco:hostedBy|eco:participant"
@@ -67,7 +68,7 @@ def self_description(document: str, thing: str, triples: list[ox.Triple]) -> lis
     topic = ox.NamedNode(STANDARD["foaf"] + "primaryTopic")
     modified = ox.NamedNode(STANDARD["dcterms"] + "modified")
     records = {t.subject for t in triples if t.predicate == topic and t.object == ox.NamedNode(thing)}
-    stamps = sorted(t.object.value for t in triples if t.predicate == modified and t.subject in records)
+    stamps = sorted(value_of(t.object) for t in triples if t.predicate == modified and t.subject in records)
     own = [
         ox.Triple(doc, ox.NamedNode(STANDARD["rdf"] + "type"), ox.NamedNode(STANDARD["foaf"] + "Document")),
         ox.Triple(doc, topic, ox.NamedNode(thing)),
@@ -85,5 +86,5 @@ def last_modified(triples: list[ox.Triple], document: str) -> datetime | None:
     modified = ox.NamedNode(STANDARD["dcterms"] + "modified")
     for t in triples:
         if t.subject == ox.NamedNode(document) and t.predicate == modified:
-            return datetime.fromisoformat(t.object.value).astimezone(UTC)
+            return datetime.fromisoformat(value_of(t.object)).astimezone(UTC)
     return None

@@ -139,7 +139,9 @@ async def _inspected(query: str, services: AppServices) -> Inspection:
     # A short query is parsed in about a millisecond, less than handing it to a thread costs (profiled); a long
     # one, or one that would wait for the parser, goes to a thread so as not to hold the event loop.
     inspection = inspect(*arguments, wait=False) if len(query) <= INLINE_CHECK else None
-    return inspection or await anyio.to_thread.run_sync(inspect, *arguments)
+    if inspection is not None:
+        return inspection
+    return await anyio.to_thread.run_sync(inspect, *arguments)
 
 
 def _too_many(message: str, seconds: int) -> ProblemError:

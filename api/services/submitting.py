@@ -23,6 +23,7 @@ from graph.contributions.validation import Validator, known_from_rows, known_thi
 from graph.rdf.convert import to_rdflib
 from graph.rdf.identity import UriClass, registry_numbers_query
 from graph.rdf.query_text import iris
+from graph.rdf.terms import value_of
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # One validation at a time in each worker. pySHACL is pure Python and holds the GIL, so validations running side by
@@ -73,7 +74,7 @@ async def process(
     validator = Validator.from_repository(services.settings.base_uri)
     report = await anyio.to_thread.run_sync(validator.validate, data, known, limiter=VALIDATIONS)
     if added_to:
-        report = report.for_subjects({str(t.subject.value) for t in triples})
+        report = report.for_subjects({value_of(t.subject) for t in triples})
     if not report.conforms:
         return Outcome(report=report)
     outcome = Outcome(report=report, records=split.graphs, problems=split.problems)

@@ -4,6 +4,7 @@ submissions, answer people's requests, withdraw, merge or redact records). They 
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
@@ -15,10 +16,19 @@ SERVER = click.option(
 TOKEN = click.option("--token", envvar="ECOMAP_TOKEN", default=None, help="A bearer token (default: $ECOMAP_TOKEN).")
 
 
-def _call(method: str, url: str, token: str | None, **kwargs: object) -> httpx.Response:
-    headers = {**kwargs.pop("headers", {}), **({"Authorization": f"Bearer {token}"} if token else {})}  # type: ignore[dict-item]
+def _call(
+    method: str,
+    url: str,
+    token: str | None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    content: bytes | None = None,
+    json: object = None,
+) -> httpx.Response:
+    headers = {**(headers or {}), **({"Authorization": f"Bearer {token}"} if token else {})}
     try:
-        return httpx.request(method, url, headers=headers, timeout=120, **kwargs)  # type: ignore[arg-type]
+        return httpx.request(method, url, headers=headers, params=params, content=content, json=json, timeout=120)
     except httpx.HTTPError as error:
         raise click.ClickException(f"cannot reach {url}: {error}") from None
 

@@ -24,7 +24,7 @@ from graph.rdf.formats import BY_NAME, UnknownFormatError
 from graph.rdf.identity import KEY_PATTERN, Identity, UriClass
 from graph.rdf.namespaces import prefixes
 from graph.rdf.parsing import LoadError, ProgressCallback, parse_all
-from graph.rdf.results import RESULT_FORMATS, QueryResult, strings, write
+from graph.rdf.results import RESULT_FORMATS, QueryResult, write
 from graph.rebase import rebase as rebase_store
 from graph.serving import running
 from graph.settings import Settings, SettingsError, normalise_base_uri
@@ -263,7 +263,7 @@ def suggest(settings: Settings, text: str | None, file: Path | None, per_scheme:
 
     Each concept comes with a score in [0, 1] and its evidence. Suggestions are printed, never recorded.
     """
-    from graph.matching.suggestions import CONCEPTS_QUERY, FIELDS, Suggester, SuggestionError, as_text
+    from graph.matching.suggestions import Suggester, SuggestionError, as_text, read_suggester
 
     if (text is None) == (file is None):
         raise click.UsageError("Give the text as an argument or with --file, not both.")
@@ -273,11 +273,11 @@ def suggest(settings: Settings, text: str | None, file: Path | None, per_scheme:
         except UnicodeDecodeError as problem:
             raise InputError(f"{file}: not UTF-8 text (byte {problem.start} cannot be read).") from None
 
-    async def work() -> list[dict[str, str]]:
+    async def work() -> Suggester:
         async with opened(settings) as store:
-            return strings(await store.solutions(CONCEPTS_QUERY), FIELDS)
+            return await read_suggester(store)
 
-    suggester = Suggester(_run(work))
+    suggester = _run(work)
     try:
         answer = suggester.suggest(text or "", per_scheme)
     except SuggestionError as problem:
@@ -295,17 +295,16 @@ def leads(settings: Settings, organisation: str | None, limit: int, output: str)
 
     A lead is a question for a person: confirm one by submitting a relationship with its source.
     """
-    from graph.matching.leads import QUERIES as LEAD_QUERIES
-    from graph.matching.leads import Leads
+    from graph.matching.leads import Leads, read_leads
 
     if organisation is not None and not KEY_PATTERN.match(organisation):
         raise click.BadParameter(f"{organisation!r} is not an organisation key, e.g. odi", param_hint="--organisation")
 
-    async def work() -> dict[str, list[dict[str, str]]]:
+    async def work() -> Leads:
         async with opened(settings) as store:
-            return {name: strings(await store.solutions(query), names) for name, (query, names) in LEAD_QUERIES.items()}
+            return await read_leads(store)
 
-    every = Leads(_run(work))
+    every = _run(work)
     about = Identity(settings.base_uri).thing(UriClass.ORGANISATION, organisation) if organisation else None
     if about is not None and about not in every.organisations:
         raise click.ClickException(f"There is no organisation {organisation!r} on the map.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -17,6 +18,7 @@ import pyoxigraph as ox
 
 from graph.rdf.identity import Identity, UriClass
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.terms import Term, as_subject
 from graph.store.interface import Store, StoreError
 from graph.store.transaction import Transaction
 
@@ -51,7 +53,7 @@ def accounts_query(identity: Identity) -> str:
 }} ORDER BY ?name"""
 
 
-def authenticate(rows: list[dict[str, ox.NamedNode | ox.Literal]], token: str) -> tuple[str, Role] | None:
+def authenticate(rows: Iterable[Mapping[str, Term]], token: str) -> tuple[str, Role] | None:
     """The account (IRI, role) whose token this is, if it exists and is not revoked."""
     presented = token_hash(token)
     found = None
@@ -86,17 +88,15 @@ async def add_account(store: Store, name: str, role: Role) -> str:
     now = ox.Literal(
         datetime.now(UTC).isoformat(timespec="seconds"), datatype=ox.NamedNode(STANDARD["xsd"] + "dateTime")
     )
+    described: list[tuple[ox.NamedNode, Term]] = [
+        (ox.NamedNode(STANDARD["rdf"] + "type"), ox.NamedNode(eco + "Account")),
+        (ox.NamedNode(STANDARD["foaf"] + "accountName"), ox.Literal(name)),
+        (ox.NamedNode(eco + "accountRole"), ox.Literal(role.value)),
+        (ox.NamedNode(eco + "tokenHash"), ox.Literal(token_hash(token))),
+        (ox.NamedNode(STANDARD["dcterms"] + "created"), now),
+    ]
     transaction = Transaction()
-    transaction.add(
-        ox.Quad(account, p, o, graph)
-        for p, o in [
-            (ox.NamedNode(STANDARD["rdf"] + "type"), ox.NamedNode(eco + "Account")),
-            (ox.NamedNode(STANDARD["foaf"] + "accountName"), ox.Literal(name)),
-            (ox.NamedNode(eco + "accountRole"), ox.Literal(role.value)),
-            (ox.NamedNode(eco + "tokenHash"), ox.Literal(token_hash(token))),
-            (ox.NamedNode(STANDARD["dcterms"] + "created"), now),
-        ]
-    )
+    transaction.add(ox.Quad(account, p, o, graph) for p, o in described)
     await store.commit(transaction)
     return token
 
@@ -115,7 +115,7 @@ async def revoke_account(store: Store, name: str) -> None:
     transaction = Transaction()
     transaction.add(
         ox.Quad(
-            row["account"],
+            as_subject(row["account"]),
             ox.NamedNode(eco + "revoked"),
             ox.Literal(now, datatype=ox.NamedNode(STANDARD["xsd"] + "dateTime")),
             ox.NamedNode(identity.resolve(ACCOUNTS_GRAPH)),

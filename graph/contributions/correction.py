@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from graph.contributions.template import Column
+from graph.rdf.terms import Subject, Term, as_subject, as_term, value_of
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 ACTIVITY = "/def/ecosystem/Activity"
-Subject = ox.NamedNode | ox.BlankNode
 
 
 @dataclass
@@ -32,7 +32,7 @@ def shown(published: list[ox.Triple], subject: Subject, record: str, columns: li
     """What of the published record the form shows for `subject`, a record of kind `record`."""
     about: dict[Subject, list[ox.Triple]] = defaultdict(list)
     for triple in published:
-        about[triple.subject].append(triple)
+        about[as_subject(triple.subject)].append(triple)
     result = Shown(values=defaultdict(list))
     for column in columns:
         if record not in column.records:
@@ -40,7 +40,7 @@ def shown(published: list[ox.Triple], subject: Subject, record: str, columns: li
         for triple in about[subject]:
             if triple.predicate.value != column.path:
                 continue
-            value = _value(column, triple.object, about, base)
+            value = _value(column, as_term(triple.object), about, base)
             if value is not None:
                 result.values[column.name].append(value)
                 result.statements.add(triple)
@@ -48,7 +48,7 @@ def shown(published: list[ox.Triple], subject: Subject, record: str, columns: li
     return result
 
 
-def _value(column: Column, obj: ox.Term, about: dict[Subject, list[ox.Triple]], base: str) -> str | None:
+def _value(column: Column, obj: Term, about: dict[Subject, list[ox.Triple]], base: str) -> str | None:
     if column.kind in ("name", "welsh-name", "text"):
         wanted = "cy" if column.kind == "welsh-name" else "en"
         return obj.value if isinstance(obj, ox.Literal) and (obj.language or "en") == wanted else None
@@ -75,7 +75,7 @@ def activities(published: list[ox.Triple]) -> list[ox.NamedNode]:
         t.subject
         for t in published
         if t.predicate.value == RDF + "type"
-        and t.object.value.endswith(ACTIVITY)
+        and value_of(t.object).endswith(ACTIVITY)
         and isinstance(t.subject, ox.NamedNode)
     }
     return sorted(found, key=lambda node: node.value)
@@ -90,7 +90,7 @@ def carry_over(published: list[ox.Triple], replaced: set[ox.Triple], proposed: l
     others: dict[Subject, list[ox.Triple]] = defaultdict(list)
     for triple in published:
         if triple.subject not in kept:
-            others[triple.subject].append(triple)
+            others[as_subject(triple.subject)].append(triple)
     changed = True
     while changed:
         changed = False

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from graph.metadata import XSD_DATETIME, utc_stamp
 from graph.rdf.identity import Identity
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.terms import Term
 from graph.store.transaction import Transaction
 
 PROV = STANDARD["prov"]
@@ -87,7 +88,7 @@ def keep_version(
     transaction.replace_graph(version, triples)
     node, meta = ox.NamedNode(version), ox.NamedNode(identity.metadata_graph)
     stamp = ox.Literal(utc_stamp(generated), datatype=XSD_DATETIME)
-    described = [
+    described: list[tuple[ox.NamedNode, Term]] = [
         (ox.NamedNode(STANDARD["rdf"] + "type"), ox.NamedNode(PROV + "Entity")),
         (ox.NamedNode(PROV + "specializationOf"), ox.NamedNode(record)),
         (ox.NamedNode(PROV + "generatedAtTime"), stamp),

@@ -12,6 +12,7 @@ import pyoxigraph as ox
 
 from graph.rdf.identity import Identity, UriClass
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.terms import Term
 from graph.store.transaction import Transaction
 
 MAX_DETAILS = 5000
@@ -47,7 +48,7 @@ def request_transaction(
     """Keep a new request, pending, in the staging store's metadata graph."""
     eco = identity.resolve("def/ecosystem/")
     request = ox.NamedNode(identity.thing(UriClass.REQUEST, request_id))
-    described = [
+    described: list[tuple[ox.NamedNode, Term]] = [
         (ox.NamedNode(STANDARD["rdf"] + "type"), ox.NamedNode(eco + "PersonalDataRequest")),
         (ox.NamedNode(eco + "requestAbout"), ox.NamedNode(person)),
         (ox.NamedNode(eco + "requestKind"), ox.Literal(str(kind))),

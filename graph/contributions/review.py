@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from graph.matching.suggestions import Suggester, SuggestionError
 from graph.matching.text_vectors import embeddings
 from graph.rdf.namespaces import ORGANISATION_CLASSES, STANDARD
+from graph.rdf.terms import Term, value_of
 
 NAME_NOISE = re.compile(r"\b(the|ltd|limited|llp|plc|cic)\b|[^\w\s]")
 
@@ -111,27 +112,29 @@ class _Organisation:
 def _submitted(triples: list[ox.Triple]) -> dict[str, _Organisation]:
     rdf_type = STANDARD["rdf"] + "type"
     found = {
-        t.subject.value: _Organisation()
+        value_of(t.subject): _Organisation()
         for t in triples
-        if t.predicate.value == rdf_type and t.object.value in ORGANISATION_CLASSES
+        if t.predicate.value == rdf_type and value_of(t.object) in ORGANISATION_CLASSES
     }
-    notations = {t.subject.value: t.object.value for t in triples if t.predicate.value == STANDARD["skos"] + "notation"}
+    notations = {
+        value_of(t.subject): value_of(t.object) for t in triples if t.predicate.value == STANDARD["skos"] + "notation"
+    }
     for t in triples:
-        organisation = found.get(t.subject.value)
+        organisation = found.get(value_of(t.subject))
         if organisation is None:
             continue
         if t.predicate.value == STANDARD["skos"] + "prefLabel":
-            organisation.names.add(t.object.value)
+            organisation.names.add(value_of(t.object))
         elif t.predicate.value == STANDARD["foaf"] + "homepage":
-            organisation.hosts.add(host(t.object.value))
-        elif t.predicate.value == STANDARD["adms"] + "identifier" and t.object.value in notations:
-            organisation.numbers.add(notations[t.object.value])
+            organisation.hosts.add(host(value_of(t.object)))
+        elif t.predicate.value == STANDARD["adms"] + "identifier" and value_of(t.object) in notations:
+            organisation.numbers.add(notations[value_of(t.object)])
         elif t.predicate.value == STANDARD["dcterms"] + "description":
-            organisation.descriptions.add(t.object.value)
+            organisation.descriptions.add(value_of(t.object))
     return found
 
 
-def _existing(rows: Iterable[Mapping[str, ox.NamedNode | ox.Literal]]) -> dict[str, _Organisation]:
+def _existing(rows: Iterable[Mapping[str, Term]]) -> dict[str, _Organisation]:
     found: defaultdict[str, _Organisation] = defaultdict(_Organisation)
     for row in rows:
         organisation = found[row["organisation"].value]
@@ -157,9 +160,7 @@ class _Signs:
             self.by_candidate[candidate][kind] = (strength, words)
 
 
-def duplicates(
-    triples: list[ox.Triple], existing: Iterable[Mapping[str, ox.NamedNode | ox.Literal]]
-) -> list[Duplicate]:
+def duplicates(triples: list[ox.Triple], existing: Iterable[Mapping[str, Term]]) -> list[Duplicate]:
     """Organisations in ``triples`` likely to be one already on the map, each with a score in [0, 1] and the
     evidence for it: a registry number or website in common, a near-identical name, a similar description."""
     submitted = _submitted(triples)
@@ -242,17 +243,17 @@ def concept_checks(triples: list[ox.Triple], suggester: Suggester, eco: str) -> 
     # What says an activity supports or is about a concept (a topic only suggested for it does not).
     tagging = {eco + "supports", STANDARD["dcterms"] + "subject"}
     activities = {
-        t.subject.value for t in triples if t.predicate.value == rdf_type and t.object.value == activity_class
+        value_of(t.subject) for t in triples if t.predicate.value == rdf_type and value_of(t.object) == activity_class
     }
     texts = {
-        t.subject.value: t.object.value
+        value_of(t.subject): value_of(t.object)
         for t in triples
-        if t.subject.value in activities and t.predicate.value == description
+        if value_of(t.subject) in activities and t.predicate.value == description
     }
     tagged: dict[str, list[str]] = {activity: [] for activity in texts}
     for t in triples:
-        if t.subject.value in texts and t.predicate.value in tagging and t.object.value in suggester.concepts:
-            tagged[t.subject.value].append(t.object.value)
+        if value_of(t.subject) in texts and t.predicate.value in tagging and value_of(t.object) in suggester.concepts:
+            tagged[value_of(t.subject)].append(value_of(t.object))
     checks = []
     for activity, text in sorted(texts.items()):
         try:

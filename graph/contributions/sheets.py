@@ -9,7 +9,9 @@ import zipfile
 from collections.abc import Sequence
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from graph.contributions.template import Column
 
@@ -76,11 +78,12 @@ def template_xlsx(columns: Sequence[Column]) -> bytes:
     controlled values (kept on a second sheet, as Excel limits lists typed into a rule)."""
     book = Workbook()
     sheet = book.active
+    assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
     sheet.title = "records"
     sheet.append([c.name for c in columns])
     lists = book.create_sheet("values")
     for index, column in enumerate(columns, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
+        letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = max(12, len(column.name) + 2)
         if not column.values:
             continue

@@ -24,6 +24,7 @@ from graph.contributions.ownership import Owners, mintable, record_topic, reserv
 from graph.metadata import record_description
 from graph.rdf.identity import Identity, UriClass
 from graph.rdf.namespaces import ORGANISATION_CLASSES, STANDARD
+from graph.rdf.terms import Subject, Term, as_subject, value_of
 from graph.store.transaction import Transaction
 
 RDF_TYPE = STANDARD["rdf"] + "type"
@@ -108,10 +109,10 @@ def split_into_records(triples: list[ox.Triple], identity: Identity, known: Owne
     it cites) joins that record if no other holds it. Statements about the reference data are refused."""
     known = known or Owners()
     eco = identity.resolve("def/ecosystem/")
-    by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = defaultdict(list)
+    by_subject: dict[Subject, list[ox.Triple]] = defaultdict(list)
     for t in triples:
-        by_subject[t.subject].append(t)
-    types = {s: {t.object.value for t in ts if t.predicate.value == RDF_TYPE} for s, ts in by_subject.items()}
+        by_subject[as_subject(t.subject)].append(t)
+    types = {s: {value_of(t.object) for t in ts if t.predicate.value == RDF_TYPE} for s, ts in by_subject.items()}
 
     def head_class(subject: ox.NamedNode | ox.BlankNode) -> UriClass | None:
         kinds = types.get(subject, set())
@@ -146,7 +147,12 @@ def split_into_records(triples: list[ox.Triple], identity: Identity, known: Owne
         if isinstance(subject, ox.NamedNode) and subject.value in known.records:
             owner[subject] = subject  # unless it is a record of its own already
             continue
-        agents = [t.object for p in AGENT_PROPERTIES for t in by_subject[subject] if t.predicate.value == eco + p]
+        agents = [
+            t.object
+            for p in AGENT_PROPERTIES
+            for t in by_subject[subject]
+            if t.predicate.value == eco + p and isinstance(t.object, ox.NamedNode | ox.BlankNode)
+        ]
         head = next((a for a in agents if owner.get(a) == a and head_class(a) is UriClass.ORGANISATION), None)
         if head is not None:
             owner[subject] = head
@@ -168,12 +174,20 @@ def split_into_records(triples: list[ox.Triple], identity: Identity, known: Owne
     while changed:
         changed = False
         for t in triples:
-            if t.subject in owner and t.object in by_subject and free(t.object):
-                if t.predicate.value in forward or isinstance(t.object, ox.BlankNode):
-                    owner[t.object] = owner[t.subject]
+            # by_subject and owner hold only IRIs and blank nodes: a literal object is in neither.
+            s, o = as_subject(t.subject), t.object
+            if s in owner and isinstance(o, ox.NamedNode | ox.BlankNode) and o in by_subject and free(o):
+                if t.predicate.value in forward or isinstance(o, ox.BlankNode):
+                    owner[o] = owner[s]
                     changed = True
-            elif t.object in owner and t.subject in by_subject and free(t.subject) and t.predicate.value in backward:
-                owner[t.subject] = owner[t.object]
+            elif (
+                isinstance(o, ox.NamedNode | ox.BlankNode)
+                and o in owner
+                and s in by_subject
+                and free(s)
+                and t.predicate.value in backward
+            ):
+                owner[s] = owner[o]
                 changed = True
         if not changed:  # an activity with no organisation of this submission is a record of its own
             for subject in activities:
@@ -256,7 +270,7 @@ def pending_transaction(
     eco = identity.resolve("def/ecosystem/")
     submission = ox.NamedNode(identity.thing(UriClass.SUBMISSION, submission_id))
     meta = ox.NamedNode(identity.metadata_graph)
-    described = [
+    described: list[tuple[ox.NamedNode, Term]] = [
         (ox.NamedNode(RDF_TYPE), ox.NamedNode(eco + "Submission")),
         (ox.NamedNode(eco + "status"), ox.NamedNode(identity.resolve(f"def/record-status/{SubmissionStatus.PENDING}"))),
         (ox.NamedNode(STANDARD["dcterms"] + "created"), _now()),
@@ -320,29 +334,30 @@ def approval_transactions(
         described.append(ox.Triple(ox.NamedNode(graph), ox.NamedNode(STANDARD["prov"] + "wasDerivedFrom"), submission))
     public.add(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(meta)) for t in described)
     staging = Transaction()
-    for graph, triples in records.items() if previous is not None and initial is not None else ():
-        revises = previous.get(graph)  # type: ignore[union-attr]
-        if graph in initial:  # type: ignore[operator]
-            revises = keep_version(
+    if previous is not None and initial is not None:
+        for graph, triples in records.items():
+            revises = previous.get(graph)
+            if graph in initial:
+                revises = keep_version(
+                    identity,
+                    staging,
+                    graph,
+                    initial[graph],
+                    key=INITIAL,
+                    generated=created.get(graph, now),
+                    submission=None,
+                    revises=None,
+                )
+            keep_version(
                 identity,
                 staging,
                 graph,
-                initial[graph],
-                key=INITIAL,
-                generated=created.get(graph, now),
-                submission=None,
-                revises=None,
+                triples,
+                key=submission_id,
+                generated=approved,
+                submission=submission.value,
+                revises=revises,
             )
-        keep_version(
-            identity,
-            staging,
-            graph,
-            triples,
-            key=submission_id,
-            generated=approved,
-            submission=submission.value,
-            revises=revises,
-        )
     return staging, public, decision_transaction(identity, submission_id, SubmissionStatus.APPROVED, moderator, None)
 
 
@@ -421,7 +436,7 @@ def decision_transaction(
         transaction.operations.append(
             f"DELETE WHERE {{ GRAPH <{meta.value}> {{ <{submission.value}> <{eco}{held}> ?value }} }}"
         )
-    decided = [
+    decided: list[tuple[ox.NamedNode, Term]] = [
         (ox.NamedNode(eco + "status"), ox.NamedNode(identity.resolve(f"def/record-status/{status}"))),
         (ox.NamedNode(eco + "decidedBy"), ox.NamedNode(moderator)),
         (ox.NamedNode(STANDARD["dcterms"] + "modified"), _now()),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypedDict
 
 import pyoxigraph as ox
 import rdflib
@@ -98,6 +99,16 @@ def columns(shapes: rdflib.Graph, context: rdflib.Graph, base: str) -> list[Colu
 RECORDS_ORDER = {name: i for i, name in enumerate(RECORDS)}
 
 
+class _Common(TypedDict):
+    """What every column read off one property's shapes shares, whatever its kind."""
+
+    description: str
+    records: tuple[str, ...]
+    path: str
+    required: bool
+    multiple: bool
+
+
 def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")
 
@@ -111,7 +122,7 @@ def _columns_for(
         int(shapes.value(p, SH.minCount) or 0) >= 1 and shapes.value(p, SH.severity) == SH.Violation for p in props
     )
     multiple = not any(int(shapes.value(p, SH.maxCount) or 0) == 1 for p in props)
-    common = {
+    common: _Common = {
         "description": description,
         "records": (record,),
         "path": str(path),
@@ -182,6 +193,14 @@ def _schemes(shapes: rdflib.Graph, props: list) -> list[rdflib.term.Node]:
     return [v for h in helpers for inner in shapes.objects(h, SH.property) for v in shapes.objects(inner, SH.hasValue)]
 
 
+class RowProblem(TypedDict):
+    """A problem with a row itself (not one validation finds): its number, the column and what to do."""
+
+    row: int
+    column: str
+    message: str
+
+
 @dataclass
 class Conversion:
     """Statements from rows, where each came from (row and column), and problems with the rows themselves."""
@@ -189,7 +208,7 @@ class Conversion:
     triples: list[ox.Triple] = field(default_factory=list)
     origin: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)  # the row each subject came from
-    problems: list[dict[str, object]] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
 
     def cell_of(self, focus: str, path: str | None, field_name: str) -> tuple[int | None, str | None]:
         """The row and column a validation finding about ``focus`` and ``path`` points at in the spreadsheet."""
@@ -349,7 +368,7 @@ def _cell(
         elif column.kind == "url":
             obj = ox.NamedNode(value)
         elif column.kind == "date":
-            kind = {4: "gYear", 7: "gYearMonth", 10: "date"}.get(len(value)) if DATE.match(value) else "string"
+            kind = {4: "gYear", 7: "gYearMonth", 10: "date"}[len(value)] if DATE.match(value) else "string"
             obj = ox.Literal(value, datatype=ox.NamedNode(STANDARD["xsd"] + kind))
         elif column.kind == "identifier":
             notation = _registry_number(value, column.register or "")

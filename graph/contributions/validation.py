@@ -22,6 +22,7 @@ from rdflib.namespace import FOAF, RDF, RDFS, SH, SKOS, XSD
 
 from graph.catalogue import ROOT, context_files, shape_files
 from graph.rdf.query_text import iri_batches
+from graph.rdf.terms import Term
 from graph.store.interface import Store
 
 
@@ -167,6 +168,7 @@ class Validator:
         value = results.value(result, SH.value)
         shape = results.value(result, SH.sourceShape)
         severity = results.value(result, SH.resultSeverity)
+        assert focus is not None  # every validation result has a focus node
         owner = self._owner(seen, focus)
         field = self.shapes.value(shape, SH.name) if shape is not None else None
         return Finding(
@@ -222,10 +224,10 @@ def known_things_queries(iris: set[str]) -> list[str]:
     return [f"SELECT ?s ?t WHERE {{ VALUES ?s {{ {block} }} ?s a ?t }}" for block in iri_batches(iris)]
 
 
-def known_from_rows(rows: Iterable[Mapping[str, object]]) -> rdflib.Graph:
+def known_from_rows(rows: Iterable[Mapping[str, Term]]) -> rdflib.Graph:
     known = rdflib.Graph()
     for row in rows:
-        known.add((rdflib.URIRef(row["s"].value), RDF.type, rdflib.URIRef(row["t"].value)))  # type: ignore[attr-defined]
+        known.add((rdflib.URIRef(row["s"].value), RDF.type, rdflib.URIRef(row["t"].value)))
     return known
 
 
@@ -239,4 +241,5 @@ def _label(graph: rdflib.Graph, node: rdflib.term.Node) -> str | None:
     labels = list(graph.objects(node, SKOS.prefLabel)) + list(graph.objects(node, FOAF.name))
     labels += list(graph.objects(node, RDFS.label))
     english = [str(label) for label in labels if getattr(label, "language", None) in ("en", None)]
-    return (english or [str(label) for label in labels] or [None])[0]
+    texts = english or [str(label) for label in labels]
+    return texts[0] if texts else None

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from graph.metadata import DCTERMS, XSD_DATETIME, utc_stamp
 from graph.rdf.identity import Identity
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.terms import Term
 from graph.store.transaction import Transaction
 
 
@@ -43,7 +44,7 @@ def end_transaction(
     topic = identity.topic_of_record(record)
     if topic is None:
         raise ValueError(f"{record} is not a record graph")
-    described = [
+    described: list[tuple[ox.NamedNode, Term]] = [
         (ox.NamedNode(STANDARD["foaf"] + "primaryTopic"), ox.NamedNode(topic)),
         (ox.NamedNode(eco + "status"), ox.NamedNode(identity.resolve(f"def/record-status/{ending}"))),
         (ox.NamedNode(DCTERMS + "modified"), now),

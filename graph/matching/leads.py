@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
+import anyio
 import numpy as np
 
 from graph.matching.text_vectors import TfIdf, embeddings
+from graph.rdf.results import strings
+from graph.store.interface import Store
 
 # Every organisation's activities, with what they are about and where they happen, and every link already on the
 # map (a relationship, a shared activity, a change of organisation, the ORG ontology's structure).
@@ -189,11 +192,7 @@ class Leads:
         for held_by in holders.values():
             if len(held_by) <= RARE_CONCEPT:
                 pairs.update(combinations(held_by, 2))
-        found = [
-            lead
-            for pair in pairs - known
-            if (lead := _lead(pair, described, alike.get(pair))) is not None  # type: ignore[arg-type]
-        ]
+        found = [lead for pair in pairs - known if (lead := _lead(pair, described, alike.get(pair))) is not None]
         found.sort(key=lambda lead: (-lead.score, lead.organisations))
         self.best = found[:MOST_LEADS]
         self.by_organisation: defaultdict[str, list[Lead]] = defaultdict(list)
@@ -240,3 +239,10 @@ def _lead(
 def _activity(iri: str, organisation: _Organisation) -> dict[str, str]:
     label, description = organisation.activities[iri]
     return {"iri": iri, "label": label, "description": description}
+
+
+async def read_leads(store: Store) -> Leads:
+    """Every lead the map's current data gives (``QUERIES``), for the command line and the web app alike; found off
+    the event loop, as it takes seconds on a large map."""
+    rows = {name: strings(await store.solutions(query), names) for name, (query, names) in QUERIES.items()}
+    return await anyio.to_thread.run_sync(lambda: Leads(rows))

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 import httpx
@@ -145,16 +146,24 @@ def check_forms(links: Iterable[Link]) -> list[Problem]:
     return problems
 
 
+class Checked(TypedDict, total=False):
+    """What a URL answered: its status, or the error that stopped the request; and when (``time.time()``)."""
+
+    checked: float
+    status: int
+    error: str
+
+
 class Cache:
     """What each URL answered when last checked, kept in a JSON file so that repeated checks stay polite."""
 
     def __init__(self, path: Path, max_age_s: float) -> None:
         self.path, self.max_age_s = path, max_age_s
-        self.entries: dict[str, dict[str, object]] = json.loads(path.read_text()) if path.exists() else {}
+        self.entries: dict[str, Checked] = json.loads(path.read_text()) if path.exists() else {}
 
-    def fresh(self, url: str, now: float) -> dict[str, object] | None:
+    def fresh(self, url: str, now: float) -> Checked | None:
         entry = self.entries.get(url)
-        return entry if entry and now - float(entry["checked"]) < self.max_age_s else None  # type: ignore[arg-type]
+        return entry if entry and now - float(entry["checked"]) < self.max_age_s else None
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +182,7 @@ def check_online(
     """Dereference each distinct URL (HEAD, then GET where HEAD is refused), at most one request per host per
     ``interval_s``; a 4xx or 5xx answer or no answer is a problem. Answers are cached."""
     last_at: dict[str, float] = {}
-    problems = []
+    problems: list[Problem] = []
     by_url: dict[str, list[Link]] = {}
     for link in links:
         by_url.setdefault(link.url, []).append(link)
@@ -189,14 +198,14 @@ def check_online(
                 last_at[host] = clock()
                 entry = {"checked": time.time(), **_answer(client, url)}
                 cache.entries[url] = entry
-            if entry.get("error") or int(entry.get("status", 0)) >= 400:  # type: ignore[arg-type]
+            if entry.get("error") or int(entry.get("status", 0)) >= 400:
                 reason = entry.get("error") or f"answered {entry['status']}"
                 problems.extend(Problem(link, f"broken: {reason}") for link in found)
     cache.save()
     return problems
 
 
-def _answer(client: httpx.Client, url: str) -> dict[str, object]:
+def _answer(client: httpx.Client, url: str) -> Checked:
     try:
         response = client.head(url)
         if response.status_code in (405, 501):

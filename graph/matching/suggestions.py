@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import numpy as np
 
 from graph.matching.text_vectors import (
@@ -30,6 +31,8 @@ from graph.matching.text_vectors import (
     unit,
     words_and_meanings,
 )
+from graph.rdf.results import strings
+from graph.store.interface import Store
 
 # The longest description worth comparing: several paragraphs. Longer text is refused rather than cut, so that
 # a suggestion never silently ignores what the contributor wrote.
@@ -190,7 +193,7 @@ class Suggester:
         # Per part of the text: its content words, and its vectors without each (the evidence of every concept
         # whose closest part it is).
         variants: dict[str, tuple[list[str], np.ndarray]] = {}
-        schemes = []
+        schemes: list[dict[str, Any]] = []
         for scheme, columns in self._by_scheme.items():
             ranked = sorted(columns, key=lambda column: (-match.score[column], self._order[column]))[:per_scheme]
             schemes.append(
@@ -263,3 +266,10 @@ def as_text(answer: Mapping[str, Any]) -> str:
             lines.append(f"  {suggestion['score']:.2f}  {suggestion['label']}  <{suggestion['concept']}>{because}")
         lines.append("")
     return "\n".join(lines)
+
+
+async def read_suggester(store: Store) -> Suggester:
+    """The suggester over the map's current concepts and approved descriptions (``CONCEPTS_QUERY``), built off the
+    event loop."""
+    rows = await store.solutions(CONCEPTS_QUERY)
+    return await anyio.to_thread.run_sync(lambda: Suggester(strings(rows, FIELDS)))

@@ -51,8 +51,10 @@ def unit(rows: np.ndarray) -> np.ndarray:
 
 # Endings taken off a word, longest first, where at least four letters remain, so that "understanding" and
 # "understand", or "skills" and "skill", are one term (bench/suggestions/: a little better on every figure).
-_ENDINGS = ("ations", "ation", "ities", "ments", "ings", "ised", "ises", "ized", "izes", "ment", "ing", "ise", "ize")
-_ENDINGS += ("ity", "ies", "ied", "ers", "ive", "er", "ed", "es", "ly", "al", "s")
+_ENDINGS = (
+    *("ations", "ation", "ities", "ments", "ings", "ised", "ises", "ized", "izes", "ment", "ing", "ise", "ize"),
+    *("ity", "ies", "ied", "ers", "ive", "er", "ed", "es", "ly", "al", "s"),
+)
 
 
 @functools.lru_cache(maxsize=1 << 16)  # a map's texts use a few thousand words, again and again

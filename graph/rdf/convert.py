@@ -7,8 +7,10 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 import rdflib
 
+from graph.rdf.terms import Term, as_term
 
-def rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+
+def rdflib_term(term: Term) -> rdflib.term.Node:
     if isinstance(term, ox.NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -22,5 +24,5 @@ def to_rdflib(statements: Iterable[ox.Quad | ox.Triple]) -> rdflib.Graph:
     """The union of ``statements`` as one rdflib graph (pySHACL checks named graphs one by one)."""
     graph = rdflib.Graph()
     for s in statements:
-        graph.add((rdflib_term(s.subject), rdflib_term(s.predicate), rdflib_term(s.object)))
+        graph.add((rdflib_term(as_term(s.subject)), rdflib_term(s.predicate), rdflib_term(as_term(s.object))))
     return graph

@@ -33,3 +33,11 @@ def format_for(path: Path, name: str | None = None) -> ox.RdfFormat:
         known = ", ".join(sorted(BY_NAME))
         raise UnknownFormatError(f"{path}: cannot tell the RDF format from {key!r}; use --format with one of {known}")
     return BY_NAME[key]
+
+
+def in_memory(serialised: bytes | None) -> bytes:
+    """What a pyoxigraph ``serialize`` or ``dump`` called without an output returns: the bytes. (Its type says
+    ``bytes | None`` because, given an output, it writes there and returns None.)"""
+    if serialised is None:
+        raise TypeError("pyoxigraph wrote to an output instead of returning the serialisation")
+    return serialised

@@ -5,10 +5,14 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from graph.rdf.formats import format_for
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 ProgressCallback = Callable[[int], None]
 
@@ -36,7 +40,7 @@ class ProgressReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int:
         n = self._raw.readinto(buffer)
         if n:
             self._progress(n)

@@ -9,9 +9,11 @@ from typing import IO, Any
 
 import pyoxigraph as ox
 
+from graph.rdf.terms import value_of
 from graph.store.interface import Row
 
-QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+# A graph's statements come as pyoxigraph's answer (QueryTriples) or parsed from a store's (QuadParser).
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples | ox.QuadParser
 
 RESULT_FORMATS = {
     "csv": ox.QueryResultsFormat.CSV,
@@ -60,7 +62,7 @@ def spreadsheet_csv(results: bytes) -> str:
 def _csv_value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None) -> str:
     if term is None:
         return ""
-    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else str(term.value)
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else value_of(term)
 
 
 def cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, base: str) -> str:

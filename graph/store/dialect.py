@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
+from graph.rdf.formats import in_memory
+
 RESULTS_XML = "application/sparql-results+xml"
 TRIPLES = "application/n-triples"
 
@@ -65,20 +67,20 @@ class Dialect:
         graph_format = ox.RdfFormat.from_media_type(media_type)
         if graph_format is not None:
             triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
-            return ox.serialize(triples, format=graph_format)  # type: ignore[return-value]
+            return in_memory(ox.serialize(triples, format=graph_format))
         if self.blank_node_prefix:
             body = body.replace(f"<bnode>{self.blank_node_prefix}".encode(), b"<bnode>")
         results = ox.parse_query_results(body, format=ox.QueryResultsFormat.XML)
         if isinstance(results, ox.QuerySolutions) and [v.value for v in results.variables] == [self.ask_variable]:
             rows = list(results)
-            truth = bool(rows) and rows[0][0] is not None and rows[0][0].value not in ("0", "false")  # type: ignore[union-attr]
+            truth = bool(rows) and rows[0][0] is not None and rows[0][0].value not in ("0", "false")
             results = ox.parse_query_results(
                 f'<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/><boolean>{str(truth).lower()}'
                 "</boolean></sparql>".encode(),
                 format=ox.QueryResultsFormat.XML,
             )
         written = ox.QueryResultsFormat.from_media_type(media_type) or ox.QueryResultsFormat.JSON
-        return results.serialize(format=written)  # type: ignore[return-value]
+        return in_memory(results.serialize(format=written))
 
     def ours(self, graph: str = "?g") -> str:
         """A filter that leaves out the graphs the store keeps for itself."""

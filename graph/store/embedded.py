@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import pyoxigraph as ox
 
-from graph.rdf.formats import format_for
+from graph.rdf.formats import format_for, in_memory
 from graph.rdf.parsing import LoadError, ProgressCallback, ProgressReader, located
 from graph.store.interface import Answer, Row, StoreError
 from graph.store.transaction import Transaction
@@ -54,7 +54,9 @@ class StoreDirectory:
             first = self.new_generation()
             first.mkdir(parents=True)
             self.publish(first)
-        return self.current  # type: ignore[return-value]
+        live = self.current
+        assert live is not None  # there is one, or one was just published
+        return live
 
     def new_generation(self) -> Path:
         return self.root / f"generation-{time.time_ns()}"
@@ -148,8 +150,8 @@ class EmbeddedStore:
         def serialised() -> bytes:
             result = self._query(query, default_graphs, named_graphs)
             if isinstance(result, ox.QueryTriples):
-                return ox.serialize(result, format=_format(ox.RdfFormat, accept))
-            return result.serialize(format=_format(ox.QueryResultsFormat, accept))
+                return in_memory(ox.serialize(result, format=_format(ox.RdfFormat, accept)))
+            return in_memory(result.serialize(format=_format(ox.QueryResultsFormat, accept)))
 
         return Answer(accept, await anyio.to_thread.run_sync(serialised))
 
@@ -208,7 +210,7 @@ class EmbeddedStore:
         await anyio.to_thread.run_sync(apply)
 
     async def dump(self) -> AsyncIterator[bytes]:
-        yield await anyio.to_thread.run_sync(lambda: self._ox.dump(format=ox.RdfFormat.N_QUADS))
+        yield await anyio.to_thread.run_sync(lambda: in_memory(self._ox.dump(format=ox.RdfFormat.N_QUADS)))
 
     async def graph_names(self) -> list[str]:
         return sorted(g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode))

@@ -9,15 +9,15 @@ backend adds the prologue. A change is one SPARQL Update request, applied all or
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import pyoxigraph as ox
 
+from graph.rdf.terms import Term
 from graph.store.transaction import Transaction
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
 Row = dict[str, Term]
 
 
@@ -37,12 +37,12 @@ class Answer:
 
     media_type: str
     head: bytes
-    rest: AsyncIterator[bytes] | None = None
+    rest: AsyncGenerator[bytes, None] | None = None
 
     async def close(self) -> None:
         """Let go of the store's answer, so that it stops sending it."""
         if self.rest is not None:
-            await self.rest.aclose()  # type: ignore[attr-defined]  # an async generator; AsyncIterator has no aclose
+            await self.rest.aclose()
 
     async def body(self) -> AsyncIterator[bytes]:
         """The whole body; raises if the store stops the query part-way, so the response is cut short."""

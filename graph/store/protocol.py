@@ -25,7 +25,7 @@ import contextlib
 import re
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from functools import partial
 from urllib.parse import urlencode
 
@@ -33,6 +33,7 @@ import anyio
 import httpx
 import pyoxigraph as ox
 
+from graph.rdf.formats import in_memory
 from graph.rdf.query_text import iri
 from graph.serving import Supervision
 from graph.settings import Endpoint
@@ -217,7 +218,7 @@ class ProtocolStore:
         where the store cannot export its dataset that way)."""
         if not self.endpoint.dialect.exports_dataset:
             quads = self.endpoint.dialect.quads_of(await self.solutions(self.endpoint.dialect.every_quad))
-            yield ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+            yield in_memory(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
             return
         async with self._client.stream(
             "GET", self.endpoint.store_url, headers={"Accept": "application/n-quads"}
@@ -281,6 +282,8 @@ class ProtocolStore:
         """Run a SELECT and parse its whole answer into rows."""
         data = await (await self.answer(query, "application/sparql-results+json")).read()
         results = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+        if not isinstance(results, ox.QuerySolutions):
+            raise StoreError("The query is not a SELECT.", 400)
         names = [v.value for v in results.variables]
         return [{name: row[name] for name in names if row[name] is not None} for row in results]
 
@@ -318,7 +321,7 @@ async def _checked(
     lost: Callable[[httpx.HTTPError], StoreLostError],
     stopped: Callable[[], QueryStoppedError],
     deadline: float,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The body's chunks, holding back enough bytes to see Oxigraph's cancellation message at the end. An answer
     that ends after ``deadline`` (``time.monotonic()``: sent plus the time limit) is taken as cut short too: stopped
     at its time limit, Oxigraph sometimes ends an answer as if it were whole (an ``OFFSET`` past billions of

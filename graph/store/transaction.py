@@ -76,11 +76,17 @@ class Transaction:
 
 
 def _scoped(quads: Iterable[ox.Quad], scope: int) -> Iterable[ox.Quad]:
-    def term(t: ox.NamedNode | ox.BlankNode | ox.Literal) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-        return ox.BlankNode(f"s{scope}x{t.value}") if isinstance(t, ox.BlankNode) else t
+    def blank(node: ox.BlankNode) -> ox.BlankNode:
+        return ox.BlankNode(f"s{scope}x{node.value}")
 
     for q in quads:
-        yield ox.Quad(term(q.subject), q.predicate, term(q.object), q.graph_name)
+        s, o = q.subject, q.object
+        yield ox.Quad(
+            blank(s) if isinstance(s, ox.BlankNode) else s,
+            q.predicate,
+            blank(o) if isinstance(o, ox.BlankNode) else o,
+            q.graph_name,
+        )
 
 
 def _insert_data(quads: list[ox.Quad]) -> str:
