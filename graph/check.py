@@ -30,6 +30,7 @@ from graph.contributions.withdrawal import Ending
 from graph.metadata import STORED_BASE_QUERY
 from graph.rdf.convert import to_rdflib
 from graph.rdf.identity import Identity, UriClass
+from graph.rdf.query_text import iri
 from graph.store.interface import Store, StoreError
 from graph.stores import quads as every_quad
 
@@ -112,10 +113,10 @@ async def _public_records(
     graphs = {g for g in await public.graph_names() if identity.topic_of_record(g)}
     described = await _select(
         public,
-        f"""SELECT ?record ?status ?submission ?type WHERE {{ GRAPH <{meta}> {{
-  ?record <{eco}status> ?status .
-  OPTIONAL {{ ?record a ?type FILTER(?type = <{eco}Record>) }}
-  OPTIONAL {{ ?record <{PROV}wasDerivedFrom> ?submission }}
+        f"""SELECT ?record ?status ?submission ?type WHERE {{ GRAPH {iri(meta)} {{
+  ?record {iri(eco + "status")} ?status .
+  OPTIONAL {{ ?record a ?type FILTER(?type = {iri(eco + "Record")}) }}
+  OPTIONAL {{ ?record {iri(PROV + "wasDerivedFrom")} ?submission }}
 }} }}""",
     )
     records: dict[str, str] = {}
@@ -146,13 +147,13 @@ async def _staging_descriptions(
     meta = identity.metadata_graph
     rows = await _select(
         staging,
-        f"""SELECT ?submission ?status ?claimedBy WHERE {{ GRAPH <{meta}> {{
-  ?submission a <{eco}Submission> ; <{eco}status> ?status .
-  OPTIONAL {{ ?submission <{eco}approvalClaimedBy> ?claimedBy }}
+        f"""SELECT ?submission ?status ?claimedBy WHERE {{ GRAPH {iri(meta)} {{
+  ?submission a {iri(eco + "Submission")} ; {iri(eco + "status")} ?status .
+  OPTIONAL {{ ?submission {iri(eco + "approvalClaimedBy")} ?claimedBy }}
 }} }}""",
     )
     submissions = {row["submission"]: row for row in rows}
-    described = f"SELECT ?version WHERE {{ GRAPH <{meta}> {{ ?version <{PROV}specializationOf> ?record }} }}"
+    described = f"SELECT ?version WHERE {{ GRAPH {iri(meta)} {{ ?version {iri(PROV + 'specializationOf')} ?record }} }}"
     versions = {row["version"] for row in await _select(staging, described)}
     for graph in await staging.graph_names():
         ref = identity.parse(graph)
@@ -190,9 +191,9 @@ async def _agreement(
     meta = identity.metadata_graph
     kept = await _select(
         staging,
-        f"""SELECT ?submission ?record ?version WHERE {{ GRAPH <{meta}> {{
-  ?submission <{eco}status> <{approved}> ; <{eco}recordGraph> ?record .
-  OPTIONAL {{ ?version <{PROV}specializationOf> ?record ; <{PROV}wasDerivedFrom> ?submission }}
+        f"""SELECT ?submission ?record ?version WHERE {{ GRAPH {iri(meta)} {{
+  ?submission {iri(eco + "status")} {iri(approved)} ; {iri(eco + "recordGraph")} ?record .
+  OPTIONAL {{ ?version {iri(PROV + "specializationOf")} ?record ; {iri(PROV + "wasDerivedFrom")} ?submission }}
 }} }}""",
     )
     for row in kept:

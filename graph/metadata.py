@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from graph.rdf.identity import Identity
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.query_text import iri
 from graph.rdf.terms import value_of
 
 RDF_TYPE = ox.NamedNode(STANDARD["rdf"] + "type")
@@ -30,7 +31,7 @@ def utc_stamp(when: datetime) -> str:
 
 STORED_BASE_QUERY = f"""
 SELECT ?space WHERE {{
-  GRAPH ?g {{ ?dataset a <{VOID}Dataset> ; <{VOID}uriSpace> ?space }}
+  GRAPH ?g {{ ?dataset a {iri(VOID + "Dataset")} ; {iri(VOID + "uriSpace")} ?space }}
   FILTER(STR(?g) = CONCAT(STR(?space), "data/metadata"))
 }}"""
 
@@ -110,7 +111,7 @@ def describe_loaded(identity: Identity, quads: Iterable[ox.Quad], now: datetime)
         )
         body = " ".join(f"{t.subject} {t.predicate} {t.object} ." for t in description)
         updates.append(
-            f"INSERT {{ GRAPH <{meta}> {{ {body} }} }} WHERE {{ {{ SELECT (COUNT(?status) AS ?described) "
-            f"WHERE {{ GRAPH <{meta}> {{ <{graph}> <{status}> ?status }} }} }} FILTER(?described = 0) }}"
+            f"INSERT {{ GRAPH {iri(meta)} {{ {body} }} }} WHERE {{ {{ SELECT (COUNT(?status) AS ?described) "
+            f"WHERE {{ GRAPH {iri(meta)} {{ {iri(graph)} {iri(status)} ?status }} }} }} FILTER(?described = 0) }}"
         )
     return updates

@@ -22,6 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.catalogue import ROOT
+from graph.rdf.query_text import iri
 
 QUERY_DIR = ROOT / "queries"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -94,8 +95,8 @@ class NamedQuery:
         defaults = {p.name: p.default for p in self.parameters if p.default is not None}
         text = self.bound(self.terms(defaults, base)) if self.parameters else self.text
         used = [name for name in prefixes if re.search(rf"(?<![\w:<]){re.escape(name)}:", text)]
-        declarations = "".join(f"PREFIX {name}: <{prefixes[name]}>\n" for name in sorted(used))
-        return f"BASE <{base}/>\n{declarations}{text}"
+        declarations = "".join(f"PREFIX {name}: {iri(prefixes[name])}\n" for name in sorted(used))
+        return f"BASE {iri(base + '/')}\n{declarations}{text}"
 
     def terms(self, given: dict[str, str], base: str) -> dict[str, ox.NamedNode | ox.Literal]:
         """Each parameter's value (given, else its default) as an RDF term; unknown or missing ones refused."""

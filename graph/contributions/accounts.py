@@ -18,6 +18,7 @@ import pyoxigraph as ox
 
 from graph.rdf.identity import Identity, UriClass
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.query_text import iri
 from graph.rdf.terms import Term, as_subject
 from graph.store.interface import Store, StoreError
 from graph.store.transaction import Transaction
@@ -45,10 +46,11 @@ def token_hash(token: str) -> str:
 def accounts_query(identity: Identity) -> str:
     eco = identity.resolve("def/ecosystem/")
     return f"""SELECT ?account ?name ?role ?hash ?created ?revoked WHERE {{
-  GRAPH <{identity.resolve(ACCOUNTS_GRAPH)}> {{
-    ?account a <{eco}Account> ; <{STANDARD["foaf"]}accountName> ?name ; <{eco}accountRole> ?role ;
-        <{eco}tokenHash> ?hash ; <{STANDARD["dcterms"]}created> ?created .
-    OPTIONAL {{ ?account <{eco}revoked> ?revoked }}
+  GRAPH {iri(identity.resolve(ACCOUNTS_GRAPH))} {{
+    ?account a {iri(eco + "Account")} ; {iri(STANDARD["foaf"] + "accountName")} ?name ; {iri(eco + "accountRole")}
+      ?role ;
+        {iri(eco + "tokenHash")} ?hash ; {iri(STANDARD["dcterms"] + "created")} ?created .
+    OPTIONAL {{ ?account {iri(eco + "revoked")} ?revoked }}
   }}
 }} ORDER BY ?name"""
 

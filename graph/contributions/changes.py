@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 from graph.contributions.history import PROV
 from graph.metadata import utc_stamp
 from graph.rdf.identity import Identity
+from graph.rdf.query_text import iri
 
 AS_CONTEXT = "https://www.w3.org/ns/activitystreams"
 
@@ -34,11 +35,11 @@ def versions_query(identity: Identity, limit: int) -> str:
     those of an approval still under way have no approved submission yet)."""
     eco, approved = identity.resolve("def/ecosystem/"), identity.resolve("def/record-status/approved")
     return f"""SELECT ?version ?record ?generated ?revises WHERE {{
-  GRAPH <{identity.metadata_graph}> {{
-    ?version <{PROV}specializationOf> ?record ; <{PROV}generatedAtTime> ?generated ;
-      <{PROV}wasDerivedFrom> ?submission .
-    ?submission <{eco}status> <{approved}> .
-    OPTIONAL {{ ?version <{PROV}wasRevisionOf> ?revises }}
+  GRAPH {iri(identity.metadata_graph)} {{
+    ?version {iri(PROV + "specializationOf")} ?record ; {iri(PROV + "generatedAtTime")} ?generated ;
+      {iri(PROV + "wasDerivedFrom")} ?submission .
+    ?submission {iri(eco + "status")} {iri(approved)} .
+    OPTIONAL {{ ?version {iri(PROV + "wasRevisionOf")} ?revises }}
   }}
 }} ORDER BY DESC(?generated) LIMIT {limit}"""
 

@@ -17,6 +17,7 @@ import pyoxigraph as ox
 from graph.metadata import XSD_DATETIME, utc_stamp
 from graph.rdf.identity import Identity
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.query_text import iri, iris
 from graph.rdf.terms import Term
 from graph.store.transaction import Transaction
 
@@ -39,10 +40,10 @@ def version_graph(record: str, key: str) -> str:
 
 def latest_query(identity: Identity, records: list[str]) -> str:
     """The versions of the given records (the caller takes each record's newest)."""
-    values = " ".join(f"<{r}>" for r in records)
     return (
-        f"SELECT ?record ?version ?generated WHERE {{ VALUES ?record {{ {values} }} GRAPH <{identity.metadata_graph}> "
-        f"{{ ?version <{PROV}specializationOf> ?record ; <{PROV}generatedAtTime> ?generated }} }}"
+        f"SELECT ?record ?version ?generated WHERE {{ VALUES ?record {{ {iris(records)} }} "
+        f"GRAPH {iri(identity.metadata_graph)} {{ ?version {iri(PROV + 'specializationOf')} ?record ; "
+        f"{iri(PROV + 'generatedAtTime')} ?generated }} }}"
     )
 
 
@@ -50,11 +51,11 @@ def history_query(identity: Identity, record: str) -> str:
     """The record's versions, newest first; a version kept by an approval that has not finished is left out."""
     eco, approved = identity.resolve("def/ecosystem/"), identity.resolve("def/record-status/approved")
     return f"""SELECT ?version ?generated ?submission ?revises WHERE {{
-  GRAPH <{identity.metadata_graph}> {{
-    ?version <{PROV}specializationOf> <{record}> ; <{PROV}generatedAtTime> ?generated .
-    OPTIONAL {{ ?version <{PROV}wasDerivedFrom> ?submission }}
-    OPTIONAL {{ ?version <{PROV}wasRevisionOf> ?revises }}
-    FILTER(!BOUND(?submission) || EXISTS {{ ?submission <{eco}status> <{approved}> }})
+  GRAPH {iri(identity.metadata_graph)} {{
+    ?version {iri(PROV + "specializationOf")} {iri(record)} ; {iri(PROV + "generatedAtTime")} ?generated .
+    OPTIONAL {{ ?version {iri(PROV + "wasDerivedFrom")} ?submission }}
+    OPTIONAL {{ ?version {iri(PROV + "wasRevisionOf")} ?revises }}
+    FILTER(!BOUND(?submission) || EXISTS {{ ?submission {iri(eco + "status")} {iri(approved)} }})
   }}
 }} ORDER BY DESC(?generated)"""
 

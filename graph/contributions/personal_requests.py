@@ -12,6 +12,7 @@ import pyoxigraph as ox
 
 from graph.rdf.identity import Identity, UriClass
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.query_text import iri
 from graph.rdf.terms import Term
 from graph.store.transaction import Transaction
 
@@ -68,11 +69,12 @@ def requests_query(identity: Identity, status: RequestStatus) -> str:
     eco = identity.resolve("def/ecosystem/")
     dcterms = STANDARD["dcterms"]
     return f"""SELECT ?request ?person ?kind ?details ?contact ?created ?answer WHERE {{
-  GRAPH <{identity.metadata_graph}> {{
-    ?request a <{eco}PersonalDataRequest> ; <{eco}status> <{_status(identity, status).value}> ;
-        <{eco}requestAbout> ?person ; <{eco}requestKind> ?kind ; <{eco}requestDetails> ?details ;
-        <{eco}contactEmail> ?contact ; <{dcterms}created> ?created .
-    OPTIONAL {{ ?request <{eco}decisionReason> ?answer }}
+  GRAPH {iri(identity.metadata_graph)} {{
+    ?request a {iri(eco + "PersonalDataRequest")} ; {iri(eco + "status")} {iri(_status(identity, status).value)} ;
+        {iri(eco + "requestAbout")} ?person ; {iri(eco + "requestKind")} ?kind ; {iri(eco + "requestDetails")}
+          ?details ;
+        {iri(eco + "contactEmail")} ?contact ; {iri(dcterms + "created")} ?created .
+    OPTIONAL {{ ?request {iri(eco + "decisionReason")} ?answer }}
   }}
 }} ORDER BY ?created"""
 
@@ -81,8 +83,8 @@ def status_query(identity: Identity, request_id: str) -> str:
     """The status of one request: none if there is no such request."""
     eco = identity.resolve("def/ecosystem/")
     request = identity.thing(UriClass.REQUEST, request_id)
-    return f"""SELECT ?status WHERE {{ GRAPH <{identity.metadata_graph}> {{
-  <{request}> a <{eco}PersonalDataRequest> ; <{eco}status> ?status }} }}"""
+    return f"""SELECT ?status WHERE {{ GRAPH {iri(identity.metadata_graph)} {{
+  {iri(request)} a {iri(eco + "PersonalDataRequest")} ; {iri(eco + "status")} ?status }} }}"""
 
 
 def answer_update(identity: Identity, request_id: str, moderator: str, answer: str) -> str:
@@ -92,7 +94,9 @@ def answer_update(identity: Identity, request_id: str, moderator: str, answer: s
     request = identity.thing(UriClass.REQUEST, request_id)
     pending, answered = _status(identity, RequestStatus.PENDING), _status(identity, RequestStatus.ANSWERED)
     meta = identity.metadata_graph
-    return f"""DELETE {{ GRAPH <{meta}> {{ <{request}> <{eco}status> {pending} }} }}
-INSERT {{ GRAPH <{meta}> {{ <{request}> <{eco}status> {answered} ; <{eco}decidedBy> <{moderator}> ;
-    <{eco}decisionReason> {ox.Literal(answer)} ; <{STANDARD["dcterms"]}modified> {_now()} }} }}
-WHERE {{ GRAPH <{meta}> {{ <{request}> a <{eco}PersonalDataRequest> ; <{eco}status> {pending} }} }}"""
+    return f"""DELETE {{ GRAPH {iri(meta)} {{ {iri(request)} {iri(eco + "status")} {pending} }} }}
+INSERT {{ GRAPH {iri(meta)} {{ {iri(request)} {iri(eco + "status")} {answered} ; {iri(eco + "decidedBy")}
+  {iri(moderator)} ;
+    {iri(eco + "decisionReason")} {ox.Literal(answer)} ; {iri(STANDARD["dcterms"] + "modified")} {_now()} }} }}
+WHERE {{ GRAPH {iri(meta)} {{ {iri(request)} a {iri(eco + "PersonalDataRequest")} ; {iri(eco + "status")} {pending}
+  }} }}"""

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 from graph.matching.suggestions import Suggester, SuggestionError
 from graph.matching.text_vectors import embeddings
 from graph.rdf.namespaces import ORGANISATION_CLASSES, STANDARD
+from graph.rdf.query_text import iri, iris
 from graph.rdf.terms import Term, value_of
 
 NAME_NOISE = re.compile(r"\b(the|ltd|limited|llp|plc|cic)\b|[^\w\s]")
@@ -68,16 +69,16 @@ def changes(
 
 
 def current_records_query(graphs: Iterable[str]) -> str:
-    values = " ".join(f"<{g}>" for g in sorted(graphs))
+    values = iris(sorted(graphs))
     return f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
 
 
 ORGANISATIONS_QUERY = f"""SELECT ?organisation ?name ?homepage ?number ?description WHERE {{
-  ?organisation a ?class ; <{STANDARD["skos"]}prefLabel> ?name .
-  VALUES ?class {{ {" ".join(f"<{c}>" for c in sorted(ORGANISATION_CLASSES))} }}
-  OPTIONAL {{ ?organisation <{STANDARD["foaf"]}homepage> ?homepage }}
-  OPTIONAL {{ ?organisation <{STANDARD["adms"]}identifier>/<{STANDARD["skos"]}notation> ?number }}
-  OPTIONAL {{ ?organisation <{STANDARD["dcterms"]}description> ?description }}
+  ?organisation a ?class ; {iri(STANDARD["skos"] + "prefLabel")} ?name .
+  VALUES ?class {{ {iris(sorted(ORGANISATION_CLASSES))} }}
+  OPTIONAL {{ ?organisation {iri(STANDARD["foaf"] + "homepage")} ?homepage }}
+  OPTIONAL {{ ?organisation {iri(STANDARD["adms"] + "identifier")}/{iri(STANDARD["skos"] + "notation")} ?number }}
+  OPTIONAL {{ ?organisation {iri(STANDARD["dcterms"] + "description")} ?description }}
 }}"""
 
 # How strongly each kind of evidence says two organisations are one, in [0, 1]; evidence combines as independent
@@ -169,18 +170,18 @@ def duplicates(triples: list[ox.Triple], existing: Iterable[Mapping[str, Term]])
     on_map = _existing(existing)
     # A name that is only noise ("The Ltd") normalises to nothing, and would be 100 % alike every other such name.
     names = [
-        (key, name, iri)
-        for iri, organisation in on_map.items()
+        (key, name, thing)
+        for thing, organisation in on_map.items()
         for name in organisation.names
         if (key := normalised(name))
     ]
     choices = [known for known, _, _ in names]
-    described = [(text, iri) for iri, organisation in on_map.items() for text in sorted(organisation.descriptions)]
+    described = [(text, thing) for thing, organisation in on_map.items() for text in sorted(organisation.descriptions)]
     encode = embeddings([text for text, _ in described]) if described else None
     vectors = encode([text for text, _ in described]) if encode else None
     found = []
-    for iri, organisation in submitted.items():
-        signs = _Signs(iri)
+    for thing, organisation in submitted.items():
+        signs = _Signs(thing)
         sign = signs.add
         for candidate, other in on_map.items():
             for number in sorted(organisation.numbers & other.numbers):
@@ -213,7 +214,7 @@ def duplicates(triples: list[ox.Triple], existing: Iterable[Mapping[str, Term]])
             score = 1 - math.prod(1 - strength for strength, _ in kept)
             if score >= SHOWN_FROM:
                 reasons = [words for _, words in kept]
-                found.append(Duplicate(iri, candidate, "; ".join(reasons), round(score, 3), reasons))
+                found.append(Duplicate(thing, candidate, "; ".join(reasons), round(score, 3), reasons))
     return sorted(found, key=lambda duplicate: (duplicate.submitted, -duplicate.score, duplicate.candidate))
 
 
@@ -265,10 +266,10 @@ def concept_checks(triples: list[ox.Triple], suggester: Suggester, eco: str) -> 
         for concept in sorted(set(tagged[activity])):
             scheme = suggester.concepts[concept].scheme
             rivals = sorted(
-                ((score, iri) for iri, score in scores.items() if suggester.concepts[iri].scheme == scheme),
+                ((score, other) for other, score in scores.items() if suggester.concepts[other].scheme == scheme),
                 reverse=True,
             )
-            rank = [iri for _, iri in rivals].index(concept) + 1
+            rank = [other for _, other in rivals].index(concept) + 1
             best_score, best = rivals[0]
             label = suggester.concepts[concept].label
             submitted.append({"concept": concept, "label": label, "score": round(scores[concept], 3), "rank": rank})

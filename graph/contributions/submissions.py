@@ -24,6 +24,7 @@ from graph.contributions.ownership import Owners, mintable, record_topic, reserv
 from graph.metadata import record_description
 from graph.rdf.identity import Identity, UriClass
 from graph.rdf.namespaces import ORGANISATION_CLASSES, STANDARD
+from graph.rdf.query_text import iri
 from graph.rdf.terms import Subject, Term, as_subject, value_of
 from graph.store.transaction import Transaction
 
@@ -91,8 +92,8 @@ def status_key_hash(key: str) -> str:
 
 def status_key_query(identity: Identity, key: str) -> str:
     """The submission whose private status link is ``key``."""
-    statement = f"?submission <{identity.resolve('def/ecosystem/statusKey')}> {ox.Literal(status_key_hash(key))}"
-    return f"SELECT ?submission WHERE {{ GRAPH <{identity.metadata_graph}> {{ {statement} }} }}"
+    statement = f"?submission {iri(identity.resolve('def/ecosystem/statusKey'))} {ox.Literal(status_key_hash(key))}"
+    return f"SELECT ?submission WHERE {{ GRAPH {iri(identity.metadata_graph)} {{ {statement} }} }}"
 
 
 def subjects_named(triples: Iterable[ox.Triple]) -> set[str]:
@@ -374,18 +375,19 @@ def claim_update(
     stale = (now - stale_after).isoformat()
     meta, held, at, by = (
         identity.metadata_graph,
-        f"<{eco}decisionClaim>",
-        f"<{eco}decisionClaimed>",
-        f"<{eco}approvalClaimedBy>",
+        f"{iri(eco + 'decisionClaim')}",
+        f"{iri(eco + 'decisionClaimed')}",
+        f"{iri(eco + 'approvalClaimedBy')}",
     )
-    approving = f" ; {by} <{approver}>" if approver else ""
-    return f"""DELETE {{ GRAPH <{meta}> {{ <{submission}> {held} ?old ; {at} ?at ; {by} ?by }} }}
-INSERT {{ GRAPH <{meta}> {{ <{submission}> {held} "{claim}" ; {at} "{now.isoformat()}"^^<{xsd}>{approving} }} }}
-WHERE {{ GRAPH <{meta}> {{
-  <{submission}> <{eco}status> <{pending}> .
-  OPTIONAL {{ <{submission}> {held} ?old ; {at} ?at }}
-  OPTIONAL {{ <{submission}> {by} ?by }}
-  FILTER(!BOUND(?at) || ?at < "{stale}"^^<{xsd}>)
+    approving = f" ; {by} {iri(approver)}" if approver else ""
+    return f"""DELETE {{ GRAPH {iri(meta)} {{ {iri(submission)} {held} ?old ; {at} ?at ; {by} ?by }} }}
+INSERT {{ GRAPH {iri(meta)} {{ {iri(submission)} {held} "{claim}" ; {at} "{now.isoformat()}"^^{iri(xsd)}{approving}
+  }} }}
+WHERE {{ GRAPH {iri(meta)} {{
+  {iri(submission)} {iri(eco + "status")} {iri(pending)} .
+  OPTIONAL {{ {iri(submission)} {held} ?old ; {at} ?at }}
+  OPTIONAL {{ {iri(submission)} {by} ?by }}
+  FILTER(!BOUND(?at) || ?at < "{stale}"^^{iri(xsd)})
 }} }}"""
 
 
@@ -395,9 +397,10 @@ def role_update(identity: Identity, submission_id: str, role: str) -> str:
     eco = identity.resolve("def/ecosystem/")
     submission = identity.thing(UriClass.SUBMISSION, submission_id)
     role_iri = identity.resolve(f"def/contributor-role/{role}")
-    return f"""DELETE {{ GRAPH <{identity.metadata_graph}> {{ <{submission}> <{eco}contributorRole> ?role }} }}
-INSERT {{ GRAPH <{identity.metadata_graph}> {{ <{submission}> <{eco}contributorRole> <{role_iri}> }} }}
-WHERE {{ GRAPH <{identity.metadata_graph}> {{ <{submission}> <{eco}contributorRole> ?role }} }}"""
+    return f"""DELETE {{ GRAPH {iri(identity.metadata_graph)} {{ {iri(submission)} {iri(eco + "contributorRole")}
+      ?role }} }}
+INSERT {{ GRAPH {iri(identity.metadata_graph)} {{ {iri(submission)} {iri(eco + "contributorRole")} {iri(role_iri)} }} }}
+WHERE {{ GRAPH {iri(identity.metadata_graph)} {{ {iri(submission)} {iri(eco + "contributorRole")} ?role }} }}"""
 
 
 def interrupted_approvals_query(identity: Identity, now: datetime, stale_after: timedelta) -> str:
@@ -406,9 +409,10 @@ def interrupted_approvals_query(identity: Identity, now: datetime, stale_after: 
     eco = identity.resolve("def/ecosystem/")
     pending = identity.resolve(f"def/record-status/{SubmissionStatus.PENDING}")
     stale = (now - stale_after).isoformat()
-    return f"""SELECT ?submission ?moderator WHERE {{ GRAPH <{identity.metadata_graph}> {{
-  ?submission <{eco}status> <{pending}> ; <{eco}approvalClaimedBy> ?moderator ; <{eco}decisionClaimed> ?at .
-  FILTER(?at < "{stale}"^^<{STANDARD["xsd"]}dateTime>)
+    return f"""SELECT ?submission ?moderator WHERE {{ GRAPH {iri(identity.metadata_graph)} {{
+  ?submission {iri(eco + "status")} {iri(pending)} ; {iri(eco + "approvalClaimedBy")} ?moderator ;
+    {iri(eco + "decisionClaimed")} ?at .
+  FILTER(?at < "{stale}"^^{iri(STANDARD["xsd"] + "dateTime")})
 }} }}"""
 
 
@@ -416,7 +420,8 @@ def claim_query(identity: Identity, submission_id: str) -> str:
     eco = identity.resolve("def/ecosystem/")
     submission = identity.thing(UriClass.SUBMISSION, submission_id)
     return (
-        f"SELECT ?claim WHERE {{ GRAPH <{identity.metadata_graph}> {{ <{submission}> <{eco}decisionClaim> ?claim }} }}"
+        f"SELECT ?claim WHERE {{ GRAPH {iri(identity.metadata_graph)} {{ "
+        f"{iri(submission)} {iri(eco + 'decisionClaim')} ?claim }} }}"
     )
 
 
@@ -433,9 +438,7 @@ def decision_transaction(
     meta = ox.NamedNode(identity.metadata_graph)
     transaction = Transaction()
     for held in ("status", "decisionClaim", "decisionClaimed", "approvalClaimedBy"):
-        transaction.operations.append(
-            f"DELETE WHERE {{ GRAPH <{meta.value}> {{ <{submission.value}> <{eco}{held}> ?value }} }}"
-        )
+        transaction.operations.append(f"DELETE WHERE {{ GRAPH {meta} {{ {submission} {iri(eco + held)} ?value }} }}")
     decided: list[tuple[ox.NamedNode, Term]] = [
         (ox.NamedNode(eco + "status"), ox.NamedNode(identity.resolve(f"def/record-status/{status}"))),
         (ox.NamedNode(eco + "decidedBy"), ox.NamedNode(moderator)),
@@ -451,12 +454,13 @@ def submission_query(identity: Identity, submission_id: str) -> str:
     eco = identity.resolve("def/ecosystem/")
     submission = identity.thing(UriClass.SUBMISSION, submission_id)
     return f"""SELECT ?status ?created ?modified ?role ?record ?reason WHERE {{
-  GRAPH <{identity.metadata_graph}> {{
-    <{submission}> a <{eco}Submission> ; <{eco}status> ?status ; <{STANDARD["dcterms"]}created> ?created ;
-        <{eco}contributorRole> ?role .
-    OPTIONAL {{ <{submission}> <{eco}recordGraph> ?record }}
-    OPTIONAL {{ <{submission}> <{STANDARD["dcterms"]}modified> ?modified }}
-    OPTIONAL {{ <{submission}> <{eco}decisionReason> ?reason }}
+  GRAPH {iri(identity.metadata_graph)} {{
+    {iri(submission)} a {iri(eco + "Submission")} ; {iri(eco + "status")} ?status ;
+      {iri(STANDARD["dcterms"] + "created")} ?created ;
+        {iri(eco + "contributorRole")} ?role .
+    OPTIONAL {{ {iri(submission)} {iri(eco + "recordGraph")} ?record }}
+    OPTIONAL {{ {iri(submission)} {iri(STANDARD["dcterms"] + "modified")} ?modified }}
+    OPTIONAL {{ {iri(submission)} {iri(eco + "decisionReason")} ?reason }}
   }}
 }}"""
 
@@ -464,10 +468,11 @@ def submission_query(identity: Identity, submission_id: str) -> str:
 def submissions_query(identity: Identity, status: str) -> str:
     eco = identity.resolve("def/ecosystem/")
     return f"""SELECT ?submission ?created (COUNT(?record) AS ?records) WHERE {{
-  GRAPH <{identity.metadata_graph}> {{
-    ?submission a <{eco}Submission> ; <{eco}status> <{identity.resolve(f"def/record-status/{status}")}> ;
-        <{STANDARD["dcterms"]}created> ?created .
-    OPTIONAL {{ ?submission <{eco}recordGraph> ?record }}
+  GRAPH {iri(identity.metadata_graph)} {{
+    ?submission a {iri(eco + "Submission")} ; {iri(eco + "status")}
+      {iri(identity.resolve("def/record-status/" + status))} ;
+        {iri(STANDARD["dcterms"] + "created")} ?created .
+    OPTIONAL {{ ?submission {iri(eco + "recordGraph")} ?record }}
   }}
 }} GROUP BY ?submission ?created ORDER BY ?created"""
 
@@ -476,7 +481,7 @@ def status_counts_query(identity: Identity) -> str:
     """How many submissions have each status (the key of its record-status concept)."""
     eco = identity.resolve("def/ecosystem/")
     return f"""SELECT ?status (COUNT(?submission) AS ?count) WHERE {{
-  GRAPH <{identity.metadata_graph}> {{ ?submission a <{eco}Submission> ; <{eco}status> ?status }}
+  GRAPH {iri(identity.metadata_graph)} {{ ?submission a {iri(eco + "Submission")} ; {iri(eco + "status")} ?status }}
 }} GROUP BY ?status"""
 
 
@@ -484,9 +489,11 @@ def contact_query(identity: Identity, submission_id: str) -> str:
     """The address the submitter gave, if any: for moderators only (to check a claim, or ask about a record)."""
     submission = identity.thing(UriClass.SUBMISSION, submission_id)
     gave = identity.resolve("def/ecosystem/contactEmail")
-    return f"SELECT ?contact WHERE {{ GRAPH <{identity.metadata_graph}> {{ <{submission}> <{gave}> ?contact }} }}"
+    return (
+        f"SELECT ?contact WHERE {{ GRAPH {iri(identity.metadata_graph)} {{ {iri(submission)} {iri(gave)} ?contact }} }}"
+    )
 
 
 def statements_query(identity: Identity, submission_id: str) -> str:
     graph = identity.record_graph(UriClass.SUBMISSION, submission_id)
-    return f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    return f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {iri(graph)} {{ ?s ?p ?o }} }}"

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from graph.metadata import DCTERMS, XSD_DATETIME, utc_stamp
 from graph.rdf.identity import Identity
 from graph.rdf.namespaces import STANDARD
+from graph.rdf.query_text import iri
 from graph.rdf.terms import Term
 from graph.store.transaction import Transaction
 
@@ -69,13 +70,13 @@ def tombstones_query(identity: Identity, record: str | None = None, limit: int =
     record's (for the change feed)."""
     eco = identity.resolve("def/ecosystem/")
     ended = " ".join(f"<{identity.resolve(f'def/record-status/{e}')}>" for e in Ending)
-    only = f"VALUES ?record {{ <{record}> }}" if record else ""
+    only = f"VALUES ?record {{ {iri(record)} }}" if record else ""
     return f"""SELECT ?record ?status ?modified ?reason ?survivor WHERE {{
   {only}
-  GRAPH <{identity.metadata_graph}> {{
-    ?record <{eco}status> ?status ; <{DCTERMS}modified> ?modified .
+  GRAPH {iri(identity.metadata_graph)} {{
+    ?record {iri(eco + "status")} ?status ; {iri(DCTERMS + "modified")} ?modified .
     VALUES ?status {{ {ended} }}
-    OPTIONAL {{ ?record <{eco}decisionReason> ?reason }}
-    OPTIONAL {{ ?record <{DCTERMS}isReplacedBy> ?survivor }}
+    OPTIONAL {{ ?record {iri(eco + "decisionReason")} ?reason }}
+    OPTIONAL {{ ?record {iri(DCTERMS + "isReplacedBy")} ?survivor }}
   }}
 }} ORDER BY DESC(?modified) LIMIT {limit}"""

@@ -173,8 +173,8 @@ class Suggester:
         # Per concept, the indexes of its passages; per scheme, its concepts' columns: the same for every request.
         self._passages_of = [np.flatnonzero(self._passage_concept == index) for index in range(len(self._order))]
         self._by_scheme: defaultdict[str, list[int]] = defaultdict(list)
-        for index, iri in enumerate(self._order):
-            self._by_scheme[self.concepts[iri].scheme].append(index)
+        for index, concept in enumerate(self._order):
+            self._by_scheme[self.concepts[concept].scheme].append(index)
         texts = [passage.text for passage in self.passages]
         self.encode = encoder(texts or [""])
         self.vectors = self.encode(texts or [""])[: len(texts)]

@@ -16,6 +16,7 @@ import httpx
 import pyoxigraph as ox
 
 from graph.rdf.formats import in_memory
+from graph.rdf.query_text import iri
 
 RESULTS_XML = "application/sparql-results+xml"
 TRIPLES = "application/n-triples"
@@ -86,7 +87,7 @@ class Dialect:
         """A filter that leaves out the graphs the store keeps for itself."""
         if not self.own_graphs:
             return ""
-        return f"FILTER({graph} NOT IN (" + ", ".join(f"<{g}>" for g in self.own_graphs) + "))"
+        return f"FILTER({graph} NOT IN (" + ", ".join(f"{iri(g)}" for g in self.own_graphs) + "))"
 
     @property
     def every_quad(self) -> str:

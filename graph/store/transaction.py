@@ -10,6 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from graph.rdf.parsing import ProgressCallback, read_quads
+from graph.rdf.query_text import iri
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Transaction:
         self.inserts.extend(_scoped(quads, self._scopes))
 
     def drop_graph(self, graph: str) -> None:
-        self.operations.append(f"DROP SILENT GRAPH <{graph}>")
+        self.operations.append(f"DROP SILENT GRAPH {iri(graph)}")
 
     def replace_graph(self, graph: str, triples: Iterable[ox.Triple | ox.Quad]) -> None:
         """Make ``graph`` hold exactly ``triples``: one record is replaced as a whole."""
@@ -39,7 +40,7 @@ class Transaction:
 
     def delete_description(self, graph: str, subject: str) -> None:
         """Remove everything ``graph`` says about ``subject``, such as one record's metadata."""
-        self.operations.append(f"DELETE WHERE {{ GRAPH <{graph}> {{ <{subject}> ?p ?o }} }}")
+        self.operations.append(f"DELETE WHERE {{ GRAPH {iri(graph)} {{ {iri(subject)} ?p ?o }} }}")
 
     @property
     def only_adds(self) -> bool:
