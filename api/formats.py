@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pyoxigraph as ox
 
 RESULTS = {  # SELECT and ASK
@@ -52,3 +54,23 @@ def resolve(name: str) -> str | None:
     if key in known.values():
         return key
     return known.get(key) or SYNONYMS.get(key)
+
+
+# Short names of the other answers ecomap gives (pages and plain JSON), for format= on the routes that offer them.
+OTHERS = {"html": HTML, "json": "application/json"}
+
+
+def candidates(name: str) -> list[str]:
+    """The media types a ``format=`` value may name, most likely first: itself if it is a media type, else those whose
+    short name or synonym it is (``json`` is SPARQL's JSON results for a query, plain JSON for a list)."""
+    key = name.strip().lower()
+    if "/" in key:
+        return [key]
+    found = [table[key] for table in (RESULTS, GRAPHS, DATASETS, OTHERS) if key in table]
+    return found + ([SYNONYMS[key]] if key in SYNONYMS else [])
+
+
+def names(media_types: Iterable[str]) -> list[str]:
+    """The short name of each media type, or the media type where it has none."""
+    short = {media_type: name for table in (OTHERS, DATASETS, GRAPHS, RESULTS) for name, media_type in table.items()}
+    return [short.get(media_type, media_type) for media_type in media_types]

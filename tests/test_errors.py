@@ -72,3 +72,23 @@ def test_a_problem_page_escapes_what_the_client_sent(server):
     assert refused.status_code == 400 and refused.headers["content-type"].startswith("text/html")
     assert script not in refused.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; is not an e-mail address" in refused.text
+
+
+def test_every_negotiating_route_takes_format_or_accept_and_refuses_what_it_does_not_offer(server):
+    """Negotiation is one dependency (api/negotiation.py): format= wins over Accept on every route that uses it,
+    including those that had only Accept before (the dataset, a record's history, the change feed)."""
+    dataset = httpx.get(server.url + "/dataset", params={"format": "ttl"}, headers={"Accept": BROWSER})
+    assert dataset.status_code == 200 and dataset.headers["content-type"].startswith("text/turtle")
+    history = httpx.get(server.url + "/doc/organisation/odi/history", params={"format": "html"})
+    assert history.status_code == 200 and history.headers["content-type"].startswith("text/html")
+    feed = httpx.get(server.url + "/changes", params={"format": "application/ld+json"}, headers={"Accept": BROWSER})
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/ld+json")
+    listed = httpx.get(server.url + "/organisations", params={"format": "json"}, headers={"Accept": BROWSER})
+    assert listed.status_code == 200 and listed.headers["content-type"].startswith("application/json")
+    refused = httpx.get(server.url + "/organisations", params={"format": "ttl"})
+    assert refused.status_code == 406 and refused.text == "format=ttl is not one of html, json.\n"
+    unacceptable = httpx.get(server.url + "/leads", headers={"Accept": "image/png"})
+    assert unacceptable.status_code == 406 and unacceptable.headers["content-type"] == PROBLEM
+    declared = httpx.get(server.url + "/openapi.json").json()["paths"]
+    for path in ("/dataset", "/doc/{uri_class}/{key}/history", "/changes", "/organisations", "/leads", "/network"):
+        assert "format" in {p["name"] for p in declared[path]["get"]["parameters"]}, path

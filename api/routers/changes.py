@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
-from api.conneg import choose
 from api.dependencies import Services
-from api.errors import ProblemError
+from api.negotiation import negotiated
 from api.responses import STORE, answers, documented, problem
 from graph.contributions.changes import activity_streams, atom, changes, versions_query
 from graph.contributions.withdrawal import tombstones_query
@@ -30,10 +31,11 @@ OFFERED = [ACTIVITY_JSON, "application/ld+json", "application/json", ATOM]
         STORE,
     ),
 )
-async def feed(request: Request, services: Services, limit: int = Query(100, ge=1, le=1000)) -> Response:
-    media_type = choose(request.headers.get("accept"), OFFERED)
-    if media_type is None:
-        raise ProblemError(406, f"Ask for {', '.join(OFFERED)}.")
+async def feed(
+    services: Services,
+    media_type: Annotated[str, negotiated(*OFFERED)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
     identity = services.identity
     versions = await services.staging.solutions(versions_query(identity, limit))
     ended = await services.public.solutions(tombstones_query(identity, limit=limit))

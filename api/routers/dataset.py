@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api import formats
-from api.conneg import choose
 from api.dependencies import Services
-from api.errors import NotFoundError, ProblemError
+from api.errors import NotFoundError
+from api.negotiation import negotiated
 from api.renderers.document_page import page_context, serialise
 from api.renderers.jsonld import context
 from api.renderers.pages import render
@@ -34,10 +35,9 @@ OFFERED = [*formats.GRAPHS.values(), formats.HTML]
     response_class=Response,
     responses=documented(DOCUMENT, NOT_MODIFIED, STORE),
 )
-async def dataset_description(request: Request, services: Services) -> Response:
-    chosen = choose(request.headers.get("accept"), OFFERED)
-    if chosen is None:
-        raise ProblemError(406, "Ask for an RDF media type (Turtle, JSON-LD, N-Triples, RDF/XML) or HTML.")
+async def dataset_description(
+    request: Request, services: Services, chosen: Annotated[str, negotiated(*OFFERED)]
+) -> Response:
     triples = await description(services)
     if chosen == formats.HTML:
         dataset = services.identity.dataset

@@ -6,14 +6,16 @@ JSON for programs, and each version's statements as Turtle.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import formats
-from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.errors import NotFoundError
+from api.negotiation import negotiated
 from api.paths import ClassPath, KeyPath
 from api.renderers.pages import render
 from api.responses import NOT_FOUND, STORE, answers, documented, problem
@@ -37,11 +39,23 @@ def _record(services: AppServices, uri_class: str, key: str) -> tuple[str, str] 
     "/doc/{uri_class}/{key}/history",
     summary="Every approved version of a record, newest first",
     response_class=Response,
-    responses=documented({200: answers("The versions, as a page or JSON", *OFFERED)}, NOT_FOUND, STORE),
+    responses=documented(
+        {
+            200: answers("The versions, as a page or JSON", *OFFERED),
+            406: problem("format= names neither html nor json"),
+        },
+        NOT_FOUND,
+        STORE,
+    ),
 )
-async def history(uri_class: ClassPath, key: KeyPath, request: Request, services: Services) -> Response:
+async def history(
+    uri_class: ClassPath,
+    key: KeyPath,
+    request: Request,
+    services: Services,
+    media_type: Annotated[str, negotiated(*OFFERED, fallback="application/json")],
+) -> Response:
     found = _record(services, uri_class, key)
-    media_type = choose(request.headers.get("accept"), OFFERED) or "application/json"
     if found is None:
         raise NotFoundError(f"{services.settings.base_uri}/id/{uri_class}/{key}")
     record, document = found

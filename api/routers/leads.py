@@ -9,16 +9,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.conneg import choose
 from api.dependencies import Services
 from api.errors import JSON_PROBLEMS, ProblemError
+from api.negotiation import negotiated
 from api.renderers.pages import local_href, render
 from api.responses import STORE, answers, documented, problem
 from graph.rdf.identity import KEY_PATTERN, UriClass
 
 router = APIRouter(tags=["Suggestions"], dependencies=[JSON_PROBLEMS])
 OFFERED = ["text/html", "application/json"]
-FORMATS = {"html": "text/html", "json": "application/json"}
 NOTE = (
     "Leads are suggestions from the descriptions, concepts and places on the map, not relationships: confirm one by "
     "submitting a relationship (eco:Relationship) with its source, and it stops being a lead once approved."
@@ -46,13 +45,10 @@ NOTE = (
 async def leads(
     request: Request,
     services: Services,
+    media_type: Annotated[str, negotiated(*OFFERED)],
     organisation: Annotated[str | None, Query(description="Only this organisation's leads, by key, e.g. odi")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="How many; an organisation's own are at most 10")] = 50,
-    format: Annotated[str | None, Query(description="html or json, instead of the Accept header")] = None,
 ) -> Response:
-    media_type = FORMATS.get(format or "") or choose(request.headers.get("accept"), OFFERED)
-    if media_type is None or (format is not None and format not in FORMATS):
-        raise ProblemError(406, "Ask for text/html or application/json (or format=html or json).")
     about = None
     if organisation is not None:
         if not KEY_PATTERN.match(organisation):

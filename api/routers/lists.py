@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import formats
-from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.errors import ProblemError
+from api.negotiation import negotiated
 from api.renderers.pages import local_href, render
 from api.responses import NOT_MODIFIED, STORE, answers, documented, problem
 from api.services.listing import (
@@ -53,11 +53,8 @@ async def _list(
     q: str | None,
     page: int,
     per_page: int,
-    format_name: str | None,
+    chosen: str,
 ) -> Response:
-    chosen = JSON if format_name == "json" else choose(request.headers.get("accept"), [formats.HTML, JSON])
-    if chosen is None:
-        raise ProblemError(406, "Ask for text/html or application/json.")
     try:
         filters = parse_filters(services.settings.base_uri, kind, area, place, key, strategy, q)
     except (FilterError, ValueError) as error:
@@ -142,6 +139,7 @@ def _register(kind: Kind) -> None:
     async def listing(
         request: Request,
         services: Services,
+        chosen: Annotated[str, negotiated(formats.HTML, JSON)],
         area: str | None = None,
         place: str | None = None,
         kind_key: Annotated[str | None, Query(alias="kind")] = None,
@@ -149,9 +147,8 @@ def _register(kind: Kind) -> None:
         q: str | None = None,
         page: PageNumber = 1,
         per_page: PerPage = 50,
-        format_name: Annotated[str | None, Query(alias="format", description="json: JSON, whatever Accept")] = None,
     ) -> Response:
-        return await _list(request, services, kind, area, place, kind_key, strategy, q, page, per_page, format_name)
+        return await _list(request, services, kind, area, place, kind_key, strategy, q, page, per_page, chosen)
 
     summary = f"{kind.title}, filtered by priority area, place, kind or strategy, and searched by name"
     router.add_api_route(

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import formats
-from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.errors import ProblemError
+from api.negotiation import negotiated
 from api.renderers.pages import json_script, local_href, render
 from api.responses import NOT_MODIFIED, STORE, answers, documented, problem
 from api.services.listing import ORGANISATIONS, FilterError, options_query, page_query, parse_filters
@@ -56,18 +56,11 @@ async def _elements(services: AppServices, area: str | None, place: str | None, 
 async def network_map(
     request: Request,
     services: Services,
+    wanted: Annotated[str, negotiated(formats.HTML, "application/json")],
     area: Annotated[str | None, Query(description="A concept, e.g. def/m1-principle/address-risks")] = None,
     place: Annotated[str | None, Query(description="A GSS code, e.g. S92000003")] = None,
     kind: Annotated[str | None, Query(description="A kind of organisation, e.g. charity-or-non-profit")] = None,
-    format: Annotated[str | None, Query(description="json for the elements")] = None,
 ) -> Response:
-    wanted = (
-        "application/json"
-        if format == "json"
-        else choose(request.headers.get("accept"), [formats.HTML, "application/json"])
-    )
-    if wanted is None:
-        raise ProblemError(406, "Ask for text/html or application/json.")
     try:
         elements = await _elements(services, area or None, place or None, kind or None)
         choices = await services.public.solutions(options_query(ORGANISATIONS))

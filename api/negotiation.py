@@ -1,0 +1,36 @@
+"""Content negotiation as a dependency: a route declares the media types it offers and is given the one the request
+asks for, by ``format=`` (a short name such as ``json`` or ``ttl``, or a media type) or else by ``Accept``; a request
+that names none of them is refused (406) before the route runs. The names come from ``api.formats``, the one
+registry of media types."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+
+from api import formats
+from api.conneg import choose
+from api.errors import ProblemError
+
+FORMAT = Annotated[
+    str | None, Query(description="A short name (html, json, ttl…) or a media type, in place of the Accept header")
+]
+
+
+def negotiated(*offered: str, fallback: str | None = None) -> Any:
+    """The dependency that picks one of ``offered`` for a request; ``fallback`` where ``Accept`` names none of them
+    (a route whose answer a client may take whatever it asked for)."""
+
+    def chosen(request: Request, format: FORMAT = None) -> str:
+        if format is not None:
+            for named in formats.candidates(format):
+                if named in offered:
+                    return named
+            raise ProblemError(406, f"format={format} is not one of {', '.join(formats.names(offered))}.")
+        found = choose(request.headers.get("accept"), list(offered)) or fallback
+        if found is None:
+            raise ProblemError(406, f"Ask for {', '.join(offered)}, by Accept or format=.")
+        return found
+
+    return Depends(chosen)
