@@ -109,25 +109,23 @@ def _protocol_stores(settings: Settings) -> tuple[Store, Store]:
     """The public and staging stores over the SPARQL 1.1 Protocol. A store that ``ecomap serve`` supervises can be
     restarted to stop a query that overran; a remote one not. Every update to the public store replaces its data
     version in the same request (graph.version)."""
-    base, declarations = settings.base_uri, prologue(settings.base_uri)
-    public = ProtocolStore(
-        _endpoint(settings.store_endpoint, settings.upstream_url, "ECOMAP_UPSTREAM_URL"),
-        base,
-        declarations,
-        settings.query_timeout_s,
-        None if settings.store_endpoint else Supervision(settings.store_path),
-        epilogue=partial(bump_update, base),
-        on_stopped=QUERY_TIMEOUTS.inc,
+    base = settings.base_uri
+
+    def store(remote: Endpoint | None, served: str | None, variable: str, path: Path) -> ProtocolStore:
+        return ProtocolStore(
+            _endpoint(remote, served, variable),
+            base,
+            prologue(base),
+            settings.query_timeout_s,
+            None if remote else Supervision(path),
+            epilogue=partial(bump_update, base) if path == settings.store_path else None,
+            on_stopped=QUERY_TIMEOUTS.inc,
+        )
+
+    return (
+        store(settings.store_endpoint, settings.upstream_url, "ECOMAP_UPSTREAM_URL", settings.store_path),
+        store(settings.staging_endpoint, settings.staging_url, "ECOMAP_STAGING_URL", settings.staging_path),
     )
-    staging = ProtocolStore(
-        _endpoint(settings.staging_endpoint, settings.staging_url, "ECOMAP_STAGING_URL"),
-        base,
-        declarations,
-        settings.query_timeout_s,
-        None if settings.staging_endpoint else Supervision(settings.staging_path),
-        on_stopped=QUERY_TIMEOUTS.inc,
-    )
-    return public, staging
 
 
 def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | None = None) -> FastAPI:

@@ -46,19 +46,13 @@ async def _list(
     request: Request,
     services: AppServices,
     kind: Kind,
-    area: str | None,
-    place: str | None,
-    key: str | None,
-    strategy: str | None,
-    q: str | None,
+    filters: Filters,
+    selected: dict[str, str],
     page: int,
     per_page: int,
     chosen: str,
 ) -> Response:
-    try:
-        filters = parse_filters(services.settings.base_uri, kind, area, place, key, strategy, q)
-    except (FilterError, ValueError) as error:
-        raise ProblemError(400, str(error)) from None
+    """One page of a list; ``selected`` holds the filters as they were given, for the form to show them again."""
     if filters.q:
         filters = narrowed(filters, await services.names.get())
     total, rows = await _page(services, kind, filters, page, per_page)
@@ -115,13 +109,7 @@ async def _list(
             "pages": pages,
             "links": links,
             "options": options,
-            "selected": {
-                "area": area or "",
-                "place": place or "",
-                "kind": key or "",
-                "strategy": strategy or "",
-                "q": q or "",
-            },
+            "selected": selected,
             "filtered": filters.active(),
         },
     )
@@ -148,7 +136,13 @@ def _register(kind: Kind) -> None:
         page: PageNumber = 1,
         per_page: PerPage = 50,
     ) -> Response:
-        return await _list(request, services, kind, area, place, kind_key, strategy, q, page, per_page, chosen)
+        try:
+            filters = parse_filters(services.settings.base_uri, kind, area, place, kind_key, strategy, q)
+        except (FilterError, ValueError) as error:
+            raise ProblemError(400, str(error)) from None
+        selected = {"area": area, "place": place, "kind": kind_key, "strategy": strategy, "q": q}
+        shown = {name: value or "" for name, value in selected.items()}
+        return await _list(request, services, kind, filters, shown, page, per_page, chosen)
 
     summary = f"{kind.title}, filtered by priority area, place, kind or strategy, and searched by name"
     router.add_api_route(

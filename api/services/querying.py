@@ -19,7 +19,7 @@ from api.dependencies import AppServices
 from api.errors import ProblemError
 from api.inspection import Form, Inspection, QueryRejectedError, inspect
 from api.limits import Cap, ResultCapError
-from graph.store.interface import Answer, StoreError
+from graph.store.interface import Answer, Dataset, StoreError
 from graph.store.protocol import QueryStoppedError, StoreLostError
 
 # Functions whose value is not fixed by the data: a query using them is answered afresh every time.
@@ -110,7 +110,8 @@ async def run_query(
     started = time.monotonic()
     convict = None if own_form else partial(services.quarantine.convict, inspection.text, client)
     try:
-        answer = await services.public.answer(inspection.text, chosen, default, named, trusted=own_form is not None)
+        dataset = Dataset(tuple(default), tuple(named))
+        answer = await services.public.answer(inspection.text, chosen, dataset, trusted=own_form is not None)
     except StoreError as error:
         if convict is not None and _took_the_store_down(error):
             convict()

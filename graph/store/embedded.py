@@ -22,7 +22,7 @@ import pyoxigraph as ox
 
 from graph.rdf.formats import format_for, in_memory
 from graph.rdf.parsing import LoadError, ProgressCallback, ProgressReader, located
-from graph.store.interface import Answer, Row, StoreError
+from graph.store.interface import WHOLE, Answer, Dataset, Row, StoreError
 from graph.store.transaction import Transaction
 
 
@@ -121,34 +121,25 @@ class EmbeddedStore:
     def in_memory(cls, base: str, prefixes: Mapping[str, str]) -> EmbeddedStore:
         return cls(ox.Store(), base, prefixes)
 
-    def _query(
-        self, query: str, default_graphs: list[str] | None = None, named_graphs: list[str] | None = None
-    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    def _query(self, query: str, dataset: Dataset = WHOLE) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        defaults, named = dataset.default_graphs, dataset.named_graphs
         try:
             return self._ox.query(
                 query,
                 base_iri=self.base + "/",
                 prefixes=self._prefixes,
-                use_default_graph_as_union=not default_graphs,
-                default_graph=[ox.NamedNode(g) for g in default_graphs] if default_graphs else None,
-                named_graphs=[ox.NamedNode(g) for g in named_graphs] if named_graphs else None,
+                use_default_graph_as_union=not defaults,
+                default_graph=[ox.NamedNode(g) for g in defaults] if defaults else None,
+                named_graphs=[ox.NamedNode(g) for g in named] if named else None,
             )
         except SyntaxError as error:
             raise StoreError(f"The store refused the query: {error}", 400) from None
         except (OSError, RuntimeError) as error:
             raise StoreError(f"the store could not answer: {error}") from None
 
-    async def answer(
-        self,
-        query: str,
-        accept: str,
-        default_graphs: list[str] | None = None,
-        named_graphs: list[str] | None = None,
-        *,
-        trusted: bool = True,
-    ) -> Answer:
+    async def answer(self, query: str, accept: str, dataset: Dataset = WHOLE, *, trusted: bool = True) -> Answer:
         def serialised() -> bytes:
-            result = self._query(query, default_graphs, named_graphs)
+            result = self._query(query, dataset)
             if isinstance(result, ox.QueryTriples):
                 return in_memory(ox.serialize(result, format=_format(ox.RdfFormat, accept)))
             return in_memory(result.serialize(format=_format(ox.QueryResultsFormat, accept)))

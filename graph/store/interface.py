@@ -31,6 +31,18 @@ class StoreError(Exception):
         self.message = message
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """The SPARQL 1.1 Protocol's dataset of a query: its default graphs and named graphs; none of either is the
+    whole store, its default graph the union of its graphs."""
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+
+
+WHOLE = Dataset()
+
+
 @dataclass
 class Answer:
     """A query's answer in the media type asked for: the bytes already read, and the rest still to stream."""
@@ -61,17 +73,9 @@ class Store(Protocol):
 
     base: str
 
-    async def answer(
-        self,
-        query: str,
-        accept: str,
-        default_graphs: list[str] | None = None,
-        named_graphs: list[str] | None = None,
-        *,
-        trusted: bool = True,
-    ) -> Answer:
-        """Run a query and answer in ``accept`` (a SPARQL results or RDF media type); the answer may stream.
-        ``trusted`` says the text is ecomap's own, not a client's."""
+    async def answer(self, query: str, accept: str, dataset: Dataset = WHOLE, *, trusted: bool = True) -> Answer:
+        """Run a query over ``dataset`` and answer in ``accept`` (a SPARQL results or RDF media type); the answer may
+        stream. ``trusted`` says the text is ecomap's own, not a client's."""
         ...
 
     async def solutions(self, query: str) -> list[Row]:

@@ -37,7 +37,7 @@ from graph.rdf.formats import in_memory
 from graph.rdf.query_text import iri
 from graph.serving import Supervision
 from graph.settings import Endpoint
-from graph.store.interface import Answer, Row, StoreError
+from graph.store.interface import WHOLE, Answer, Dataset, Row, StoreError
 from graph.store.transaction import Transaction
 
 CANCELLED = b"The SPARQL operation has been cancelled"
@@ -119,34 +119,23 @@ class ProtocolStore:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def answer(
-        self,
-        query: str,
-        accept: str,
-        default_graphs: list[str] | None = None,
-        named_graphs: list[str] | None = None,
-        *,
-        trusted: bool = True,
-    ) -> Answer:
+    async def answer(self, query: str, accept: str, dataset: Dataset = WHOLE, *, trusted: bool = True) -> Answer:
         """Send ``query``; return once its first ``PREFETCH`` bytes (or all of it) have arrived. If the supervised
         store's server was restarted meanwhile, or was not answering, or crashed while it worked on a query of
         ecomap's own (``trusted``), the query is sent again once the server is back."""
-        graphs = (default_graphs or [], named_graphs or [])
         try:
-            return await self._answer(query, accept, *graphs, time.time())
+            return await self._answer(query, accept, dataset, time.time())
         except StoreLostError as lost:
             if self._supervision is None or (lost.crashed and not trusted):
                 raise
         await self._wait_until_ready()
-        return await self._answer(query, accept, *graphs, time.time())
+        return await self._answer(query, accept, dataset, time.time())
 
-    async def _answer(
-        self, query: str, accept: str, default_graphs: list[str], named_graphs: list[str], started: float
-    ) -> Answer:
+    async def _answer(self, query: str, accept: str, dataset: Dataset, started: float) -> Answer:
         dialect = self.endpoint.dialect
         form = [("query", self._prologue + query)]
-        form += [("default-graph-uri", g) for g in default_graphs]
-        form += [("named-graph-uri", g) for g in named_graphs]
+        form += [("default-graph-uri", g) for g in dataset.default_graphs]
+        form += [("named-graph-uri", g) for g in dataset.named_graphs]
         request = self._client.build_request(
             "POST",
             self.query_url,
