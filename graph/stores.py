@@ -31,19 +31,19 @@ QUAD_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 
 
 @asynccontextmanager
-async def opened(settings: Settings, *, staging: bool = False, base: str | None = None) -> AsyncIterator[Store]:
+async def opened(settings: Settings, *, staging: bool = False) -> AsyncIterator[Store]:
     """``open_store``'s store, closed when the block ends."""
-    store = await open_store(settings, staging=staging, base=base)
+    store = await open_store(settings, staging=staging)
     try:
         yield store
     finally:
         await store.close()
 
 
-async def open_store(settings: Settings, *, staging: bool = False, base: str | None = None) -> Store:
+async def open_store(settings: Settings, *, staging: bool = False) -> Store:
     """The public (or staging) store: a remote SPARQL store if configured, else the one on disk, reached through
-    ``ecomap serve`` while it runs. It must have been created with ``base`` (the configured base URI)."""
-    base = base or settings.base_uri
+    ``ecomap serve`` while it runs. It must have been created with the configured base URI."""
+    base = settings.base_uri
     remote = settings.staging_endpoint if staging else settings.store_endpoint
     path = settings.staging_path if staging else settings.store_path
     serving = None if remote else running(path)
@@ -53,7 +53,11 @@ async def open_store(settings: Settings, *, staging: bool = False, base: str | N
         store = ProtocolStore(endpoint, base, prologue(base), COMMAND_TIMEOUT_S)
     else:
         store = EmbeddedStore.open(path, base, prefixes(base))
-    check_base(await recorded_base(store), endpoint.query_url if endpoint else str(path), base)
+    try:
+        check_base(await recorded_base(store), endpoint.query_url if endpoint else str(path), base)
+    except StoreError:
+        await store.close()
+        raise
     return store
 
 
