@@ -17,7 +17,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -25,8 +25,9 @@ from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
-from starlette.routing import compile_path
+from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph.store.interface import Store, StoreError
@@ -147,11 +148,25 @@ def not_modified(if_none_match: str | None, key: str) -> bool:
     return Versions.tag(key) in if_none_match or if_none_match.strip() == "*"
 
 
-# The pages whose content depends only on the public data (never on the staging store or the request's body).
-PAGES = re.compile(
-    r"^/$|^/(doc|def)/(?!.*/history(/|$))|^/(organisations|activities|gaps|gaps\.svg|gaps\.png|gaps/organisations"
-    r"|network|strategy-map|guide|guide/model\.svg|dataset|sitemap\.xml|\.well-known/void)$"
-)
+# What a route declares (openapi_extra=KEPT) when its GET answer depends only on the public data, never on the staging
+# store or the request's body: OncePerVersion keeps it once per data version. The OpenAPI shows it, for clients.
+KEPT_FLAG = "x-ecomap-kept-per-data-version"
+KEPT = {KEPT_FLAG: True}
+
+
+def kept_paths(routes: Iterable[BaseRoute]) -> list[re.Pattern[str]]:
+    """The paths of the routes (included without a prefix) whose GET answers are declared kept per data version."""
+    return [
+        route.path_regex
+        for route in routes
+        if isinstance(route, APIRoute) and "GET" in (route.methods or ()) and (route.openapi_extra or {}).get(KEPT_FLAG)
+    ]
+
+
+def kept_per_version(app: FastAPI, path: str) -> bool:
+    """Whether the route that answers a GET of ``path`` declares its answer kept per data version (``create_app``
+    lists them in ``app.state.kept_paths``)."""
+    return any(pattern.match(path) for pattern in app.state.kept_paths)
 
 
 def declared_parameters(app: FastAPI, path: str) -> frozenset[str]:
@@ -176,8 +191,8 @@ def without_undeclared(query_string: bytes, declared: frozenset[str]) -> bytes:
 
 
 class OncePerVersion:
-    """An ASGI middleware that serves the pages in ``PAGES`` once per data version: ``304`` when the client's
-    entity tag names the current version, the kept copy when there is one, otherwise the page as the app makes
+    """An ASGI middleware that serves the pages whose routes declare ``KEPT`` once per data version: ``304`` when the
+    client's entity tag names the current version, the kept copy when there is one, otherwise the page as the app makes
     it, kept for the version read before it was made if that version still holds after. A page is made and kept
     without the query parameters its route does not declare: before, ``?zz=<random>`` on any page made a new copy
     every time (6,500 requests filled the cache to 5,074 copies), evicting the ones worth keeping."""
@@ -186,7 +201,7 @@ class OncePerVersion:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not PAGES.match(scope["path"]):
+        if scope["type"] != "http" or scope["method"] != "GET" or not kept_per_version(scope["app"], scope["path"]):
             await self.app(scope, receive, send)
             return
         declared = declared_parameters(scope["app"], scope["path"])

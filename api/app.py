@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from api import errors
-from api.answers import OncePerVersion
+from api.answers import OncePerVersion, kept_paths
 from api.dependencies import AppServices
 from api.metrics import QUERY_TIMEOUTS
 from api.observability import Observed
@@ -172,7 +172,7 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
             swagger_favicon_url="/static/swagger-ui/favicon-32x32.png",
         )
 
-    for router in (
+    routers = (
         home.router,
         lists.router,
         sparql.router,
@@ -195,8 +195,10 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
         suggestions.router,
         leads.router,
         saved_queries_router(),
-    ):
+    )
+    for router in routers:
         app.include_router(router)
+    app.state.kept_paths = kept_paths(route for router in routers for route in router.routes)
 
     errors.install(app)
     return app

@@ -15,7 +15,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.answers import PAGES
+from api.answers import kept_per_version
 from api.limits import ResultCapError
 from api.metrics import CACHE, LATENCY, REQUESTS
 from graph.store.interface import StoreError
@@ -60,7 +60,7 @@ class Observed:
         once per data version, which may be answered before routing, their family (``/doc/…``, ``/organisations``),
         kept or made alike."""
         path = scope["path"]
-        if PAGES.match(path):
+        if kept_per_version(scope["app"], path):
             head, _, rest = path.lstrip("/").partition("/")
             return f"/{head}/…" if rest else f"/{head}"
         return getattr(scope.get("route"), "path", None) or "unmatched"

@@ -11,6 +11,8 @@ import pytest
 from conftest import make_tokens, start_server, stop_server
 from helpers import NEW_ORGANISATION, bearer, submit
 
+from api.answers import KEPT_FLAG
+
 MATRIX = "/queries/coverage-matrix"
 SPARQL_JSON = {"Accept": "application/sparql-results+json"}
 
@@ -180,3 +182,34 @@ def test_the_parameters_a_list_takes_still_make_pages_of_their_own(versioned):
     assert listed["per_page"] == 2 and len(listed["items"]) == 2
     assert page.headers["etag"] != httpx.get(server.url + "/organisations").headers["etag"]
     assert "per_page=2" in page.headers["link"] and "zz" not in page.headers["link"]
+
+
+KEPT_PAGES = {
+    "/",
+    "/organisations",
+    "/activities",
+    "/doc/{uri_class}/{key}",
+    "/def/{path}",
+    "/dataset",
+    "/.well-known/void",
+    "/sitemap.xml",
+    "/gaps",
+    "/gaps.svg",
+    "/gaps.png",
+    "/gaps/organisations",
+    "/network",
+    "/strategy-map",
+    "/guide",
+    "/guide/model.svg",
+}
+
+
+def test_the_routes_kept_per_data_version_say_so_on_the_route_and_in_the_openapi(server):
+    """Whether a page is kept once per data version is declared where the route is (api/answers.KEPT), not in a
+    pattern of paths elsewhere; the OpenAPI shows it, and a kept page answers with its entity tag."""
+    paths = httpx.get(server.url + "/openapi.json").json()["paths"]
+    declared = {path for path, operations in paths.items() if operations.get("get", {}).get(KEPT_FLAG)}
+    assert declared == KEPT_PAGES
+    for path in ("/organisations", "/def/ecosystem", "/doc/organisation/odi.ttl"):
+        assert httpx.get(server.url + path).headers.get("etag"), path
+    assert "etag" not in httpx.get(server.url + "/doc/organisation/odi/history").headers

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api import formats
+from api.answers import KEPT
 from api.dependencies import Services
 from api.errors import NotFoundError
 from api.negotiation import negotiated
@@ -25,12 +26,14 @@ OFFERED = [*formats.GRAPHS.values(), formats.HTML]
 
 @router.get(
     "/.well-known/void",
+    openapi_extra=KEPT,
     summary="VoID description of the dataset",
     response_class=Response,
     responses=documented(DOCUMENT, NOT_MODIFIED, STORE),
 )
 @router.get(
     "/dataset",
+    openapi_extra=KEPT,
     summary="DCAT and VoID description of the dataset",
     response_class=Response,
     responses=documented(DOCUMENT, NOT_MODIFIED, STORE),
@@ -78,6 +81,7 @@ async def download(name: str, request: Request, services: Services) -> Response:
 
 @router.get(
     "/sitemap.xml",
+    openapi_extra=KEPT,
     summary="Every document on the map, for search engines",
     response_class=Response,
     responses=documented({200: answers("The sitemap", "application/xml")}, NOT_MODIFIED, STORE),

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from api.answers import KEPT
 from api.dependencies import AppServices, Services
 from api.errors import ProblemError
 from api.renderers.pages import local_href, render
@@ -37,6 +38,7 @@ UNKNOWN_SCHEME = {400: problem("scheme is not one of the schemes drawn")}
 
 @router.get(
     "/gaps",
+    openapi_extra=KEPT,
     summary="The gap analysis: a heatmap of concept by nation and region",
     response_class=Response,
     responses=documented(PAGE, UNKNOWN_SCHEME, NOT_MODIFIED, STORE),
@@ -72,6 +74,7 @@ async def _drawn(
 
 @router.get(
     "/gaps.svg",
+    openapi_extra=KEPT,
     summary="The gap heatmap as SVG, for reports",
     response_class=Response,
     responses=documented({200: answers("The heatmap", "image/svg+xml")}, UNKNOWN_SCHEME, NOT_MODIFIED, STORE),
@@ -82,6 +85,7 @@ async def gaps_svg(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
 
 @router.get(
     "/gaps.png",
+    openapi_extra=KEPT,
     summary="The gap heatmap as PNG, for reports",
     response_class=Response,
     responses=documented({200: answers("The heatmap", "image/png")}, UNKNOWN_SCHEME, NOT_MODIFIED, STORE),
@@ -92,6 +96,7 @@ async def gaps_png(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
 
 @router.get(
     "/gaps/organisations",
+    openapi_extra=KEPT,
     summary="The organisations behind one cell of the gap heatmap",
     response_class=Response,
     responses=documented(PAGE, {400: problem("area or place is missing, or names nothing")}, NOT_MODIFIED, STORE),

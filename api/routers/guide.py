@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.answers import KEPT
 from api.dependencies import AppServices, Services
 from api.renderers.diagram import arrows, as_svg
 from api.renderers.pages import render
@@ -27,6 +28,7 @@ async def _diagram(services: AppServices) -> str:
 
 @router.get(
     "/guide/model.svg",
+    openapi_extra=KEPT,
     summary="The diagram of ecomap's main classes and properties",
     response_class=Response,
     responses=documented({200: answers("The diagram", "image/svg+xml")}, NOT_MODIFIED, STORE),
@@ -37,6 +39,7 @@ async def model_svg(services: Services) -> Response:
 
 @router.get(
     "/guide",
+    openapi_extra=KEPT,
     summary="The model guide for researchers",
     response_class=Response,
     responses=documented(PAGE, NOT_MODIFIED),

@@ -7,6 +7,7 @@ from itertools import groupby
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.answers import KEPT
 from api.dependencies import Services
 from api.renderers.pages import render
 from api.responses import NOT_MODIFIED, PAGE, STORE, documented
@@ -16,7 +17,13 @@ from graph.queries import load_query
 router = APIRouter(tags=["Pages"])
 
 
-@router.get("/", summary="The landing page", response_class=Response, responses=documented(PAGE, NOT_MODIFIED, STORE))
+@router.get(
+    "/",
+    summary="The landing page",
+    response_class=Response,
+    responses=documented(PAGE, NOT_MODIFIED, STORE),
+    openapi_extra=KEPT,
+)
 async def home(request: Request, services: Services) -> Response:
     public, base = services.public, services.settings.base_uri
     counts = await public.solutions(load_query("stats-things").text)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import formats
+from api.answers import KEPT
 from api.dependencies import AppServices, Services
 from api.errors import ProblemError
 from api.negotiation import negotiated
@@ -149,6 +150,7 @@ def _register(kind: Kind) -> None:
         f"/{kind.name}",
         listing,
         methods=["GET"],
+        openapi_extra=KEPT,
         summary=summary,
         name=kind.name,
         response_class=Response,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import formats
+from api.answers import KEPT
 from api.dependencies import AppServices, Services
 from api.errors import ProblemError
 from api.negotiation import negotiated
@@ -41,6 +42,7 @@ async def _elements(services: AppServices, area: str | None, place: str | None, 
 
 @router.get(
     "/network",
+    openapi_extra=KEPT,
     summary="The network map of organisations and their links (HTML, or Cytoscape.js elements as JSON)",
     response_class=Response,
     responses=documented(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api import formats
+from api.answers import KEPT
 from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.errors import NotFoundError, ProblemError
@@ -53,6 +54,7 @@ async def thing(uri_class: ClassPath, key: KeyPath, request: Request, services: 
 
 @router.get(
     "/doc/{uri_class}/{key}",
+    openapi_extra=KEPT,
     summary="The document about a thing, as HTML, Turtle, JSON-LD, N-Triples or RDF/XML",
     response_class=Response,
     responses=documented(
@@ -90,6 +92,7 @@ async def document(uri_class: ClassPath, key: KeyPath, request: Request, service
 
 @router.get(
     "/def/{path:path}",
+    openapi_extra=KEPT,
     summary="An ontology term, concept scheme or concept",
     response_class=Response,
     responses=documented(DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE),

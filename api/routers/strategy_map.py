@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from api.answers import KEPT
 from api.dependencies import Services
 from api.renderers.pages import local_href, render
 from api.responses import NOT_MODIFIED, PAGE, STORE, documented
@@ -22,6 +23,7 @@ router = APIRouter(tags=["Gap analysis"])
 
 @router.get(
     "/strategy-map",
+    openapi_extra=KEPT,
     summary="How the NDS's missions, pillars and priority areas meet the National AI Strategy's pillars",
     response_class=Response,
     responses=documented(PAGE, NOT_MODIFIED, STORE),
