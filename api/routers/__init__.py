@@ -1,1 +1,2 @@
-"""HTTP only: parse the request, call the store through ``graph.store.protocol``, pick a renderer."""
+"""HTTP only: read the request (its media type from ``api.negotiation``), call a service, return its answer; a
+refusal is raised (``api.errors``), never answered here."""
