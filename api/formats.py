@@ -47,25 +47,17 @@ SYNONYMS = {
 }
 
 
-def resolve(name: str) -> str | None:
-    """The media type a ``format=`` value names: a short name, a synonym or a media type itself."""
-    key = name.strip().lower()
-    known = {**RESULTS, **GRAPHS, **DATASETS, "html": HTML}
-    if key in known.values():
-        return key
-    return known.get(key) or SYNONYMS.get(key)
-
-
 # Short names of the other answers ecomap gives (pages and plain JSON), for format= on the routes that offer them.
 OTHERS = {"html": HTML, "json": "application/json"}
 
 
 def candidates(name: str) -> list[str]:
-    """The media types a ``format=`` value may name, most likely first: itself if it is a media type, else those whose
-    short name or synonym it is (``json`` is SPARQL's JSON results for a query, plain JSON for a list)."""
+    """The media types a ``format=`` value may name, most likely first: itself if it is a media type (then the one it
+    is an alias of), else those whose short name or synonym it is (``json`` is SPARQL's JSON results for a query,
+    plain JSON for a list)."""
     key = name.strip().lower()
     if "/" in key:
-        return [key]
+        return [key, *([SYNONYMS[key]] if key in SYNONYMS else [])]
     found = [table[key] for table in (RESULTS, GRAPHS, DATASETS, OTHERS) if key in table]
     return found + ([SYNONYMS[key]] if key in SYNONYMS else [])
 

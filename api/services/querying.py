@@ -83,11 +83,11 @@ async def run_query(
     offered = list(formats.RESULTS.values() if inspection.form is Form.SOLUTIONS else formats.GRAPHS.values())
     if format_name:
         # A name or media type, or (as SPARQLWrapper sends) several media types separated by commas.
-        asked = [formats.resolve(part.split(";")[0]) for part in format_name.split(",")]
+        asked = (media_type for part in format_name.split(",") for media_type in formats.candidates(part.split(";")[0]))
         chosen = next((media_type for media_type in asked if media_type in offered), None)
         if chosen is None:
             raise ProblemError(
-                400, f"format={format_name} does not suit this query: use one of {', '.join(_names(offered))}."
+                400, f"format={format_name} does not suit this query: use one of {', '.join(formats.names(offered))}."
             )
     else:
         accept = request.headers.get("accept")
@@ -170,8 +170,3 @@ async def _streamed(answer: Answer, cap: Cap, convict: Callable[[], None] | None
         raise
     finally:
         await answer.close()
-
-
-def _names(media_types: list[str]) -> list[str]:
-    everything = {**formats.RESULTS, **formats.GRAPHS}
-    return [name for name, media_type in everything.items() if media_type in media_types]
