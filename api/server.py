@@ -19,11 +19,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import anyio
 import httpx
 import uvicorn
+from starlette.types import ASGIApp
 from uvicorn.main import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
@@ -149,17 +153,19 @@ class StoreServer:
                 self.process.kill()
 
 
-def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    """Serve the public store (queried as a whole: its default graph is the union of its graphs) and the
-    staging store, each with its own Oxigraph server unless it is a remote SPARQL store, and the web workers
-    in front of them."""
+@contextmanager
+def supervised_stores(settings: Settings) -> Iterator[Settings]:
+    """An Oxigraph server for each store on disk (the public store queried as a whole: its default graph is the
+    union of its graphs), watched, restarted if it dies and announced to the command line; none for a remote SPARQL
+    store, whose base URI is checked instead. Yields the settings with the servers' URLs."""
     stores = (
-        ("ECOMAP_UPSTREAM_URL", settings.store_path, settings.store_endpoint, True),
-        ("ECOMAP_STAGING_URL", settings.staging_path, settings.staging_endpoint, False),
+        ("upstream_url", settings.store_path, settings.store_endpoint, True),
+        ("staging_url", settings.staging_path, settings.staging_endpoint, False),
     )
     servers: list[StoreServer] = []
+    urls: dict[str, str] = {}
     try:
-        for variable, path, remote, union in stores:
+        for field, path, remote, union in stores:
             if remote is not None:
                 check_base(anyio.run(_recorded_base, remote, settings.base_uri), remote.query_url, settings.base_uri)
                 continue
@@ -170,24 +176,30 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
             check_base(recorded, str(server.location), settings.base_uri)
             server.watch()
             announce(server.store_path, server.serving)
-            os.environ[variable] = server.query_url
-        _run_workers(host, port, workers)
+            urls[field] = server.query_url
+        yield replace(settings, upstream_url=urls.get("upstream_url"), staging_url=urls.get("staging_url"))
     finally:
         for server in servers:
             withdraw(server.store_path)
             server.stop()
 
 
-def _run_workers(host: str, port: int, workers: int) -> None:
-    """What ``uvicorn.run`` does, with Nagle's algorithm off on the listening socket (accepted connections
-    inherit it). uvicorn binds that socket with protocol 0, and asyncio turns Nagle off only on sockets whose
-    protocol is TCP: every answer on a kept-alive connection then waited 40 ms for the client's delayed ACK."""
-    # Each request is logged once, as JSON, by api/observability.py; the workers count metrics into one folder.
-    metrics = Path(tempfile.mkdtemp(prefix="ecomap-metrics-"))
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
-    config = uvicorn.Config(
-        "api.app:create_app",
-        factory=True,
+def serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve the public and staging stores, each with its own Oxigraph server unless it is a remote SPARQL store,
+    and the web workers in front of them, which read where the servers are from the environment."""
+    with supervised_stores(settings) as served:
+        for variable, url in (("ECOMAP_UPSTREAM_URL", served.upstream_url), ("ECOMAP_STAGING_URL", served.staging_url)):
+            if url is not None:
+                os.environ[variable] = url
+        _run_workers(host, port, workers)
+
+
+def web_config(app: ASGIApp | str, host: str, port: int, workers: int = 1) -> uvicorn.Config:
+    """uvicorn's configuration for the web workers: ``app`` is the app, or the path of its factory for workers in
+    processes of their own."""
+    return uvicorn.Config(
+        app,
+        factory=isinstance(app, str),
         host=host,
         port=port,
         workers=workers,
@@ -199,10 +211,26 @@ def _run_workers(host: str, port: int, workers: int) -> None:
         # A request sent too slowly is cut off (api/protocol.py).
         http=TimedH11Protocol,
     )
+
+
+def listening_socket(config: uvicorn.Config) -> socket.socket:
+    """The socket ``config`` binds, with Nagle's algorithm off (accepted connections inherit it). uvicorn binds it
+    with protocol 0, and asyncio turns Nagle off only on sockets whose protocol is TCP: every answer on a kept-alive
+    connection then waited 40 ms for the client's delayed ACK."""
+    listening = config.bind_socket()
+    for option in NO_DELAY:
+        listening.setsockopt(*option)
+    return listening
+
+
+def _run_workers(host: str, port: int, workers: int) -> None:
+    """What ``uvicorn.run`` does, on :func:`listening_socket`."""
+    # Each request is logged once, as JSON, by api/observability.py; the workers count metrics into one folder.
+    metrics = Path(tempfile.mkdtemp(prefix="ecomap-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+    config = web_config("api.app:create_app", host, port, workers)
     try:
-        listening = config.bind_socket()
-        for option in NO_DELAY:
-            listening.setsockopt(*option)
+        listening = listening_socket(config)
         if workers > 1:
             Multiprocess(config, sockets=[listening]).run()
             return

@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import atexit
 import functools
+import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
+import uvicorn
 from helpers import open_embedded
 
-from api.server import free_port, oxigraph_command
+from api.app import create_app
+from api.observability import access_logger
+from api.server import free_port, listening_socket, oxigraph_command, supervised_stores, web_config
 from graph.contributions.validation import Validator
 from graph.initialise import initialise
-from graph.settings import DEFAULT_BASE_URI
+from graph.settings import DEFAULT_BASE_URI, Settings
 from graph.store.embedded import EmbeddedStore
 
 BASE = DEFAULT_BASE_URI
@@ -287,12 +294,14 @@ def make_stores(folder: Path, timeout_s: str = "30") -> Stores:
 
 @dataclass
 class Server:
-    """A real ``ecomap serve`` (uvicorn workers, over Oxigraph servers or remote stores) on a free port."""
+    """A real ecomap web server on a free port, over Oxigraph servers or remote stores: ``ecomap serve`` (uvicorn
+    workers in processes of their own), or the app served on a thread of this process (:func:`serve_here`)."""
 
     url: str
-    process: subprocess.Popen[str]
     folder: Path
     stores: Stores
+    halt: Callable[[], None]  # stops the web server (not its stores)
+    process: subprocess.Popen[str] | None = None  # ``ecomap serve``; None for the app served in this process
 
     @property
     def store(self) -> Path:
@@ -327,14 +336,25 @@ def pristine_stores() -> Path:
     return folder
 
 
-def start_server(folder: Path, *, workers: int = 1, own_group: bool = False, **settings: str) -> Server:
-    """Serve stores initialised with one hostile record with ``ecomap serve``."""
+def fresh_stores(folder: Path, timeout_s: str) -> Stores:
+    """Stores initialised with one hostile record, in ``folder``."""
     if BACKEND != "virtuoso":
         shutil.copytree(pristine_stores(), folder, symlinks=True, dirs_exist_ok=True)
-    stores = make_stores(folder, settings.get("ECOMAP_QUERY_TIMEOUT", "30"))
+    stores = make_stores(folder, timeout_s)
     if BACKEND == "virtuoso":
         initialise_stores(stores, folder)
+    return stores
+
+
+def start_server(folder: Path, *, workers: int = 1, own_group: bool = False, **settings: str) -> Server:
+    """Serve :func:`fresh_stores` with ``ecomap serve``."""
+    stores = fresh_stores(folder, settings.get("ECOMAP_QUERY_TIMEOUT", "30"))
     return serve(folder, stores, workers=workers, own_group=own_group, **settings)
+
+
+def start_app(folder: Path, **settings: str) -> Server:
+    """Serve :func:`fresh_stores` with :func:`serve_here`."""
+    return serve_here(folder, fresh_stores(folder, settings.get("ECOMAP_QUERY_TIMEOUT", "30")), **settings)
 
 
 def serve(folder: Path, stores: Stores, *, workers: int = 1, own_group: bool = False, **settings: str) -> Server:
@@ -363,11 +383,68 @@ def serve(folder: Path, stores: Stores, *, workers: int = 1, own_group: bool = F
     while time.monotonic() < deadline:
         try:
             if httpx.get(url + "/", timeout=2).status_code == 200:
-                return Server(url, process, folder, stores)
+                return Server(url, folder, stores, partial(_interrupt, process), process)
         except httpx.HTTPError:
             time.sleep(0.2)
     process.terminate()
     raise RuntimeError("ecomap serve did not start:\n" + (folder / "server.log").read_text())
+
+
+@contextmanager
+def environment(settings: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` with ``settings`` added, for as long as the block runs."""
+    before = dict(os.environ)
+    os.environ.update(settings)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
+
+
+@contextmanager
+def logged_to(path: Path) -> Iterator[None]:
+    """The app's JSON request log and uvicorn's errors (tracebacks included) also written to ``path``, where
+    ``ecomap serve``'s output goes, while the block runs. The loggers belong to the process, so a file gets the lines
+    of every app served here at the time: a check that something is absent from it is only the stricter."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    loggers = (access_logger(), logging.getLogger("uvicorn.error"))
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
+        handler.close()
+
+
+def serve_here(folder: Path, stores: Stores, **settings: str) -> Server:
+    """Serve the stores already made as ``ecomap serve`` does with one worker, Oxigraph servers included, but with the
+    app on a uvicorn thread of this process: it starts in a fraction of the time, as nothing is imported again. For
+    every test that is not about the web workers' processes."""
+    with environment({**stores.env, "ECOMAP_CACHE": str(folder / "cache"), "ECOMAP_BASE_URI": BASE, **settings}):
+        configured = Settings.from_env()
+    running = ExitStack()
+    running.enter_context(logged_to(folder / "server.log"))
+    served = running.enter_context(supervised_stores(configured))
+    config = web_config(create_app(served), "127.0.0.1", free_port())
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, kwargs={"sockets": [listening_socket(config)]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not web.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    if not web.started:
+        running.close()
+        raise RuntimeError("the app did not start on its thread")
+
+    def halt() -> None:
+        web.should_exit = True
+        thread.join(timeout=20)
+        running.close()
+
+    return Server(f"http://127.0.0.1:{config.port}", folder, stores, halt)
 
 
 def store_server_pid(folder: Path, store: str) -> int:
@@ -419,12 +496,16 @@ def store_pids(server: Server) -> list[int]:
     return sorted(int(pid) for pid in found.stdout.split())
 
 
-def stop_server(server: Server) -> None:
-    server.process.send_signal(signal.SIGINT)
+def _interrupt(process: subprocess.Popen[str]) -> None:
+    process.send_signal(signal.SIGINT)
     try:
-        server.process.wait(timeout=20)
+        process.wait(timeout=20)
     except subprocess.TimeoutExpired:
-        server.process.kill()
+        process.kill()
+
+
+def stop_server(server: Server) -> None:
+    server.halt()
     server.stores.stop()
 
 
@@ -432,9 +513,8 @@ def stop_server(server: Server) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The map served as a user runs it, with a short query timeout and no fair-use limit in the way, nor the penalty
     for a query that overran (the tests send some on purpose; test_faults.py tests the penalty)."""
-    running = start_server(
+    running = start_app(
         tmp_path_factory.mktemp("served"),
-        workers=2,
         ECOMAP_QUERY_TIMEOUT="2",
         ECOMAP_QUERIES_PER_MINUTE="0",
         ECOMAP_PENALTY_SECONDS="0",
@@ -445,7 +525,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A server with small fair-use limits and small result caps."""
+    """A server with small fair-use limits and small result caps, in two workers as ``ecomap serve --workers 2`` runs
+    them: the allowances are each worker's own."""
     running = start_server(
         tmp_path_factory.mktemp("limited"),
         workers=2,

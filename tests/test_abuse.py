@@ -20,6 +20,7 @@ from conftest import (
     BASE,
     make_tokens,
     one_pass_only,
+    start_app,
     start_server,
     stop_server,
     store_pids,
@@ -677,7 +678,7 @@ def test_a_large_submission_counts_as_several_against_the_allowance(tmp_path):
     """Validating 20,000 statements takes about ten seconds, one validation at a time in each worker; counted as one
     submission, ten a minute kept a worker validating and slowed everyone's lookups sixfold. Now every 2,000 statements
     count as one: three of 8,000 from one client exceed its ten a minute (before, all three were read and checked)."""
-    server = start_server(tmp_path, ECOMAP_SUBMISSIONS_PER_MINUTE="10")
+    server = start_app(tmp_path, ECOMAP_SUBMISSIONS_PER_MINUTE="10")
     try:
         body = "".join(f'<http://x.example/s{i}> <http://x.example/p> "{i}" .\n' for i in range(8000))
         answers = [send(server, body.encode(), NTRIPLES, dry_run="true") for _ in range(3)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import make_tokens, start_server, stop_server
+from conftest import make_tokens, start_app, stop_server
 from helpers import bearer
 
 ANYONE, MODERATOR = "anyone", "moderator"
@@ -38,7 +38,7 @@ EXAMPLE = {
 
 @pytest.fixture(scope="module")
 def guarded(tmp_path_factory):
-    server = start_server(tmp_path_factory.mktemp("access"))
+    server = start_app(tmp_path_factory.mktemp("access"))
     yield server, make_tokens(server)
     stop_server(server)
 

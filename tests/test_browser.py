@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from conftest import start_server, stop_server
+from conftest import start_app, stop_server
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
@@ -142,7 +142,7 @@ def axe_violations(browser) -> list[dict]:
 @pytest.fixture(scope="module")
 def form_server(tmp_path_factory):
     """A server of its own, so that what the form sends stays out of the shared server's staging store."""
-    server = start_server(tmp_path_factory.mktemp("form"), ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+    server = start_app(tmp_path_factory.mktemp("form"), ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
     yield server
     stop_server(server)
 

@@ -9,13 +9,13 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from conftest import start_server, stop_server
+from conftest import start_app, stop_server
 from helpers import pending
 
 
 @pytest.fixture(scope="module")
 def form_server(tmp_path_factory):
-    server = start_server(tmp_path_factory.mktemp("form"), ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+    server = start_app(tmp_path_factory.mktemp("form"), ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
     made = server.ecomap("users", "add", "moira", "--role", "moderator")
     yield server, made.stdout.strip().splitlines()[-1]
     stop_server(server)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import httpx
-from conftest import make_tokens, start_server, stop_server
+from conftest import make_tokens, start_app, stop_server
 
 ST = Path(sys.executable).parent / "st"
 TESTS = Path(__file__).parent
@@ -31,8 +31,8 @@ def test_every_operation_answers_as_documented_without_5xx_or_a_stack_trace(tmp_
     # A server of its own, without fair-use limits in the way: what the fuzzer submits, approves, withdraws or
     # merges stays in its stores. It asks as a moderator, so that the moderators' operations are fuzzed past the
     # token check (tests/test_access.py refuses everyone else).
-    server = start_server(
-        tmp_path_factory.mktemp("fuzz"), workers=2, ECOMAP_QUERIES_PER_MINUTE="0", ECOMAP_SUBMISSIONS_PER_MINUTE="0"
+    server = start_app(
+        tmp_path_factory.mktemp("fuzz"), ECOMAP_QUERIES_PER_MINUTE="0", ECOMAP_SUBMISSIONS_PER_MINUTE="0"
     )
     try:
         moderator = make_tokens(server)["moderator"]

@@ -6,7 +6,7 @@ import time
 
 import httpx
 import pytest
-from conftest import make_tokens
+from conftest import make_tokens, one_pass_only
 from helpers import bearer, client_at, logged
 
 from api.limits import Cap, ResultCapError
@@ -14,6 +14,7 @@ from api.limits import Cap, ResultCapError
 ALL_ROWS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
 
 
+@one_pass_only
 @pytest.mark.parametrize(
     ("media_type", "body", "rows"),
     [

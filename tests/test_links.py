@@ -11,7 +11,7 @@ from typing import ClassVar
 import httpx
 import pytest
 import rdflib
-from conftest import BASE
+from conftest import BASE, one_pass_only
 
 FAULTY = """@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix foaf: <http://xmlns.com/foaf/0.1/> .
@@ -23,6 +23,7 @@ FAULTY = """@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix skos: <http:
 """
 
 
+@one_pass_only
 def test_the_seed_s_links_all_have_their_target_s_form(ecomap):
     assert ecomap("init").returncode == 0
     checked = ecomap("links", "check")
@@ -30,6 +31,7 @@ def test_the_seed_s_links_all_have_their_target_s_form(ecomap):
     assert checked.stdout.strip().endswith("0 problem(s).") and int(checked.stdout.split()[0]) > 40
 
 
+@one_pass_only
 def test_links_of_the_wrong_form_are_reported_with_what_they_should_be(ecomap, tmp_path):
     assert ecomap("init").returncode == 0
     faulty = tmp_path / "faulty.trig"
@@ -76,6 +78,7 @@ def web():
     server.shutdown()
 
 
+@one_pass_only
 def test_online_the_broken_links_are_found_and_the_answers_cached(ecomap, tmp_path, web):
     assert ecomap("init").returncode == 0
     pages = tmp_path / "pages.trig"

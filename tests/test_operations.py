@@ -12,7 +12,7 @@ from conftest import (
     BACKEND,
     embedded_only,
     restart_remote_store,
-    start_server,
+    start_app,
     stop_remote_store,
     stop_server,
     store_server_pid,
@@ -22,7 +22,7 @@ from conftest import (
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("operations")
-    running = start_server(folder)
+    running = start_app(folder)
     yield running, folder
     stop_server(running)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BASE, make_tokens, start_server, stop_server
+from conftest import BASE, make_tokens, start_app, stop_server
 from helpers import bearer
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -18,7 +18,7 @@ SPARQL_JSON = {"Accept": "application/sparql-results+json"}
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("people")
-    server = start_server(folder, ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+    server = start_app(folder, ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
     yield server, make_tokens(server)
     stop_server(server)
 

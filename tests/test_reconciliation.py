@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import BASE
+from conftest import BASE, one_pass_only
 from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
@@ -56,6 +56,7 @@ def reconcile_post(server, batch: dict) -> httpx.Response:
 # --- Matching, without a server -----------------------------------------------------------------------
 
 
+@one_pass_only
 def test_names_are_compared_without_case_punctuation_articles_or_legal_form():
     assert normalise("The Open Data Institute Ltd.") == normalise("open data institute")
     assert normalise("Smith & Jones Limited") == normalise("Smith and Jones")
@@ -66,6 +67,7 @@ def test_names_are_compared_without_case_punctuation_articles_or_legal_form():
     assert similarity("open data institute", "ada lovelace institute") < 0.6
 
 
+@one_pass_only
 def test_registry_numbers_match_in_org_id_form_or_bare():
     identifiers = {"GB-COH-08030289", "GB-CHC-1144091"}
     assert registry_match("GB-COH-08030289", identifiers)
@@ -84,6 +86,7 @@ def _map(*organisations: tuple[str, str, str, bool]) -> dict:
     return candidates(rows, BASE)
 
 
+@one_pass_only
 def test_a_welsh_name_matches_and_the_english_name_is_shown():
     found = _map(
         ("senedd", "Welsh Parliament", "en", True), ("senedd", "Senedd Cymru", "cy", True), ("ons", "ONS", "en", False)
@@ -92,6 +95,7 @@ def test_a_welsh_name_matches_and_the_english_name_is_shown():
     assert (top["id"], top["name"], top["match"]) == ("senedd", "Welsh Parliament", True)
 
 
+@one_pass_only
 def test_namesakes_and_acronyms_are_candidates_but_never_a_match():
     found = _map(("a", "Data Trust", "en", True), ("b", "The Data Trust", "en", True), ("c", "DT", "en", False))
     results = reconcile(parse_batch('{"q": {"query": "Data Trust"}}')["q"], found, BASE)
@@ -103,6 +107,7 @@ def test_namesakes_and_acronyms_are_candidates_but_never_a_match():
 # --- The service ------------------------------------------------------------------------------------
 
 
+@one_pass_only
 def test_on_a_large_map_the_indexed_candidates_are_the_ones_scoring_every_organisation_would_pick():
     """Only the organisations the name index finds closest are scored; on 3,000 organisations with names made
     of common words, the best candidates are those that scoring all of them gives."""
@@ -147,6 +152,7 @@ def test_on_a_large_map_the_indexed_candidates_are_the_ones_scoring_every_organi
     assert suggested == {r["org"].rsplit("/", 1)[1] for r in rows if normalise(prefix) in normalise(r["value"])}
 
 
+@one_pass_only
 def test_an_exact_name_among_many_longer_ones_is_still_the_match_and_a_near_twin_still_stops_it():
     """The index ranks "Open Data Institute" above 150 names that hold it and more, and finds a misspelt twin,
     whose closeness means no match, as scoring every organisation would."""
@@ -333,6 +339,7 @@ def test_propose_properties(server, schemas):
     assert other["properties"] == []
 
 
+@one_pass_only
 def test_a_key_is_a_candidate_and_a_lower_case_name_still_matches():
     found = _map(("nesta", "Nesta", "en", True), ("ico", "Information Commissioner's Office", "en", True))
     [nesta] = reconcile(parse_batch('{"q": {"query": "nesta"}}')["q"], found, BASE)

@@ -11,7 +11,7 @@ import anyio
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE
+from conftest import BASE, one_pass_only
 from helpers import open_embedded
 from helpers import rows as solutions
 from SPARQLWrapper import JSON, SPARQLWrapper
@@ -161,6 +161,7 @@ def test_the_answer_comes_in_the_sparql_result_formats(server):
     assert httpx.get(url, headers={"Accept": "image/png"}).status_code == 406
 
 
+@one_pass_only
 def test_in_process_the_same_binding_reaches_the_ai_and_data_strategies_question(tmp_path: Path):
     """On a small fixture: an organisation whose activities support an NDS pillar and an AI Strategy pillar."""
     store = open_embedded(tmp_path / "store")
@@ -188,6 +189,7 @@ def test_in_process_the_same_binding_reaches_the_ai_and_data_strategies_question
         load_query("collaboration-network").terms({"hops": "0"}, BASE)
 
 
+@one_pass_only
 def test_the_coverage_matrix_places_an_activity_without_a_place_where_its_organisation_is(tmp_path: Path):
     """docs/where.md: where the activity happens, else where its organisation is based; never both."""
     store = open_embedded(tmp_path / "store")
@@ -236,6 +238,7 @@ def test_the_statistics_queries_agree_with_the_seed_and_the_lists(server):
     assert kinds["charity-or-non-profit"] == charities.json()["total"]
 
 
+@one_pass_only
 def test_every_saved_query_is_exercised_by_a_test():
     """Each file in queries/ is named in a test (downloads by their file name), so none goes untested."""
     tests = "".join(path.read_text(encoding="utf-8") for path in Path(__file__).parent.glob("test_*.py"))

@@ -6,6 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from conftest import one_pass_only
+
+pytestmark = one_pass_only
+
 ROOT = Path(__file__).resolve().parent.parent
 NAME = re.compile(r"ECOMAP_[A-Z][A-Z_]*[A-Z]")
 # Settings whose names the code composes: a remote store's setting, and its endpoints for updates and the Graph Store.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import anyio
 import pytest
 import rdflib
+from conftest import one_pass_only, start_app, stop_server
 from rdflib.namespace import RDF, SH
 
 from graph.catalogue import shape_files
@@ -547,12 +548,14 @@ def shapes(validator) -> rdflib.Graph:
     return validator.shapes
 
 
+@one_pass_only
 @pytest.mark.parametrize("kind", sorted(VALID))
 def test_the_valid_record_of_each_kind_has_no_findings(kind, tmp_path, validator, seeded_store):
     report = validator.validate(*with_known(parse(tmp_path, record(kind)), seeded_store))
     assert report.findings == [], [(f.field, f.message) for f in report.findings]
 
 
+@one_pass_only
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_each_constraint_fires_with_its_message(case, tmp_path, validator, seeded_store, shapes):
     report = validator.validate(*with_known(parse(tmp_path, case.turtle), seeded_store))
@@ -565,6 +568,7 @@ def test_each_constraint_fires_with_its_message(case, tmp_path, validator, seede
     assert report.conforms == (case.severity != "Violation")
 
 
+@one_pass_only
 @pytest.mark.parametrize(
     ("start", "end"),
     [('"2022"^^xsd:gYear', '"2022-01"^^xsd:gYearMonth'), ('"2021-12"^^xsd:gYearMonth', '"2022"^^xsd:gYear')],
@@ -583,11 +587,13 @@ def constraint_shapes(shapes: rdflib.Graph) -> set[str]:
     return {str(s)[len(SHP) :] for s in named}
 
 
+@one_pass_only
 def test_every_constraint_has_a_case(shapes):
     untested = constraint_shapes(shapes) - {c.shape for c in CASES}
     assert not untested, f"constraints without a non-conforming example: {sorted(untested)}"
 
 
+@one_pass_only
 def test_every_constraint_speaks_to_a_contributor(shapes):
     for name in constraint_shapes(shapes):
         shape = rdflib.URIRef(SHP + name)
@@ -599,6 +605,7 @@ def test_every_constraint_speaks_to_a_contributor(shapes):
             assert shapes.value(shape, SH.name) is not None, name
 
 
+@one_pass_only
 def test_shapes_use_shacl_core_only():
     text = "".join(path.read_text(encoding="utf-8") for path in shape_files())
     assert "sh:sparql" not in text and "sh:SPARQLConstraint" not in text
@@ -606,9 +613,7 @@ def test_shapes_use_shacl_core_only():
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    from conftest import start_server, stop_server
-
-    server = start_server(tmp_path_factory.mktemp("shapes-api"), ECOMAP_SUBMISSIONS_PER_MINUTE="100000")
+    server = start_app(tmp_path_factory.mktemp("shapes-api"), ECOMAP_SUBMISSIONS_PER_MINUTE="100000")
     yield server
     stop_server(server)
 

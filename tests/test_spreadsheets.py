@@ -9,7 +9,7 @@ import zipfile
 import httpx
 import openpyxl
 import pytest
-from conftest import start_server, stop_server
+from conftest import start_app, stop_server
 from helpers import pending
 
 from graph.catalogue import ROOT
@@ -22,7 +22,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def sheets_server(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("sheets")
-    server = start_server(folder, ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+    server = start_app(folder, ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
     made = server.ecomap("users", "add", "moira", "--role", "moderator")
     yield server, made.stdout.strip().splitlines()[-1]
     stop_server(server)

@@ -8,14 +8,14 @@ import re
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BACKEND, BASE, make_tokens, start_server, stop_server
+from conftest import BACKEND, BASE, make_tokens, start_app, stop_server
 from helpers import NEW_ORGANISATION, PREFIXES, TURTLE, bearer, logged, pending, status_of, submit
 
 
 @pytest.fixture(scope="module")
 def contributions(tmp_path_factory):
     folder = tmp_path_factory.mktemp("contributions")
-    server = start_server(folder, ECOMAP_SUBMISSION_MAX_BYTES="100000", ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+    server = start_app(folder, ECOMAP_SUBMISSION_MAX_BYTES="100000", ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
     yield server, make_tokens(server)
     stop_server(server)
 

@@ -12,7 +12,7 @@ import json
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, make_tokens, start_server, stop_server
+from conftest import BASE, make_tokens, one_pass_only, start_app, stop_server
 from helpers import PREFIXES, bearer, rows, submit
 
 from graph.contributions.review import duplicates
@@ -81,7 +81,7 @@ def suggester(seeded_store):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    server = start_server(tmp_path_factory.mktemp("suggestions"), ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
+    server = start_app(tmp_path_factory.mktemp("suggestions"), ECOMAP_SUBMISSIONS_PER_MINUTE="1000")
     yield server, make_tokens(server)
     stop_server(server)
 
@@ -97,6 +97,7 @@ def best(answer: dict, scheme: str) -> dict:
     return next(entry for entry in answer["schemes"] if entry["scheme"] == f"{BASE}/def/{scheme}")["suggestions"][0]
 
 
+@one_pass_only
 @pytest.mark.parametrize(("text", "concept"), PARAPHRASES.items())
 def test_a_text_restating_a_concepts_definition_ranks_that_concept_first(suggester, text, concept):
     scheme = concept.split("/")[0]
@@ -106,6 +107,7 @@ def test_a_text_restating_a_concepts_definition_ranks_that_concept_first(suggest
     assert top["evidence"]["words"] and all(word in text.lower() for word in top["evidence"]["words"])
 
 
+@one_pass_only
 def test_every_subject_scheme_is_ranked_with_scores_and_evidence(suggester):
     answer = suggester.suggest(
         "The ODI's guide helps organisations assess and manage risks when sharing data. It is free.", per_scheme=2
@@ -127,6 +129,7 @@ def test_every_subject_scheme_is_ranked_with_scores_and_evidence(suggester):
     assert "risks" in risks["evidence"]["words"]
 
 
+@one_pass_only
 def test_a_concept_added_to_a_scheme_is_suggested_without_code_changes(ecomap, tmp_path):
     assert ecomap("init").returncode == 0
     before = json.loads(ecomap("suggest", OPEN_BANKING, "--format", "json").stdout)
@@ -140,6 +143,7 @@ def test_a_concept_added_to_a_scheme_is_suggested_without_code_changes(ecomap, t
     assert "Open banking" in shown and "nothing is recorded" in shown
 
 
+@one_pass_only
 def test_the_command_refuses_text_it_cannot_compare(ecomap, tmp_path):
     assert ecomap("init").returncode == 0
     empty = ecomap("suggest", "   ")
@@ -276,6 +280,7 @@ def test_leads_pair_unlinked_organisations_with_their_evidence_until_a_relations
     assert httpx.get(server.url + "/leads", params={"format": "xml"}).status_code == 406
 
 
+@one_pass_only
 def test_duplicates_are_scored_from_each_kind_of_evidence_and_explained():
     def literal(text: str) -> ox.Literal:
         return ox.Literal(text, language="en")

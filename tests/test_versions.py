@@ -8,7 +8,7 @@ import threading
 
 import httpx
 import pytest
-from conftest import make_tokens, start_server, stop_server
+from conftest import make_tokens, start_app, start_server, stop_server
 from helpers import NEW_ORGANISATION, bearer, submit
 
 from api.answers import KEPT_FLAG
@@ -111,7 +111,7 @@ def test_a_query_whose_answer_is_not_fixed_by_the_data_is_never_kept(versioned):
 
 
 def test_sparql_keeps_only_answers_that_took_long_enough_to_be_worth_keeping(tmp_path):
-    server = start_server(tmp_path, ECOMAP_QUERIES_PER_MINUTE="0", ECOMAP_KEEP_AFTER_MS="60000")
+    server = start_app(tmp_path, ECOMAP_QUERIES_PER_MINUTE="0", ECOMAP_KEEP_AFTER_MS="60000")
     try:
         url = server.url + "/sparql?query=" + "SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20a%20eco%3AActivity%20%7D"
         answers = [httpx.get(url, headers=SPARQL_JSON) for _ in range(2)]
