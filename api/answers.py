@@ -17,23 +17,25 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote_plus
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.responses import NOT_MODIFIED, STORE, documented
 from graph.store.interface import Store, StoreError
 from graph.version import current_version, version_query
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 MAX_ENTRIES = 5000
 # The headers kept with an answer: what describes the body, not the request.
 KEPT_HEADERS = ("content-type", "last-modified", "link", "vary")
@@ -152,6 +154,18 @@ def not_modified(if_none_match: str | None, key: str) -> bool:
 # store or the request's body: OncePerVersion keeps it once per data version. The OpenAPI shows it, for clients.
 KEPT_FLAG = "x-ecomap-kept-per-data-version"
 KEPT = {KEPT_FLAG: True}
+
+
+def kept_get(router: APIRouter, path: str, summary: str, *answers: Mapping[int, dict[str, Any]]) -> Callable[[F], F]:
+    """Declares ``GET path`` a route whose answer depends only on the public data: kept once per data version
+    (:data:`KEPT`), documented with ``answers``, a 304 to a conditional request and a 503 while the store is down."""
+    return router.get(
+        path,
+        openapi_extra=KEPT,
+        summary=summary,
+        response_class=Response,
+        responses=documented(*answers, NOT_MODIFIED, STORE),
+    )
 
 
 def kept_paths(routes: Iterable[BaseRoute]) -> list[re.Pattern[str]]:

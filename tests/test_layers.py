@@ -9,6 +9,10 @@ import re
 from itertools import pairwise
 from pathlib import Path
 
+from conftest import one_pass_only
+
+pytestmark = one_pass_only
+
 ROOT = Path(__file__).resolve().parent.parent
 ROUTERS = ROOT / "api" / "routers"
 SPARQL = re.compile(r"\b(SELECT|CONSTRUCT|DESCRIBE|ASK|INSERT|DELETE)\b[^{]*\{|\bWHERE\s*\{")
@@ -18,7 +22,7 @@ CATCHES_STORE_FAILURES = {
     "graph/store/protocol.py": "the store client: it sends a query again once a restarted store is back",
     "api/answers.py": "a kept page whose version cannot be read is served unkept",
     "api/services/approval.py": "the background search for approvals to complete looks again later",
-    "api/routers/health.py": "/metrics still answers, without the submission counts",
+    "api/services/operations.py": "/metrics still answers, without the submission counts",
     "api/services/querying.py": "the sender of a query that took the store down is held back",
     "api/server.py": "the supervisor tries again to start a store server that failed to start",
 }
@@ -56,6 +60,17 @@ def test_no_router_writes_sparql():
         if SPARQL.search(text)
     ]
     assert written == []
+
+
+def test_no_router_reaches_a_store():
+    """A router reads the request and calls a service: the public and staging stores are the services' to use."""
+    reached = [
+        f"{path.name}:{node.lineno}"
+        for path in modules(ROUTERS)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in ("public", "staging")
+    ]
+    assert reached == []
 
 
 # Query text: braces, or the keywords of a query or an update (a line for people, such as "ODI <iri>", has neither).

@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from api.dependencies import Services
 from api.negotiation import negotiated
 from api.responses import STORE, answers, documented, problem
-from graph.contributions.changes import activity_streams, atom, changes, versions_query
-from graph.contributions.withdrawal import tombstones_query
+from api.services.change_feed import recent_changes
+from graph.contributions.changes import activity_streams, atom
 
 router = APIRouter(tags=["Linked data"])
 ACTIVITY_JSON = "application/activity+json"
@@ -37,9 +37,7 @@ async def feed(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     identity = services.identity
-    versions = await services.staging.solutions(versions_query(identity, limit))
-    ended = await services.public.solutions(tombstones_query(identity, limit=limit))
-    found = changes(identity, versions, ended, limit)
+    found = await recent_changes(services, limit)
     url = f"{services.settings.base_uri}/changes"
     headers = {"Vary": "Accept"}
     if media_type == ATOM:

@@ -9,35 +9,22 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from api import formats
-from api.answers import KEPT
+from api.answers import kept_get
 from api.dependencies import Services
 from api.errors import NotFoundError
 from api.negotiation import negotiated
 from api.renderers.document_page import page_context, serialise
 from api.renderers.jsonld import context
 from api.renderers.pages import render
-from api.responses import DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE, answers, documented
-from api.services.dataset_description import DOWNLOADS, cached, description, produce
-from api.services.page_queries import SITEMAP
+from api.responses import DOCUMENT, NOT_FOUND, STORE, answers, documented
+from api.services.dataset_description import DOWNLOADS, cached, description, produce, sitemap_urls
 
 router = APIRouter(tags=["Dataset"])
 OFFERED = [*formats.GRAPHS.values(), formats.HTML]
 
 
-@router.get(
-    "/.well-known/void",
-    openapi_extra=KEPT,
-    summary="VoID description of the dataset",
-    response_class=Response,
-    responses=documented(DOCUMENT, NOT_MODIFIED, STORE),
-)
-@router.get(
-    "/dataset",
-    openapi_extra=KEPT,
-    summary="DCAT and VoID description of the dataset",
-    response_class=Response,
-    responses=documented(DOCUMENT, NOT_MODIFIED, STORE),
-)
+@kept_get(router, "/.well-known/void", "VoID description of the dataset", DOCUMENT)
+@kept_get(router, "/dataset", "DCAT and VoID description of the dataset", DOCUMENT)
 async def dataset_description(
     request: Request, services: Services, chosen: Annotated[str, negotiated(*OFFERED)]
 ) -> Response:
@@ -79,23 +66,14 @@ async def download(name: str, request: Request, services: Services) -> Response:
     return FileResponse(path, media_type=media_type, filename=name)
 
 
-@router.get(
+@kept_get(
+    router,
     "/sitemap.xml",
-    openapi_extra=KEPT,
-    summary="Every document on the map, for search engines",
-    response_class=Response,
-    responses=documented({200: answers("The sitemap", "application/xml")}, NOT_MODIFIED, STORE),
+    "Every document on the map, for search engines",
+    {200: answers("The sitemap", "application/xml")},
 )
 async def sitemap(request: Request, services: Services) -> Response:
-    base = services.settings.base_uri
-    rows = await services.public.solutions(SITEMAP)
-    urls = [base + "/"]
-    for row in rows:
-        iri = row["thing"].value
-        if "#" in iri or not iri.startswith(base + "/"):
-            continue
-        path = iri[len(base) :]
-        urls.append(base + (path.replace("/id/", "/doc/", 1) if path.startswith("/id/") else path))
+    urls = await sitemap_urls(services)
     body = '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
     body += "".join(f"  <url><loc>{escape(url)}</loc></url>\n" for url in urls) + "</urlset>\n"
     return Response(body, media_type="application/xml")

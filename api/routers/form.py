@@ -22,14 +22,14 @@ from api import access
 from api.dependencies import AppServices, Services
 from api.renderers.pages import render
 from api.responses import FORM, HTML, PAGE, STORE, WRITES, answers, documented, fields
-from api.services.page_queries import first_object
+from api.services.corrections import organisation_of, published_record
 from api.services.submission_template import template_columns
 from api.services.submitting import EMAIL, convert_rows, process
 from graph.contributions.correction import activities, carry_over, shown
 from graph.contributions.submissions import ContributorRole
 from graph.contributions.template import SEPARATOR, Column
 from graph.contributions.validation import Validator
-from graph.rdf.identity import Ref, UriClass
+from graph.rdf.identity import UriClass
 
 router = APIRouter(tags=["Contributions"])
 ACTIVITY_BLOCKS = 3
@@ -146,7 +146,7 @@ async def form(request: Request, services: Services, start: str | None = None, c
         ref = services.identity.parse(
             start if start.startswith("http") else services.identity.resolve(start.lstrip("/"))
         )
-        iri = await _organisation_of(services, ref) if ref is not None else ""
+        iri = await organisation_of(services, ref) if ref is not None else ""
         values = await _prefill(services, iri) if iri else {}
     return _page(services, request, values, {}, [], iri, claim, 200)
 
@@ -160,28 +160,9 @@ def _canonical(services: AppServices, value: str, cls: UriClass) -> str | None:
     return services.identity.thing(cls, ref.key) if ref is not None and ref.uri_class is cls else None
 
 
-async def _organisation_of(services: AppServices, ref: Ref) -> str:
-    """The organisation whose form covers a thing: itself, the one running an activity, or a relationship's
-    first party; empty for anything else."""
-    if ref.uri_class is UriClass.ORGANISATION:
-        return services.identity.thing(UriClass.ORGANISATION, ref.key)
-    link = {UriClass.ACTIVITY: "runBy", UriClass.RELATIONSHIP: "fromOrganisation"}.get(ref.uri_class)
-    if link is None:
-        return ""
-    thing = services.identity.thing(ref.uri_class, ref.key)
-    rows = await services.public.solutions(first_object(thing, services.identity.resolve(f"def/ecosystem/{link}")))
-    return rows[0]["object"].value if rows else ""
-
-
-async def _published(services: AppServices, iri: str) -> list[ox.Triple]:
-    """The statements of the organisation's public record."""
-    graph = services.identity.record_graph(UriClass.ORGANISATION, iri.rsplit("/", 1)[-1])
-    return await services.public.named_graph(graph)
-
-
 async def _prefill(services: AppServices, iri: str) -> dict[str, dict[str, list[str]]]:
     """The form's values from the organisation's public record, with its first activities."""
-    published = await _published(services, iri)
+    published = await published_record(services, iri)
     columns = _form_columns(services)
     base = services.settings.base_uri
     values = {"organisation": shown(published, ox.NamedNode(iri), "organisation", columns, base).values}
@@ -197,7 +178,7 @@ async def _merged(
 ) -> list[ox.Triple]:
     """The proposed statements with what the form did not show of the published record
     (graph.contributions.correction)."""
-    published = await _published(services, iri)
+    published = await published_record(services, iri)
     if not published:
         return proposed
     columns = _form_columns(services)

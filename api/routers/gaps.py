@@ -3,30 +3,22 @@ and, behind each cell, the organisations it counts (``/gaps/organisations``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.answers import KEPT
-from api.dependencies import AppServices, Services
+from api.answers import kept_get
+from api.dependencies import Services
 from api.errors import ProblemError
 from api.renderers.pages import local_href, render
-from api.responses import NOT_MODIFIED, PAGE, STORE, answers, documented, problem
-from api.services.coverage import SCHEMES, Matrix, as_png, as_svg, matrix_from_rows
-from api.services.page_queries import english_labels
-from api.services.saved_rows import saved_rows
-from graph.queries import ParameterError, load_query
+from api.responses import PAGE, answers, problem
+from api.services import gap_analysis
+from api.services.coverage import SCHEMES, Matrix, as_png, as_svg
 
 router = APIRouter(tags=["Gap analysis"])
 Scheme = Annotated[str, Query(description="The concept scheme: " + ", ".join(SCHEMES))]
-
-
-async def _matrix(services: AppServices, scheme: str) -> tuple[Matrix, str]:
-    rows = await saved_rows(services, "coverage-matrix", scheme=f"def/{scheme}")
-    labels = await services.public.solutions(english_labels([services.identity.resolve(f"def/{scheme}")]))
-    return matrix_from_rows(scheme, rows), labels[0]["label"].value if labels else scheme
 
 
 def _unknown(scheme: str) -> ProblemError:
@@ -36,20 +28,13 @@ def _unknown(scheme: str) -> ProblemError:
 UNKNOWN_SCHEME = {400: problem("scheme is not one of the schemes drawn")}
 
 
-@router.get(
-    "/gaps",
-    openapi_extra=KEPT,
-    summary="The gap analysis: a heatmap of concept by nation and region",
-    response_class=Response,
-    responses=documented(PAGE, UNKNOWN_SCHEME, NOT_MODIFIED, STORE),
-)
+@kept_get(router, "/gaps", "The gap analysis: a heatmap of concept by nation and region", PAGE, UNKNOWN_SCHEME)
 async def gaps(request: Request, services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
     if scheme not in SCHEMES:
         raise _unknown(scheme)
-    matrix, label = await _matrix(services, scheme)
-    schemes = await services.public.solutions(english_labels(services.identity.resolve(f"def/{s}") for s in SCHEMES))
+    matrix, label = await gap_analysis.labelled_matrix(services, scheme)
+    names = await gap_analysis.scheme_names(services)
     base = services.settings.base_uri
-    names = {row["thing"].value.rsplit("/", 1)[1]: row["label"].value for row in schemes}
     context = {
         "title": f"Gap analysis: {label}",
         "scheme": scheme,
@@ -63,43 +48,33 @@ async def gaps(request: Request, services: Services, scheme: Scheme = SCHEMES[0]
     return render(request, "gaps.html", context)
 
 
-async def _drawn(
-    services: AppServices, scheme: str, draw: Callable[[Matrix, str], str | bytes], media: str
-) -> Response:
-    if scheme not in SCHEMES:
-        raise _unknown(scheme)
-    matrix, label = await _matrix(services, scheme)
-    return Response(draw(matrix, f"Gap analysis: {label}"), media_type=media)
+def _drawing(draw: Callable[[Matrix, str], str | bytes], media: str) -> Callable[..., Awaitable[Response]]:
+    async def drawn(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
+        if scheme not in SCHEMES:
+            raise _unknown(scheme)
+        matrix, label = await gap_analysis.labelled_matrix(services, scheme)
+        return Response(draw(matrix, f"Gap analysis: {label}"), media_type=media)
+
+    return drawn
 
 
-@router.get(
-    "/gaps.svg",
-    openapi_extra=KEPT,
-    summary="The gap heatmap as SVG, for reports",
-    response_class=Response,
-    responses=documented({200: answers("The heatmap", "image/svg+xml")}, UNKNOWN_SCHEME, NOT_MODIFIED, STORE),
-)
-async def gaps_svg(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
-    return await _drawn(services, scheme, as_svg, "image/svg+xml")
+# The heatmap for reports, one route a picture format.
+for _suffix, _draw, _media in (("svg", as_svg, "image/svg+xml"), ("png", as_png, "image/png")):
+    kept_get(
+        router,
+        f"/gaps.{_suffix}",
+        f"The gap heatmap as {_suffix.upper()}, for reports",
+        {200: answers("The heatmap", _media)},
+        UNKNOWN_SCHEME,
+    )(_drawing(_draw, _media))
 
 
-@router.get(
-    "/gaps.png",
-    openapi_extra=KEPT,
-    summary="The gap heatmap as PNG, for reports",
-    response_class=Response,
-    responses=documented({200: answers("The heatmap", "image/png")}, UNKNOWN_SCHEME, NOT_MODIFIED, STORE),
-)
-async def gaps_png(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
-    return await _drawn(services, scheme, as_png, "image/png")
-
-
-@router.get(
+@kept_get(
+    router,
     "/gaps/organisations",
-    openapi_extra=KEPT,
-    summary="The organisations behind one cell of the gap heatmap",
-    response_class=Response,
-    responses=documented(PAGE, {400: problem("area or place is missing, or names nothing")}, NOT_MODIFIED, STORE),
+    "The organisations behind one cell of the gap heatmap",
+    PAGE,
+    {400: problem("area or place is missing, or names nothing")},
 )
 async def cell(
     request: Request,
@@ -107,27 +82,16 @@ async def cell(
     area: Annotated[str, Query(description="The concept, e.g. def/m1-principle/address-risks")],
     place: Annotated[str, Query(description="The place, e.g. id/place/S92000003")],
 ) -> Response:
-    query = load_query("organisations-by-priority-area")
-    try:
-        terms = query.terms({"area": area, "place": place}, services.settings.base_uri)
-    except ParameterError as error:
-        raise ProblemError(400, str(error)) from None
-    for name, example in (("area", "def/m1-principle/address-risks"), ("place", "id/place/S92000003")):
-        if name not in terms:
-            raise ProblemError(400, f"Give the {name}, e.g. {name}={example}")
-    rows = await services.public.solutions(query.bound(terms))
-    labels = await services.public.solutions(english_labels([terms["area"].value, terms["place"].value]))
+    found = await gap_analysis.cell(services, area, place)
     base = services.settings.base_uri
-    named = {row["thing"].value: row["label"].value for row in labels}
-    found = [
+    rows = [
         {
             "organisation": row["name"].value,
             "organisation_href": local_href(row["organisation"].value, base),
             "activity": row["activity_name"].value,
             "activity_href": local_href(row["activity"].value, base),
         }
-        for row in rows
+        for row in found.rows
     ]
-    area_label, place_label = named.get(terms["area"].value, area), named.get(terms["place"].value, place)
-    context = {"title": f"{area_label} in {place_label}", "rows": found, "area": area_label, "place": place_label}
+    context = {"title": f"{found.area} in {found.place}", "rows": rows, "area": found.area, "place": found.place}
     return render(request, "gaps_cell.html", context)

@@ -7,12 +7,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.answers import KEPT
+from api.answers import KEPT, kept_get
 from api.dependencies import AppServices, Services
 from api.renderers.diagram import arrows, as_svg
 from api.renderers.pages import render
-from api.responses import NOT_MODIFIED, PAGE, STORE, answers, documented
-from api.services.page_queries import OBJECT_PROPERTIES
+from api.responses import NOT_MODIFIED, PAGE, answers, documented
+from api.services.model import object_properties
 from api.services.submission_template import template_columns
 from graph.queries import all_queries
 
@@ -21,17 +21,14 @@ RECORDS = ("organisation", "activity", "relationship")
 
 
 async def _diagram(services: AppServices) -> str:
-    rows = await services.public.solutions(OBJECT_PROPERTIES)
-    found = [(r["property"].value, r["domain"].value, r["range"].value) for r in rows]
-    return as_svg(arrows(found, services.settings.base_uri))
+    return as_svg(arrows(await object_properties(services), services.settings.base_uri))
 
 
-@router.get(
+@kept_get(
+    router,
     "/guide/model.svg",
-    openapi_extra=KEPT,
-    summary="The diagram of ecomap's main classes and properties",
-    response_class=Response,
-    responses=documented({200: answers("The diagram", "image/svg+xml")}, NOT_MODIFIED, STORE),
+    "The diagram of ecomap's main classes and properties",
+    {200: answers("The diagram", "image/svg+xml")},
 )
 async def model_svg(services: Services) -> Response:
     return Response(await _diagram(services), media_type="image/svg+xml")

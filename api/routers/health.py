@@ -9,8 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from api.dependencies import Services
 from api.metrics import metrics_text
 from api.responses import answers, documented
-from graph.contributions.submissions import status_counts_query
-from graph.store.interface import StoreError
+from api.services import operations
 
 router = APIRouter(tags=["Operations"])
 
@@ -27,13 +26,7 @@ async def healthz() -> JSONResponse:
 )
 async def metrics(services: Services) -> Response:
     body = metrics_text()
-    # Submissions by status are read from the staging store as they are now, not counted by a worker.
-    try:
-        rows = await services.staging.solutions(status_counts_query(services.identity))
-    except StoreError:
-        rows = []
-    counts = dict.fromkeys(("pending", "approved", "rejected"), 0)
-    counts.update({row["status"].value.rsplit("/", 1)[-1]: int(row["count"].value) for row in rows})
+    counts = await operations.submission_counts(services)
     lines = ["# HELP ecomap_submissions Submissions in the staging store, by status", "# TYPE ecomap_submissions gauge"]
     lines += [f'ecomap_submissions{{status="{status}"}} {count}' for status, count in counts.items()]
     return Response(body + ("\n".join(lines) + "\n").encode(), media_type=CONTENT_TYPE_LATEST)
@@ -45,7 +38,7 @@ async def metrics(services: Services) -> Response:
     responses=documented({503: answers("A store is not answering: the body says which", "application/json")}),
 )
 async def readyz(services: Services) -> JSONResponse:
-    stores = {"public": await services.public.ready(), "staging": await services.staging.ready()}
+    stores = await operations.stores_ready(services)
     body = {
         "status": "ok" if all(stores.values()) else "unavailable",
         "stores": {k: "ok" if v else "unavailable" for k, v in stores.items()},

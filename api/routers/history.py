@@ -1,7 +1,7 @@
 """A record's history: every approved version, newest first, with when and from which submission.
 
-The versions live in the staging store (graph.contributions.history); this router only reads them. A page for people,
-JSON for programs, and each version's statements as Turtle.
+The versions live in the staging store (graph.contributions.history), read by api.services.record_history. A page
+for people, JSON for programs, and each version's statements as Turtle.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from api.negotiation import negotiated
 from api.paths import ClassPath, KeyPath
 from api.renderers.pages import render
 from api.responses import NOT_FOUND, STORE, answers, documented, problem
-from graph.contributions.history import Version, history_query, version_graph, versions
+from api.services import record_history
+from graph.contributions.history import Version
 from graph.metadata import utc_stamp
 from graph.rdf.identity import KEY_PATTERN, checked_class
 
@@ -59,7 +60,7 @@ async def history(
     if found is None:
         raise NotFoundError(f"{services.settings.base_uri}/id/{uri_class}/{key}")
     record, document = found
-    kept = versions(await services.staging.solutions(history_query(services.identity, record)), record)
+    kept = await record_history.versions_of(services, record)
     if media_type == "application/json":
         return JSONResponse({"record": record, "versions": [_json(services, v) for v in kept]})
     local = document.removeprefix(services.settings.base_uri)
@@ -90,11 +91,7 @@ async def version(uri_class: ClassPath, key: KeyPath, version: str, request: Req
     found = _record(services, uri_class, key)
     if found is None or not KEY_PATTERN.match(version):
         raise NotFoundError(f"{services.settings.base_uri}/id/{uri_class}/{key}", "text/plain")
-    graph = version_graph(found[0], version)
-    # Only a version the history lists: kept by an approval that has finished (a version is kept before the
-    # public record changes, and was served for minutes after a worker died between the two).
-    listed = versions(await services.staging.solutions(history_query(services.identity, found[0])), found[0])
-    triples = await services.staging.named_graph(graph) if any(v.iri == graph for v in listed) else []
+    graph, triples = await record_history.version_statements(services, found[0], version)
     if not triples:
         raise NotFoundError(graph, "text/plain")
     body = ox.serialize(triples, format=ox.RdfFormat.TURTLE)

@@ -7,29 +7,23 @@ from itertools import groupby
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.answers import KEPT
+from api.answers import kept_get
 from api.dependencies import Services
 from api.renderers.pages import render
-from api.responses import NOT_MODIFIED, PAGE, STORE, documented
+from api.responses import PAGE, documented
 from api.services.dataset_description import DOWNLOADS
-from graph.queries import load_query
+from api.services.saved_rows import saved_rows
 
 router = APIRouter(tags=["Pages"])
 
 
-@router.get(
-    "/",
-    summary="The landing page",
-    response_class=Response,
-    responses=documented(PAGE, NOT_MODIFIED, STORE),
-    openapi_extra=KEPT,
-)
+@kept_get(router, "/", "The landing page", PAGE)
 async def home(request: Request, services: Services) -> Response:
-    public, base = services.public, services.settings.base_uri
-    counts = await public.solutions(load_query("stats-things").text)
-    kinds = await public.solutions(load_query("stats-organisations-by-kind").text)
-    nations = await public.solutions(load_query("stats-by-nation").text)
-    support = await public.solutions(load_query("stats-support-by-concept").text)
+    base = services.settings.base_uri
+    counts = await saved_rows(services, "stats-things")
+    kinds = await saved_rows(services, "stats-organisations-by-kind")
+    nations = await saved_rows(services, "stats-by-nation")
+    support = await saved_rows(services, "stats-support-by-concept")
 
     def key(row: dict, name: str) -> str:
         return row[name].value.rsplit("/", 1)[-1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -21,26 +21,13 @@ from api.services.listing import (
     FilterError,
     Filters,
     Kind,
-    count_query,
-    narrowed,
-    options_query,
-    page_query,
+    filter_options,
+    list_page,
     parse_filters,
 )
 
 router = APIRouter(tags=["Lists"])
 JSON = "application/json"
-
-
-async def _page(
-    services: AppServices, kind: Kind, filters: Filters, page: int, per_page: int
-) -> tuple[int, list[dict[str, Any]]]:
-    """How many things the filters select, and the rows of one page of them."""
-    if filters.named == frozenset():  # the name index found nothing with that name: nothing to ask the store
-        return 0, []
-    [count] = await services.public.solutions(count_query(kind, filters))
-    rows = await services.public.solutions(page_query(kind, filters, (page - 1) * per_page, per_page))
-    return int(count["total"].value), rows
 
 
 async def _list(
@@ -54,9 +41,7 @@ async def _list(
     chosen: str,
 ) -> Response:
     """One page of a list; ``selected`` holds the filters as they were given, for the form to show them again."""
-    if filters.q:
-        filters = narrowed(filters, await services.names.get())
-    total, rows = await _page(services, kind, filters, page, per_page)
+    total, rows = await list_page(services, kind, filters, page, per_page)
     pages = max(1, math.ceil(total / per_page))
     base = services.settings.base_uri
     items = [
@@ -82,22 +67,7 @@ async def _list(
     if chosen == JSON:
         body = {"total": total, "page": page, "per_page": per_page, "pages": pages, "items": items, "links": links}
         return JSONResponse(body, headers=headers)
-    options: dict[str, list[dict[str, str]]] = {"area": [], "place": [], "kind": [], "strategy": []}
-    choices = await services.public.solutions(options_query(kind))
-    for row in choices:
-        value = row["value"].value
-        short = {
-            "place": value.rsplit("/", 1)[-1],
-            "kind": value.rsplit("/", 1)[-1],
-            "strategy": value.rsplit("/", 1)[-1],
-        }
-        options[row["filter"].value].append(
-            {
-                "value": short.get(row["filter"].value, value[len(base) + 1 :]),
-                "label": row["label"].value,
-                "group": row["group"].value,
-            }
-        )
+    options = await filter_options(services, kind)
     response = render(
         request,
         "list.html",

@@ -3,8 +3,6 @@ item (Q123885) straight to the organisation's URI, so a catalogue that knows a n
 
 from __future__ import annotations
 
-import re
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
@@ -12,22 +10,9 @@ from api.dependencies import Services
 from api.errors import JSON_PROBLEMS, ProblemError
 from api.renderers.pages import local_href
 from api.responses import STORE, answers, documented, problem
-from api.services.page_queries import matching
-from graph.rdf.identity import ORG_ID, registry_numbers_query
+from api.services.identifiers import identified
 
 router = APIRouter(tags=["Linked data"], dependencies=[JSON_PROBLEMS])
-WIKIDATA = re.compile(r"^Q[1-9][0-9]{0,11}$")
-WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
-
-
-def _query(identifier: str, base: str) -> str | None:
-    """The SPARQL that finds the organisations with this identifier, its values serialised as RDF terms."""
-    if WIKIDATA.match(identifier):
-        return matching(WIKIDATA_ENTITY + identifier)
-    found = ORG_ID.match(identifier.upper())
-    if not found:
-        return None
-    return registry_numbers_query([(found["prefix"], found["number"])], base)
 
 
 @router.get(
@@ -46,15 +31,14 @@ def _query(identifier: str, base: str) -> str | None:
     ),
 )
 async def lookup(identifier: str, services: Services) -> Response:
-    query = _query(identifier, services.settings.base_uri)
-    if query is None:
+    organisations = await identified(services, identifier)
+    if organisations is None:
         message = (
             "Give an org-id.guide identifier such as GB-COH-08030289 or GB-CHC-207043, or a Wikidata item Q123885."
         )
         raise ProblemError(400, message)
-    rows = await services.public.solutions(query)
     base = services.settings.base_uri
-    found = sorted(local_href(row["org"].value, base) or row["org"].value for row in rows)
+    found = sorted(local_href(iri, base) or iri for iri in organisations)
     if not found:
         raise ProblemError(404, f"No organisation on the map has the identifier {identifier}.")
     if len(found) > 1:

@@ -4,56 +4,33 @@ Without JavaScript the page lists the same links as a table."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import formats
-from api.answers import KEPT
-from api.dependencies import AppServices, Services
+from api.answers import kept_get
+from api.dependencies import Services
 from api.errors import ProblemError
 from api.negotiation import negotiated
-from api.renderers.pages import json_script, local_href, render
-from api.responses import NOT_MODIFIED, STORE, answers, documented, problem
-from api.services.listing import ORGANISATIONS, FilterError, options_query, page_query, parse_filters
-from api.services.network_graph import EDGES_QUERY, network
+from api.renderers.pages import json_script, render
+from api.responses import answers, problem
+from api.services.listing import ORGANISATIONS, FilterError, filter_options
+from api.services.network_graph import network_elements
 
 router = APIRouter(tags=["Network"])
-MAX_NODES = 2000
 
 
-async def _elements(services: AppServices, area: str | None, place: str | None, kind: str | None) -> dict[str, Any]:
-    base = services.settings.base_uri
-    filters = parse_filters(base, ORGANISATIONS, area, place, kind, None, None)
-    rows = await services.public.solutions(page_query(ORGANISATIONS, filters, 0, MAX_NODES))
-    nodes = [
-        {
-            "iri": row["item"].value,
-            "name": row["label"].value,
-            "href": local_href(row["item"].value, base),
-            "kinds": row["kinds"].value if "kinds" in row else "",
-        }
-        for row in rows
-    ]
-    edges = await services.public.solutions(EDGES_QUERY)
-    return network(nodes, edges, base)
-
-
-@router.get(
+@kept_get(
+    router,
     "/network",
-    openapi_extra=KEPT,
-    summary="The network map of organisations and their links (HTML, or Cytoscape.js elements as JSON)",
-    response_class=Response,
-    responses=documented(
-        {
-            200: answers("The map, or its elements as JSON", formats.HTML, "application/json"),
-            400: problem("A filter names nothing ecomap knows"),
-            406: problem("Accept names neither text/html nor application/json"),
-        },
-        NOT_MODIFIED,
-        STORE,
-    ),
+    "The network map of organisations and their links (HTML, or Cytoscape.js elements as JSON)",
+    {
+        200: answers("The map, or its elements as JSON", formats.HTML, "application/json"),
+        400: problem("A filter names nothing ecomap knows"),
+        406: problem("Accept names neither text/html nor application/json"),
+    },
 )
 async def network_map(
     request: Request,
@@ -64,19 +41,13 @@ async def network_map(
     kind: Annotated[str | None, Query(description="A kind of organisation, e.g. charity-or-non-profit")] = None,
 ) -> Response:
     try:
-        elements = await _elements(services, area or None, place or None, kind or None)
-        choices = await services.public.solutions(options_query(ORGANISATIONS))
+        elements = await network_elements(services, area or None, place or None, kind or None)
     except (FilterError, ValueError) as error:
         raise ProblemError(400, str(error)) from None
     if wanted == "application/json":
         return JSONResponse(elements, headers={"Vary": "Accept"})
-    base = services.settings.base_uri
-    options: dict[str, list[dict[str, str]]] = {"area": [], "place": [], "kind": []}
-    for row in choices:
-        name, value = row["filter"].value, row["value"].value
-        if name in options:
-            short = value[len(base) + 1 :] if name == "area" else value.rsplit("/", 1)[-1]
-            options[name].append({"value": short, "label": row["label"].value, "group": row["group"].value})
+    offered = await filter_options(services, ORGANISATIONS)
+    options = {name: offered[name] for name in ("area", "place", "kind")}
     names = {n["id"]: n["label"] for n in elements["nodes"]}
     context = {
         "title": "Network map",

@@ -3,14 +3,13 @@ requests. The request, with the person's e-mail address, stays in the staging st
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import access
-from api.dependencies import AppServices, Services
+from api.dependencies import Services
 from api.errors import JSON_PROBLEMS, NotFoundError, ProblemError
 from api.paths import PersonKeyPath
 from api.renderers.pages import render
@@ -28,29 +27,16 @@ from api.responses import (
     fields,
     problem,
 )
-from api.services.page_queries import person_name
+from api.services import own_details
 from api.services.submitting import EMAIL
 from graph.contributions.personal_requests import (
     MAX_DETAILS,
     RequestKind,
     RequestStatus,
-    answer_update,
-    new_request_id,
-    request_transaction,
-    requests_query,
-    status_query,
 )
-from graph.rdf.identity import KEY_PATTERN, UriClass
 
 router = APIRouter(tags=["Contributions"])
 FORM_MAX_BYTES = 64 * 1024
-
-
-async def _name(services: AppServices, key: str) -> str | None:
-    """The person's name on the public map; None if there is no such person."""
-    person = services.identity.thing(UriClass.PERSON, key) if KEY_PATTERN.match(key) else None
-    rows = person and await services.public.solutions(person_name(person))
-    return rows[0]["name"].value if rows else None
 
 
 def _form(
@@ -67,7 +53,7 @@ def _form(
     responses=documented(PAGE, NOT_FOUND, STORE),
 )
 async def request_form(key: PersonKeyPath, request: Request, services: Services) -> Response:
-    name = await _name(services, key)
+    name = await own_details.name_of(services, key)
     if name is None:
         raise NotFoundError(f"{services.settings.base_uri}/id/person/{key}")
     return _form(request, key, name, {"kind": RequestKind.CORRECT}, [])
@@ -94,7 +80,7 @@ async def request_form(key: PersonKeyPath, request: Request, services: Services)
     ),
 )
 async def send_request(key: PersonKeyPath, request: Request, services: Services) -> Response:
-    name = await _name(services, key)
+    name = await own_details.name_of(services, key)
     if name is None:
         raise NotFoundError(f"{services.settings.base_uri}/id/person/{key}")
     await access.counted(request, services, None)
@@ -111,26 +97,11 @@ async def send_request(key: PersonKeyPath, request: Request, services: Services)
         errors.append("Give an e-mail address, so that an editor can check it is you and tell you what was done.")
     if errors:
         return _form(request, key, name, values, errors, status=422)
-    request_id = new_request_id()
-    person = services.identity.thing(UriClass.PERSON, key)
-    transaction = request_transaction(
-        services.identity, request_id, person, RequestKind(values["kind"]), values.get("details", ""), values["contact"]
+    request_id = await own_details.keep_request(
+        services, key, RequestKind(values["kind"]), values.get("details", ""), values["contact"]
     )
-    await services.staging.update(transaction.as_update())
     context = {"title": "Thank you", "name": name, "contact": values["contact"], "request_id": request_id}
     return render(request, "person_request_sent.html", context, status=201)
-
-
-def _listed(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["request"].value.rsplit("/", 1)[-1],
-        "person": row["person"].value,
-        "kind": row["kind"].value,
-        "details": row["details"].value,
-        "contact": row["contact"].value,
-        "created": row["created"].value,
-        "answer": row["answer"].value if "answer" in row else None,
-    }
 
 
 @router.get(
@@ -141,8 +112,7 @@ def _listed(row: dict[str, Any]) -> dict[str, Any]:
 )
 async def listing(request: Request, services: Services, status: RequestStatus = RequestStatus.PENDING) -> Response:
     await access.moderator(request, services)
-    rows = await services.staging.solutions(requests_query(services.identity, status))
-    return JSONResponse({"status": status, "requests": [_listed(row) for row in rows]})
+    return JSONResponse({"status": status, "requests": await own_details.listed(services, status)})
 
 
 @router.post(
@@ -167,12 +137,5 @@ async def answer(request_id: str, request: Request, services: Services) -> Respo
     text = asked.get("answer") if isinstance(asked, dict) else None
     if not isinstance(text, str) or not text.strip():
         raise ProblemError(400, 'Say what was done and why: {"answer": "..."}.')
-    if not KEY_PATTERN.match(request_id):
-        raise ProblemError(404, "There is no such request.")
-    found = await services.staging.solutions(status_query(services.identity, request_id))
-    if not found:
-        raise ProblemError(404, "There is no such request.")
-    if found[0]["status"].value.rsplit("/", 1)[-1] != RequestStatus.PENDING:
-        raise ProblemError(409, "This request is already answered.")
-    await services.staging.update(answer_update(services.identity, request_id, moderator, text.strip()[:2000]))
+    await own_details.answer(services, request_id, moderator, text.strip()[:2000])
     return JSONResponse({"id": request_id, "status": RequestStatus.ANSWERED, "answer": text.strip()[:2000]})

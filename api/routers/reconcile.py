@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -21,17 +20,15 @@ from api.dependencies import AppServices, Services
 from api.errors import JSON_PROBLEMS, ProblemError
 from api.renderers.pages import local_href, render
 from api.responses import FORM, HTML, STORE, answers, documented, fields, problem
+from api.services.extension import extended, preview_values
 from graph.matching.reconciliation import (
     MAX_BATCH,
-    PREVIEW,
     PROPERTIES,
     TYPE,
     TYPE_IDS,
     Candidates,
     ReconcileError,
     extension_meta,
-    extension_query,
-    extension_rows,
     parse_batch,
     parse_extend,
     property_entries,
@@ -40,8 +37,6 @@ from graph.matching.reconciliation import (
     suggest_properties,
     suggest_types,
 )
-from graph.rdf.identity import KEY_PATTERN
-from graph.rdf.results import strings
 
 router = APIRouter(tags=["Reconciliation"], dependencies=[JSON_PROBLEMS])
 BODY_LIMIT = 1_000_000
@@ -88,12 +83,8 @@ async def _answer(services: AppServices, params: Mapping[str, str]) -> Response:
             return JSONResponse(results)
         if "extend" in params:
             ids, properties = parse_extend(params["extend"])
-            iris = [ox.NamedNode(f"{base}/id/organisation/{key}") for key in ids if KEY_PATTERN.match(key)]
-            query = extension_query(iris, properties)
-            rows = await services.public.solutions(query) if iris and properties else []
-            return JSONResponse(
-                {"meta": extension_meta(properties), "rows": extension_rows(ids, properties, strings(rows), base)}
-            )
+            rows = await extended(services, ids, properties)
+            return JSONResponse({"meta": extension_meta(properties), "rows": rows})
     except ReconcileError as error:
         raise ProblemError(400, str(error)) from None
     raise ProblemError(400, "Send a reconciliation batch as queries=..., or a data extension query as extend=....")
@@ -239,11 +230,7 @@ async def preview(request: Request, services: Services, id: str | None = None) -
         raise ProblemError(400, "Give the organisation's id, e.g. /reconcile/preview?id=odi.")
     base = services.settings.base_uri
     iri = f"{base}/id/organisation/{id}"
-    values: dict[str, list[str]] = {p.id: [] for p in PREVIEW}
-    if KEY_PATTERN.match(id):
-        rows = await services.public.solutions(extension_query([ox.NamedNode(iri)], PREVIEW))
-        cells = extension_rows([id], PREVIEW, strings(rows), base)[id]
-        values = {pid: [cell["str"] for cell in found] for pid, found in cells.items()}
+    values = await preview_values(services, id)
     context = {
         "key": id,
         "iri": iri,

@@ -9,21 +9,19 @@ from __future__ import annotations
 import re
 from email.utils import format_datetime
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api import formats
-from api.answers import KEPT
+from api.answers import kept_get
 from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.errors import NotFoundError, ProblemError
 from api.paths import ClassPath, KeyPath
 from api.renderers.document_page import page_context, serialise
 from api.renderers.pages import render
-from api.responses import DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE, documented, problem
-from api.services.document import description_query, last_modified, self_description
-from graph.contributions.withdrawal import tombstones_query
+from api.responses import DOCUMENT, NOT_FOUND, documented, problem
+from api.services.document import described, last_modified, self_description, tombstone
 from graph.rdf.identity import checked_class
 
 router = APIRouter(tags=["Linked data"])
@@ -52,21 +50,16 @@ async def thing(uri_class: ClassPath, key: KeyPath, request: Request, services: 
     return RedirectResponse(f"/doc/{uri_class}/{key}", status_code=303, headers={"Vary": "Accept"})
 
 
-@router.get(
+@kept_get(
+    router,
     "/doc/{uri_class}/{key}",
-    openapi_extra=KEPT,
-    summary="The document about a thing, as HTML, Turtle, JSON-LD, N-Triples or RDF/XML",
-    response_class=Response,
-    responses=documented(
-        DOCUMENT,
-        {
-            301: {"description": "Moved Permanently: the record was merged into the one named by Location"},
-            410: problem("Gone: the record was withdrawn, and says when and why"),
-        },
-        NOT_FOUND,
-        NOT_MODIFIED,
-        STORE,
-    ),
+    "The document about a thing, as HTML, Turtle, JSON-LD, N-Triples or RDF/XML",
+    DOCUMENT,
+    {
+        301: {"description": "Moved Permanently: the record was merged into the one named by Location"},
+        410: problem("Gone: the record was withdrawn, and says when and why"),
+    },
+    NOT_FOUND,
 )
 async def document(uri_class: ClassPath, key: KeyPath, request: Request, services: Services) -> Response:
     key, media_type = _suffix(key, request)
@@ -90,13 +83,7 @@ async def document(uri_class: ClassPath, key: KeyPath, request: Request, service
     )
 
 
-@router.get(
-    "/def/{path:path}",
-    openapi_extra=KEPT,
-    summary="An ontology term, concept scheme or concept",
-    response_class=Response,
-    responses=documented(DOCUMENT, NOT_FOUND, NOT_MODIFIED, STORE),
-)
+@kept_get(router, "/def/{path:path}", "An ontology term, concept scheme or concept", DOCUMENT, NOT_FOUND)
 async def definition(path: str, request: Request, services: Services) -> Response:
     path, media_type = _suffix(path, request)
     if media_type is None:
@@ -120,10 +107,8 @@ async def _describe(
     """The document about ``thing``. Conditional GET and caching go by the data version (api/answers.py): a page
     holds statements from other records too, so its own record's date (sent as Last-Modified, for information)
     cannot tell that nothing on it changed."""
-    metadata = services.identity.metadata_graph
-    query = description_query(thing, record, metadata, services.identity.dataset)
-    triples = await services.public.triples(query)
-    if not any(t.subject == ox.NamedNode(thing) for t in triples):
+    triples = await described(services, thing, record)
+    if not triples:
         return await _ended(request, services, thing, record, media_type)
     triples += self_description(document, thing, triples)
     triples.sort(key=str)  # the same data gives the same bytes
@@ -143,10 +128,9 @@ async def _describe(
 
 async def _ended(request: Request, services: AppServices, thing: str, record: str, media_type: str) -> Response:
     """A withdrawn record's URI answers 410 Gone, saying when and why; a merged one redirects to the survivor."""
-    rows = await services.public.solutions(tombstones_query(services.identity, record))
-    if not rows:
+    row = await tombstone(services, record)
+    if row is None:
         raise NotFoundError(thing, media_type)
-    row = rows[0]
     survivor = services.identity.parse(row["survivor"].value) if "survivor" in row else None
     if survivor is not None:
         target = _local(services.identity.document(survivor.uri_class, survivor.key), services)

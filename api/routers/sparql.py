@@ -51,10 +51,7 @@ async def sparql_get(
     """Run a query given as ``?query=``; without one, describe the service (RDF) or show the query form (HTML)."""
     if query is None:
         return _without_query(request, services)
-    try:
-        _utf8_fields(request.scope["query_string"], "URL")  # FastAPI read the parameters with replacement
-    except NotUtf8Error as unread:
-        raise ProblemError(400, str(unread)) from None
+    _utf8_fields(request.scope["query_string"], "URL")  # FastAPI read the parameters with replacement
     return await run_query(request, services, query, default_graph_uri or [], named_graph_uri or [], format)
 
 
@@ -101,13 +98,7 @@ async def sparql_post(request: Request, services: Services) -> Response:
     if media_type == "application/sparql-update":
         raise ProblemError(415, "This SPARQL endpoint is read-only: it does not accept application/sparql-update.")
     if media_type == "application/sparql-query":
-        body = await _limited_body(request, services)
-        if body is None:
-            raise ProblemError(413, "The request is larger than this endpoint takes.")
-        try:
-            text = _utf8(body, "query")
-        except NotUtf8Error as unread:
-            raise ProblemError(400, str(unread)) from None
+        text = _utf8(await _limited_body(request, services), "query")
         params = request.query_params
         return await run_query(
             request,
@@ -118,13 +109,7 @@ async def sparql_post(request: Request, services: Services) -> Response:
             params.get("format"),
         )
     if media_type == FORM:
-        raw = await _limited_body(request, services)
-        if raw is None:
-            raise ProblemError(413, "The request is larger than this endpoint takes.")
-        try:
-            fields = _utf8_fields(raw, "form")
-        except NotUtf8Error as unread:
-            raise ProblemError(400, str(unread)) from None
+        fields = _utf8_fields(await _limited_body(request, services), "form")
         form: dict[str, list[str]] = {}
         for name, value in fields:
             form.setdefault(name, []).append(value)
@@ -147,27 +132,24 @@ async def sparql_post(request: Request, services: Services) -> Response:
     )
 
 
-async def _limited_body(request: Request, services: Services) -> bytes | None:
-    """The body, or ``None`` past the size a query of the longest allowed length can take."""
+async def _limited_body(request: Request, services: Services) -> bytes:
+    """The body, refused (413) past the size a query of the longest allowed length can take."""
     limit = services.settings.query_max_length * 4 + 16_384  # percent-encoding, and the other form fields
     try:
         return await read_body(request, limit)
     except BodyTooLargeError:
-        return None
-
-
-class NotUtf8Error(ValueError):
-    """A query, or a form or URL or one of its fields, that is not UTF-8. Decoded with replacement (as Starlette and
-    ``parse_qsl`` decode), the store would run another query than the one sent, with U+FFFD in place of each byte
-    that could not be read."""
+        raise ProblemError(413, "The request is larger than this endpoint takes.") from None
 
 
 def _utf8(data: bytes, what: str) -> str:
+    """``data`` read as UTF-8, or refused (400): a query, or a form or URL or one of its fields, decoded with
+    replacement (as Starlette and ``parse_qsl`` decode) would make the store run another query than the one sent, with
+    U+FFFD in place of each byte that could not be read."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise NotUtf8Error(
-            f"The {what} is not UTF-8: its byte {error.start + 1} is 0x{data[error.start]:02x}. Send UTF-8."
+        raise ProblemError(
+            400, f"The {what} is not UTF-8: its byte {error.start + 1} is 0x{data[error.start]:02x}. Send UTF-8."
         ) from None
 
 

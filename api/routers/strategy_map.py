@@ -10,28 +10,25 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.answers import KEPT
+from api.answers import kept_get
 from api.dependencies import Services
 from api.renderers.pages import local_href, render
-from api.responses import NOT_MODIFIED, PAGE, STORE, documented
+from api.responses import PAGE
 from api.services.coverage import Cell
-from api.services.page_queries import STRATEGIES
-from api.services.saved_rows import saved_rows
+from api.services.strategies import strategy_rows
 
 router = APIRouter(tags=["Gap analysis"])
 
 
-@router.get(
+@kept_get(
+    router,
     "/strategy-map",
-    openapi_extra=KEPT,
-    summary="How the NDS's missions, pillars and priority areas meet the National AI Strategy's pillars",
-    response_class=Response,
-    responses=documented(PAGE, NOT_MODIFIED, STORE),
+    "How the NDS's missions, pillars and priority areas meet the National AI Strategy's pillars",
+    PAGE,
 )
 async def strategy_map(request: Request, services: Services) -> Response:
-    strategy_rows = await services.public.solutions(STRATEGIES)
-    support_rows = await saved_rows(services, "stats-support-by-concept")
-    meeting_rows = await saved_rows(services, "strategy-meeting-points")
+    found = await strategy_rows(services)
+    support_rows, meeting_rows = found.support, found.meetings
     base = services.settings.base_uri
     concepts: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in support_rows:
@@ -44,7 +41,7 @@ async def strategy_map(request: Request, services: Services) -> Response:
             }
         )
     strategies: dict[str, dict[str, Any]] = {}
-    for row in strategy_rows:
+    for row in found.strategies:
         iri = row["strategy"].value
         entry = strategies.setdefault(
             iri,

@@ -4,9 +4,6 @@ them with a reason."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict
 from typing import Annotated, Any
 
 import anyio
@@ -33,27 +30,16 @@ from api.responses import (
     fields,
     problem,
 )
-from api.services import approval
+from api.services import moderation
 from api.services.submission_template import XLSX
 from api.services.submitting import EMAIL, convert_rows, process, report_json
 from graph.contributions import report as reports
-from graph.contributions.review import ORGANISATIONS_QUERY, changes, concept_checks, duplicates
 from graph.contributions.sheets import SheetError, SheetTooLargeError, read_csv, read_xlsx
 from graph.contributions.submissions import (
-    ContributorRole,
-    Split,
     SubmissionStatus,
-    contact_query,
-    decision_transaction,
-    role_update,
-    statements_query,
-    status_key_query,
-    submissions_query,
 )
 from graph.contributions.template import Conversion
 from graph.contributions.validation import Finding
-from graph.contributions.withdrawal import tombstones_query
-from graph.rdf.identity import KEY_PATTERN
 from graph.rdf.parsing import RdfSyntaxError
 from graph.rdf.untrusted import TooManyStatementsError, read_submission, unwritable
 
@@ -234,14 +220,7 @@ def _report(request: Request, report: reports.Report, status: int, conversion: C
     responses=documented({404: problem("There is no such submission")}, STORE),
 )
 async def status(status_key: str, services: Services) -> Response:
-    found = None
-    if KEY_PATTERN.match(status_key):
-        rows = await services.staging.solutions(status_key_query(services.identity, status_key))
-        submission = rows[0]["submission"].value.rsplit("/", 1)[-1] if rows else None
-        found = await approval.describe_submission(services, submission) if submission else None
-    if found is None:
-        raise ProblemError(404, "There is no such submission.")
-    return JSONResponse(found)
+    return JSONResponse(await moderation.status_at(services, status_key))
 
 
 @router.get(
@@ -253,16 +232,7 @@ async def listing(request: Request, services: Services, status: str = Submission
     if status not in (SubmissionStatus.PENDING, SubmissionStatus.APPROVED, SubmissionStatus.REJECTED):
         raise ProblemError(400, "status must be pending, approved or rejected.")
     await access.moderator(request, services)
-    rows = await services.staging.solutions(submissions_query(services.identity, status))
-    items = [
-        {
-            "id": row["submission"].value.rsplit("/", 1)[-1],
-            "created": row["created"].value,
-            "records": int(row["records"].value),
-        }
-        for row in rows
-    ]
-    return JSONResponse({"status": status, "submissions": items})
+    return JSONResponse({"status": status, "submissions": await moderation.listed(services, status)})
 
 
 @router.get(
@@ -271,39 +241,9 @@ async def listing(request: Request, services: Services, status: str = Submission
     responses=documented(MODERATORS, {404: problem("There is no such submission")}, STORE),
 )
 async def review(submission_id: str, request: Request, services: Services) -> Response:
-    identity = services.identity
     await access.moderator(request, services)
-    found = await approval.describe_submission(services, submission_id)
-    if found is None:
-        raise ProblemError(404, "There is no such submission.")
-    triples = await services.staging.triples(statements_query(identity, submission_id))
-    contact = await services.staging.solutions(contact_query(identity, submission_id))
-    changed = await _changes(services, await approval.split_submission(services, triples))
-    existing = await services.public.solutions(ORGANISATIONS_QUERY)
-    suggester = await services.suggester.get()
-    eco = identity.resolve("def/ecosystem/")
-    # Both compare texts as vectors: seconds on a large map, so off the event loop.
-    candidates = await anyio.to_thread.run_sync(lambda: duplicates(triples, existing))
-    checks = await anyio.to_thread.run_sync(lambda: concept_checks(triples, suggester, eco))
-    body = {
-        **found,
-        "contact": contact[0]["contact"].value if contact else None,
-        "changes": changed,
-        "possible_duplicates": [asdict(d) for d in candidates],
-        "concept_checks": [asdict(check) for check in checks],
-    }
-    return JSONResponse(body, headers={"ETag": _review_tag(changed)})
-
-
-async def _changes(services: AppServices, split: Split) -> list[dict[str, Any]]:
-    """What approving would add to and remove from each record it changes, against the public store now."""
-    current = await approval.current_records(services, split.graphs)
-    return [asdict(change) for change in changes(split.proposed(current), current, split.records)]
-
-
-def _review_tag(changed: list[dict[str, Any]]) -> str:
-    """An entity tag for what a moderator reviewed: approving with If-Match fails if the records changed since."""
-    return '"' + hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:32] + '"'
+    body, tag = await moderation.review(services, submission_id)
+    return JSONResponse(body, headers={"ETag": tag})
 
 
 @router.post(
@@ -338,22 +278,12 @@ def _review_tag(changed: list[dict[str, Any]]) -> str:
     ),
 )
 async def approve(submission_id: str, request: Request, services: Services) -> Response:
-    identity = services.identity
     moderator, found = await _pending(request, services, submission_id)
-    triples = await services.staging.triples(statements_query(identity, submission_id))
-    split = await approval.split_submission(services, triples)
-    ended = [r for r in split.graphs if await services.public.solutions(tombstones_query(identity, r))]
-    if ended:
-        message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
-        raise ProblemError(409, message)
-    expected = request.headers.get("if-match")
-    if expected and expected != "*" and _review_tag(await _changes(services, split)) != expected:
-        raise ProblemError(412, "The records have changed since this review: review the submission again.")
-    role = await _role_approved(request, found["contributor_role"])
-    await approval.claim_or_refuse(services, submission_id, approver=moderator)
-    if role != found["contributor_role"]:  # kept before anything is published, for an approval resumed later
-        await services.staging.update(role_update(identity, submission_id, role))
-    records = await approval.approve_claimed(services, submission_id, moderator, role)
+    asked = await access.decision(request)
+    claim_checked = isinstance(asked, dict) and asked.get("claim_checked") is True
+    records = await moderation.approve(
+        services, submission_id, moderator, found["contributor_role"], claim_checked, request.headers.get("if-match")
+    )
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.APPROVED, "records": records})
 
 
@@ -377,21 +307,8 @@ async def reject(submission_id: str, request: Request, services: Services) -> Re
     reason = await _reason(request)
     if not reason:
         raise ProblemError(400, 'Give the reason, which the submitter will see: {"reason": "..."}.')
-    await approval.claim_or_refuse(services, submission_id, approver=None)
-    transaction = decision_transaction(services.identity, submission_id, SubmissionStatus.REJECTED, moderator, reason)
-    await services.staging.update(transaction.as_update())
+    await moderation.reject(services, submission_id, moderator, reason)
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.REJECTED, "reason": reason})
-
-
-async def _role_approved(request: Request, role: str) -> str:
-    """The role the approved records are published in: as submitted, or the organisation's own where the moderator
-    has checked a claim to speak for it (``{"claim_checked": true}``)."""
-    asked = await access.decision(request)
-    if not (isinstance(asked, dict) and asked.get("claim_checked") is True):
-        return role
-    if role != ContributorRole.UNVERIFIED_ORGANISATION:
-        raise ProblemError(400, "This submission claims to speak for no organisation.")
-    return ContributorRole.ORGANISATION
 
 
 async def _reason(request: Request) -> str | None:
@@ -403,9 +320,4 @@ async def _reason(request: Request) -> str | None:
 async def _pending(request: Request, services: AppServices, submission_id: str) -> tuple[str, dict[str, Any]]:
     """The moderator asking, and the pending submission they would decide on; refused (401, 403, 404, 409)."""
     moderator = await access.moderating(request, services)
-    found = await approval.describe_submission(services, submission_id)
-    if found is None:
-        raise ProblemError(404, "There is no such submission.")
-    if found["status"] != SubmissionStatus.PENDING:
-        raise ProblemError(409, f"This submission is already {found['status']}.")
-    return moderator, found
+    return moderator, await moderation.pending(services, submission_id)

@@ -24,6 +24,7 @@ import anyio
 import pyoxigraph as ox
 
 from api.dependencies import AppServices
+from api.services.page_queries import SITEMAP
 from graph import failpoints
 from graph.matching.links import TARGETS, derived_links
 from graph.queries import load_query
@@ -269,3 +270,16 @@ async def description(services: AppServices) -> list[ox.Triple]:
         add(target, RDF_TYPE.value, ox.NamedNode(VOID + "Dataset"))
         add(target, VOID + "uriSpace", ox.Literal(row["namespace"].value))
     return triples
+
+
+async def sitemap_urls(services: AppServices) -> list[str]:
+    """The address of every document on the map (a thing's document, not its URI), for search engines."""
+    base = services.settings.base_uri
+    urls = [base + "/"]
+    for row in await services.public.solutions(SITEMAP):
+        iri = row["thing"].value
+        if "#" in iri or not iri.startswith(base + "/"):
+            continue
+        path = iri[len(base) :]
+        urls.append(base + (path.replace("/id/", "/doc/", 1) if path.startswith("/id/") else path))
+    return urls

@@ -11,9 +11,12 @@ from datetime import UTC, datetime
 
 import pyoxigraph as ox
 
+from api.dependencies import AppServices
+from graph.contributions.withdrawal import tombstones_query
 from graph.matching.links import derived_links
 from graph.rdf.namespaces import STANDARD
 from graph.rdf.terms import value_of
+from graph.store.interface import Row
 
 LABELS = "skos:prefLabel, foaf:name, rdfs:label, dcterms:title"
 AGENT = "eco:ledBy|eco:runBy|eco:hostedBy|eco:participant"
@@ -88,3 +91,16 @@ def last_modified(triples: list[ox.Triple], document: str) -> datetime | None:
         if t.subject == ox.NamedNode(document) and t.predicate == modified:
             return datetime.fromisoformat(value_of(t.object)).astimezone(UTC)
     return None
+
+
+async def described(services: AppServices, thing: str, record: str) -> list[ox.Triple]:
+    """The statements the document about ``thing`` shows (none if nothing is said of it)."""
+    query = description_query(thing, record, services.identity.metadata_graph, services.identity.dataset)
+    triples = await services.public.triples(query)
+    return triples if any(t.subject == ox.NamedNode(thing) for t in triples) else []
+
+
+async def tombstone(services: AppServices, record: str) -> Row | None:
+    """When and why the record ended, and the record it was merged into if it was; None if it has not ended."""
+    rows = await services.public.solutions(tombstones_query(services.identity, record))
+    return rows[0] if rows else None

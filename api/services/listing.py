@@ -11,8 +11,10 @@ from dataclasses import dataclass, replace
 
 import pyoxigraph as ox
 
+from api.dependencies import AppServices
 from graph.matching.names import NameIndex
 from graph.rdf.identity import KEY_PATTERN
+from graph.store.interface import Row
 
 AGENT = "eco:ledBy|eco:runBy|eco:hostedBy|eco:participant"
 GSS = re.compile(r"^[EKNSW][0-9]{8}$")
@@ -168,3 +170,28 @@ def parse_filters(
         else None,
         q=q.strip()[:200] if q and q.strip() else None,
     )
+
+
+async def list_page(
+    services: AppServices, kind: Kind, filters: Filters, page: int, per_page: int
+) -> tuple[int, list[Row]]:
+    """How many things the filters select (a name searched for narrowed by the name index first), and the rows of
+    one page of them."""
+    if filters.q:
+        filters = narrowed(filters, await services.names.get())
+    if filters.named == frozenset():  # the name index found nothing with that name: nothing to ask the store
+        return 0, []
+    [count] = await services.public.solutions(count_query(kind, filters))
+    rows = await services.public.solutions(page_query(kind, filters, (page - 1) * per_page, per_page))
+    return int(count["total"].value), rows
+
+
+async def filter_options(services: AppServices, kind: Kind) -> dict[str, list[dict[str, str]]]:
+    """The values each filter of the list offers, with their labels and groups, as a form shows them."""
+    base = services.settings.base_uri
+    options: dict[str, list[dict[str, str]]] = {"area": [], "place": [], "kind": [], "strategy": []}
+    for row in await services.public.solutions(options_query(kind)):
+        value, name = row["value"].value, row["filter"].value
+        short = value.rsplit("/", 1)[-1] if name in ("place", "kind", "strategy") else value[len(base) + 1 :]
+        options[name].append({"value": short, "label": row["label"].value, "group": row["group"].value})
+    return options

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.services.listing import AGENT
+from api.dependencies import AppServices
+from api.renderers.pages import local_href
+from api.services.listing import AGENT, ORGANISATIONS, page_query, parse_filters
 
 EDGES_QUERY = f"""SELECT ?link ?label ?from ?to ?kind WHERE {{
   {{
@@ -47,3 +49,27 @@ def network(nodes: list[dict[str, Any]], edge_rows: list[dict[str, Any]], base: 
         ],
         "edges": sorted(edges, key=lambda e: e["id"]),
     }
+
+
+MAX_NODES = 2000
+
+
+async def network_elements(
+    services: AppServices, area: str | None, place: str | None, kind: str | None
+) -> dict[str, Any]:
+    """The organisations the filters select (at most :data:`MAX_NODES`) and the links between them, as Cytoscape.js
+    elements."""
+    base = services.settings.base_uri
+    filters = parse_filters(base, ORGANISATIONS, area, place, kind, None, None)
+    rows = await services.public.solutions(page_query(ORGANISATIONS, filters, 0, MAX_NODES))
+    nodes = [
+        {
+            "iri": row["item"].value,
+            "name": row["label"].value,
+            "href": local_href(row["item"].value, base),
+            "kinds": row["kinds"].value if "kinds" in row else "",
+        }
+        for row in rows
+    ]
+    edges = await services.public.solutions(EDGES_QUERY)
+    return network(nodes, edges, base)
