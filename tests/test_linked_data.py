@@ -8,6 +8,7 @@ import re
 import httpx
 import pytest
 import rdflib
+from conftest import start_app, stop_server
 
 ODI = "http://127.0.0.1:8000/id/organisation/odi"
 RDF_TYPES = {
@@ -265,3 +266,39 @@ def test_only_http_and_local_addresses_become_links(server):
     """A javascript: IRI in the data is shown as text, never as a link a reader could click."""
     page = httpx.get(server.url + "/doc/organisation/hostile-test-org", headers={"Accept": "text/html"}).text
     assert "javascript:alert" in page and 'href="javascript:' not in page
+
+
+BROKEN_RELATIONSHIP = """
+@prefix eco: <http://127.0.0.1:8000/def/ecosystem/> .
+<http://127.0.0.1:8000/data/relationship/half-a-link> {
+  <http://127.0.0.1:8000/id/relationship/half-a-link> a eco:Relationship ;
+     eco:fromOrganisation <http://127.0.0.1:8000/id/organisation/odi> ;
+     eco:relationshipKind <http://127.0.0.1:8000/def/relationship-kind/collaborates-with> .
+}
+<http://127.0.0.1:8000/data/relationship/a-link-to-a-name> {
+  <http://127.0.0.1:8000/id/relationship/a-link-to-a-name> a eco:Relationship ;
+     eco:fromOrganisation <http://127.0.0.1:8000/id/organisation/odi> ;
+     eco:toOrganisation "Another organisation" ;
+     eco:relationshipKind "partner" .
+}
+"""
+
+
+def test_a_relationship_loaded_without_its_other_end_or_with_a_name_for_it_does_not_fail_the_page(tmp_path):
+    """An operator's load is not checked against the shapes (``ecomap check`` names what breaks them): a relationship
+    without the organisation at its other end, or with a name where its IRI should be, made its organisation's page
+    a 500."""
+    server = start_app(tmp_path / "served")
+    try:
+        broken = tmp_path / "broken.trig"
+        broken.write_text(BROKEN_RELATIONSHIP, encoding="utf-8")
+        loaded = server.ecomap("load", str(broken))
+        assert loaded.returncode == 0, loaded.stderr
+        page = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "Open Data Institute" in page.text
+        assert "relationship:half-a-link" in page.text, "the page's JSON-LD still holds what the store says"
+        assert "Another organisation" in page.text, "a relationship to a name is shown with the name"
+        turtle = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"})
+        assert turtle.status_code == 200
+    finally:
+        stop_server(server)

@@ -301,19 +301,19 @@ def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple
     for statements in by_subject.values():
         if not any(s.predicate.value == eco + "relationshipKind" for s in statements):
             continue
-        source, relation, target = (
-            _one(statements, eco + p) for p in ("fromOrganisation", "relationshipKind", "toOrganisation")
+        source, relation, target, concerning = (
+            _object(statements, eco + p)
+            for p in ("fromOrganisation", "relationshipKind", "toOrganisation", "concerning")
         )
-        if thing not in (source, target):
+        # The shapes require the first three, and IRIs, but an operator's load is not checked against them.
+        if subject not in (source, target) or source is None or relation is None or target is None:
             continue
-        assert source is not None and relation is not None and target is not None  # the shapes require all three
-        concerning = _one(statements, eco + "concerning")
         relationships.append(
             RelationshipView(
-                value(ox.NamedNode(source)),
-                labels.get(relation, curie(relation, services.prefixes)),
-                value(ox.NamedNode(target)),
-                value(ox.NamedNode(concerning)) if concerning else None,
+                value(source),
+                labels.get(relation.value, curie(relation.value, services.prefixes)),
+                value(target),
+                value(concerning) if concerning is not None else None,
             )
         )
     identifiers = []
@@ -359,3 +359,11 @@ def organisation_view(services: AppServices, thing: str, triples: list[ox.Triple
 
 def _one(statements: list[ox.Triple], predicate: str) -> str | None:
     return next((value_of(t.object) for t in statements if t.predicate.value == predicate), None)
+
+
+def _object(statements: list[ox.Triple], predicate: str) -> ox.NamedNode | ox.BlankNode | ox.Literal | None:
+    """The first object of ``predicate``, skipping quoted triples (an operator's load may hold anything)."""
+    for t in statements:
+        if t.predicate.value == predicate and not isinstance(t.object, ox.Triple):
+            return t.object
+    return None
