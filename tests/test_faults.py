@@ -22,6 +22,7 @@ from conftest import (
     crash_store,
     embedded_only,
     serve,
+    start_app,
     start_server,
     stop_server,
     store_pids,
@@ -155,7 +156,7 @@ def test_a_store_server_killed_during_approvals_leaves_each_submission_approved_
     """The public or staging store server is killed with ``kill -9`` while a moderator approves one submission
     after another; ``ecomap serve`` restarts it. Every approval the kill interrupted is completed, or was refused
     before it began and is still pending; none is left approved in one store and pending in the other."""
-    server = start_server(tmp_path, ECOMAP_CLAIM_SECONDS="2", **FAST)
+    server = start_app(tmp_path, ECOMAP_CLAIM_SECONDS="2", **FAST)
     try:
         token = moderator_token(server)
         submissions = []
@@ -276,7 +277,7 @@ def test_a_query_in_flight_when_the_store_crashed_is_held_back_and_its_sender_wa
     """The store crashes with a client's query in flight (killed here, as a crash would): that text was "passed"
     before, and used to be sent again at once, as often as a client liked. Now it is refused, whoever sends it, and
     its sender's queries wait out the penalty; other clients' queries are answered."""
-    server = start_server(tmp_path, ECOMAP_QUERY_TIMEOUT="20", ECOMAP_QUERIES_PER_MINUTE="0")
+    server = start_app(tmp_path, ECOMAP_QUERY_TIMEOUT="20", ECOMAP_QUERIES_PER_MINUTE="0")
     try:
         public = store_pids(server)[0] if server.stores.processes else store_server_pid(server.folder, "store")
         _, outcome, thread = in_flight(server.url, SLOW)
