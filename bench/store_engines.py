@@ -15,7 +15,7 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -88,8 +88,8 @@ def timed(action: Callable[[], object], runs: int) -> float:
     for run in range(runs + 1):
         start = time.perf_counter()
         result = action()
-        if not isinstance(result, bool | int):
-            for _row in result:  # type: ignore[union-attr]
+        if isinstance(result, Iterable):
+            for _row in result:
                 pass
         if run:
             times.append(time.perf_counter() - start)
