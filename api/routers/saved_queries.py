@@ -17,7 +17,7 @@ from api.errors import ProblemError
 from api.inspection import Form
 from api.renderers.pages import render
 from api.responses import QUERY, answers, documented, problem
-from api.services.querying import run_query
+from api.services.querying import Asker, run_query
 from graph.queries import NamedQuery, Parameter, ParameterError, all_queries
 from graph.store.protocol import answers_with_triples
 
@@ -91,7 +91,7 @@ def _endpoint(query: NamedQuery) -> Callable[[Request, Services], Awaitable[Resp
         except ParameterError as error:
             raise ProblemError(400, str(error)) from None
         format_name = request.query_params.get("format")
-        return await run_query(request, services, query.bound(terms), [], [], format_name, own_form=form)
+        return await run_query(Asker.of(request), services, query.bound(terms), [], [], format_name, own_form=form)
 
     return run
 

@@ -16,7 +16,7 @@ from api.errors import ProblemError
 from api.renderers.pages import json_script, render
 from api.renderers.service_description import service_description
 from api.responses import FORM, QUERY, QUERY_EXAMPLE, answers, documented, problem
-from api.services.querying import run_query
+from api.services.querying import Asker, run_query
 from graph.queries import all_queries
 
 router = APIRouter(tags=["SPARQL"])
@@ -52,7 +52,7 @@ async def sparql_get(
     if query is None:
         return _without_query(request, services)
     _utf8_fields(request.scope["query_string"], "URL")  # FastAPI read the parameters with replacement
-    return await run_query(request, services, query, default_graph_uri or [], named_graph_uri or [], format)
+    return await run_query(Asker.of(request), services, query, default_graph_uri or [], named_graph_uri or [], format)
 
 
 @router.post(
@@ -101,7 +101,7 @@ async def sparql_post(request: Request, services: Services) -> Response:
         text = _utf8(await _limited_body(request, services), "query")
         params = request.query_params
         return await run_query(
-            request,
+            Asker.of(request),
             services,
             text,
             params.getlist("default-graph-uri"),
@@ -118,7 +118,7 @@ async def sparql_post(request: Request, services: Services) -> Response:
         if len(form.get("query", [])) != 1:
             raise ProblemError(400, "Send exactly one query, as the form field 'query'.")
         return await run_query(
-            request,
+            Asker.of(request),
             services,
             form["query"][0],
             form.get("default-graph-uri", []),

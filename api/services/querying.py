@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from functools import partial
 
 import anyio
@@ -27,8 +28,26 @@ NONDETERMINISTIC = re.compile(r"\b(NOW|RAND|UUID|STRUUID|BNODE)\s*\(", re.IGNORE
 INLINE_CHECK = 1000  # characters
 
 
+@dataclass(frozen=True)
+class Asker:
+    """What of a request its query's answer depends on: who asks (for fair use and penalties), the media types they
+    accept, and the answer they already hold."""
+
+    client: str
+    accept: str | None = None
+    if_none_match: str | None = None
+
+    @classmethod
+    def of(cls, request: Request) -> Asker:
+        return cls(
+            request.client.host if request.client else "unknown",
+            request.headers.get("accept"),
+            request.headers.get("if-none-match"),
+        )
+
+
 async def run_query(
-    request: Request,
+    asker: Asker,
     services: AppServices,
     query: str,
     default: list[str],
@@ -41,7 +60,7 @@ async def run_query(
     or Accept, the time limit and the result cap; the answer streams. ``own_form`` is the form of a query ecomap
     wrote itself (a saved query with typed parameters), which needs no inspection."""
     settings = services.settings
-    client = request.client.host if request.client else "unknown"
+    client = asker.client
     if held := services.quarantine.client_held(client):
         raise _too_many(
             f"A query from {client} took the store down (it crashed, or had to be restarted to stop a query past the "
@@ -58,12 +77,10 @@ async def run_query(
     # by the request as sent, before the query is checked again: a query is kept only once it has passed.
     versions = services.versions
     version = await versions.current()
-    key = versions.key(
-        version, format_name or "", request.headers.get("accept") or "", query, *default, "named", *named
-    )
+    key = versions.key(version, format_name or "", asker.accept or "", query, *default, "named", *named)
     tag = versions.tag(key)
     if (cached := versions.cache.get(key)) is not None:
-        if not_modified(request.headers.get("if-none-match"), key):
+        if not_modified(asker.if_none_match, key):
             return Response(status_code=304, headers={**cached.headers, "ETag": tag})
         return Response(cached.body, headers={**cached.headers, "ETag": tag, "Ecomap-Cache": "hit"})
     if own_form is not None:
@@ -90,7 +107,7 @@ async def run_query(
                 400, f"format={format_name} does not suit this query: use one of {', '.join(formats.names(offered))}."
             )
     else:
-        accept = request.headers.get("accept")
+        accept = asker.accept
         for alias, canonical in formats.ALIASES.items():
             accept = accept.replace(alias, canonical) if accept else accept
         chosen = choose(accept, offered)
@@ -103,7 +120,7 @@ async def run_query(
     kept = not NONDETERMINISTIC.search(inspection.text)  # NOW(), RAND() and the like are answered afresh
     if kept:
         headers["ETag"] = tag
-        if not_modified(request.headers.get("if-none-match"), key):
+        if not_modified(asker.if_none_match, key):
             return Response(status_code=304, headers=headers)
     if not default and not named:  # the protocol's dataset wins over the query's own, as the protocol says
         default, named = list(inspection.default_graphs), list(inspection.named_graphs)
