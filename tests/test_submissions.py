@@ -182,6 +182,18 @@ def test_the_report_is_a_shacl_validation_report_for_machines(contributions):
     assert "sh:ValidationReport" in response.text and "sh:resultMessage" in response.text
 
 
+def test_the_report_is_chosen_by_format_as_every_negotiated_answer_is(contributions):
+    """The validation report's media type comes from the one negotiation of the app (``api.negotiation``): ``format=``
+    wins over Accept, and a format it cannot give is refused before the body is read."""
+    server, _ = contributions
+    body = NEW_ORGANISATION.format(number="123")
+    response = submit(server, body, headers={**TURTLE, "Accept": "text/turtle"}, accept_terms="true", format="jsonld")
+    assert response.status_code == 422 and response.headers["content-type"].startswith("application/ld+json")
+    assert "ValidationReport" in response.text
+    refused = submit(server, body, accept_terms="true", format="csv")
+    assert refused.status_code == 406 and "format=csv" in refused.json()["detail"]
+
+
 def test_unknown_submissions_are_404(contributions):
     server, _ = contributions
     assert httpx.get(server.url + "/submissions/0123456789abcdef0123456789abcdef").status_code == 404

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import access
-from api.conneg import choose
 from api.dependencies import AppServices, Services
 from api.errors import JSON_PROBLEMS, ProblemError
+from api.negotiation import negotiated
 from api.responses import (
     JSON,
     MODERATORS,
@@ -79,6 +79,7 @@ STATEMENTS_A_SUBMISSION = 2000
             201: {"description": "Stored as pending; Location is its status link"},
             400: problem("Unreadable input, or the terms not accepted"),
             413: problem("Too large"),
+            406: problem("format= names none of the validation report's media types"),
             415: problem("Not an RDF format or spreadsheet that ecomap takes"),
             422: {
                 "description": "Not valid against the shapes: the report, as Accept asks, says what to fix; or cells "
@@ -98,6 +99,7 @@ STATEMENTS_A_SUBMISSION = 2000
 async def submit(
     request: Request,
     services: Services,
+    report_type: Annotated[str, negotiated(*REPORTS, fallback=JSON)],
     dry_run: Annotated[bool, Query(description="Validate only; store nothing")] = False,
     accept_terms: Annotated[bool, Query(description="Agree to license the data under the OGL v3.0")] = False,
     contact: Annotated[str | None, Query(description="An e-mail for the moderators; better sent as From")] = None,
@@ -165,7 +167,7 @@ async def submit(
         raise ProblemError(400, unkeepable)
     outcome = await process(services, triples, account=account, contact=contact, store=not dry_run and accept_terms)
     if outcome.report is not None and not outcome.report.conforms:
-        return _report(request, outcome.report, 422, conversion)
+        return _report(report_type, outcome.report, 422, conversion)
     if outcome.problems:
         message = "Some statements do not belong to any record, or are about things no submission may change."
         raise ProblemError(422, message, problems=outcome.problems)
@@ -184,8 +186,7 @@ async def submit(
     return JSONResponse(body_json, status_code=201, headers={"Location": status_url})
 
 
-def _report(request: Request, report: reports.Report, status: int, conversion: Conversion | None = None) -> Response:
-    chosen = choose(request.headers.get("accept"), REPORTS) or "application/json"
+def _report(chosen: str, report: reports.Report, status: int, conversion: Conversion | None = None) -> Response:
     if chosen == "text/turtle":
         return Response(reports.as_turtle(report), status_code=status, media_type="text/turtle")
     if chosen == "application/ld+json":
