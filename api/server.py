@@ -28,6 +28,7 @@ import anyio
 import httpx
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.main import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
@@ -194,12 +195,16 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         _run_workers(host, port, workers)
 
 
-def web_config(app: ASGIApp | str, host: str, port: int, workers: int = 1) -> uvicorn.Config:
+def web_config(
+    app: ASGIApp | str, host: str, port: int, workers: int = 1, *, own_logging: bool = True
+) -> uvicorn.Config:
     """uvicorn's configuration for the web workers: ``app`` is the app, or the path of its factory for workers in
-    processes of their own."""
+    processes of their own. Without ``own_logging`` uvicorn leaves the process's logging as it is (an app served in a
+    process that logs its own way)."""
     return uvicorn.Config(
         app,
         factory=isinstance(app, str),
+        log_config=LOGGING_CONFIG if own_logging else None,
         host=host,
         port=port,
         workers=workers,

@@ -393,13 +393,16 @@ def serve(folder: Path, stores: Stores, *, workers: int = 1, own_group: bool = F
 @contextmanager
 def environment(settings: dict[str, str]) -> Iterator[None]:
     """``os.environ`` with ``settings`` added, for as long as the block runs."""
-    before = dict(os.environ)
+    before = {name: os.environ.get(name) for name in settings}
     os.environ.update(settings)
     try:
         yield
-    finally:
-        os.environ.clear()
-        os.environ.update(before)
+    finally:  # only these names change: other threads may read the environment meanwhile
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextmanager
@@ -428,7 +431,7 @@ def serve_here(folder: Path, stores: Stores, **settings: str) -> Server:
     running = ExitStack()
     running.enter_context(logged_to(folder / "server.log"))
     served = running.enter_context(supervised_stores(configured))
-    config = web_config(create_app(served), "127.0.0.1", free_port())
+    config = web_config(create_app(served), "127.0.0.1", free_port(), own_logging=False)
     web = uvicorn.Server(config)
     thread = threading.Thread(target=web.run, kwargs={"sockets": [listening_socket(config)]}, daemon=True)
     thread.start()
@@ -511,7 +514,7 @@ def stop_server(server: Server) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The map served as a user runs it, with a short query timeout and no fair-use limit in the way, nor the penalty
+    """The map served over its stores as ``ecomap serve`` runs them (the app on a thread here), with a short query timeout and no fair-use limit in the way, nor the penalty
     for a query that overran (the tests send some on purpose; test_faults.py tests the penalty)."""
     running = start_app(
         tmp_path_factory.mktemp("served"),
