@@ -234,3 +234,11 @@ def test_a_large_load_shows_progress(ecomap, tmp_path):
     assert "Loaded 20000 statements" in result.stdout
     steps = [line for line in result.stderr.splitlines() if line.startswith("Loading: ")]
     assert len(steps) == 10 and steps[-1].startswith("Loading: 100% of"), "a log gets a line per tenth read"
+
+
+def test_history_names_what_it_cannot_read_and_says_when_a_record_has_no_versions(ecomap):
+    assert ecomap("init").returncode == 0
+    refused = ecomap("history", "nothing/odi")
+    assert refused.returncode == 1 and "names no record" in refused.stderr
+    seeded = ecomap("history", "/id/organisation/odi")  # a record loaded with the seed, never approved
+    assert seeded.returncode == 0 and seeded.stdout == "No approved versions of organisation/odi.\n"

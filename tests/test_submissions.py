@@ -278,6 +278,10 @@ def test_the_command_line_walk_through(contributions, tmp_path):
         "csv",
     )
     assert found.stdout.splitlines() == ["n", "Cydweithfa Data Cymru"]
+    listed = server.ecomap("history", "organisation/valleys-data-trust")
+    versions = httpx.get(server.url + "/doc/organisation/valleys-data-trust/history?format=json").json()["versions"]
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == len(versions) == 1
+    assert f"submission {submission}" in listed.stdout and versions[0]["version"].rsplit("/", 1)[-1] in listed.stdout
 
 
 def test_concurrent_submissions_and_approvals_are_all_kept(contributions):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from api.dependencies import AppServices
-from graph.contributions.history import Version, history_query, version_graph, versions
+from graph.contributions.history import Version, kept_versions, version_graph
 
 
 async def versions_of(services: AppServices, record: str) -> list[Version]:
     """The record's versions, newest first."""
-    return versions(await services.staging.solutions(history_query(services.identity, record)), record)
+    return await kept_versions(services.staging, services.identity, record)
 
 
 async def version_statements(services: AppServices, record: str, version: str) -> tuple[str, list[ox.Triple]]:

@@ -18,10 +18,12 @@ import click
 
 from graph.cli import client as client_cli
 from graph.contributions.accounts import Account, Role, add_account, list_accounts, revoke_account
+from graph.contributions.history import Version, kept_versions
 from graph.initialise import InitSummary, initialise, initialise_staging
 from graph.matching.links import Cache, Link, check_forms, check_online, outbound_links
+from graph.metadata import utc_stamp
 from graph.rdf.formats import BY_NAME, UnknownFormatError
-from graph.rdf.identity import KEY_PATTERN, Identity, UriClass
+from graph.rdf.identity import KEY_PATTERN, Identity, UriClass, checked_class
 from graph.rdf.namespaces import prefixes
 from graph.rdf.parsing import LoadError, ProgressCallback, parse_all
 from graph.rdf.results import RESULT_FORMATS, QueryResult, write
@@ -318,6 +320,34 @@ def leads(settings: Settings, organisation: str | None, limit: int, output: str)
         click.echo("".join(f"      {reason}\n" for reason in lead.reasons()), nl=False)
     if not found:
         click.echo("No leads: every pair with alike activities is linked already, or none is alike enough.")
+
+
+@main.command()
+@click.argument("record")
+@click.pass_obj
+def history(settings: Settings, record: str) -> None:
+    """Every approved version of RECORD (its class and key, such as organisation/odi), newest first: when it was
+    approved, from which submission, and the version it revised. The same list as /doc/RECORD/history."""
+    uri_class, _, key = record.strip("/").removeprefix("id/").removeprefix("doc/").partition("/")
+    cls = checked_class(uri_class, key)
+    if cls is None:
+        raise click.ClickException(f"{record} names no record: give its class and key, such as organisation/odi")
+    identity = Identity(settings.base_uri)
+    graph = identity.record_graph(cls, key)
+
+    async def work() -> list[Version]:
+        async with opened(settings, staging=True) as staging:
+            return await kept_versions(staging, identity, graph)
+
+    kept = _run(work)
+    if not kept:
+        click.echo(f"No approved versions of {cls}/{key}.")
+    for version in kept:
+        submission = version.submission.rsplit("/", 1)[-1] if version.submission else "(loaded, not submitted)"
+        revised = f"  revises {version.revises.rsplit('/', 1)[-1]}" if version.revises else ""
+        click.echo(
+            f"{utc_stamp(version.generated)}  {version.iri.rsplit('/', 1)[-1]}  submission {submission}{revised}"
+        )
 
 
 @main.command()

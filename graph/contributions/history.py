@@ -19,6 +19,7 @@ from graph.rdf.identity import Identity
 from graph.rdf.namespaces import STANDARD
 from graph.rdf.query_text import iri, iris
 from graph.rdf.terms import Term
+from graph.store.interface import Store
 from graph.store.transaction import Transaction
 
 PROV = STANDARD["prov"]
@@ -71,6 +72,11 @@ def versions(rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]], re
         )
         for row in rows
     ]
+
+
+async def kept_versions(staging: Store, identity: Identity, record: str) -> list[Version]:
+    """The record's versions in the staging store, newest first: for the web app and the command line alike."""
+    return versions(await staging.solutions(history_query(identity, record)), record)
 
 
 def keep_version(
