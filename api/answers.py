@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import tempfile
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
-from starlette.routing import BaseRoute, compile_path
+from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.responses import NOT_MODIFIED, STORE, documented
@@ -168,30 +167,30 @@ def kept_get(router: APIRouter, path: str, summary: str, *answers: Mapping[int, 
     )
 
 
-def kept_paths(routes: Iterable[BaseRoute]) -> list[re.Pattern[str]]:
-    """The paths of the routes (included without a prefix) whose GET answers are declared kept per data version."""
+def kept_routes(routes: Iterable[BaseRoute]) -> list[APIRoute]:
+    """The routes (included without a prefix) whose GET answers are declared kept per data version."""
     return [
-        route.path_regex
+        route
         for route in routes
         if isinstance(route, APIRoute) and "GET" in (route.methods or ()) and (route.openapi_extra or {}).get(KEPT_FLAG)
     ]
 
 
+def kept_route(app: FastAPI, path: str) -> APIRoute | None:
+    """The route that answers a GET of ``path`` if it declares its answer kept per data version (``create_app``
+    lists them in ``app.state.kept_routes``)."""
+    return next((route for route in app.state.kept_routes if route.path_regex.match(path)), None)
+
+
 def kept_per_version(app: FastAPI, path: str) -> bool:
-    """Whether the route that answers a GET of ``path`` declares its answer kept per data version (``create_app``
-    lists them in ``app.state.kept_paths``)."""
-    return any(pattern.match(path) for pattern in app.state.kept_paths)
+    return kept_route(app, path) is not None
 
 
-def declared_parameters(app: FastAPI, path: str) -> frozenset[str]:
-    """The query parameters the GET operation at ``path`` declares in the OpenAPI description (none if none does)."""
-    if not hasattr(app.state, "declared_parameters"):
-        app.state.declared_parameters = [
-            (compile_path(template)[0], frozenset(p["name"] for p in get.get("parameters", []) if p["in"] == "query"))
-            for template, operations in app.openapi()["paths"].items()
-            if (get := operations.get("get"))
-        ]
-    return next((names for pattern, names in app.state.declared_parameters if pattern.match(path)), frozenset())
+def declared_parameters(app: FastAPI, route: APIRoute) -> frozenset[str]:
+    """The query parameters the route's GET operation declares in the OpenAPI description, its dependencies' included
+    (such as ``format=``)."""
+    operation = app.openapi()["paths"][route.path_format]["get"]
+    return frozenset(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
 
 
 def without_undeclared(query_string: bytes, declared: frozenset[str]) -> bytes:
@@ -215,10 +214,13 @@ class OncePerVersion:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or not kept_per_version(scope["app"], scope["path"]):
+        route = (
+            kept_route(scope["app"], scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
+        )
+        if route is None:
             await self.app(scope, receive, send)
             return
-        declared = declared_parameters(scope["app"], scope["path"])
+        declared = declared_parameters(scope["app"], route)
         scope = {**scope, "query_string": without_undeclared(scope["query_string"], declared)}
         request = Request(scope)
         versions: Versions = scope["app"].state.services.versions

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from api import errors
-from api.answers import OncePerVersion, kept_paths
+from api.answers import OncePerVersion, kept_routes
 from api.dependencies import AppServices
 from api.metrics import QUERY_TIMEOUTS
 from api.observability import Observed
@@ -198,7 +198,7 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
     )
     for router in routers:
         app.include_router(router)
-    app.state.kept_paths = kept_paths(route for router in routers for route in router.routes)
+    app.state.kept_routes = kept_routes(route for router in routers for route in router.routes)
 
     errors.install(app)
     return app

@@ -134,8 +134,10 @@ PAGE = {200: answers("The page", HTML)}
 # Documents about things, the dataset and the ontology: a page or RDF, by Accept or a suffix.
 DOCUMENT_TYPES = (HTML, *formats.GRAPHS.values())
 DOCUMENT = {
-    200: answers("The document, as a page or RDF, by Accept", *DOCUMENT_TYPES),
-    406: problem("Accept names none of the document's media types"),
+    200: answers(
+        "The document, as a page or RDF, by its suffix (where it takes one), format= or Accept", *DOCUMENT_TYPES
+    ),
+    406: problem("format= or Accept names none of the document's media types"),
 }
 
 # An answer of the SPARQL endpoint or a saved query (api.routers.sparql.run_query).

@@ -87,6 +87,23 @@ def test_suffix_forms_for_links_that_cannot_set_headers(server, suffix, media_ty
     assert response.status_code == 200 and response.headers["content-type"].startswith(media_type)
 
 
+@pytest.mark.parametrize("path", ["/doc/organisation/odi", "/def/ecosystem/Activity"])
+def test_documents_are_negotiated_as_every_other_answer_is(server, path):
+    """The one negotiation of the app (``api.negotiation``): a suffix names the media type, else ``format=``, else
+    Accept; ``format=`` also takes a media type, and a format the document cannot give is refused with the names
+    it can."""
+    turtle = httpx.get(server.url + path, params={"format": "ttl"}, headers={"Accept": "text/html"})
+    assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
+    jsonld = httpx.get(server.url + path, params={"format": "application/ld+json"})
+    assert jsonld.status_code == 200 and jsonld.headers["content-type"].startswith("application/ld+json")
+    suffixed = httpx.get(server.url + path + ".nt", params={"format": "ttl"})
+    assert suffixed.headers["content-type"].startswith("application/n-triples")
+    refused = httpx.get(server.url + path, params={"format": "csv"})
+    assert refused.status_code == 406 and "format=csv is not one of html" in refused.text
+    unacceptable = httpx.get(server.url + path, headers={"Accept": "image/png"})
+    assert unacceptable.status_code == 406 and "Ask for text/html, text/turtle" in unacceptable.text
+
+
 def test_places_concepts_and_ontology_terms_dereference(server):
     place = httpx.get(server.url + "/id/place/W92000004", headers={"Accept": "text/turtle"}, follow_redirects=True)
     assert place.status_code == 200 and '"Cymru"@cy' in place.text

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import re
 from email.utils import format_datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api import formats
 from api.answers import kept_get
-from api.conneg import choose
 from api.dependencies import AppServices, Services
-from api.errors import NotFoundError, ProblemError
+from api.errors import NotFoundError
+from api.negotiation import Suffixed, suffixed
 from api.paths import ClassPath, KeyPath
 from api.renderers.document_page import page_context, serialise
 from api.renderers.pages import render
@@ -61,14 +62,14 @@ async def thing(uri_class: ClassPath, key: KeyPath, request: Request, services: 
     },
     NOT_FOUND,
 )
-async def document(uri_class: ClassPath, key: KeyPath, request: Request, services: Services) -> Response:
-    key, media_type = _suffix(key, request)
-    if media_type is None:
-        return Response(
-            "Ask for text/html, text/turtle, application/ld+json, application/n-triples or application/rdf+xml.\n",
-            406,
-            media_type="text/plain",
-        )
+async def document(
+    uri_class: ClassPath,
+    key: KeyPath,
+    request: Request,
+    services: Services,
+    asked: Annotated[Suffixed, suffixed("key", SUFFIXES, *OFFERED)],
+) -> Response:
+    key, media_type = asked.value, asked.media_type
     cls = checked_class(uri_class, key)
     if cls is None:
         raise NotFoundError(f"{services.settings.base_uri}/id/{uri_class}/{key}", media_type)
@@ -84,21 +85,14 @@ async def document(uri_class: ClassPath, key: KeyPath, request: Request, service
 
 
 @kept_get(router, "/def/{path:path}", "An ontology term, concept scheme or concept", DOCUMENT, NOT_FOUND)
-async def definition(path: str, request: Request, services: Services) -> Response:
-    path, media_type = _suffix(path, request)
-    if media_type is None:
-        raise ProblemError(406, "Ask for text/html or an RDF media type.")
+async def definition(
+    path: str, request: Request, services: Services, asked: Annotated[Suffixed, suffixed("path", SUFFIXES, *OFFERED)]
+) -> Response:
+    path, media_type = asked.value, asked.media_type
     iri = f"{services.settings.base_uri}/def/{path}"
     if not DEF_PATH.match(path):
         raise NotFoundError(iri, media_type)
     return await _describe(request, services, iri, iri, iri, media_type)
-
-
-def _suffix(key: str, request: Request) -> tuple[str, str | None]:
-    for suffix, media_type in SUFFIXES.items():
-        if key.endswith(suffix):
-            return key[: -len(suffix)], media_type
-    return key, choose(request.headers.get("accept"), OFFERED)
 
 
 async def _describe(
