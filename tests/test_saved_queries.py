@@ -42,6 +42,8 @@ def test_every_query_file_is_listed_and_documented_with_its_parameters(server):
     assert hops["schema"] == {"type": "integer", "default": 2, "minimum": 1, "maximum": 3}
     page = httpx.get(server.url + "/queries", headers={"Accept": "text/html"})
     assert page.status_code == 200 and 'action="/queries/coverage-matrix"' in page.text
+    assert httpx.get(server.url + "/queries", params={"format": "html"}).text == page.text
+    assert httpx.get(server.url + "/queries", params={"format": "ttl"}).status_code == 406
     editor = httpx.get(server.url + "/sparql", headers={"Accept": "text/html"})
     assert "organisations-by-priority-area" in editor.text, "offered as examples in the query editor"
 

@@ -5,16 +5,16 @@ TSV) exactly as ``/sparql`` does, with the same fair use, time limit and result 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from api import formats
-from api.conneg import choose
 from api.dependencies import Services
 from api.errors import ProblemError
 from api.inspection import Form
+from api.negotiation import negotiated
 from api.renderers.pages import render
 from api.responses import QUERY, answers, documented, problem
 from api.services.querying import Asker, run_query
@@ -104,11 +104,19 @@ def saved_queries_router() -> APIRouter:
     @router.get(
         "/queries",
         summary="The saved queries, with their parameters (JSON, or a page)",
-        responses=documented({200: answers("The saved queries", "application/json", formats.HTML)}),
+        responses=documented(
+            {
+                200: answers("The saved queries", "application/json", formats.HTML),
+                406: problem("format= names neither json nor html"),
+            }
+        ),
     )
-    async def listing(request: Request) -> Response:
+    async def listing(
+        request: Request,
+        media_type: Annotated[str, negotiated("application/json", formats.HTML, fallback="application/json")],
+    ) -> Response:
         items = [described(q) for q in queries]
-        if choose(request.headers.get("accept"), ["application/json", formats.HTML]) == formats.HTML:
+        if media_type == formats.HTML:
             return render(request, "queries.html", {"title": "Saved queries", "queries": items})
         return JSONResponse({"queries": items})
 
