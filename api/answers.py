@@ -189,7 +189,7 @@ def kept_per_version(app: FastAPI, path: str) -> bool:
 def declared_parameters(app: FastAPI, route: APIRoute) -> frozenset[str]:
     """The query parameters the route's GET operation declares in the OpenAPI description, its dependencies' included
     (such as ``format=``)."""
-    operation = app.openapi()["paths"][route.path_format]["get"]
+    operation = app.openapi()["paths"].get(route.path_format, {}).get("get", {})  # none if left out of the OpenAPI
     return frozenset(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
 
 

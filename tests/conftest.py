@@ -354,6 +354,7 @@ def start_server(folder: Path, *, workers: int = 1, own_group: bool = False, **s
 
 def start_app(folder: Path, **settings: str) -> Server:
     """Serve :func:`fresh_stores` with :func:`serve_here`."""
+    _servable_here(settings)
     return serve_here(folder, fresh_stores(folder, settings.get("ECOMAP_QUERY_TIMEOUT", "30")), **settings)
 
 
@@ -407,11 +408,17 @@ def environment(settings: dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def logged_to(path: Path) -> Iterator[None]:
-    """The app's JSON request log and uvicorn's errors (tracebacks included) also written to ``path``, where
-    ``ecomap serve``'s output goes, while the block runs. The loggers belong to the process, so a file gets the lines
-    of every app served here at the time: a check that something is absent from it is only the stricter."""
+    """What the app logs (its JSON request log, the approvals it resumes, uvicorn's and asyncio's errors, tracebacks
+    included) also written to ``path``, where ``ecomap serve``'s output goes, while the block runs. Not there: the
+    supervisor's notes of store restarts, which it prints. The loggers belong to the process, so a file also gets the
+    lines of any other app served here at the time."""
     handler = logging.FileHandler(path, encoding="utf-8")
-    loggers = (access_logger(), logging.getLogger("uvicorn.error"))
+    loggers = (
+        access_logger(),
+        logging.getLogger("ecomap"),
+        logging.getLogger("uvicorn.error"),
+        logging.getLogger("asyncio"),
+    )
     for logger in loggers:
         logger.addHandler(handler)
     try:
@@ -422,30 +429,49 @@ def logged_to(path: Path) -> Iterator[None]:
         handler.close()
 
 
+# Settings read from the process's environment while it serves (the deadlines of api/protocol.py, the failpoints of
+# graph/failpoints.py), which an app served in this process cannot have of its own: start_server's tests set them.
+PROCESS_WIDE = frozenset({"ECOMAP_HEADER_TIMEOUT", "ECOMAP_BODY_TIMEOUT", "ECOMAP_FAILPOINTS"})
+
+
+def _servable_here(settings: dict[str, str]) -> None:
+    if refused := PROCESS_WIDE & set(settings):
+        raise ValueError(f"{sorted(refused)} would apply to the whole test process: use start_server")
+
+
 def serve_here(folder: Path, stores: Stores, **settings: str) -> Server:
     """Serve the stores already made as ``ecomap serve`` does with one worker, Oxigraph servers included, but with the
     app on a uvicorn thread of this process: it starts in a fraction of the time, as nothing is imported again. For
     every test that is not about the web workers' processes."""
+    _servable_here(settings)
     with environment({**stores.env, "ECOMAP_CACHE": str(folder / "cache"), "ECOMAP_BASE_URI": BASE, **settings}):
         configured = Settings.from_env()
     running = ExitStack()
-    running.enter_context(logged_to(folder / "server.log"))
-    served = running.enter_context(supervised_stores(configured))
-    config = web_config(create_app(served), "127.0.0.1", free_port(), own_logging=False)
-    web = uvicorn.Server(config)
-    thread = threading.Thread(target=web.run, kwargs={"sockets": [listening_socket(config)]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not web.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not web.started:
+    try:
+        running.enter_context(logged_to(folder / "server.log"))
+        served = running.enter_context(supervised_stores(configured))
+        config = web_config(create_app(served), "127.0.0.1", free_port(), own_logging=False)
+        config.timeout_graceful_shutdown = 10  # connections a test left open do not hold the shutdown
+        listening = listening_socket(config)
+        running.callback(listening.close)
+        web = uvicorn.Server(config)
+        thread = threading.Thread(target=web.run, kwargs={"sockets": [listening]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not web.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not web.started:
+            raise RuntimeError("the app did not start on its thread")
+    except BaseException:
         running.close()
-        raise RuntimeError("the app did not start on its thread")
+        raise
 
     def halt() -> None:
         web.should_exit = True
-        thread.join(timeout=20)
+        thread.join(timeout=30)
         running.close()
+        if thread.is_alive():
+            raise RuntimeError("the app served in this process did not stop")
 
     return Server(f"http://127.0.0.1:{config.port}", folder, stores, halt)
 

@@ -3,7 +3,7 @@ and, behind each cell, the organisations it counts (``/gaps/organisations``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -48,25 +48,27 @@ async def gaps(request: Request, services: Services, scheme: Scheme = SCHEMES[0]
     return render(request, "gaps.html", context)
 
 
-def _drawing(draw: Callable[[Matrix, str], str | bytes], media: str) -> Callable[..., Awaitable[Response]]:
+def _drawing(suffix: str, draw: Callable[[Matrix, str], str | bytes], media: str) -> None:
+    """The heatmap for reports as one picture format, at ``/gaps.{suffix}``."""
+
     async def drawn(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
         if scheme not in SCHEMES:
             raise _unknown(scheme)
         matrix, label = await gap_analysis.labelled_matrix(services, scheme)
         return Response(draw(matrix, f"Gap analysis: {label}"), media_type=media)
 
-    return drawn
-
-
-# The heatmap for reports, one route a picture format.
-for _suffix, _draw, _media in (("svg", as_svg, "image/svg+xml"), ("png", as_png, "image/png")):
+    drawn.__name__ = f"gaps_{suffix}"  # the route's name and operationId, one a format
     kept_get(
         router,
-        f"/gaps.{_suffix}",
-        f"The gap heatmap as {_suffix.upper()}, for reports",
-        {200: answers("The heatmap", _media)},
+        f"/gaps.{suffix}",
+        f"The gap heatmap as {suffix.upper()}, for reports",
+        {200: answers("The heatmap", media)},
         UNKNOWN_SCHEME,
-    )(_drawing(_draw, _media))
+    )(drawn)
+
+
+_drawing("svg", as_svg, "image/svg+xml")
+_drawing("png", as_png, "image/png")
 
 
 @kept_get(

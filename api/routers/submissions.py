@@ -82,8 +82,8 @@ STATEMENTS_A_SUBMISSION = 2000
             406: problem("format= names none of the validation report's media types"),
             415: problem("Not an RDF format or spreadsheet that ecomap takes"),
             422: {
-                "description": "Not valid against the shapes: the report, as Accept asks, says what to fix; or cells "
-                "or statements that cannot be read, or a parameter that does not fit its type",
+                "description": "Not valid against the shapes: the report, as format= or Accept asks, says what to fix; "
+                "or cells or statements that cannot be read, or a parameter that does not fit its type",
                 "model": Problem | ValidationReport | InvalidRequest,
                 "content": {
                     **{media_type: {} for media_type in REPORTS if media_type != JSON},
@@ -280,11 +280,10 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
 )
 async def approve(submission_id: str, request: Request, services: Services) -> Response:
     moderator, found = await _pending(request, services, submission_id)
-    asked = await access.decision(request)
+    await moderation.check_approvable(services, submission_id, request.headers.get("if-match"))
+    asked = await access.decision(request)  # read after the checks, as its refusals (413) come after theirs
     claim_checked = isinstance(asked, dict) and asked.get("claim_checked") is True
-    records = await moderation.approve(
-        services, submission_id, moderator, found["contributor_role"], claim_checked, request.headers.get("if-match")
-    )
+    records = await moderation.approve(services, submission_id, moderator, found["contributor_role"], claim_checked)
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.APPROVED, "records": records})
 
 

@@ -104,16 +104,9 @@ def review_tag(changed: list[dict[str, Any]]) -> str:
     return '"' + hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()[:32] + '"'
 
 
-async def approve(
-    services: AppServices,
-    submission_id: str,
-    moderator: str,
-    submitted_role: str,
-    claim_checked: bool,
-    if_match: str | None,
-) -> list[str]:
-    """Publish the pending submission's records; refused if a record it changes has ended (409) or the records changed
-    since the review ``if_match`` tags (412). Returns the records."""
+async def check_approvable(services: AppServices, submission_id: str, if_match: str | None) -> None:
+    """Refuse to approve the pending submission if a record it changes has ended (409), or if the records changed
+    since the review ``if_match`` tags (412)."""
     identity = services.identity
     triples = await services.staging.triples(statements_query(identity, submission_id))
     split = await approval.split_submission(services, triples)
@@ -123,10 +116,17 @@ async def approve(
         raise ProblemError(409, message)
     if if_match and if_match != "*" and review_tag(await _changes(services, split)) != if_match:
         raise ProblemError(412, "The records have changed since this review: review the submission again.")
+
+
+async def approve(
+    services: AppServices, submission_id: str, moderator: str, submitted_role: str, claim_checked: bool
+) -> list[str]:
+    """Publish the records of the pending submission (:func:`check_approvable` first), in the role submitted or, where
+    the moderator checked a claim to speak for the organisation, as the organisation's own. Returns the records."""
     role = _role_approved(submitted_role, claim_checked)
     await approval.claim_or_refuse(services, submission_id, approver=moderator)
     if role != submitted_role:  # kept before anything is published, for an approval resumed later
-        await services.staging.update(role_update(identity, submission_id, role))
+        await services.staging.update(role_update(services.identity, submission_id, role))
     return await approval.approve_claimed(services, submission_id, moderator, role)
 
 
