@@ -34,9 +34,10 @@ def _chosen(request: Request, format: str | None, offered: Sequence[str], fallba
 
 def negotiated(*offered: str, fallback: str | None = None) -> Any:
     """The dependency that picks one of ``offered`` for a request; ``fallback`` where ``Accept`` names none of them
-    (a route whose answer a client may take whatever it asked for)."""
+    (a route whose answer a client may take whatever it asked for). Asynchronous, as it never waits: FastAPI would
+    run a plain function on its thread pool, a thread hop for every request."""
 
-    def chosen(request: Request, format: FORMAT = None) -> str:
+    async def chosen(request: Request, format: FORMAT = None) -> str:
         return _chosen(request, format, offered, fallback)
 
     return Depends(chosen)
@@ -54,7 +55,7 @@ def suffixed(parameter: str, suffixes: Mapping[str, str], *offered: str) -> Any:
     """The dependency for a route whose path parameter ``parameter`` may end in one of ``suffixes`` (``.ttl``), which
     names the media type; without one, :func:`negotiated` chooses among ``offered``."""
 
-    def chosen(request: Request, format: FORMAT = None) -> Suffixed:
+    async def chosen(request: Request, format: FORMAT = None) -> Suffixed:
         value = str(request.path_params[parameter])
         for suffix, media_type in suffixes.items():
             if value.endswith(suffix):
