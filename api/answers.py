@@ -189,8 +189,14 @@ def kept_per_version(app: FastAPI, path: str) -> bool:
 def declared_parameters(app: FastAPI, route: APIRoute) -> frozenset[str]:
     """The query parameters the route's GET operation declares in the OpenAPI description, its dependencies' included
     (such as ``format=``)."""
-    operation = app.openapi()["paths"].get(route.path_format, {}).get("get", {})  # none if left out of the OpenAPI
-    return frozenset(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
+    if not hasattr(app.state, "declared_parameters"):
+        app.state.declared_parameters = {}
+    known: dict[str, frozenset[str]] = app.state.declared_parameters
+    path = route.path_format
+    if path not in known:  # read once a route: this runs for every request of a kept page
+        operation = app.openapi()["paths"].get(path, {}).get("get", {})  # none if left out of the OpenAPI
+        known[path] = frozenset(p["name"] for p in operation.get("parameters", []) if p["in"] == "query")
+    return known[path]
 
 
 def without_undeclared(query_string: bytes, declared: frozenset[str]) -> bytes:

@@ -32,8 +32,9 @@ UNKNOWN_SCHEME = {400: problem("scheme is not one of the schemes drawn")}
 async def gaps(request: Request, services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
     if scheme not in SCHEMES:
         raise _unknown(scheme)
-    matrix, label = await gap_analysis.labelled_matrix(services, scheme)
+    matrix = await gap_analysis.coverage_matrix(services, scheme)
     names = await gap_analysis.scheme_names(services)
+    label = names.get(scheme, scheme)
     base = services.settings.base_uri
     context = {
         "title": f"Gap analysis: {label}",
@@ -54,7 +55,8 @@ def _drawing(suffix: str, draw: Callable[[Matrix, str], str | bytes], media: str
     async def drawn(services: Services, scheme: Scheme = SCHEMES[0]) -> Response:
         if scheme not in SCHEMES:
             raise _unknown(scheme)
-        matrix, label = await gap_analysis.labelled_matrix(services, scheme)
+        matrix = await gap_analysis.coverage_matrix(services, scheme)
+        label = (await gap_analysis.scheme_names(services)).get(scheme, scheme)
         return Response(draw(matrix, f"Gap analysis: {label}"), media_type=media)
 
     drawn.__name__ = f"gaps_{suffix}"  # the route's name and operationId, one a format

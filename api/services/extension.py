@@ -25,6 +25,6 @@ async def preview_values(services: AppServices, key: str) -> dict[str, list[str]
     """The preview's properties of organisation ``key``, each a list of strings (empty if there is no such one)."""
     values: dict[str, list[str]] = {p.id: [] for p in PREVIEW}
     if KEY_PATTERN.match(key):
-        cells = (await extended(services, [key], list(PREVIEW)))[key]
+        cells = (await extended(services, [key], PREVIEW))[key]
         values = {pid: [cell["str"] for cell in found] for pid, found in cells.items()}
     return values

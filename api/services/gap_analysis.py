@@ -14,15 +14,13 @@ from graph.queries import ParameterError, load_query
 from graph.store.interface import Row
 
 
-async def labelled_matrix(services: AppServices, scheme: str) -> tuple[Matrix, str]:
-    """The coverage of ``scheme`` (one of :data:`SCHEMES`) by place, and the scheme's English name."""
-    rows = await saved_rows(services, "coverage-matrix", scheme=f"def/{scheme}")
-    labels = await services.public.solutions(english_labels([services.identity.resolve(f"def/{scheme}")]))
-    return matrix_from_rows(scheme, rows), labels[0]["label"].value if labels else scheme
+async def coverage_matrix(services: AppServices, scheme: str) -> Matrix:
+    """The coverage of ``scheme`` (one of :data:`SCHEMES`) by place."""
+    return matrix_from_rows(scheme, await saved_rows(services, "coverage-matrix", scheme=f"def/{scheme}"))
 
 
 async def scheme_names(services: AppServices) -> dict[str, str]:
-    """Each drawn scheme's English name, by its key."""
+    """Each drawn scheme's English name, by its key (a page's title and its choice of schemes)."""
     rows = await services.public.solutions(english_labels(services.identity.resolve(f"def/{s}") for s in SCHEMES))
     return {row["thing"].value.rsplit("/", 1)[1]: row["label"].value for row in rows}
 

@@ -13,6 +13,7 @@ import anyio
 from api.dependencies import AppServices
 from api.errors import ProblemError
 from api.services import approval
+from api.services.document import tombstone
 from graph.contributions.review import ORGANISATIONS_QUERY, changes, concept_checks, duplicates
 from graph.contributions.submissions import (
     ContributorRole,
@@ -25,7 +26,6 @@ from graph.contributions.submissions import (
     status_key_query,
     submissions_query,
 )
-from graph.contributions.withdrawal import tombstones_query
 from graph.rdf.identity import KEY_PATTERN
 
 
@@ -110,7 +110,7 @@ async def check_approvable(services: AppServices, submission_id: str, if_match: 
     identity = services.identity
     triples = await services.staging.triples(statements_query(identity, submission_id))
     split = await approval.split_submission(services, triples)
-    ended = [r for r in split.graphs if await services.public.solutions(tombstones_query(identity, r))]
+    ended = [r for r in split.graphs if await tombstone(services, r) is not None]
     if ended:
         message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
         raise ProblemError(409, message)
