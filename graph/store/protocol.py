@@ -22,8 +22,10 @@ is not (it may be what crashed the store: ``api/quarantine.py``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import socket
+import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from functools import partial
@@ -49,6 +51,19 @@ RESTART_WAIT_S = 20
 # Requests to the store go out with Nagle's algorithm off: httpx writes a request's headers and body separately,
 # and with Nagle on the body waits for the store's delayed ACK of the headers, 40 ms a request on Linux.
 NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
+@functools.cache
+def shared_tls() -> ssl.SSLContext:
+    """One TLS context for every store client of the process: building one loads the CA bundle, about 30 ms of CPU,
+    and a command or a test makes many clients."""
+    return httpx.create_ssl_context()
+
+
+# A store stops a query at the time limit and says so at once; one that has not answered this many seconds later is
+# taken for stuck in a query it cannot stop (a supervised store is then restarted). Enough for a store on loopback or
+# nearby on a loaded machine; a longer wait only keeps a stuck store's core busy.
+OVERRUN_GRACE_S = 3
 STOPPED = "The query was stopped because it ran past the time limit."
 # A line and column in a store's error message, as Oxigraph writes them ("error at 27:23: …").
 POSITION = re.compile(r"(?<=\bat )(\d+):(\d+)")
@@ -109,11 +124,14 @@ class ProtocolStore:
         # Oxigraph does not stop every kind of query at its timeout; where ``ecomap serve`` supervises the store's
         # server, it is asked to restart it when the store has not answered well past the time limit.
         self._supervision = supervision
-        # The store stops the query at timeout_s; the client waits a little longer to hear that.
+        # A query gets the time limit and OVERRUN_GRACE_S to be heard of; an update or a dump, which the store does not
+        # stop at the limit, ten seconds more, as a client that gave up on one could not tell whether it was applied.
+        self._query_timeout = httpx.Timeout(timeout_s + OVERRUN_GRACE_S, connect=5)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s + 10, connect=5),
             auth=endpoint.auth,
-            transport=httpx.AsyncHTTPTransport(socket_options=NO_DELAY),
+            verify=shared_tls(),
+            transport=httpx.AsyncHTTPTransport(verify=shared_tls(), socket_options=NO_DELAY),
         )
 
     async def close(self) -> None:
@@ -141,6 +159,7 @@ class ProtocolStore:
             self.query_url,
             content=urlencode(form).encode(),
             headers={"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"},
+            timeout=self._query_timeout,
         )
         sent = time.monotonic()
         try:
