@@ -30,14 +30,14 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# The whole suite twice, so that both backends stay correct: over the stores ecomap serve supervises, and over
-# remote SPARQL stores (Oxigraph servers that the tests start); tests that reach no store server run in the second
-# only. The two passes run side by side, as they wait on servers and processes as much as they compute, and each
-# prints its report when both are done.
+# The suite in two passes side by side, so that both backends stay correct: over the stores ecomap serve supervises,
+# and over remote SPARQL stores (Oxigraph servers that the tests start). A test whose result cannot depend on the
+# backend (it reaches no store server, or is about the app and neither the supervision nor where the stores come
+# from) runs in one pass only: tests/conftest.py says which. Each pass prints its report when both are done.
 test: install lint browser
 	@logs=$$(mktemp -d); \
-	ECOMAP_TEST_ONE_PASS_ELSEWHERE=1 $(BIN)/pytest -p no:cacheprovider > $$logs/embedded.log 2>&1 & first=$$!; \
-	ECOMAP_TEST_BACKEND=oxigraph-server $(BIN)/pytest -p no:cacheprovider > $$logs/remote.log 2>&1; remote=$$?; \
+	ECOMAP_TEST_PASS=embedded $(BIN)/pytest -p no:cacheprovider > $$logs/embedded.log 2>&1 & first=$$!; \
+	ECOMAP_TEST_PASS=remote ECOMAP_TEST_BACKEND=oxigraph-server $(BIN)/pytest -p no:cacheprovider > $$logs/remote.log 2>&1; remote=$$?; \
 	wait $$first; embedded=$$?; \
 	echo "== pytest over the stores ecomap serve supervises (exit $$embedded)"; cat $$logs/embedded.log; \
 	echo "== pytest over remote SPARQL stores (exit $$remote)"; cat $$logs/remote.log; \

@@ -23,6 +23,7 @@ import anyio
 import httpx
 import pytest
 import uvicorn
+import web
 from helpers import open_embedded
 
 from api.app import create_app
@@ -90,13 +91,25 @@ HOSTILE = """
 # The backend the API tests run against: "embedded" (ecomap serve runs Oxigraph servers over store folders)
 # or "oxigraph-server" (remote SPARQL 1.1 stores: Oxigraph servers a fixture starts, ecomap told their URLs).
 BACKEND = os.environ.get("ECOMAP_TEST_BACKEND", "embedded")
-embedded_only = pytest.mark.skipif(BACKEND != "embedded", reason="about the store folders ecomap serve supervises")
-# Tests that reach no store server give the same result over every backend, so make test runs them in one of its
-# two passes only: the pass over remote stores, the shorter, with ECOMAP_TEST_ONE_PASS_ELSEWHERE=1 in the other.
-# Run alone, each pass runs them.
-one_pass_only = pytest.mark.skipif(
-    os.environ.get("ECOMAP_TEST_ONE_PASS_ELSEWHERE") == "1", reason="reaches no store server: run in the other pass"
-)
+# About the store folders ecomap serve supervises: run over the embedded backend only.
+embedded_only = pytest.mark.embedded_only
+# make test runs the suite in two passes side by side and names each in ECOMAP_TEST_PASS: "embedded" (the Oxigraph
+# servers ecomap serve supervises) and "remote" (remote stores). In both, the app and the commands reach the stores
+# through one client (graph.store.protocol) speaking to an Oxigraph server; what differs is the supervision (a server
+# that overran or died is restarted) and where the stores come from. A test about neither gives the same result in
+# both, so it runs in one of them only. Run alone (no ECOMAP_TEST_PASS, as make test-virtuoso runs), a pass runs all.
+PASS = os.environ.get("ECOMAP_TEST_PASS")
+
+
+def one_pass(where: str, why: str) -> pytest.MarkDecorator:
+    """Under make test, run in the pass named ``where`` ("embedded" or "remote") only, because of ``why``."""
+    return pytest.mark.one_pass(where, why)
+
+
+# Tests that reach no store server, run with those over remote stores, the shorter pass.
+one_pass_only = one_pass("remote", "reaches no store server")
+# Tests of the app that are about neither the supervision nor where the stores come from.
+SAME_OVER_EITHER = "the app over an Oxigraph server, reached the same way in both passes"
 
 
 # Virtuoso's answers are read whole and rewritten (graph.store.dialect), never streamed: a cap or time limit reached
@@ -156,16 +169,38 @@ VIRTUOSO_WRONG_ANSWERS = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "embedded_only: about the store folders ecomap serve supervises")
+    config.addinivalue_line("markers", "one_pass(where, why): run in that pass of make test only (see conftest.PASS)")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if BACKEND != "virtuoso":
-        return
     for item in items:
-        if item.nodeid in VIRTUOSO_NOT_STREAMED:
-            item.add_marker(pytest.mark.skip(reason="Virtuoso's answers are rewritten whole, not streamed"))
-        elif item.nodeid in VIRTUOSO_WRONG_ANSWERS:
-            item.add_marker(pytest.mark.xfail(strict=False, reason="Virtuoso 7.2.5 answers this query wrongly"))
-        elif item.nodeid in VIRTUOSO_NOT_ISOLATED_OR_REFUSES:
-            item.add_marker(pytest.mark.xfail(strict=False, reason="Virtuoso 7.2.5: no snapshot isolation, or refuses"))
+        _choose_pass(item)
+        if BACKEND == "virtuoso":
+            _mark_virtuoso(item)
+
+
+def _choose_pass(item: pytest.Item) -> None:
+    """Skip ``item`` where its marks keep it out of this pass; refuse marks that would keep it out of every pass."""
+    passes = {mark.args[0] for mark in item.iter_markers("one_pass")}
+    embedded = item.get_closest_marker("embedded_only") is not None
+    if len(passes) > 1 or (embedded and passes - {"embedded"}) or not passes <= {"embedded", "remote"}:
+        raise pytest.UsageError(f"{item.nodeid} would run in no pass of make test: {sorted(passes)}")
+    if embedded and BACKEND != "embedded":
+        item.add_marker(pytest.mark.skip(reason="about the store folders ecomap serve supervises"))
+    if passes and PASS is not None and PASS not in passes:
+        where, why = next(item.iter_markers("one_pass")).args
+        item.add_marker(pytest.mark.skip(reason=f"{why}: run in the {where} pass"))
+
+
+def _mark_virtuoso(item: pytest.Item) -> None:
+    if item.nodeid in VIRTUOSO_NOT_STREAMED:
+        item.add_marker(pytest.mark.skip(reason="Virtuoso's answers are rewritten whole, not streamed"))
+    elif item.nodeid in VIRTUOSO_WRONG_ANSWERS:
+        item.add_marker(pytest.mark.xfail(strict=False, reason="Virtuoso 7.2.5 answers this query wrongly"))
+    elif item.nodeid in VIRTUOSO_NOT_ISOLATED_OR_REFUSES:
+        item.add_marker(pytest.mark.xfail(strict=False, reason="Virtuoso 7.2.5: no snapshot isolation, or refuses"))
 
 
 @dataclass
@@ -256,7 +291,7 @@ def wait_for_store(
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.post(query_url, data={"query": "ASK {}"}, timeout=1).status_code == 200:
+            if web.post(query_url, data={"query": "ASK {}"}, timeout=1).status_code == 200:
                 return query_url, process
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -383,7 +418,7 @@ def serve(folder: Path, stores: Stores, *, workers: int = 1, own_group: bool = F
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(url + "/", timeout=2).status_code == 200:
+            if web.get(url + "/", timeout=2).status_code == 200:
                 return Server(url, folder, stores, partial(_interrupt, process), process)
         except httpx.HTTPError:
             time.sleep(0.2)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+import web
 
 from graph.rdf.namespaces import prefixes
 from graph.settings import DEFAULT_BASE_URI
@@ -110,7 +111,7 @@ def ask(store: Store, query: str) -> bool:
 def client_at(address: str) -> httpx.Client:
     """A client on another loopback address (127.0.0.2, …), so that ecomap sees another client: its fair use and
     penalties are its own."""
-    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60)
+    return web.Client(transport=web.HTTPTransport(local_address=address), timeout=60)
 
 
 # Each stored submission's private status link, by its (public) id, as the submitter was told it.
@@ -118,7 +119,7 @@ STATUS_LINKS: dict[str, str] = {}
 
 
 def submit(server, body: str, headers=TURTLE, **params):
-    sent = httpx.post(server.url + "/submissions", content=body.encode(), headers=headers, params=params)
+    sent = web.post(server.url + "/submissions", content=body.encode(), headers=headers, params=params)
     if sent.status_code == 201:
         STATUS_LINKS[sent.json()["id"]] = sent.json()["status_url"]
     return sent
@@ -126,7 +127,7 @@ def submit(server, body: str, headers=TURTLE, **params):
 
 def status_of(server, submission: str) -> dict[str, object]:
     """A submission's status, read at its private status link, as its submitter reads it."""
-    return httpx.get(server.url + STATUS_LINKS[submission]).json()
+    return web.get(server.url + STATUS_LINKS[submission]).json()
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -135,7 +136,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def pending(server, moderator_token: str) -> list[dict[str, object]]:
     """The pending submissions, as a moderator lists them."""
-    listed = httpx.get(server.url + "/submissions", params={"status": "pending"}, headers=bearer(moderator_token))
+    listed = web.get(server.url + "/submissions", params={"status": "pending"}, headers=bearer(moderator_token))
     assert listed.status_code == 200
     return listed.json()["submissions"]
 

@@ -15,10 +15,13 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+import web
 from conftest import (
     BACKEND,
     BASE,
+    SAME_OVER_EITHER,
     make_tokens,
+    one_pass,
     one_pass_only,
     start_app,
     start_server,
@@ -108,7 +111,7 @@ def connections(sock: socket.socket) -> int:
 
 
 def send(server, body: bytes, media_type: str, **params: str) -> httpx.Response:
-    return httpx.post(
+    return web.post(
         server.url + "/submissions",
         content=body,
         headers={"Content-Type": media_type},
@@ -286,6 +289,7 @@ def test_a_remote_json_ld_context_however_it_is_named_is_never_fetched(hostile, 
     assert connections(listener) == 0
 
 
+@one_pass("embedded", SAME_OVER_EITHER)
 def test_a_body_past_the_size_limit_is_refused_even_when_it_comes_without_a_length(hostile):
     server, tokens = hostile
     before = pending(server, tokens["moderator"])
@@ -295,7 +299,7 @@ def test_a_body_past_the_size_limit_is_refused_even_when_it_comes_without_a_leng
         for _ in range(100):
             yield b"x" * 64 * 1024  # 6.4 MB in all, past the 5 MiB limit
 
-    response = httpx.post(
+    response = web.post(
         server.url + "/submissions", content=chunks(), headers={"Content-Type": TURTLE}, params={"accept_terms": "true"}
     )
     assert response.status_code == 413 and "larger than 5242880 bytes" in response.json()["error"]
@@ -310,7 +314,7 @@ def test_a_literal_of_four_megabytes_within_the_size_limit_is_kept_whole(hostile
     assert stored.status_code == 201, stored.text[:500]
     after = pending(server, tokens["moderator"])
     assert len(after) == len(before) + 1
-    review = httpx.get(
+    review = web.get(
         server.url + f"/submissions/{stored.json()['id']}/review", headers=bearer(tokens["moderator"]), timeout=60
     )
     assert review.status_code == 200 and label in review.text
@@ -455,7 +459,7 @@ def test_an_exploding_select_is_cut_at_the_row_cap_never_completed(hostile, quer
     received = b""
     with (
         pytest.raises(httpx.RemoteProtocolError),
-        httpx.stream(
+        web.stream(
             "POST", server.url + "/sparql", data={"query": query, "format": format_name}, timeout=60
         ) as response,
     ):
@@ -481,18 +485,20 @@ def test_an_exploding_select_is_cut_at_the_row_cap_never_completed(hostile, quer
 )
 def test_an_exploding_query_ends_at_the_time_limit_with_503_and_retry_after(hostile, query):
     server, _ = hostile
-    response = httpx.post(server.url + "/sparql", data={"query": query, "format": "json"}, timeout=60)
+    response = web.post(server.url + "/sparql", data={"query": query, "format": "json"}, timeout=60)
     assert response.status_code == 503 and "time limit" in response.text
     assert int(response.headers["retry-after"]) > 0
 
 
+@one_pass("embedded", SAME_OVER_EITHER)
 def test_a_values_block_past_the_query_length_limit_is_refused_before_it_is_parsed(hostile):
     server, _ = hostile
     rows = " ".join(str(i) for i in range(50_000))
-    response = httpx.post(server.url + "/sparql", data={"query": f"SELECT * WHERE {{ VALUES ?x {{ {rows} }} }}"})
+    response = web.post(server.url + "/sparql", data={"query": f"SELECT * WHERE {{ VALUES ?x {{ {rows} }} }}"})
     assert response.status_code == 413 and "limit of 100000 characters" in response.text
 
 
+@one_pass("embedded", SAME_OVER_EITHER)
 @pytest.mark.parametrize(
     "query",
     [
@@ -509,11 +515,12 @@ def test_a_values_block_past_the_query_length_limit_is_refused_before_it_is_pars
 )
 def test_deeply_nested_query_text_is_refused_as_too_deep_not_crashed(hostile, query):
     server, _ = hostile
-    response = httpx.post(server.url + "/sparql", data={"query": query})
+    response = web.post(server.url + "/sparql", data={"query": query})
     assert response.status_code == 400 and "nested too deeply" in response.text
     assert "Traceback" not in response.text
 
 
+@one_pass("embedded", SAME_OVER_EITHER)
 @pytest.mark.parametrize(
     "request_kwargs",
     [
@@ -537,7 +544,7 @@ def test_a_query_that_is_not_utf8_is_refused_not_run_with_replacement_characters
     """It used to run with U+FFFD in place of the byte: another query than the one sent."""
     server, _ = hostile
     kwargs = dict(request_kwargs)
-    response = httpx.request(kwargs.pop("method"), server.url + kwargs.pop("url"), **kwargs)
+    response = web.request(kwargs.pop("method"), server.url + kwargs.pop("url"), **kwargs)
     assert response.status_code == 400
     assert "not UTF-8: its byte 26 is 0xff" in response.text
 
@@ -557,7 +564,7 @@ def test_while_an_exploding_query_runs_other_clients_are_answered_first_and_it_e
             sent.set()
 
     def explode() -> None:
-        with httpx.Client(timeout=60) as client:
+        with web.Client(timeout=60) as client:
             response = client.post(server.url + "/sparql", data={"query": query}, extensions={"trace": trace})
         with lock:
             finished.append("exploding query")
@@ -572,7 +579,7 @@ def test_while_an_exploding_query_runs_other_clients_are_answered_first_and_it_e
         ("second lookup", "GET", "/doc/organisation/odi", {"headers": {"Accept": "application/n-triples"}}),
     ]
     for name, method, path, kwargs in cheap:
-        outcome[name] = httpx.request(method, server.url + path, timeout=30, **kwargs)
+        outcome[name] = web.request(method, server.url + path, timeout=30, **kwargs)
         with lock:
             finished.append(name)
     thread.join(timeout=60)
@@ -595,10 +602,10 @@ def test_a_query_as_deep_as_crashed_the_store_is_refused_and_the_store_stays_up(
     server, _ = hostile
     make, crashed_at = DEEP_QUERIES[name]
     serving = store_pids(server)
-    response = httpx.post(server.url + "/sparql", data={"query": make(crashed_at)}, timeout=60)
+    response = web.post(server.url + "/sparql", data={"query": make(crashed_at)}, timeout=60)
     assert response.status_code == 400 and "nested too deeply" in response.text, response.text[:300]
     assert "Traceback" not in response.text
-    assert httpx.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}).text.strip().endswith("true}")
+    assert web.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}).text.strip().endswith("true}")
     assert store_pids(server) == serving
 
 
@@ -611,7 +618,7 @@ def test_an_answer_the_store_ends_as_if_whole_after_the_time_limit_is_a_503_and_
     answered 200 with the CSV header alone, and kept it for the data version (the next request got it in 11 ms)."""
     server, _ = hostile
     for _ in range(2):
-        response = httpx.post(
+        response = web.post(
             server.url + "/sparql", data={"query": SKIPPING_PAST_BILLIONS, "format": format_name}, timeout=120
         )
         assert response.status_code == 503 and "time limit" in response.text, response.text[:200]
@@ -655,6 +662,7 @@ def sent_before_an_answer(
         return sent, connection.recv(4096)
 
 
+@one_pass("embedded", SAME_OVER_EITHER)
 @pytest.mark.parametrize(
     ("path", "media_type", "limit"),
     [
@@ -674,6 +682,7 @@ def test_a_body_without_end_is_refused_at_its_limit_without_reading_past_it(host
     assert sent <= limit + 32 * 1024 * 1024, f"{sent} bytes were sent before the answer"
 
 
+@one_pass("embedded", SAME_OVER_EITHER)
 def test_a_large_submission_counts_as_several_against_the_allowance(tmp_path):
     """Validating 20,000 statements takes about ten seconds, one validation at a time in each worker; counted as one
     submission, ten a minute kept a worker validating and slowed everyone's lookups sixfold. Now every 2,000 statements
@@ -704,6 +713,7 @@ def closed_within(connection: socket.socket, seconds: float) -> bool:
     return True
 
 
+@one_pass("embedded", SAME_OVER_EITHER)
 def test_connections_that_send_half_a_request_are_closed_at_the_header_deadline(hostile):
     """Before, 5,000 sockets each sending half a request stayed open past 25 s."""
     server, _ = hostile
@@ -714,12 +724,13 @@ def test_connections_that_send_half_a_request_are_closed_at_the_header_deadline(
             connection.sendall(b"GET /organisations HTTP/1.1\r\nHost: x\r\nX-Slow: ")
         assert closed_within(connections[-1], HEADER_TIMEOUT + 5)
         assert all(closed_within(connection, 0.5) for connection in connections)
-        assert httpx.get(server.url + "/healthz").status_code == 200
+        assert web.get(server.url + "/healthz").status_code == 200
     finally:
         for connection in connections:
             connection.close()
 
 
+@one_pass("embedded", SAME_OVER_EITHER)
 @pytest.mark.parametrize(
     ("path", "media_type"),
     [("/submit", FORM), ("/submissions?accept_terms=true", TURTLE), ("/sparql", "application/sparql-query")],
@@ -744,6 +755,7 @@ def test_a_body_sent_a_byte_at_a_time_is_cut_off_at_the_body_deadline(hostile, p
     assert "Exception in ASGI application" not in log.read_text()[len(before) :]
 
 
+@one_pass("embedded", SAME_OVER_EITHER)
 def test_a_client_that_goes_away_mid_body_leaves_a_line_in_the_log_not_a_stack_trace(hostile):
     """Before, a dropped connection left "Exception in ASGI application" and a traceback in the log."""
     server, _ = hostile
@@ -764,6 +776,7 @@ def eventually_logged(log: Path, before: str, words: str) -> bool:
     return False
 
 
+@one_pass("embedded", SAME_OVER_EITHER)
 def test_a_name_that_is_a_formula_reaches_the_csv_download_as_text(hostile):
     """OWASP's CSV injection: before, ``=HYPERLINK(…)`` as an organisation's name reached /download/organisations.csv
     as it was, and a spreadsheet program opening the download would run it."""
@@ -772,12 +785,12 @@ def test_a_name_that_is_a_formula_reaches_the_csv_download_as_text(hostile):
     body = organisation("formula-named", TURTLE).decode().replace("Cymru Data Co-op", formula.replace('"', '\\"'))
     sent = send(server, body.encode(), TURTLE)
     assert sent.status_code == 201, sent.text
-    approve = httpx.post(f"{server.url}/submissions/{sent.json()['id']}/approve", headers=bearer(tokens["moderator"]))
+    approve = web.post(f"{server.url}/submissions/{sent.json()['id']}/approve", headers=bearer(tokens["moderator"]))
     assert approve.status_code == 200, approve.text
-    download = httpx.get(server.url + "/download/organisations.csv", timeout=60)
+    download = web.get(server.url + "/download/organisations.csv", timeout=60)
     rows = list(csv.reader(io.StringIO(download.text)))
     names = [value for row in rows for value in row if "HYPERLINK" in value]
     assert names and all(name == "'" + formula for name in names), names
     assert not any(value.startswith(("=", "+", "@")) for row in rows for value in row)
-    dataset = httpx.get(server.url + "/dataset", headers={"Accept": "text/turtle"}).text
+    dataset = web.get(server.url + "/dataset", headers={"Accept": "text/turtle"}).text
     assert "never run as a formula" in dataset

@@ -3,10 +3,12 @@ has the same table), and each moderators' operation refuses everyone else, again
 
 from __future__ import annotations
 
-import httpx
 import pytest
-from conftest import make_tokens, start_app, stop_server
+import web
+from conftest import SAME_OVER_EITHER, make_tokens, one_pass, start_app, stop_server
 from helpers import bearer
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 ANYONE, MODERATOR = "anyone", "moderator"
 # Every operation that changes something or reads what is private, with who may call it. Anyone may read the rest.
@@ -50,7 +52,7 @@ def url(server, path: str) -> str:
 
 
 def test_every_write_operation_has_a_role(server):
-    operations = httpx.get(server.url + "/openapi.json").json()["paths"]
+    operations = web.get(server.url + "/openapi.json").json()["paths"]
     writes = {(method.upper(), path) for path, item in operations.items() for method in item if method != "get"}
     assert writes == {operation for operation, _ in ROLES.items() if operation[0] == "POST"}
     for method, path in ROLES:
@@ -61,15 +63,15 @@ def test_every_write_operation_has_a_role(server):
 def test_moderators_operations_refuse_everyone_else(guarded, method, path):
     server, tokens = guarded
     body = {"json": {"reason": "a test", "into": "id/organisation/techuk", "answer": "a test"}}
-    nobody = httpx.request(method, url(server, path), **body)
+    nobody = web.request(method, url(server, path), **body)
     assert nobody.status_code == 401 and nobody.headers["www-authenticate"] == "Bearer"
     assert "error" in nobody.json()
-    forged = httpx.request(method, url(server, path), headers=bearer("not-a-token"), **body)
+    forged = web.request(method, url(server, path), headers=bearer("not-a-token"), **body)
     assert forged.status_code == 401
-    submitter = httpx.request(method, url(server, path), headers=bearer(tokens["submitter"]), **body)
+    submitter = web.request(method, url(server, path), headers=bearer(tokens["submitter"]), **body)
     assert submitter.status_code == 403 and "error" in submitter.json()
     # Nothing happened: the record is still published, the test's submission and request never existed.
-    assert httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).status_code == 200
+    assert web.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).status_code == 200
 
 
 def test_tokens_never_show_in_the_public_data_the_account_list_or_the_log(guarded):
@@ -77,7 +79,7 @@ def test_tokens_never_show_in_the_public_data_the_account_list_or_the_log(guarde
     itself shows nowhere an operator or the public could read it."""
     server, tokens = guarded
     for token in tokens.values():
-        assert httpx.get(url(server, "/submissions"), headers=bearer(token)).status_code in (200, 403)
+        assert web.get(url(server, "/submissions"), headers=bearer(token)).status_code in (200, 403)
     exported = server.ecomap("export", "--format", "nq")
     listed = server.ecomap("users", "list")
     assert exported.returncode == 0 and listed.returncode == 0 and "moira" in listed.stdout

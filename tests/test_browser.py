@@ -7,9 +7,9 @@ import json
 import shutil
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
-from conftest import start_app, stop_server
+import web
+from conftest import SAME_OVER_EITHER, one_pass, start_app, stop_server
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
@@ -19,6 +19,8 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from graph.catalogue import ROOT
+
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_FLAGS = [
@@ -116,7 +118,7 @@ def test_from_the_landing_page_to_an_organisation_and_its_activities(server, bro
     ],
 )
 def test_pages_meet_wcag_2_2_aa_and_run_under_the_security_headers(server, browser, path):
-    headers = httpx.get(server.url + path, headers={"Accept": "text/html"}).headers  # as the browser asks
+    headers = web.get(server.url + path, headers={"Accept": "text/html"}).headers  # as the browser asks
     policy = headers["content-security-policy"]
     assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
     assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"] == "same-origin"
@@ -167,11 +169,11 @@ def test_a_correction_through_the_form_from_an_organisation_page(form_server, br
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     wait(browser).until(expected_conditions.title_contains("Thank you"))
     status = browser.find_element(By.PARTIAL_LINK_TEXT, "/submissions/").get_attribute("href")
-    assert httpx.get(status).json()["status"] == "pending"
+    assert web.get(status).json()["status"] == "pending"
 
 
 def test_pages_work_under_a_content_security_policy_that_allows_only_the_apps_own_scripts(server, browser):
-    headers = httpx.get(server.url + "/sparql", headers={"Accept": "text/html"}).headers
+    headers = web.get(server.url + "/sparql", headers={"Accept": "text/html"}).headers
     assert (
         "script-src 'self';" in headers["content-security-policy"]
         and "frame-ancestors 'none'" in headers["content-security-policy"]
@@ -209,7 +211,7 @@ def test_the_network_map_draws_the_organisations_and_opens_one(server, browser):
     browser.get(server.url + "/")
     browser.find_element(By.LINK_TEXT, "the network map").click()
     drawn = wait(browser).until(lambda b: b.find_element(By.ID, "network").get_attribute("data-ready"))
-    listed = httpx.get(server.url + "/network", params={"format": "json"}).json()
+    listed = web.get(server.url + "/network", params={"format": "json"}).json()
     assert int(drawn) == len(listed["nodes"]) > 20
     assert browser.find_elements(By.CSS_SELECTOR, "#network canvas"), "Cytoscape.js drew on a canvas"
     network = browser.find_element(By.ID, "network")

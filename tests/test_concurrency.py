@@ -26,7 +26,8 @@ import anyio
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, Server, make_tokens, start_server, stop_server, store_pids
+import web
+from conftest import BASE, SAME_OVER_EITHER, Server, make_tokens, one_pass, start_server, stop_server, store_pids
 from helpers import DEEP_QUERIES, PREFIXES, TURTLE, bearer, select
 
 from graph.contributions.accounts import Role, add_account
@@ -38,6 +39,8 @@ from graph.serving import running
 from graph.settings import remote_endpoint
 from graph.store.protocol import ProtocolStore
 from graph.version import current_version, version_query
+
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 LOAD_SECONDS = float(os.environ.get("ECOMAP_LOAD_SECONDS", "15"))
 SUBMITTERS = 50
@@ -278,7 +281,7 @@ def _moderator(server: Server, token: str, seed: int, deadline: float, seen: Obs
     """List what is pending and decide on one of the oldest few, which the other moderators are likely deciding on
     too: two in three approved, one rejected (the third moderator starts with a rejection)."""
     rng, decided = random.Random(seed), 0
-    with httpx.Client(base_url=server.url, headers=bearer(token), timeout=120) as http:
+    with web.Client(base_url=server.url, headers=bearer(token), timeout=120) as http:
         while time.monotonic() < deadline:
             try:
                 listing = http.get("/submissions", params={"status": "pending"})
@@ -308,7 +311,7 @@ def _moderator(server: Server, token: str, seed: int, deadline: float, seen: Obs
 
 def _reader(server: Server, deadline: float, seen: Observed) -> None:
     public = _store(server, "ECOMAP_STORE")
-    with httpx.Client(base_url=server.url, headers=JSON, timeout=120) as http:
+    with web.Client(base_url=server.url, headers=JSON, timeout=120) as http:
         while time.monotonic() < deadline:
             version, state = _version_and_state(public)
             with seen.lock:
@@ -393,7 +396,7 @@ def test_fifty_submitters_and_four_racing_moderators_lose_nothing_double_nothing
     started = time.monotonic()
     deadline, submitting = started + LOAD_SECONDS, started + LOAD_SECONDS * SUBMITTING
     # One client (thread-safe) with a connection for each submitter: fifty clients would each build a TLS context.
-    submitters = httpx.Client(base_url=server.url, timeout=120, limits=httpx.Limits(max_connections=SUBMITTERS))
+    submitters = web.Client(base_url=server.url, timeout=120, limits=httpx.Limits(max_connections=SUBMITTERS))
     threads = [threading.Thread(target=_submitter, args=(submitters, i, submitting, seen)) for i in range(SUBMITTERS)]
     threads += [threading.Thread(target=_moderator, args=(server, t, i, deadline, seen)) for i, t in enumerate(tokens)]
     threads += [threading.Thread(target=_reader, args=(server, deadline, seen)) for _ in range(READERS)]
@@ -407,7 +410,7 @@ def test_fifty_submitters_and_four_racing_moderators_lose_nothing_double_nothing
     moderator = bearer(tokens[0])
     listed: dict[str, list[str]] = {}
     for status in ("pending", "approved", "rejected"):
-        answer = httpx.get(server.url + "/submissions", params={"status": status}, headers=moderator, timeout=60)
+        answer = web.get(server.url + "/submissions", params={"status": status}, headers=moderator, timeout=60)
         assert answer.status_code == 200, answer.text
         listed[status] = [s["id"] for s in answer.json()["submissions"]]
     accepted = set(seen.accepted)
@@ -520,7 +523,7 @@ def test_while_two_connections_loop_queries_that_crashed_the_store_every_other_c
     deep = itertools.cycle(DEEP_QUERIES.values())
 
     def attacker(n: int) -> None:
-        with httpx.Client(base_url=server.url, timeout=60) as client:
+        with web.Client(base_url=server.url, timeout=60) as client:
             for i in itertools.count():
                 if time.monotonic() > deadline:
                     return
@@ -529,7 +532,7 @@ def test_while_two_connections_loop_queries_that_crashed_the_store_every_other_c
                 refused[client.post("/sparql", data={"query": query}).status_code] += 1
 
     def reader() -> None:
-        with httpx.Client(base_url=server.url, timeout=60) as client:
+        with web.Client(base_url=server.url, timeout=60) as client:
             while time.monotonic() < deadline:
                 for path in ("/doc/organisation/odi.ttl", "/organisations"):
                     reads[path, client.get(path).status_code] += 1
@@ -567,7 +570,7 @@ def test_approvals_adding_to_one_record_at_once_lose_none_and_leave_each_stateme
                 f"    dcterms:source <https://adder-{i}.example/> .\n"
                 f'<id/organisation/odi> skos:altLabel "Alias {i}"@en .\n'
             )
-            sent = httpx.post(
+            sent = web.post(
                 server.url + "/submissions", content=body, headers=TURTLE, params={"accept_terms": "true"}, timeout=120
             )
             assert sent.status_code == 201, sent.text
@@ -577,13 +580,13 @@ def test_approvals_adding_to_one_record_at_once_lose_none_and_leave_each_stateme
             submissions = list(pool.map(send, range(8)))
             approvals = list(
                 pool.map(
-                    lambda s: httpx.post(f"{server.url}/submissions/{s}/approve", headers=moderator, timeout=120),
+                    lambda s: web.post(f"{server.url}/submissions/{s}/approve", headers=moderator, timeout=120),
                     submissions,
                 )
             )
         assert [a.status_code for a in approvals] == [200] * 8, [a.text for a in approvals]
         names = f"SELECT ?name WHERE {{ GRAPH <{BASE}/data/organisation/odi> {{ <{BASE}/id/organisation/odi> <{STANDARD['skos']}altLabel> ?name }} }}"
-        rows = httpx.post(server.url + "/sparql", data={"query": names}, headers=JSON).json()["results"]["bindings"]
+        rows = web.post(server.url + "/sparql", data={"query": names}, headers=JSON).json()["results"]["bindings"]
         assert {f"Alias {i}" for i in range(8)} <= {row["name"]["value"] for row in rows}
         checked = server.ecomap("check")
         assert checked.returncode == 0 and "Clean" in checked.stdout, checked.stdout + checked.stderr

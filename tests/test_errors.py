@@ -4,7 +4,10 @@ and whichever of them ``Accept`` names, from any route."""
 
 from __future__ import annotations
 
-import httpx
+import web
+from conftest import SAME_OVER_EITHER, one_pass
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 PROBLEM = "application/problem+json"
@@ -12,15 +15,15 @@ PROBLEM = "application/problem+json"
 
 def test_an_unknown_address_is_text_by_default_a_page_for_a_browser_and_problem_details_when_asked(server):
     url = server.url + "/no/such/address"
-    text = httpx.get(url)
+    text = web.get(url)
     assert text.status_code == 404 and text.headers["content-type"].startswith("text/plain")
     assert (
         text.text == "ecomap knows nothing called /no/such/address. Search the map at /sparql, or check the address.\n"
     )
-    page = httpx.get(url, headers={"Accept": BROWSER})
+    page = web.get(url, headers={"Accept": BROWSER})
     assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
     assert "<h1>Not found</h1>" in page.text and "<code>/no/such/address</code>" in page.text
-    details = httpx.get(url, headers={"Accept": PROBLEM})
+    details = web.get(url, headers={"Accept": PROBLEM})
     assert details.status_code == 404 and details.headers["content-type"] == PROBLEM
     assert details.json() == {
         "type": "about:blank",
@@ -33,20 +36,20 @@ def test_an_unknown_address_is_text_by_default_a_page_for_a_browser_and_problem_
 
 
 def test_a_document_asked_for_with_a_suffix_is_not_found_in_that_suffix_form(server):
-    turtle = httpx.get(server.url + "/doc/organisation/no-such-organisation.ttl", headers={"Accept": BROWSER})
+    turtle = web.get(server.url + "/doc/organisation/no-such-organisation.ttl", headers={"Accept": BROWSER})
     assert turtle.status_code == 404 and turtle.headers["content-type"].startswith("text/plain")
-    page = httpx.get(server.url + "/doc/organisation/no-such-organisation.html")
+    page = web.get(server.url + "/doc/organisation/no-such-organisation.html")
     assert page.status_code == 404 and "<h1>Not found</h1>" in page.text
 
 
 def test_a_contribution_route_refuses_with_problem_details_unless_asked_for_text(server):
     sent = {"content": b"<a> <b> <c> .", "headers": {"Content-Type": "text/plain"}}
-    details = httpx.post(server.url + "/submissions", **sent)
+    details = web.post(server.url + "/submissions", **sent)
     assert details.status_code == 415 and details.headers["content-type"] == PROBLEM
     body = details.json()
     assert body["status"] == 415 and body["title"] == "Unsupported Media Type"
     assert body["detail"] == body["error"] and "Turtle" in body["detail"]
-    text = httpx.post(
+    text = web.post(
         server.url + "/submissions", content=sent["content"], headers={**sent["headers"], "Accept": "text/plain"}
     )
     assert text.status_code == 415 and text.headers["content-type"].startswith("text/plain")
@@ -55,15 +58,15 @@ def test_a_contribution_route_refuses_with_problem_details_unless_asked_for_text
 
 def test_the_sparql_endpoint_refuses_in_text_unless_problem_details_are_asked_for(server):
     url = server.url + "/sparql"
-    text = httpx.get(url, params={"query": "SELEC * {}"}, headers={"Accept": "application/sparql-results+json"})
+    text = web.get(url, params={"query": "SELEC * {}"}, headers={"Accept": "application/sparql-results+json"})
     assert text.status_code == 400 and text.headers["content-type"].startswith("text/plain")
-    details = httpx.get(url, params={"query": "SELEC * {}"}, headers={"Accept": PROBLEM})
+    details = web.get(url, params={"query": "SELEC * {}"}, headers={"Accept": PROBLEM})
     assert details.status_code == 400 and details.json()["detail"] == text.text.strip()
 
 
 def test_a_problem_page_escapes_what_the_client_sent(server):
     script = "<script>alert(1)</script>"
-    refused = httpx.post(
+    refused = web.post(
         server.url + "/submissions",
         params={"contact": script, "dry_run": "true"},
         content=b"<https://example.org/a> <https://example.org/b> <https://example.org/c> .",
@@ -77,18 +80,18 @@ def test_a_problem_page_escapes_what_the_client_sent(server):
 def test_every_negotiating_route_takes_format_or_accept_and_refuses_what_it_does_not_offer(server):
     """Negotiation is one dependency (api/negotiation.py): format= wins over Accept on every route that uses it,
     including those that had only Accept before (the dataset, a record's history, the change feed)."""
-    dataset = httpx.get(server.url + "/dataset", params={"format": "ttl"}, headers={"Accept": BROWSER})
+    dataset = web.get(server.url + "/dataset", params={"format": "ttl"}, headers={"Accept": BROWSER})
     assert dataset.status_code == 200 and dataset.headers["content-type"].startswith("text/turtle")
-    history = httpx.get(server.url + "/doc/organisation/odi/history", params={"format": "html"})
+    history = web.get(server.url + "/doc/organisation/odi/history", params={"format": "html"})
     assert history.status_code == 200 and history.headers["content-type"].startswith("text/html")
-    feed = httpx.get(server.url + "/changes", params={"format": "application/ld+json"}, headers={"Accept": BROWSER})
+    feed = web.get(server.url + "/changes", params={"format": "application/ld+json"}, headers={"Accept": BROWSER})
     assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/ld+json")
-    listed = httpx.get(server.url + "/organisations", params={"format": "json"}, headers={"Accept": BROWSER})
+    listed = web.get(server.url + "/organisations", params={"format": "json"}, headers={"Accept": BROWSER})
     assert listed.status_code == 200 and listed.headers["content-type"].startswith("application/json")
-    refused = httpx.get(server.url + "/organisations", params={"format": "ttl"})
+    refused = web.get(server.url + "/organisations", params={"format": "ttl"})
     assert refused.status_code == 406 and refused.text == "format=ttl is not one of html, json.\n"
-    unacceptable = httpx.get(server.url + "/leads", headers={"Accept": "image/png"})
+    unacceptable = web.get(server.url + "/leads", headers={"Accept": "image/png"})
     assert unacceptable.status_code == 406 and unacceptable.headers["content-type"] == PROBLEM
-    declared = httpx.get(server.url + "/openapi.json").json()["paths"]
+    declared = web.get(server.url + "/openapi.json").json()["paths"]
     for path in ("/dataset", "/doc/{uri_class}/{key}/history", "/changes", "/organisations", "/leads", "/network"):
         assert "format" in {p["name"] for p in declared[path]["get"]["parameters"]}, path

@@ -16,11 +16,14 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+import web
 from conftest import (
     BASE,
+    SAME_OVER_EITHER,
     Server,
     crash_store,
     embedded_only,
+    one_pass,
     serve,
     start_app,
     start_server,
@@ -56,7 +59,7 @@ def approve_until_killed(server: Server, folder: Path, failpoint: str, body: str
     assert sent.status_code == 201, sent.text
     armed = arm(folder, failpoint)
     with pytest.raises(httpx.TransportError):
-        httpx.post(server.url + f"/submissions/{sent.json()['id']}/approve", headers=bearer(token), timeout=30)
+        web.post(server.url + f"/submissions/{sent.json()['id']}/approve", headers=bearer(token), timeout=30)
     assert not armed.exists(), "the failpoint did not fire"
     return sent.json()["id"]
 
@@ -78,11 +81,12 @@ def status(server: Server, submission: str) -> str:
 def assert_approved_once(server: Server, submission: str) -> None:
     """Approved in the staging store, public at its URI, and its version kept exactly once."""
     assert status(server, submission) == "approved"
-    assert httpx.get(server.url + ORGANISATION, headers={"Accept": "text/turtle"}).status_code == 200
-    versions = httpx.get(server.url + ORGANISATION + "/history", headers={"Accept": "application/json"}).json()
+    assert web.get(server.url + ORGANISATION, headers={"Accept": "text/turtle"}).status_code == 200
+    versions = web.get(server.url + ORGANISATION + "/history", headers={"Accept": "application/json"}).json()
     assert [v["submission"] for v in versions["versions"]] == [submission]
 
 
+@one_pass("remote", SAME_OVER_EITHER)
 @pytest.mark.parametrize("failpoint", ["approval.versions-kept", "approval.public-changed"])
 def test_an_approval_whose_worker_is_killed_midway_is_completed_by_a_worker_that_lives(tmp_path, failpoint):
     server = start_server(
@@ -170,7 +174,7 @@ def test_a_store_server_killed_during_approvals_leaves_each_submission_approved_
             for submission in submissions:
                 try:
                     url = server.url + f"/submissions/{submission}/approve"
-                    answers.append(httpx.post(url, headers=bearer(token), timeout=60).status_code)
+                    answers.append(web.post(url, headers=bearer(token), timeout=60).status_code)
                 except httpx.TransportError as problem:
                     answers.append(type(problem).__name__)
                 first_done.set()
@@ -195,7 +199,7 @@ def test_a_store_server_killed_during_approvals_leaves_each_submission_approved_
                 if status(server, submission) == "approved":
                     return True
                 url = server.url + f"/submissions/{submission}/approve"
-                return httpx.post(url, headers=bearer(token), timeout=60).status_code == 200
+                return web.post(url, headers=bearer(token), timeout=60).status_code == 200
             except (httpx.HTTPError, KeyError, ValueError):
                 return False
 
@@ -204,13 +208,14 @@ def test_a_store_server_killed_during_approvals_leaves_each_submission_approved_
         for i, submission in enumerate(submissions):
             assert status(server, submission) == "approved"
             document = f"/doc/organisation/cymru-data-co-op-{i}"
-            versions = httpx.get(server.url + document + "/history", headers={"Accept": "application/json"}).json()
+            versions = web.get(server.url + document + "/history", headers={"Accept": "application/json"}).json()
             assert [v["submission"] for v in versions["versions"]] == [submission]
         assert_checked_clean(server)
     finally:
         stop_server(server)
 
 
+@one_pass("remote", SAME_OVER_EITHER)
 def test_a_worker_killed_while_writing_a_download_leaves_no_part_of_it(tmp_path):
     """Killed (kill -9) halfway through writing the N-Quads download, a worker leaves only a temporary file;
     the download is then made whole, the temporary file removed, and the stores are untouched."""
@@ -218,12 +223,12 @@ def test_a_worker_killed_while_writing_a_download_leaves_no_part_of_it(tmp_path)
     try:
         armed = arm(tmp_path, "download.part-written")
         with pytest.raises(httpx.TransportError):
-            httpx.get(server.url + "/download/ecomap.nq.gz", timeout=60)
+            web.get(server.url + "/download/ecomap.nq.gz", timeout=60)
         assert not armed.exists(), "the failpoint did not fire"
         downloads = tmp_path / "cache" / "downloads"
         assert list(downloads.glob("v*/.ecomap.nq.gz.*")) and not list(downloads.glob("v*/ecomap.nq.gz"))
 
-        answer = httpx.get(server.url + "/download/ecomap.nq.gz", timeout=60)
+        answer = web.get(server.url + "/download/ecomap.nq.gz", timeout=60)
         assert answer.status_code == 200
         downloaded = set(ox.parse(gzip.decompress(answer.content), format=ox.RdfFormat.N_QUADS))
         exported = server.ecomap("export", "--format", "nq")
@@ -246,7 +251,7 @@ def in_flight(url: str, query: str) -> tuple[threading.Event, dict[str, httpx.Re
             sent.set()
 
     def run() -> None:
-        with httpx.Client(timeout=120) as client:
+        with web.Client(timeout=120) as client:
             outcome["response"] = client.post(url + "/sparql", data={"query": query}, extensions={"trace": trace})
 
     thread = threading.Thread(target=run)
@@ -285,7 +290,7 @@ def test_a_query_in_flight_when_the_store_crashed_is_held_back_and_its_sender_wa
         crash_store(server, "public")
         thread.join(timeout=60)
         assert outcome["response"].status_code == 503
-        again = httpx.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}, timeout=60)
+        again = web.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}, timeout=60)
         assert again.status_code == 429 and "took the store down" in again.text
         assert 590 <= int(again.headers["retry-after"]) <= 600
         with client_at("127.0.0.2") as other:
@@ -342,7 +347,7 @@ def test_a_query_past_the_time_limit_restarts_the_store_but_others_in_flight_are
         assert any(started < restarted < ended for started, ended, _ in answers), (
             "no query was in flight at the restart"
         )
-        penalised = httpx.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"})
+        penalised = web.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"})
         assert penalised.status_code == 429 and "took the store down" in penalised.text
         with client_at("127.0.0.2") as other:
             assert other.post(server.url + "/sparql", data={"query": ORDERED_CARTESIAN}).status_code == 400
@@ -350,6 +355,7 @@ def test_a_query_past_the_time_limit_restarts_the_store_but_others_in_flight_are
         stop_server(server)
 
 
+@one_pass("remote", SAME_OVER_EITHER)
 def test_a_version_kept_by_an_approval_that_has_not_finished_is_not_served(tmp_path):
     """The staging store keeps a record's new version before the public record changes; a worker killed between the
     two left it served at /doc/…/history/{submission}.ttl for minutes, for a change not yet public."""
@@ -360,14 +366,15 @@ def test_a_version_kept_by_an_approval_that_has_not_finished_is_not_served(tmp_p
         submission = approve_until_killed(server, tmp_path, "approval.versions-kept")
         kept = f"{server.url}{ORGANISATION}/history/{submission}.ttl"
         assert status(server, submission) == "pending"
-        assert httpx.get(kept).status_code == 404
+        assert web.get(kept).status_code == 404
         assert eventually(lambda: status(server, submission) == "approved")
-        served = httpx.get(kept)
+        served = web.get(kept)
         assert served.status_code == 200 and "cymru-data-co-op" in served.text
     finally:
         stop_server(server)
 
 
+@one_pass("remote", SAME_OVER_EITHER)
 @pytest.mark.parametrize("failpoint", ["approval.versions-kept", "approval.public-changed"])
 def test_an_approval_adding_to_another_record_killed_midway_adds_once_and_leaves_each_statement_where_it_belongs(
     tmp_path, failpoint
@@ -383,11 +390,11 @@ def test_an_approval_adding_to_another_record_killed_midway_adds_once_and_leaves
         submission = approve_until_killed(server, tmp_path, failpoint, body)
         assert eventually(lambda: status(server, submission) == "approved")
         where = 'SELECT ?g WHERE { GRAPH ?g { <id/organisation/odi> skos:altLabel "ODI (alias)"@en } }'
-        rows = httpx.post(
+        rows = web.post(
             server.url + "/sparql", data={"query": where}, headers={"Accept": "application/sparql-results+json"}
         ).json()["results"]["bindings"]
         assert [row["g"]["value"] for row in rows] == [f"{BASE}/data/organisation/odi"]
-        versions = httpx.get(server.url + "/doc/organisation/odi/history", headers={"Accept": "application/json"})
+        versions = web.get(server.url + "/doc/organisation/odi/history", headers={"Accept": "application/json"})
         assert [v["submission"] for v in versions.json()["versions"]][:1] == [submission]
         assert_checked_clean(server)
     finally:

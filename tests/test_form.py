@@ -7,10 +7,12 @@ import re
 from html import unescape
 from urllib.parse import urlencode
 
-import httpx
 import pytest
-from conftest import start_app, stop_server
+import web
+from conftest import SAME_OVER_EITHER, one_pass, start_app, stop_server
 from helpers import pending
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,7 @@ def error_beside(html: str, field: str) -> list[str]:
 
 def test_the_form_offers_the_controlled_lists_from_the_vocabularies(form_server):
     server, _ = form_server
-    page = httpx.get(server.url + "/submit")
+    page = web.get(server.url + "/submit")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     kinds = re.search(r'<select id="organisation.kind_of_organisation".*?</select>', page.text, re.S).group(0)
     assert ">Charity or non-profit</option>" in kinds
@@ -53,7 +55,7 @@ def test_the_form_offers_the_controlled_lists_from_the_vocabularies(form_server)
 
 def test_starting_from_a_published_organisation_fills_in_what_is_known(form_server):
     server, _ = form_server
-    page = httpx.get(server.url + "/submit", params={"start": "id/organisation/odi", "claim": "1"})
+    page = web.get(server.url + "/submit", params={"start": "id/organisation/odi", "claim": "1"})
     assert 'value="Open Data Institute"' in page.text
     assert "charity-or-non-profit" in selected(page.text, "organisation.kind_of_organisation")
     assert re.search(r'name="activity1.name" type="text" value="[^"]+"', page.text)
@@ -64,7 +66,7 @@ def test_starting_from_a_published_organisation_fills_in_what_is_known(form_serv
 
 def test_a_mistake_is_shown_beside_its_field_and_nothing_typed_is_lost(form_server):
     server, _ = form_server
-    sent = httpx.post(
+    sent = web.post(
         server.url + "/submit",
         data={
             "organisation.name": "<b>Bold</b> Data Ltd",
@@ -88,7 +90,7 @@ def test_a_control_character_pasted_into_a_field_is_shown_beside_it_and_nothing_
     """XML cannot carry it: kept, it would make every RDF/XML page and SPARQL XML answer showing it unreadable."""
     server, token = form_server
     before = pending(server, token)
-    sent = httpx.post(
+    sent = web.post(
         server.url + "/submit",
         data={
             "organisation.name": "Null Data Ltd",
@@ -106,14 +108,14 @@ def test_a_control_character_pasted_into_a_field_is_shown_beside_it_and_nothing_
 
 def test_licence_and_claim_need_the_contributors_say_so(form_server):
     server, _ = form_server
-    sent = httpx.post(server.url + "/submit", data={"organisation.name": "Quiet Data CIC", "claim": "1"})
+    sent = web.post(server.url + "/submit", data={"organisation.name": "Quiet Data CIC", "claim": "1"})
     assert sent.status_code == 422
     assert "Open Government Licence" in sent.text and "speak for the organisation" in sent.text
 
 
 def test_a_valid_form_is_kept_pending_for_an_editor_with_advice(form_server):
     server, token = form_server
-    sent = httpx.post(
+    sent = web.post(
         server.url + "/submit",
         data={
             "organisation.name": "Form Test Data Trust",
@@ -128,11 +130,11 @@ def test_a_valid_form_is_kept_pending_for_an_editor_with_advice(form_server):
     assert sent.status_code == 201, sent.text
     assert "Say where this information comes from" in sent.text
     status_url = re.search(r'href="(/submissions/[0-9a-f]+)"', sent.text).group(1)
-    status = httpx.get(server.url + status_url).json()
+    status = web.get(server.url + status_url).json()
     assert status["status"] == "pending" and "someone@example.org" not in str(status)
-    review = httpx.get(f"{server.url}/submissions/{status['id']}/review", headers={"Authorization": f"Bearer {token}"})
+    review = web.get(f"{server.url}/submissions/{status['id']}/review", headers={"Authorization": f"Bearer {token}"})
     assert review.status_code == 200 and "Form Test Data Clinic" in review.text
-    public = httpx.get(server.url + "/id/organisation/form-test-data-trust", follow_redirects=True)
+    public = web.get(server.url + "/id/organisation/form-test-data-trust", follow_redirects=True)
     assert public.status_code == 404
 
 
@@ -154,15 +156,13 @@ def test_a_published_record_sent_back_unchanged_changes_nothing(form_server, org
     """Including what the form cannot show or offer: judgements, other names, a strategy an activity supports,
     who hosts an event, a description with a semicolon, a more specific type."""
     server, token = form_server
-    page = httpx.get(server.url + "/submit", params={"start": f"id/organisation/{organisation}"})
+    page = web.get(server.url + "/submit", params={"start": f"id/organisation/{organisation}"})
     body = urlencode([*form_values(page.text), ("accept_terms", "yes")])
-    sent = httpx.post(
-        server.url + "/submit", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
-    )
+    sent = web.post(server.url + "/submit", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert sent.status_code == 201, re.findall(r'class="error-message"[^>]*>(.*?)</p>', sent.text)
     status_url = re.search(r'href="(/submissions/[0-9a-f]+)"', sent.text).group(1)
-    submission = httpx.get(server.url + status_url).json()["id"]
-    review = httpx.get(
+    submission = web.get(server.url + status_url).json()["id"]
+    review = web.get(
         f"{server.url}/submissions/{submission}/review", headers={"Authorization": f"Bearer {token}"}
     ).json()
     assert [(c["added"], c["removed"]) for c in review["changes"]] == [([], [])], review["changes"]
@@ -170,13 +170,13 @@ def test_a_published_record_sent_back_unchanged_changes_nothing(form_server, org
 
 def test_an_activity_page_offers_the_form_of_the_organisation_that_runs_it(form_server):
     server, _ = form_server
-    page = httpx.get(server.url + "/doc/activity/odi-data-sharing-risk-guide", headers={"Accept": "text/html"})
+    page = web.get(server.url + "/doc/activity/odi-data-sharing-risk-guide", headers={"Accept": "text/html"})
     link = re.search(r'<a href="(/submit\?start=[^"]+)">Suggest a correction</a>', page.text)
     assert link, "the activity page links to the form"
-    form = httpx.get(server.url + unescape(link.group(1)))
+    form = web.get(server.url + unescape(link.group(1)))
     assert re.search(r'name="iri" value="http[^"]*/id/organisation/odi"', form.text)
     assert 'value="Open Data Institute"' in form.text
-    person = httpx.get(server.url + "/doc/person/sue-daley", headers={"Accept": "text/html"})
+    person = web.get(server.url + "/doc/person/sue-daley", headers={"Accept": "text/html"})
     assert person.status_code == 200 and "Suggest a correction" not in person.text
 
 
@@ -191,7 +191,7 @@ def test_an_activity_page_offers_the_form_of_the_organisation_that_runs_it(form_
 )
 def test_a_tampered_hidden_field_gets_a_message_not_a_crash(form_server, hidden):
     server, _ = form_server
-    sent = httpx.post(
+    sent = web.post(
         server.url + "/submit", data={"organisation.name": "Tamper Test Ltd", "accept_terms": "yes", **hidden}
     )
     assert sent.status_code == 422
@@ -208,18 +208,16 @@ def test_columns_the_form_does_not_show_cannot_be_posted_into_a_block(form_serve
         "activity1.run_by": "id/organisation/odi",
         "accept_terms": "yes",
     }
-    sent = httpx.post(server.url + "/submit", data=data)
+    sent = web.post(server.url + "/submit", data=data)
     assert sent.status_code == 201, sent.text
-    status = httpx.get(server.url + re.search(r'href="(/submissions/[0-9a-f]+)"', sent.text).group(1)).json()
+    status = web.get(server.url + re.search(r'href="(/submissions/[0-9a-f]+)"', sent.text).group(1)).json()
     assert status["records"] == [f"{status['records'][0].rsplit('/', 1)[0]}/hidden-columns-ltd"]
 
 
 def test_clearing_a_published_activitys_name_says_how_to_remove_it(form_server):
     server, _ = form_server
-    page = httpx.get(server.url + "/submit", params={"start": "id/organisation/odi"})
+    page = web.get(server.url + "/submit", params={"start": "id/organisation/odi"})
     values = [(k, "" if k == "activity1.name" else v) for k, v in form_values(page.text)]
     body = urlencode([*values, ("accept_terms", "yes")])
-    sent = httpx.post(
-        server.url + "/submit", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
-    )
+    sent = web.post(server.url + "/submit", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert sent.status_code == 422 and "cannot be removed with this form" in sent.text

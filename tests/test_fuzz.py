@@ -12,8 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-from conftest import make_tokens, start_app, stop_server
+import web
+from conftest import SAME_OVER_EITHER, make_tokens, one_pass, start_app, stop_server
+
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 ST = Path(sys.executable).parent / "st"
 TESTS = Path(__file__).parent
@@ -36,7 +38,7 @@ def test_every_operation_answers_as_documented_without_5xx_or_a_stack_trace(tmp_
     )
     try:
         moderator = make_tokens(server)["moderator"]
-        paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
+        paths = web.get(f"{server.url}/openapi.json").json()["paths"]
         operations = sum(len(methods) for methods in paths.values())
         seconds = os.environ.get("ECOMAP_FUZZ_SECONDS", "25")
         examples = os.environ.get("ECOMAP_FUZZ_EXAMPLES", "5")

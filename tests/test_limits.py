@@ -6,10 +6,13 @@ import time
 
 import httpx
 import pytest
-from conftest import make_tokens, one_pass_only
+import web
+from conftest import SAME_OVER_EITHER, make_tokens, one_pass, one_pass_only
 from helpers import bearer, client_at, logged
 
 from api.limits import Cap, ResultCapError
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 ALL_ROWS = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
 
@@ -45,13 +48,13 @@ def test_rows_are_counted_in_every_result_format_even_split_across_chunks(media_
 
 
 def test_a_cap_reached_in_the_first_bytes_answers_413_with_a_message(limited_server):
-    response = httpx.get(limited_server.url + "/sparql", params={"query": ALL_ROWS, "format": "csv"})
+    response = web.get(limited_server.url + "/sparql", params={"query": ALL_ROWS, "format": "csv"})
     assert response.status_code == 413
     assert "cap of 5 rows" in response.text
 
 
 def test_an_answer_within_the_cap_is_whole(limited_server):
-    response = httpx.get(limited_server.url + "/sparql", params={"query": ALL_ROWS + " LIMIT 5", "format": "json"})
+    response = web.get(limited_server.url + "/sparql", params={"query": ALL_ROWS + " LIMIT 5", "format": "json"})
     assert response.status_code == 200 and len(response.json()["results"]["bindings"]) == 5
     assert response.headers["ecomap-result-cap"].startswith("5 rows")
 
@@ -59,7 +62,7 @@ def test_an_answer_within_the_cap_is_whole(limited_server):
 def test_a_graph_answer_past_its_byte_cap_is_cut_off_not_completed(limited_server):
     with (
         pytest.raises(httpx.RemoteProtocolError),
-        httpx.stream(
+        web.stream(
             "GET",
             limited_server.url + "/sparql",
             params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
@@ -76,7 +79,7 @@ def test_a_graph_answer_past_its_byte_cap_is_cut_off_not_completed(limited_serve
 
 
 def test_rows_with_no_bound_variables_still_count(limited_server):
-    response = httpx.get(
+    response = web.get(
         limited_server.url + "/sparql", params={"query": "SELECT ?x WHERE { ?a ?b ?c } LIMIT 50", "format": "json"}
     )
     assert response.status_code == 413
@@ -86,13 +89,13 @@ def test_rows_with_no_bound_variables_still_count(limited_server):
 def test_a_client_past_its_fair_use_gets_429_with_retry_after(limited_server):
     """Each of the two workers allows 4 queries a minute, so 30 in a row must meet a refusal."""
     url = limited_server.url + "/sparql"
-    responses = [httpx.get(url, params={"query": "ASK {}"}) for _ in range(30)]
+    responses = [web.get(url, params={"query": "ASK {}"}) for _ in range(30)]
     statuses = [r.status_code for r in responses]
     assert set(statuses) == {200, 429} and statuses.count(200) <= 8
     refused = next(r for r in responses if r.status_code == 429)
     assert int(refused.headers["retry-after"]) >= 1
     assert "Try again in" in refused.text
-    assert httpx.get(limited_server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).status_code == 200
+    assert web.get(limited_server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).status_code == 200
 
 
 WRITES = [
@@ -122,7 +125,7 @@ def test_a_moderators_decisions_count_against_their_allowance(limited_server):
     moderator = bearer(make_tokens(limited_server)["moderator"])
     started = time.monotonic()
     statuses = [
-        httpx.post(limited_server.url + "/submissions/0123456789abcdef/approve", headers=moderator).status_code
+        web.post(limited_server.url + "/submissions/0123456789abcdef/approve", headers=moderator).status_code
         for _ in range(60)
     ]
     regained = int((time.monotonic() - started) * 2 * 20 / 60)

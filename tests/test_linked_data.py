@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 
-import httpx
 import pytest
 import rdflib
-from conftest import start_app, stop_server
+import web
+from conftest import SAME_OVER_EITHER, one_pass, start_app, stop_server
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 ODI = "http://127.0.0.1:8000/id/organisation/odi"
 RDF_TYPES = {
@@ -21,7 +23,7 @@ RDF_TYPES = {
 
 def get(server, path, accept=None, **kwargs):
     headers = {"Accept": accept} if accept else {}
-    return httpx.get(server.url + path, headers=headers, follow_redirects=False, **kwargs)
+    return web.get(server.url + path, headers=headers, follow_redirects=False, **kwargs)
 
 
 def test_a_thing_uri_answers_303_see_other_to_its_document(server):
@@ -92,20 +94,20 @@ def test_documents_are_negotiated_as_every_other_answer_is(server, path):
     """The one negotiation of the app (``api.negotiation``): a suffix names the media type, else ``format=``, else
     Accept; ``format=`` also takes a media type, and a format the document cannot give is refused with the names
     it can."""
-    turtle = httpx.get(server.url + path, params={"format": "ttl"}, headers={"Accept": "text/html"})
+    turtle = web.get(server.url + path, params={"format": "ttl"}, headers={"Accept": "text/html"})
     assert turtle.status_code == 200 and turtle.headers["content-type"].startswith("text/turtle")
-    jsonld = httpx.get(server.url + path, params={"format": "application/ld+json"})
+    jsonld = web.get(server.url + path, params={"format": "application/ld+json"})
     assert jsonld.status_code == 200 and jsonld.headers["content-type"].startswith("application/ld+json")
-    suffixed = httpx.get(server.url + path + ".nt", params={"format": "ttl"})
+    suffixed = web.get(server.url + path + ".nt", params={"format": "ttl"})
     assert suffixed.headers["content-type"].startswith("application/n-triples")
-    refused = httpx.get(server.url + path, params={"format": "csv"})
+    refused = web.get(server.url + path, params={"format": "csv"})
     assert refused.status_code == 406 and "format=csv is not one of html" in refused.text
-    unacceptable = httpx.get(server.url + path, headers={"Accept": "image/png"})
+    unacceptable = web.get(server.url + path, headers={"Accept": "image/png"})
     assert unacceptable.status_code == 406 and "Ask for text/html, text/turtle" in unacceptable.text
 
 
 def test_places_concepts_and_ontology_terms_dereference(server):
-    place = httpx.get(server.url + "/id/place/W92000004", headers={"Accept": "text/turtle"}, follow_redirects=True)
+    place = web.get(server.url + "/id/place/W92000004", headers={"Accept": "text/turtle"}, follow_redirects=True)
     assert place.status_code == 200 and '"Cymru"@cy' in place.text
     term = get(server, "/def/ecosystem/Activity", "text/turtle")
     graph = rdflib.Graph().parse(data=term.text, format="turtle")
@@ -133,7 +135,7 @@ def test_conditional_get_answers_304_when_nothing_changed(server):
     etag = first.headers["etag"]
     again = get(server, "/doc/organisation/odi", "text/turtle")
     assert again.headers["etag"] == etag
-    cached = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle", "If-None-Match": etag})
+    cached = web.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle", "If-None-Match": etag})
     assert cached.status_code == 304 and cached.content == b""
 
 
@@ -193,7 +195,7 @@ def test_last_modified_is_sent_and_if_modified_since_never_gives_a_stale_304(ser
     stamp = response.headers["last-modified"]
     assert stamp.endswith("GMT")
     for since in (stamp, "Sat, 01 Jan 2000 00:00:00 -0000", "not a date"):
-        assert httpx.get(server.url + "/doc/organisation/odi", headers={"If-Modified-Since": since}).status_code == 200
+        assert web.get(server.url + "/doc/organisation/odi", headers={"If-Modified-Since": since}).status_code == 200
 
 
 def test_ontology_term_pages_say_how_often_the_map_uses_them(server):
@@ -251,7 +253,7 @@ def test_an_organisation_page_says_what_it_does_with_whom_its_numbers_and_source
 def test_concept_and_place_pages_link_to_the_organisations_behind_them(server):
     concept = get(server, "/def/m1-principle/address-risks", "text/html").text
     assert 'href="/organisations?area=def/m1-principle/address-risks"' in concept
-    place = httpx.get(server.url + "/doc/place/S92000003", headers={"Accept": "text/html"}).text
+    place = web.get(server.url + "/doc/place/S92000003", headers={"Accept": "text/html"}).text
     assert 'href="/organisations?place=S92000003"' in place
 
 
@@ -275,13 +277,13 @@ def test_statements_that_rest_on_an_editors_judgement_say_so_with_the_rationale(
     "path", ["/def/x%3E%20%23", "/def/x%22y", "/doc/organisation/odi%0A", "/id/organisation/odi%0A", "/def/a/../../b"]
 )
 def test_odd_paths_are_not_found_rather_than_pasted_into_a_query(server, path):
-    response = httpx.get(server.url + path, headers={"Accept": "text/turtle"}, follow_redirects=False)
+    response = web.get(server.url + path, headers={"Accept": "text/turtle"}, follow_redirects=False)
     assert response.status_code == 404, (path, response.status_code, response.text)
 
 
 def test_only_http_and_local_addresses_become_links(server):
     """A javascript: IRI in the data is shown as text, never as a link a reader could click."""
-    page = httpx.get(server.url + "/doc/organisation/hostile-test-org", headers={"Accept": "text/html"}).text
+    page = web.get(server.url + "/doc/organisation/hostile-test-org", headers={"Accept": "text/html"}).text
     assert "javascript:alert" in page and 'href="javascript:' not in page
 
 
@@ -311,11 +313,11 @@ def test_a_relationship_loaded_without_its_other_end_or_with_a_name_for_it_does_
         broken.write_text(BROKEN_RELATIONSHIP, encoding="utf-8")
         loaded = server.ecomap("load", str(broken))
         assert loaded.returncode == 0, loaded.stderr
-        page = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/html"})
+        page = web.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/html"})
         assert page.status_code == 200 and "Open Data Institute" in page.text
         assert "relationship:half-a-link" in page.text, "the page's JSON-LD still holds what the store says"
         assert "Another organisation" in page.text, "a relationship to a name is shown with the name"
-        turtle = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"})
+        turtle = web.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"})
         assert turtle.status_code == 200
     finally:
         stop_server(server)

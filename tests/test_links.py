@@ -8,10 +8,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
-import httpx
 import pytest
 import rdflib
-from conftest import BASE, one_pass_only
+import web
+from conftest import BASE, SAME_OVER_EITHER, one_pass, one_pass_only
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 FAULTY = """@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix foaf: <http://xmlns.com/foaf/0.1/> .
@@ -71,7 +73,7 @@ class Pages(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def web():
+def site():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Pages)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -79,24 +81,24 @@ def web():
 
 
 @one_pass_only
-def test_online_the_broken_links_are_found_and_the_answers_cached(ecomap, tmp_path, web):
+def test_online_the_broken_links_are_found_and_the_answers_cached(ecomap, tmp_path, site):
     assert ecomap("init").returncode == 0
     pages = tmp_path / "pages.trig"
     pages.write_text(
         f"""@prefix foaf: <http://xmlns.com/foaf/0.1/> . <data/test-pages> {{
-  <id/organisation/odi> foaf:page <{web}/ok>, <{web}/gone>, <{web}/head-refused> . }}""",
+  <id/organisation/odi> foaf:page <{site}/ok>, <{site}/gone>, <{site}/head-refused> . }}""",
         encoding="utf-8",
     )
     assert ecomap("load", str(pages)).returncode == 0
     cache = tmp_path / "links.json"
-    args = ("links", "check", "--online", "--only", web + "/", "--interval", "0.05", "--cache", str(cache))
+    args = ("links", "check", "--online", "--only", site + "/", "--interval", "0.05", "--cache", str(cache))
     Pages.seen.clear()
     first = ecomap(*args)
     assert first.returncode == 1
     broken = [line for line in first.stdout.splitlines() if "broken" in line]
-    assert len(broken) == 1 and f"{web}/gone" in broken[0] and "answered 404" in broken[0]
+    assert len(broken) == 1 and f"{site}/gone" in broken[0] and "answered 404" in broken[0]
     assert ("GET", "/head-refused") in Pages.seen, "a refused HEAD is retried as GET"
-    assert set(json.loads(cache.read_text())) == {f"{web}/ok", f"{web}/gone", f"{web}/head-refused"}
+    assert set(json.loads(cache.read_text())) == {f"{site}/ok", f"{site}/gone", f"{site}/head-refused"}
 
     Pages.seen.clear()
     again = ecomap(*args)
@@ -104,10 +106,10 @@ def test_online_the_broken_links_are_found_and_the_answers_cached(ecomap, tmp_pa
 
 
 def test_organisations_link_to_companies_house_by_their_number_and_the_register_s_pattern(server):
-    turtle = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).text
+    turtle = web.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).text
     graph = rdflib.Graph().parse(data=turtle, format="turtle")
     odi = rdflib.URIRef(BASE + "/id/organisation/odi")
     company = rdflib.URIRef("http://business.data.gov.uk/id/company/08030289")
     assert (odi, rdflib.SKOS.exactMatch, company) in graph
-    royal_society = httpx.get(server.url + "/doc/organisation/royal-society", headers={"Accept": "text/turtle"}).text
+    royal_society = web.get(server.url + "/doc/organisation/royal-society", headers={"Accept": "text/turtle"}).text
     assert "business.data.gov.uk" not in royal_society, "a charity number has no register pattern, so no link"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
+import web
+from conftest import SAME_OVER_EITHER, one_pass
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 
 def listing(server, path, **params):
-    response = httpx.get(server.url + path, params={**params, "format": "json"})
+    response = web.get(server.url + path, params={**params, "format": "json"})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -25,7 +28,7 @@ def test_every_organisation_is_listed_with_an_honest_total(server):
 
 
 def test_pages_link_to_each_other_for_machines_and_people(server):
-    response = httpx.get(
+    response = web.get(
         server.url + "/organisations", params={"per_page": 10, "page": 2}, headers={"Accept": "application/json"}
     )
     links = {rel: url for url, rel in re.findall(r'<([^>]+)>; rel="(\w+)"', response.headers["link"])}
@@ -110,13 +113,13 @@ def test_search_text_is_matched_literally(server):
     ],
 )
 def test_bad_filters_get_400_or_422_with_a_message(server, params):
-    response = httpx.get(server.url + "/organisations", params=params)
+    response = web.get(server.url + "/organisations", params=params)
     assert response.status_code in (400, 422)
     assert "Traceback" not in response.text
 
 
 def test_the_html_list_offers_the_filters_and_counts(server):
-    page = httpx.get(server.url + "/organisations", params={"place": "S92000003"}, headers={"Accept": "text/html"}).text
+    page = web.get(server.url + "/organisations", params={"place": "S92000003"}, headers={"Accept": "text/html"}).text
     assert "2 organisations match these filters." in page
     assert '<option value="S92000003" selected>Scotland</option>' in page
     assert '<optgroup label="Mission 1 policy framework: principles for intervention">' in page

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import re
 
-import httpx
 import pytest
-from conftest import start_server, stop_server
+import web
+from conftest import SAME_OVER_EITHER, one_pass, start_server, stop_server
 from helpers import NEW_ORGANISATION, logged, submit
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } # {}"
 
@@ -35,9 +37,9 @@ def metric(text: str, name: str, **labels: str) -> float:
 
 
 def test_each_request_is_one_json_line_with_its_id_and_time(watched):
-    answer = httpx.get(watched.url + "/organisations", params={"format": "json"}, headers={"X-Request-Id": "probe-42"})
+    answer = web.get(watched.url + "/organisations", params={"format": "json"}, headers={"X-Request-Id": "probe-42"})
     assert answer.headers["x-request-id"] == "probe-42"
-    hostile = httpx.get(watched.url + "/", headers={"X-Request-Id": "a b\tc" + "x" * 100})
+    hostile = web.get(watched.url + "/", headers={"X-Request-Id": "a b\tc" + "x" * 100})
     made = hostile.headers["x-request-id"]
     assert re.fullmatch(r"[0-9a-f]{32}", made), "an id that is not plain is replaced"
     lines = logged(watched, "probe-42", made)
@@ -49,14 +51,14 @@ def test_each_request_is_one_json_line_with_its_id_and_time(watched):
 
 
 def test_metrics_add_up_the_workers_and_count_timeouts_kept_answers_and_submissions(watched):
-    before = httpx.get(watched.url + "/metrics").text
+    before = web.get(watched.url + "/metrics").text
     for _ in range(6):
-        assert httpx.get(watched.url + "/doc/organisation/odi").status_code == 200
-    stopped = httpx.post(watched.url + "/sparql", data={"query": SLOW}, timeout=60)
+        assert web.get(watched.url + "/doc/organisation/odi").status_code == 200
+    stopped = web.post(watched.url + "/sparql", data={"query": SLOW}, timeout=60)
     assert stopped.status_code == 503
     sent = submit(watched, NEW_ORGANISATION.format(number="01234567"), accept_terms="true")
     assert sent.status_code == 201
-    after = httpx.get(watched.url + "/metrics")
+    after = web.get(watched.url + "/metrics")
     assert after.headers["content-type"].startswith("text/plain")
     route = {"route": "/doc/…", "method": "GET", "status": "200"}
     assert metric(after.text, "ecomap_requests_total", **route) - metric(before, "ecomap_requests_total", **route) == 6
@@ -76,7 +78,7 @@ def test_metrics_add_up_the_workers_and_count_timeouts_kept_answers_and_submissi
 def test_a_made_up_method_names_no_series_of_its_own(watched):
     """Before, each of 5,000 random methods became a label of its own (5,000 series, /metrics 568 KB)."""
     for n in range(50):
-        assert httpx.request(f"MADEUP{n}", watched.url + "/organisations").status_code == 405
-    metrics = httpx.get(watched.url + "/metrics").text
+        assert web.request(f"MADEUP{n}", watched.url + "/organisations").status_code == 405
+    metrics = web.get(watched.url + "/metrics").text
     assert "MADEUP" not in metrics
     assert metric(metrics, "ecomap_requests_total", route="/organisations", method="other", status="405") >= 50

@@ -6,10 +6,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import httpx
 import pytest
-from conftest import BASE, make_tokens, start_app, stop_server
+import web
+from conftest import BASE, SAME_OVER_EITHER, make_tokens, one_pass, start_app, stop_server
 from helpers import bearer
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 SPARQL_JSON = {"Accept": "application/sparql-results+json"}
@@ -24,22 +26,22 @@ def served(tmp_path_factory):
 
 
 def ask(server, query: str) -> bool:
-    return httpx.get(server.url + "/sparql", params={"query": query}, headers=SPARQL_JSON).json()["boolean"]
+    return web.get(server.url + "/sparql", params={"query": query}, headers=SPARQL_JSON).json()["boolean"]
 
 
 def test_a_person_asks_for_removal_and_a_moderator_redacts_and_answers_from_the_command_line(served):
     server, tokens = served
-    page = httpx.get(server.url + "/doc/person/sue-daley", headers={"Accept": "text/html"})
+    page = web.get(server.url + "/doc/person/sue-daley", headers={"Accept": "text/html"})
     assert 'href="/records/person/sue-daley/request"' in page.text
-    form = httpx.get(server.url + "/records/person/sue-daley/request")
+    form = web.get(server.url + "/records/person/sue-daley/request")
     assert form.status_code == 200 and "If you are Sue Daley" in form.text
-    assert httpx.get(server.url + "/records/person/nobody-here/request").status_code == 404
+    assert web.get(server.url + "/records/person/nobody-here/request").status_code == 404
 
-    incomplete = httpx.post(server.url + "/records/person/sue-daley/request", data={"kind": "correct"})
+    incomplete = web.post(server.url + "/records/person/sue-daley/request", data={"kind": "correct"})
     assert incomplete.status_code == 422
     assert "Say what is wrong" in incomplete.text and "Give an e-mail address" in incomplete.text
     words = "Please remove me: I have <b>left</b> the forum."
-    sent = httpx.post(
+    sent = web.post(
         server.url + "/records/person/sue-daley/request",
         data={"kind": "remove", "details": words, "contact": "sue@example.org"},
     )
@@ -47,8 +49,8 @@ def test_a_person_asks_for_removal_and_a_moderator_redacts_and_answers_from_the_
     assert "<b>left</b>" not in sent.text
     assert not ask(server, 'ASK { ?s ?p ?o FILTER(CONTAINS(STR(?o), "sue@example.org")) }'), "never published"
 
-    assert httpx.get(server.url + "/requests").status_code == 401
-    assert httpx.get(server.url + "/requests", headers=bearer(tokens["submitter"])).status_code == 403
+    assert web.get(server.url + "/requests").status_code == 401
+    assert web.get(server.url + "/requests", headers=bearer(tokens["submitter"])).status_code == 403
     moderator = ["--server", server.url, "--token", tokens["moderator"]]
     listed = server.ecomap("requests", "list", *moderator)
     assert listed.returncode == 0, listed.stderr
@@ -59,7 +61,7 @@ def test_a_person_asks_for_removal_and_a_moderator_redacts_and_answers_from_the_
 
     redacted = server.ecomap("records", "redact", "person/sue-daley", *moderator)
     assert redacted.returncode == 0 and "Redacted" in redacted.stdout, redacted.stderr
-    assert httpx.get(server.url + "/doc/person/sue-daley").status_code == 410
+    assert web.get(server.url + "/doc/person/sue-daley").status_code == 410
     assert not ask(server, 'ASK { ?s ?p ?o FILTER(CONTAINS(STR(?o), "Sue Daley")) }')
 
     answered = server.ecomap("requests", "answer", request_id, "--answer", "Removed on 30 Nov.", *moderator)
@@ -95,7 +97,7 @@ def test_moderators_withdraw_and_merge_records_from_the_command_line(served):
         *moderator,
     )
     assert withdrawn.returncode == 0, withdrawn.stderr
-    gone = httpx.get(server.url + "/doc/organisation/pwc", headers={"Accept": "text/html"})
+    gone = web.get(server.url + "/doc/organisation/pwc", headers={"Accept": "text/html"})
     assert gone.status_code == 410 and "Not part of the pilot" in gone.text
 
     merged = server.ecomap(
@@ -109,7 +111,7 @@ def test_moderators_withdraw_and_merge_records_from_the_command_line(served):
         *moderator,
     )
     assert merged.returncode == 0, merged.stderr
-    moved = httpx.get(server.url + "/doc/organisation/nds-forum-secretariat")
+    moved = web.get(server.url + "/doc/organisation/nds-forum-secretariat")
     assert moved.status_code == 301 and moved.headers["location"].endswith("/doc/organisation/nds-forum")
 
     unnamed = server.ecomap("records", "withdraw", "pwc", "--reason", "x", *moderator)

@@ -8,10 +8,10 @@ import io
 from pathlib import Path
 
 import anyio
-import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, one_pass_only
+import web
+from conftest import BASE, SAME_OVER_EITHER, one_pass, one_pass_only
 from helpers import open_embedded
 from helpers import rows as solutions
 from SPARQLWrapper import JSON, SPARQLWrapper
@@ -20,31 +20,33 @@ from graph.initialise import initialise
 from graph.queries import QUERY_DIR, ParameterError, load_query
 from graph.store.transaction import Transaction
 
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
+
 NAMES = sorted(path.stem for path in QUERY_DIR.glob("*.rq"))
 
 
 def rows(server, name: str, **params: str) -> list[dict[str, str]]:
     """The saved query's answer as CSV rows, ecomap's IRIs shortened to their paths."""
-    answer = httpx.get(f"{server.url}/queries/{name}", params={**params, "format": "csv"}, timeout=30)
+    answer = web.get(f"{server.url}/queries/{name}", params={**params, "format": "csv"}, timeout=30)
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/csv")
     return [{k: v.removeprefix(BASE + "/") for k, v in row.items()} for row in csv.DictReader(io.StringIO(answer.text))]
 
 
 def test_every_query_file_is_listed_and_documented_with_its_parameters(server):
-    listed = httpx.get(server.url + "/queries").json()["queries"]
+    listed = web.get(server.url + "/queries").json()["queries"]
     assert [q["name"] for q in listed] == NAMES
-    paths = httpx.get(server.url + "/openapi.json").json()["paths"]
+    paths = web.get(server.url + "/openapi.json").json()["paths"]
     for name in NAMES:
         assert f"/queries/{name}" in paths
     network = paths["/queries/collaboration-network"]["get"]["parameters"]
     hops = next(p for p in network if p["name"] == "hops")
     assert hops["schema"] == {"type": "integer", "default": 2, "minimum": 1, "maximum": 3}
-    page = httpx.get(server.url + "/queries", headers={"Accept": "text/html"})
+    page = web.get(server.url + "/queries", headers={"Accept": "text/html"})
     assert page.status_code == 200 and 'action="/queries/coverage-matrix"' in page.text
-    assert httpx.get(server.url + "/queries", params={"format": "html"}).text == page.text
-    assert httpx.get(server.url + "/queries", params={"format": "ttl"}).status_code == 406
-    editor = httpx.get(server.url + "/sparql", headers={"Accept": "text/html"})
+    assert web.get(server.url + "/queries", params={"format": "html"}).text == page.text
+    assert web.get(server.url + "/queries", params={"format": "ttl"}).status_code == 406
+    editor = web.get(server.url + "/sparql", headers={"Accept": "text/html"})
     assert "organisations-by-priority-area" in editor.text, "offered as examples in the query editor"
 
 
@@ -139,7 +141,7 @@ def test_the_other_questions_on_the_seed(server):
     ],
 )
 def test_parameters_that_do_not_fit_their_type_are_refused_and_change_nothing(server, name, params, says):
-    answer = httpx.get(f"{server.url}/queries/{name}", params={**params, "format": "csv"})
+    answer = web.get(f"{server.url}/queries/{name}", params={**params, "format": "csv"})
     assert answer.status_code == 400 and says in answer.text
     assert "Traceback" not in answer.text
 
@@ -153,14 +155,14 @@ def test_a_value_that_fits_its_type_is_one_term_whatever_it_holds(server):
 
 def test_the_answer_comes_in_the_sparql_result_formats(server):
     url = server.url + "/queries/who-supports-whom"
-    as_json = httpx.get(url, params={"format": "json"})
+    as_json = web.get(url, params={"format": "json"})
     assert as_json.headers["content-type"].startswith("application/sparql-results+json")
     assert len(as_json.json()["results"]["bindings"]) == 3
-    tsv = httpx.get(url, headers={"Accept": "text/tab-separated-values"})
+    tsv = web.get(url, headers={"Accept": "text/tab-separated-values"})
     assert tsv.text.startswith("?from\t")
-    xml = httpx.get(url, headers={"Accept": "application/sparql-results+xml"})
+    xml = web.get(url, headers={"Accept": "application/sparql-results+xml"})
     assert "<sparql" in xml.text
-    assert httpx.get(url, headers={"Accept": "image/png"}).status_code == 406
+    assert web.get(url, headers={"Accept": "image/png"}).status_code == 406
 
 
 @one_pass_only
@@ -230,13 +232,13 @@ def test_the_statistics_queries_agree_with_the_seed_and_the_lists(server):
         "Northern Ireland": ("0", "0"),
     }
     things = {r["kind"]: int(r["count"]) for r in rows(server, "stats-things")}
-    listed = httpx.get(server.url + "/organisations", params={"format": "json"}).json()["total"]
+    listed = web.get(server.url + "/organisations", params={"format": "json"}).json()["total"]
     assert things["organisations"] == listed
     kinds = {
         r["concept"].rsplit("/", 1)[1]: int(r["organisations"]) for r in rows(server, "stats-organisations-by-kind")
     }
     assert kinds["combined-authority"] == 0, "zeros are included"
-    charities = httpx.get(server.url + "/organisations", params={"format": "json", "kind": "charity-or-non-profit"})
+    charities = web.get(server.url + "/organisations", params={"format": "json", "kind": "charity-or-non-profit"})
     assert kinds["charity-or-non-profit"] == charities.json()["total"]
 
 

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 import anyio
 import pytest
 import rdflib
-from conftest import one_pass_only, start_app, stop_server
+import web
+from conftest import SAME_OVER_EITHER, one_pass, one_pass_only, start_app, stop_server
 from rdflib.namespace import RDF, SH
 
 from graph.catalogue import shape_files
 from graph.contributions.validation import known_things
 from graph.rdf.convert import to_rdflib
 from graph.rdf.parsing import parse_all
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 BASE = "http://127.0.0.1:8000"
 SHP = f"{BASE}/def/shapes/"
@@ -620,9 +623,8 @@ def api(tmp_path_factory):
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_each_constraint_reaches_a_contributor_through_the_api(case, api, shapes):
-    import httpx
 
-    answer = httpx.post(
+    answer = web.post(
         api.url + "/submissions",
         content=(PREFIXES + case.turtle).encode(),
         headers={"Content-Type": "text/turtle", "Accept": "application/json"},

@@ -10,9 +10,12 @@ import time
 import httpx
 import pytest
 import rdflib
-from conftest import BASE, embedded_only, start_app, stop_server
+import web
+from conftest import BASE, SAME_OVER_EITHER, embedded_only, one_pass, start_app, stop_server
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 ODI_NAME = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?name WHERE { <http://127.0.0.1:8000/id/organisation/odi> skos:prefLabel ?name }"""
@@ -62,9 +65,7 @@ def test_construct_in_every_graph_format_parses_with_rdflib(server, fmt, rdflib_
 
 
 def test_n_triples_for_construct(server):
-    response = httpx.get(
-        server.url + "/sparql", params={"query": ODI_GRAPH}, headers={"Accept": "application/n-triples"}
-    )
+    response = web.get(server.url + "/sparql", params={"query": ODI_GRAPH}, headers={"Accept": "application/n-triples"})
     assert response.headers["content-type"].startswith("application/n-triples")
     assert len(rdflib.Graph().parse(data=response.text, format="nt")) >= 7
 
@@ -78,15 +79,15 @@ def test_rdflib_reads_the_map_through_the_endpoint(server):
 def test_the_three_ways_of_sending_a_query_agree(server):
     url = server.url + "/sparql"
     accept = {"Accept": "text/csv"}
-    by_get = httpx.get(url, params={"query": ODI_NAME}, headers=accept)
-    by_form = httpx.post(url, data={"query": ODI_NAME}, headers=accept)
-    by_body = httpx.post(url, content=ODI_NAME.encode(), headers={**accept, "Content-Type": "application/sparql-query"})
+    by_get = web.get(url, params={"query": ODI_NAME}, headers=accept)
+    by_form = web.post(url, data={"query": ODI_NAME}, headers=accept)
+    by_body = web.post(url, content=ODI_NAME.encode(), headers={**accept, "Content-Type": "application/sparql-query"})
     assert by_get.status_code == by_form.status_code == by_body.status_code == 200
     assert by_get.text == by_form.text == by_body.text
 
 
 def test_relative_iris_and_ecomap_prefixes_work_without_declarations(server):
-    response = httpx.get(
+    response = web.get(
         server.url + "/sparql",
         params={"query": "SELECT ?n WHERE { <id/organisation/odi> skos:prefLabel ?n }", "format": "csv"},
     )
@@ -98,7 +99,7 @@ def test_default_graph_uri_and_named_graph_uri_narrow_the_dataset(server):
 
     def answer(**graphs) -> bool:
         params = {"query": ask, **{k.replace("_", "-"): v for k, v in graphs.items()}}
-        return httpx.get(
+        return web.get(
             server.url + "/sparql", params=params, headers={"Accept": "application/sparql-results+json"}
         ).json()["boolean"]
 
@@ -108,7 +109,7 @@ def test_default_graph_uri_and_named_graph_uri_narrow_the_dataset(server):
     named = "ASK { GRAPH ?g { <id/organisation/odi> skos:prefLabel ?name } }"
     params = {"query": named, "named-graph-uri": "http://127.0.0.1:8000/data/organisation/dcms"}
     assert (
-        httpx.get(server.url + "/sparql", params=params, headers={"Accept": "application/sparql-results+json"}).json()[
+        web.get(server.url + "/sparql", params=params, headers={"Accept": "application/sparql-results+json"}).json()[
             "boolean"
         ]
         is False
@@ -136,7 +137,7 @@ def test_a_querys_from_and_from_named_are_its_dataset(server, query, graphs, cou
     odi = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}/data/organisation/odi> {{ ?s ?p ?o }} }}"
 
     def counted(text: str, **extra: str) -> int:
-        answer = httpx.get(server.url + "/sparql", params={"query": text, **extra}, headers={"Accept": "text/csv"})
+        answer = web.get(server.url + "/sparql", params={"query": text, **extra}, headers={"Accept": "text/csv"})
         assert answer.status_code == 200, answer.text
         return int(answer.text.splitlines()[1])
 
@@ -179,27 +180,27 @@ def test_a_querys_from_and_from_named_are_its_dataset(server, query, graphs, cou
 def test_protocol_errors_get_the_status_and_a_message(server, request_kwargs, status, says):
     kwargs = dict(request_kwargs)
     method = kwargs.pop("method", "GET")
-    response = httpx.request(method, server.url + "/sparql", **kwargs)
+    response = web.request(method, server.url + "/sparql", **kwargs)
     assert response.status_code == status
     assert says in response.text and "Traceback" not in response.text
 
 
 def test_a_class_called_service_is_not_a_service_call(server):
     query = "PREFIX ex: <http://example.org/> SELECT * WHERE { ?s a ex:Service ; ex:SERVICE ?o }"
-    assert httpx.get(server.url + "/sparql", params={"query": query}).status_code == 200
+    assert web.get(server.url + "/sparql", params={"query": query}).status_code == 200
 
 
 def test_without_a_query_rdf_clients_get_a_service_description_and_people_a_form(server):
-    described = httpx.get(server.url + "/sparql", headers={"Accept": "text/turtle"})
+    described = web.get(server.url + "/sparql", headers={"Accept": "text/turtle"})
     graph = rdflib.Graph().parse(data=described.text, format="turtle")
     sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
     assert (None, sd.endpoint, rdflib.URIRef(BASE + "/sparql")) in graph
-    page = httpx.get(server.url + "/sparql", headers={"Accept": "text/html"})
+    page = web.get(server.url + "/sparql", headers={"Accept": "text/html"})
     assert page.headers["content-type"].startswith("text/html") and '<textarea id="query" name="query"' in page.text
 
 
 def test_cors_is_open_for_browser_clients_on_other_sites(server):
-    response = httpx.get(
+    response = web.get(
         server.url + "/sparql", params={"query": "ASK {}"}, headers={"Origin": "https://elsewhere.example"}
     )
     assert response.headers["access-control-allow-origin"] == "*"
@@ -209,7 +210,7 @@ def test_a_query_past_the_timeout_is_stopped_while_lookups_keep_being_answered(s
     outcome: dict[str, object] = {}
 
     def slow() -> None:
-        response = httpx.post(server.url + "/sparql", data={"query": SLOW}, timeout=60)
+        response = web.post(server.url + "/sparql", data={"query": SLOW}, timeout=60)
         outcome["slow"] = (response.status_code, response.text, time.monotonic())
 
     thread = threading.Thread(target=slow)
@@ -217,7 +218,7 @@ def test_a_query_past_the_timeout_is_stopped_while_lookups_keep_being_answered(s
     thread.start()
     lookups = []
     while thread.is_alive() and len(lookups) < 20:
-        response = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}, timeout=10)
+        response = web.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}, timeout=10)
         lookups.append((response.status_code, time.monotonic()))
     thread.join(timeout=60)
     status, text, finished = outcome["slow"]
@@ -230,7 +231,7 @@ def test_a_query_past_the_timeout_is_stopped_while_lookups_keep_being_answered(s
 def test_a_result_stopped_after_it_started_is_never_mistaken_for_a_complete_one(server):
     """Past the first 64 KiB the answer streams; a stop then cuts the connection before the final chunk."""
     query = {"query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"}
-    stream = httpx.stream("POST", server.url + "/sparql", data=query, headers={"Accept": "text/csv"}, timeout=60)
+    stream = web.stream("POST", server.url + "/sparql", data=query, headers={"Accept": "text/csv"}, timeout=60)
     with pytest.raises(httpx.RemoteProtocolError), stream as response:
         assert response.status_code == 200
         for _ in response.iter_bytes():
@@ -248,7 +249,7 @@ def test_a_result_stopped_after_it_started_is_never_mistaken_for_a_complete_one(
     ],
 )
 def test_service_calls_cannot_be_disguised(server, query):
-    response = httpx.get(server.url + "/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+    response = web.get(server.url + "/sparql", params={"query": query}, headers={"Accept": "text/csv"})
     assert response.status_code == 400
     assert "SERVICE calls" in response.text or "syntax error" in response.text
 
@@ -266,17 +267,17 @@ def test_checking_a_query_never_runs_it(server):
         + values.replace("?a", "?e")
         + " }"
     )
-    response = httpx.post(server.url + "/sparql", data={"query": query}, timeout=60)
+    response = web.post(server.url + "/sparql", data={"query": query}, timeout=60)
     assert response.status_code == 503 and "time limit" in response.text
-    assert httpx.get(server.url + "/healthz", timeout=5).status_code == 200
+    assert web.get(server.url + "/healthz", timeout=5).status_code == 200
     # Oxigraph does not stop this kind of query itself: ecomap restarts the store server, and it comes back
     deadline = time.monotonic() + 30
     while (server.store / "restart-requested").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(1.5)  # the watcher kills the server as it takes the request, then starts it again
     while time.monotonic() < deadline:
-        lookup = httpx.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}, timeout=10)
-        if lookup.status_code == 200 and httpx.get(server.url + "/readyz").status_code == 200:
+        lookup = web.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}, timeout=10)
+        if lookup.status_code == 200 and web.get(server.url + "/readyz").status_code == 200:
             break
         time.sleep(0.2)
     assert lookup.status_code == 200
@@ -291,12 +292,12 @@ def test_checking_a_query_never_runs_it(server):
     ],
 )
 def test_queries_ecomap_cannot_check_are_refused_not_crashed(server, query, status):
-    response = httpx.post(server.url + "/sparql", data={"query": query})
+    response = web.post(server.url + "/sparql", data={"query": query})
     assert response.status_code == status and "Traceback" not in response.text
 
 
 def test_an_oversized_post_body_is_refused(server):
-    response = httpx.post(
+    response = web.post(
         server.url + "/sparql",
         content=b"SELECT * {}" + b" " * 2_000_000,
         headers={"Content-Type": "application/sparql-query"},
@@ -308,7 +309,7 @@ def test_escapes_are_read_once_and_the_same_way_by_the_check_and_the_store(serve
     """rdflib and Oxigraph once read \\u escapes differently, which hid a SERVICE in what rdflib took for a
     string. Now the store gets the text that was checked, and both read the SERVICE as part of a string."""
     query = "SELECT ?y WHERE { BIND('\\u0027' AS ?x) SERVICE <http://127.0.0.1:9/query> { ?s ?p ?o } BIND('\\u0027' AS ?y) }"
-    response = httpx.get(
+    response = web.get(
         server.url + "/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"}
     )
     assert response.status_code == 200
@@ -326,7 +327,7 @@ def test_many_clients_at_once_all_get_their_answers(tmp_path):
 
     def ask(i: int) -> int:
         query = f"SELECT ?p ?o WHERE {{ <id/organisation/odi> ?p ?o }} LIMIT {i % 7 + 1}"
-        return httpx.post(
+        return web.post(
             server.url + "/sparql",
             data={"query": query},
             headers={"Accept": "application/sparql-results+json"},

@@ -6,13 +6,15 @@ import csv
 import io
 import zipfile
 
-import httpx
 import openpyxl
 import pytest
-from conftest import start_app, stop_server
+import web
+from conftest import SAME_OVER_EITHER, one_pass, start_app, stop_server
 from helpers import pending
 
 from graph.catalogue import ROOT
+
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 EXAMPLES = ROOT / "docs" / "examples"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -29,7 +31,7 @@ def sheets_server(tmp_path_factory):
 
 
 def submit(server, body: bytes, media_type="text/csv", **params):
-    return httpx.post(
+    return web.post(
         server.url + "/submissions",
         content=body,
         headers={"Content-Type": media_type},
@@ -39,7 +41,7 @@ def submit(server, body: bytes, media_type="text/csv", **params):
 
 def test_the_template_and_its_csvw_description_come_from_the_shapes(sheets_server):
     server, _ = sheets_server
-    template = httpx.get(server.url + "/submissions/template.csv")
+    template = web.get(server.url + "/submissions/template.csv")
     assert template.content.startswith("\ufeff".encode())  # a byte-order mark, so Excel reads UTF-8
     header = next(csv.reader(io.StringIO(template.content.decode("utf-8-sig"))))
     assert header[:3] == ["row", "record", "iri"]
@@ -52,7 +54,7 @@ def test_the_template_and_its_csvw_description_come_from_the_shapes(sheets_serve
         "from_organisation",
         "kind_of_relationship",
     } <= set(header)
-    described = httpx.get(server.url + "/submissions/template.csv-metadata.json").json()
+    described = web.get(server.url + "/submissions/template.csv-metadata.json").json()
     columns = {c["name"]: c for c in described["tableSchema"]["columns"]}
     assert set(columns) == set(header)
     assert "charity-or-non-profit" in columns["kind_of_organisation"]["datatype"]["format"]
@@ -62,7 +64,7 @@ def test_the_template_and_its_csvw_description_come_from_the_shapes(sheets_serve
 
 def test_the_xlsx_template_offers_drop_down_lists_for_controlled_values(sheets_server):
     server, _ = sheets_server
-    book = openpyxl.load_workbook(io.BytesIO(httpx.get(server.url + "/submissions/template.xlsx").content))
+    book = openpyxl.load_workbook(io.BytesIO(web.get(server.url + "/submissions/template.xlsx").content))
     sheet = book["records"]
     header = [cell.value for cell in sheet[1]]
     kind_column = sheet.cell(row=1, column=header.index("kind_of_organisation") + 1).column_letter
@@ -96,11 +98,9 @@ def test_a_mistake_is_named_by_row_and_column_then_the_fixed_sheet_goes_through(
     relationship = "http://127.0.0.1:8000/data/relationship/swansea-data-collective-member-of-odi"
     assert relationship in stored.json()["records"]
     submission = stored.json()["id"]
-    approved = httpx.post(
-        server.url + f"/submissions/{submission}/approve", headers={"Authorization": f"Bearer {token}"}
-    )
+    approved = web.post(server.url + f"/submissions/{submission}/approve", headers={"Authorization": f"Bearer {token}"})
     assert approved.status_code == 200
-    page = httpx.get(server.url + "/doc/organisation/swansea-data-collective", headers={"Accept": "text/html"}).text
+    page = web.get(server.url + "/doc/organisation/swansea-data-collective", headers={"Accept": "text/html"}).text
     assert "Cydweithfa Data Abertawe" in page and "Data skills evenings" in page
     assert "is a member of" in page and "Open Data Institute" in page
 

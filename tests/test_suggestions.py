@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import BASE, make_tokens, one_pass_only, start_app, stop_server
+import web
+from conftest import BASE, SAME_OVER_EITHER, make_tokens, one_pass, one_pass_only, start_app, stop_server
 from helpers import PREFIXES, bearer, rows, submit
 
 from graph.contributions.review import duplicates
@@ -72,6 +72,8 @@ LINKED = (
     dcterms:source <https://pennine-analytics.example/partners> .
 """
 )
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +182,7 @@ def test_the_command_refuses_text_it_cannot_compare(ecomap, tmp_path):
     ],
 )
 def test_the_api_answers_bad_input_with_a_clear_4xx(server, body, status, message):
-    answer = httpx.post(server.url + "/suggest", content=body, headers={"Content-Type": "application/json"})
+    answer = web.post(server.url + "/suggest", content=body, headers={"Content-Type": "application/json"})
     assert answer.status_code == status
     assert message in answer.json()["error"]
 
@@ -189,9 +191,9 @@ def test_a_long_text_is_taken_whole_and_its_evidence_is_a_part_of_it(server):
     """20,000 characters, escaped in JSON at 6 bytes each, is not too large; nor is a text without full stops
     given back whole as the evidence of every suggestion."""
     escaped = json.dumps({"text": "é" * 15_000 + " data skills course"})
-    assert httpx.post(server.url + "/suggest", content=escaped, headers={"Content-Type": "application/json"}).is_success
+    assert web.post(server.url + "/suggest", content=escaped, headers={"Content-Type": "application/json"}).is_success
     words = ("open data skills course for analysts in wales " * 300).split()
-    answer = httpx.post(server.url + "/suggest", json={"text": " ".join(words)}, timeout=60)
+    answer = web.post(server.url + "/suggest", json={"text": " ".join(words)}, timeout=60)
     assert answer.status_code == 200
     for entry in answer.json()["schemes"]:
         for suggestion in entry["suggestions"]:
@@ -204,12 +206,12 @@ def test_the_api_ranks_concepts_and_records_nothing(served, tmp_path):
     public = {"query": "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"}
 
     def statements() -> int:
-        return int(httpx.get(server.url + "/sparql", params=public, headers={"Accept": "text/csv"}).text.split()[-1])
+        return int(web.get(server.url + "/sparql", params=public, headers={"Accept": "text/csv"}).text.split()[-1])
 
     before = statements()
     text = "A programme teaching data science skills to analysts in Wales, and the ethics of AI."
     for _ in range(3):
-        answer = httpx.post(server.url + "/suggest", json={"text": text, "per_scheme": 1})
+        answer = web.post(server.url + "/suggest", json={"text": text, "per_scheme": 1})
         assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
         assert all(len(entry["suggestions"]) == 1 for entry in answer.json()["schemes"])
     # A moderator's review computes suggestions too; none of them is written anywhere public.
@@ -226,7 +228,7 @@ def test_the_api_ranks_concepts_and_records_nothing(served, tmp_path):
     )
     sent = submit(server, tagged, accept_terms="true")
     assert sent.status_code == 201, sent.text
-    review = httpx.get(server.url + f"/submissions/{sent.json()['id']}/review", headers=bearer(tokens["moderator"]))
+    review = web.get(server.url + f"/submissions/{sent.json()['id']}/review", headers=bearer(tokens["moderator"]))
     checks = review.json()["concept_checks"]
     assert [check["activity"] for check in checks] == [f"{BASE}/id/activity/cardiff-pets-trials"]
     submitted = {concept["label"]: concept for concept in checks[0]["submitted"]}
@@ -241,7 +243,7 @@ def test_the_api_ranks_concepts_and_records_nothing(served, tmp_path):
     assert shown.returncode == 0 and "! The description hardly supports 'Levelling up'" in shown.stdout
     assert statements() == before
     ask = f'ASK {{ ?s ?p "{text}" }}'
-    assert httpx.get(server.url + "/sparql", params={"query": ask}, headers={"Accept": "application/json"}).json() == {
+    assert web.get(server.url + "/sparql", params={"query": ask}, headers={"Accept": "application/json"}).json() == {
         "head": {},
         "boolean": False,
     }
@@ -251,11 +253,11 @@ def test_leads_pair_unlinked_organisations_with_their_evidence_until_a_relations
     server, _ = served
     load(server, tmp_path, "unlinked", UNLINKED)
     academy, school = (f"{BASE}/id/organisation/{key}" for key in ("northern-data-academy", "pennine-analytics-school"))
-    found = httpx.get(server.url + "/leads", params={"organisation": "northern-data-academy", "format": "json"}).json()
+    found = web.get(server.url + "/leads", params={"organisation": "northern-data-academy", "format": "json"}).json()
     lead = next(lead for lead in found["leads"] if {o["iri"] for o in lead["organisations"]} == {academy, school})
     assert all(academy in {o["iri"] for o in other["organisations"]} for other in found["leads"])
     evidence = lead["evidence"]
-    everyone = httpx.get(server.url + "/leads", params={"format": "json", "limit": 500}).json()["leads"]
+    everyone = web.get(server.url + "/leads", params={"format": "json", "limit": 500}).json()["leads"]
     likenesses = [alike["likeness"] for other in everyone if (alike := other["evidence"]["similar_activities"])]
     assert evidence["similar_activities"]["likeness"] == max(likenesses) and found["leads"][0] == lead
     assert {evidence["similar_activities"][side]["iri"].rsplit("/", 1)[1] for side in ("first", "second")} == {
@@ -265,19 +267,19 @@ def test_leads_pair_unlinked_organisations_with_their_evidence_until_a_relations
     assert evidence["shared_concepts"] == [{"iri": f"{BASE}/def/nds-pillar/data-skills", "label": "Data skills"}]
     assert evidence["shared_place"] == {"iri": f"{BASE}/id/place/E47000001", "label": "Greater Manchester"}
     assert 0.5 < lead["score"] <= 1 and "both act in Greater Manchester" in lead["reasons"]
-    page = httpx.get(server.url + "/leads", headers={"Accept": "text/html"})
+    page = web.get(server.url + "/leads", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "Pennine Analytics School" in page.text
     listed = server.ecomap("leads", "--organisation", "pennine-analytics-school")
     assert listed.returncode == 0 and "Northern Data Academy" in listed.stdout and "Greater Manchester" in listed.stdout
 
     load(server, tmp_path, "linked", LINKED)
-    after = httpx.get(server.url + "/leads", params={"organisation": "northern-data-academy", "format": "json"}).json()
+    after = web.get(server.url + "/leads", params={"organisation": "northern-data-academy", "format": "json"}).json()
     assert not any({o["iri"] for o in lead["organisations"]} == {academy, school} for lead in after["leads"])
-    assert httpx.get(server.url + "/leads", params={"organisation": "no such!"}).status_code == 400
-    assert httpx.get(server.url + "/leads", params={"organisation": "no-such-organisation"}).status_code == 404
+    assert web.get(server.url + "/leads", params={"organisation": "no such!"}).status_code == 400
+    assert web.get(server.url + "/leads", params={"organisation": "no-such-organisation"}).status_code == 404
     unknown = server.ecomap("leads", "--organisation", "no-such-organisation")
     assert unknown.returncode == 1 and "no organisation 'no-such-organisation'" in unknown.stderr
-    assert httpx.get(server.url + "/leads", params={"format": "xml"}).status_code == 406
+    assert web.get(server.url + "/leads", params={"format": "xml"}).status_code == 406
 
 
 @one_pass_only

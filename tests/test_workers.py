@@ -3,8 +3,8 @@ approves, the other shows at once."""
 
 from __future__ import annotations
 
-import httpx
 import rdflib
+import web
 from conftest import BASE, Stores, remote_env, remote_store, serve, stop_server
 from helpers import NEW_ORGANISATION, bearer, submit
 
@@ -23,13 +23,13 @@ def test_an_approval_through_one_server_is_seen_through_another(tmp_path):
             assert first.ecomap("init").returncode == 0
             token = first.ecomap("users", "add", "moira", "--role", "moderator").stdout.strip().splitlines()[-1]
             page = "/doc/organisation/cymru-data-co-op"
-            assert httpx.get(second.url + page).status_code == 404
+            assert web.get(second.url + page).status_code == 404
             sent = submit(first, NEW_ORGANISATION.format(number="01234567"), accept_terms="true").json()
-            assert httpx.get(second.url + sent["status_url"]).json()["status"] == "pending"
-            approved = httpx.post(second.url + f"/submissions/{sent['id']}/approve", headers=bearer(token))
+            assert web.get(second.url + sent["status_url"]).json()["status"] == "pending"
+            approved = web.post(second.url + f"/submissions/{sent['id']}/approve", headers=bearer(token))
             assert approved.status_code == 200, approved.text
             for server in (first, second):
-                shown = httpx.get(server.url + page, headers={"Accept": "text/turtle"})
+                shown = web.get(server.url + page, headers={"Accept": "text/turtle"})
                 assert shown.status_code == 200
                 graph = rdflib.Graph().parse(data=shown.text, format="turtle")
                 assert (rdflib.URIRef(f"{BASE}/id/organisation/cymru-data-co-op"), None, None) in graph
