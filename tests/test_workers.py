@@ -10,8 +10,21 @@ from pathlib import Path
 
 import rdflib
 import web
-from conftest import BASE, Stores, remote_env, remote_store, serve, start_server, stop_server
+from conftest import (
+    BASE,
+    SAME_OVER_EITHER,
+    Stores,
+    one_pass,
+    remote_env,
+    remote_store,
+    serve,
+    start_server,
+    stop_server,
+)
 from helpers import NEW_ORGANISATION, bearer, submit
+
+# About the web workers and processes; the first test starts remote stores of its own in either pass.
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 
 def test_an_approval_through_one_server_is_seen_through_another(tmp_path):
