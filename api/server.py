@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import importlib
-import multiprocessing
 import os
 import shutil
 import signal
@@ -29,7 +27,6 @@ from pathlib import Path
 import anyio
 import httpx
 import uvicorn
-import uvicorn._subprocess
 from starlette.types import ASGIApp
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.main import STARTUP_FAILURE
@@ -46,7 +43,6 @@ from graph.stores import check_base, recorded_base
 
 PR_SET_PDEATHSIG = 1
 KEEP_ALIVE_SECONDS = 30  # how long an idle kept-alive connection stays open
-APP_FACTORY = "api.app:create_app"
 
 
 def free_port() -> int:
@@ -232,28 +228,15 @@ def listening_socket(config: uvicorn.Config) -> socket.socket:
     return listening
 
 
-def _fork_workers() -> None:
-    """Have uvicorn fork its workers from this process once the app's modules are imported here, rather than spawn
-    fresh interpreters that import them again: about a second of CPU for each worker started or restarted, and the
-    imported modules' memory shared until a worker writes to it. uvicorn makes its workers from the multiprocessing
-    context it keeps as ``uvicorn._subprocess.spawn`` and offers no setting for it; were a later uvicorn to keep it
-    elsewhere, workers would be spawned as before, only slower, and tests/test_workers.py would fail. The app itself is
-    made in each worker (the factory), after the fork: no event loop, store client or connection crosses it."""
-    importlib.import_module(APP_FACTORY.partition(":")[0])
-    # uvicorn declares a spawn context there; a fork context makes processes with the same interface.
-    uvicorn._subprocess.spawn = multiprocessing.get_context("fork")  # type: ignore[assignment]
-
-
 def _run_workers(host: str, port: int, workers: int) -> None:
     """What ``uvicorn.run`` does, on :func:`listening_socket`."""
     # Each request is logged once, as JSON, by api/observability.py; the workers count metrics into one folder.
     metrics = Path(tempfile.mkdtemp(prefix="ecomap-metrics-"))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
-    config = web_config(APP_FACTORY, host, port, workers)
+    config = web_config("api.app:create_app", host, port, workers)
     try:
         listening = listening_socket(config)
         if workers > 1:
-            _fork_workers()
             Multiprocess(config, sockets=[listening]).run()
             return
         server = uvicorn.Server(config)
