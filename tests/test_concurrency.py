@@ -40,7 +40,7 @@ from graph.settings import remote_endpoint
 from graph.store.protocol import ProtocolStore
 from graph.version import current_version, version_query
 
-pytestmark = one_pass("embedded", SAME_OVER_EITHER)
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 LOAD_SECONDS = float(os.environ.get("ECOMAP_LOAD_SECONDS", "15"))
 SUBMITTERS = 50

@@ -15,7 +15,7 @@ from pathlib import Path
 import web
 from conftest import SAME_OVER_EITHER, make_tokens, one_pass, start_app, stop_server
 
-pytestmark = one_pass("embedded", SAME_OVER_EITHER)
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 ST = Path(sys.executable).parent / "st"
 TESTS = Path(__file__).parent

@@ -13,7 +13,7 @@ import rdflib
 import web
 from conftest import BASE, SAME_OVER_EITHER, one_pass, one_pass_only
 
-pytestmark = one_pass("remote", SAME_OVER_EITHER)
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 FAULTY = """@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
 @prefix foaf: <http://xmlns.com/foaf/0.1/> .

@@ -11,7 +11,7 @@ import web
 from conftest import BASE, SAME_OVER_EITHER, make_tokens, one_pass, start_app, stop_server
 from helpers import bearer
 
-pytestmark = one_pass("remote", SAME_OVER_EITHER)
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 SPARQL_JSON = {"Accept": "application/sparql-results+json"}

@@ -26,7 +26,7 @@ from graph.matching.reconciliation import (
     suggest_entities,
 )
 
-pytestmark = one_pass("remote", SAME_OVER_EITHER)
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 SPECS = Path("/work/shared/specs/reconciliation-0.2")
 ODI = f"{BASE}/id/organisation/odi"

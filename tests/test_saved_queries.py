@@ -20,7 +20,7 @@ from graph.initialise import initialise
 from graph.queries import QUERY_DIR, ParameterError, load_query
 from graph.store.transaction import Transaction
 
-pytestmark = one_pass("remote", SAME_OVER_EITHER)
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 NAMES = sorted(path.stem for path in QUERY_DIR.glob("*.rq"))
 

@@ -20,7 +20,7 @@ from graph.contributions.validation import known_things
 from graph.rdf.convert import to_rdflib
 from graph.rdf.parsing import parse_all
 
-pytestmark = one_pass("remote", SAME_OVER_EITHER)
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 BASE = "http://127.0.0.1:8000"
 SHP = f"{BASE}/def/shapes/"

@@ -11,11 +11,9 @@ import httpx
 import pytest
 import rdflib
 import web
-from conftest import BASE, SAME_OVER_EITHER, embedded_only, one_pass, start_app, stop_server
+from conftest import BASE, embedded_only, start_app, stop_server
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
-
-pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 ODI_NAME = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?name WHERE { <http://127.0.0.1:8000/id/organisation/odi> skos:prefLabel ?name }"""

@@ -12,7 +12,7 @@ import web
 from conftest import BACKEND, BASE, SAME_OVER_EITHER, make_tokens, one_pass, start_app, stop_server
 from helpers import NEW_ORGANISATION, PREFIXES, TURTLE, bearer, logged, pending, status_of, submit
 
-pytestmark = one_pass("embedded", SAME_OVER_EITHER)
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 
 @pytest.fixture(scope="module")

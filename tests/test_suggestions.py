@@ -73,7 +73,7 @@ LINKED = (
 """
 )
 
-pytestmark = one_pass("remote", SAME_OVER_EITHER)
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from helpers import NEW_ORGANISATION, bearer, submit
 
 from api.answers import KEPT_FLAG
 
-pytestmark = one_pass("embedded", SAME_OVER_EITHER)
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 MATRIX = "/queries/coverage-matrix"
 SPARQL_JSON = {"Accept": "application/sparql-results+json"}

@@ -60,10 +60,12 @@ def shared_tls() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-# A store stops a query at the time limit and says so at once; one that has not answered this many seconds later is
-# taken for stuck in a query it cannot stop (a supervised store is then restarted). Enough for a store on loopback or
-# nearby on a loaded machine; a longer wait only keeps a stuck store's core busy.
+# A supervised store stops a query at the time limit and says so at once; one that has sent no answer this many
+# seconds later is taken for stuck in a query it cannot stop, and restarted. Enough on loopback on a loaded machine;
+# a longer wait only kept the stuck store's core busy. A remote store, which nothing can restart, gets REMOTE_GRACE_S:
+# it may be far away, and a query given up on counts against its sender as one that overran.
 OVERRUN_GRACE_S = 3
+REMOTE_GRACE_S = 10
 STOPPED = "The query was stopped because it ran past the time limit."
 # A line and column in a store's error message, as Oxigraph writes them ("error at 27:23: …").
 POSITION = re.compile(r"(?<=\bat )(\d+):(\d+)")
@@ -124,11 +126,13 @@ class ProtocolStore:
         # Oxigraph does not stop every kind of query at its timeout; where ``ecomap serve`` supervises the store's
         # server, it is asked to restart it when the store has not answered well past the time limit.
         self._supervision = supervision
-        # A query gets the time limit and OVERRUN_GRACE_S to be heard of; an update or a dump, which the store does not
-        # stop at the limit, ten seconds more, as a client that gave up on one could not tell whether it was applied.
-        self._query_timeout = httpx.Timeout(timeout_s + OVERRUN_GRACE_S, connect=5)
+        # The wait for a query's answer to begin; everything else (updates, which the store does not stop at the
+        # limit, the Graph Store dump, a free connection from the pool) keeps REMOTE_GRACE_S, as a client that gave up
+        # on an update could not tell whether it was applied.
+        grace = OVERRUN_GRACE_S if supervision is not None else REMOTE_GRACE_S
+        self._query_timeout = httpx.Timeout(timeout_s + REMOTE_GRACE_S, connect=5, read=timeout_s + grace)
         self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s + 10, connect=5),
+            timeout=httpx.Timeout(timeout_s + REMOTE_GRACE_S, connect=5),
             auth=endpoint.auth,
             verify=shared_tls(),
             transport=httpx.AsyncHTTPTransport(verify=shared_tls(), socket_options=NO_DELAY),
