@@ -497,20 +497,20 @@ def serve_here(folder: Path, stores: Stores, **settings: str) -> Server:
         config.timeout_graceful_shutdown = 10  # connections a test left open do not hold the shutdown
         listening = listening_socket(config)
         running.callback(listening.close)
-        web = uvicorn.Server(config)
-        thread = threading.Thread(target=web.run, kwargs={"sockets": [listening]}, daemon=True)
+        app_server = uvicorn.Server(config)
+        thread = threading.Thread(target=app_server.run, kwargs={"sockets": [listening]}, daemon=True)
         thread.start()
         deadline = time.monotonic() + 60
-        while not web.started and thread.is_alive() and time.monotonic() < deadline:
+        while not app_server.started and thread.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
-        if not web.started:
+        if not app_server.started:
             raise RuntimeError("the app did not start on its thread")
     except BaseException:
         running.close()
         raise
 
     def halt() -> None:
-        web.should_exit = True
+        app_server.should_exit = True
         thread.join(timeout=30)
         running.close()
         if thread.is_alive():
@@ -583,8 +583,9 @@ def stop_server(server: Server) -> None:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The map served over its stores as ``ecomap serve`` runs them (the app on a thread here), with a short query timeout and no fair-use limit in the way, nor the penalty
-    for a query that overran (the tests send some on purpose; test_faults.py tests the penalty)."""
+    """The map served over its stores as ``ecomap serve`` runs them (the app on a thread here), with a short query
+    timeout and no fair-use limit in the way, nor the penalty for a query that overran (the tests send some on
+    purpose; test_faults.py tests the penalty)."""
     running = start_app(
         tmp_path_factory.mktemp("served"),
         ECOMAP_QUERY_TIMEOUT="2",
