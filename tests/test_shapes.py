@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import anyio
+import pyshacl
 import pytest
 import rdflib
 import web
@@ -581,6 +582,40 @@ def test_years_and_months_are_compared_as_far_as_both_go(start, end, tmp_path, v
         "activity", ("schema:startDate", "schema:endDate"), (("schema:startDate", start), ("schema:endDate", end))
     )
     assert validator.validate(*with_known(parse(tmp_path, turtle), seeded_store)).findings == []
+
+
+def found_in_a_fresh_union(validator, data: rdflib.Graph, known: rdflib.Graph) -> list[tuple[str, ...]]:
+    """What pySHACL finds about ``data`` checking the whole union of the data, the context and ``known``, built anew."""
+    _, results, _ = pyshacl.validate(
+        data + validator.context + known, shacl_graph=validator.shapes, inference="none", allow_warnings=True
+    )
+    described = set(data.subjects())
+    return sorted(
+        (
+            str(results.value(r, SH.focusNode)),
+            str(results.value(r, SH.sourceShape)),
+            str(results.value(r, SH.resultMessage)),
+        )
+        for r in results.objects(None, SH.result)
+        if results.value(r, SH.focusNode) in described
+    )
+
+
+@one_pass_only
+@pytest.mark.parametrize(
+    "turtle",
+    [record(kind) for kind in sorted(VALID)]
+    + [case.turtle for case in CASES]
+    + ["<id/organisation/test> adms:identifier [ a adms:Identifier ; skos:notation 12 ] ."],
+)
+def test_validation_finds_what_checking_a_fresh_union_of_everything_finds(turtle, tmp_path, validator, seeded_store):
+    """The validator keeps the context in one graph and points pySHACL at the data's subjects (its speed)."""
+    data, known = with_known(parse(tmp_path, turtle), seeded_store)
+    report = validator.validate(data, known)
+    assert sorted((f.focus, f.shape, f.message) for f in report.findings) == found_in_a_fresh_union(
+        validator, data, known
+    )
+    assert len(validator._seen) == len(validator.context)
 
 
 def constraint_shapes(shapes: rdflib.Graph) -> set[str]:
