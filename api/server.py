@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import multiprocessing
 import os
 import shutil
 import signal
@@ -27,6 +28,7 @@ from pathlib import Path
 import anyio
 import httpx
 import uvicorn
+import uvicorn._subprocess
 from starlette.types import ASGIApp
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.main import STARTUP_FAILURE
@@ -228,6 +230,19 @@ def listening_socket(config: uvicorn.Config) -> socket.socket:
     return listening
 
 
+def worker_context() -> multiprocessing.context.ForkServerContext:
+    """Where the web workers come from: forked from a fork server, a fresh interpreter that has imported the app.
+
+    uvicorn starts each worker afresh ("spawn"), and each then spent 1.4 s of CPU importing the app, again
+    whenever a dead worker was replaced. The fork server has no threads to be caught mid-lock by a fork (the
+    supervisor of the store servers, this process, has), and uvicorn takes its workers' context from
+    ``uvicorn._subprocess.spawn``. bench/workers.py measures both.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["api.app"])
+    return context
+
+
 def _run_workers(host: str, port: int, workers: int) -> None:
     """What ``uvicorn.run`` does, on :func:`listening_socket`."""
     # Each request is logged once, as JSON, by api/observability.py; the workers count metrics into one folder.
@@ -237,6 +252,7 @@ def _run_workers(host: str, port: int, workers: int) -> None:
     try:
         listening = listening_socket(config)
         if workers > 1:
+            uvicorn._subprocess.spawn = worker_context()  # type: ignore[assignment]  # same interface
             Multiprocess(config, sockets=[listening]).run()
             return
         server = uvicorn.Server(config)

@@ -3,9 +3,24 @@ approves, the other shows at once."""
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+from pathlib import Path
+
 import rdflib
 import web
-from conftest import BASE, SAME_OVER_EITHER, Stores, one_pass, remote_env, remote_store, serve, stop_server
+from conftest import (
+    BASE,
+    SAME_OVER_EITHER,
+    Stores,
+    one_pass,
+    remote_env,
+    remote_store,
+    serve,
+    start_server,
+    stop_server,
+)
 from helpers import NEW_ORGANISATION, bearer, submit
 
 # About the web workers' processes, over remote stores the test starts itself in either pass.
@@ -43,3 +58,41 @@ def test_an_approval_through_one_server_is_seen_through_another(tmp_path):
         for process in (public_process, staging_process):
             process.terminate()
             process.wait(timeout=20)
+
+
+def children(pid: int) -> dict[int, str]:
+    """The processes ``pid`` started, each with its command line."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == pid:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (ValueError, OSError, IndexError):
+            continue
+    return found
+
+
+def test_workers_are_forked_from_a_server_that_imported_the_app_and_one_killed_is_replaced_from_it(tmp_path):
+    """Forked, a worker starts without importing the app again (bench/workers.py measures the difference)."""
+    server = start_server(tmp_path, workers=2)
+    try:
+        assert server.process is not None
+        fork_servers = [
+            pid for pid, line in children(server.process.pid).items() if "multiprocessing.forkserver" in line
+        ]
+        assert len(fork_servers) == 1
+        [fork_server] = fork_servers
+        assert "['api.app']" in children(server.process.pid)[fork_server]
+        workers = set(children(fork_server))
+        assert len(workers) == 2
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(set(children(fork_server)) - {killed}) < 2):
+            time.sleep(0.1)
+        assert len(set(children(fork_server)) - {killed}) == 2
+        for _ in range(8):
+            assert web.get(server.url + "/sparql", params={"query": "ASK {}"}).status_code == 200
+    finally:
+        stop_server(server)
