@@ -10,7 +10,7 @@ import anyio
 import pyoxigraph as ox
 import pytest
 import rdflib
-from conftest import BASE, one_pass_only, run_ecomap
+from conftest import BASE, ecomap_process, one_pass_only, run_ecomap
 from helpers import ask, open_embedded
 
 from graph.catalogue import ROOT
@@ -32,9 +32,10 @@ def canonical(path, *, but_the_version: bool = False) -> ox.Dataset:
 @pytest.fixture(scope="module")
 def made_by_init(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The stores ``ecomap init`` makes, made once for the module: each test starts from a copy of its own, which
-    takes milliseconds where the command takes a second."""
+    takes milliseconds where the command takes a second. Made by the installed console script, in a process of its own:
+    the other tests run the command in this process (:func:`conftest.ecomap_with`)."""
     folder = tmp_path_factory.mktemp("init")
-    result = run_ecomap(folder / "store", "init")
+    result = ecomap_process({"ECOMAP_STORE": str(folder / "store")}, "init")
     assert result.returncode == 0, result.stderr
     return folder
 

@@ -166,7 +166,7 @@ class EmbeddedStore:
         return await anyio.to_thread.run_sync(read)
 
     async def ask(self, query: str) -> bool:
-        return bool(await anyio.to_thread.run_sync(self._query, query))
+        return await anyio.to_thread.run_sync(lambda: bool(self._query(query)))
 
     async def named_graph(self, graph: str) -> list[ox.Triple]:
         def read() -> list[ox.Triple]:
@@ -216,7 +216,10 @@ class EmbeddedStore:
         return True
 
     async def close(self) -> None:
+        """Flush, and let go of the store: RocksDB's lock on the folder goes with the last reference to it, so another
+        process may open the folder at once, whatever still refers to this object (a traceback, say)."""
         self._ox.flush()
+        del self._ox
 
     def bulk_load(
         self,
