@@ -20,7 +20,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from graph.catalogue import ROOT
 
-pytestmark = one_pass("remote", SAME_OVER_EITHER)
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_FLAGS = [
