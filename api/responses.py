@@ -140,6 +140,16 @@ DOCUMENT = {
     406: problem("format= or Accept names none of the document's media types"),
 }
 
+# A named graph of the public store (api.routers.named_graphs), with its graph name in TriG and N-Quads.
+NAMED_GRAPH = {
+    200: answers(
+        "The graph's statements, as a page, RDF or a dataset (with the graph's name), by its suffix, format= or Accept",
+        *DOCUMENT_TYPES,
+        *formats.DATASETS.values(),
+    ),
+    406: problem("format= or Accept names none of the graph's media types"),
+}
+
 # An answer of the SPARQL endpoint or a saved query (api.routers.sparql.run_query).
 QUERY = {
     304: {"description": "Not Modified: If-None-Match names the current data version"},

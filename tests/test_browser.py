@@ -99,6 +99,21 @@ def test_from_the_landing_page_to_an_organisation_and_its_activities(server, bro
     assert requested_hosts(browser) == {urlsplit(server.url).netloc}
 
 
+def test_from_an_organisation_to_its_record_s_named_graph_and_every_statement_in_it(server, browser):
+    browser.get(server.url + "/doc/organisation/odi")
+    browser.find_element(By.LINK_TEXT, "Its record's named graph").click()
+    wait(browser).until(expected_conditions.title_contains("/data/organisation/odi"))
+    assert browser.current_url.endswith("/data/organisation/odi")
+    said = browser.find_element(By.XPATH, "//p[contains(., ' statements.')]").text
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.triples tbody tr")
+    assert said == f"{len(rows)} statements." and len(rows) > 10
+    first = rows[0].find_elements(By.TAG_NAME, "td")
+    assert len(first) == 3 and all(cell.is_displayed() and cell.size["width"] > 50 for cell in first)
+    browser.find_element(By.LINK_TEXT, "Open Data Institute").click()
+    wait(browser).until(expected_conditions.title_contains("Open Data Institute"))
+    assert requested_hosts(browser) == {urlsplit(server.url).netloc}
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -110,6 +125,7 @@ def test_from_the_landing_page_to_an_organisation_and_its_activities(server, bro
         "/accessibility",
         "/submit",
         "/doc/organisation/odi/history",
+        "/data/organisation/odi",
         "/gaps?scheme=m1-principle",
         "/network",
         "/strategy-map",

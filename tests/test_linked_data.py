@@ -7,8 +7,11 @@ import re
 
 import pytest
 import rdflib
+import rdflib.compare
 import web
-from conftest import SAME_OVER_EITHER, one_pass, start_app, stop_server
+from conftest import BASE, SAME_OVER_EITHER, one_pass, start_app, stop_server
+
+from api.services import named_graphs
 
 pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
@@ -321,3 +324,82 @@ def test_a_relationship_loaded_without_its_other_end_or_with_a_name_for_it_does_
         assert turtle.status_code == 200
     finally:
         stop_server(server)
+
+
+def graphs_named_by(server, path: str) -> set[str]:
+    """The named graphs of the map that the document at ``path`` names (a record's graph, the metadata…)."""
+    graph = rdflib.Graph().parse(data=get(server, path, "text/turtle").text, format="turtle")
+    return {str(node) for node in graph.all_nodes() if str(node).startswith(BASE + "/data/")}
+
+
+def statements_in(server, graph: str) -> rdflib.Graph:
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    answer = web.post(server.url + "/sparql", data={"query": query}, headers={"Accept": "application/n-triples"})
+    return rdflib.Graph().parse(data=answer.text, format="nt")
+
+
+def test_each_named_graph_a_document_names_answers_with_its_statements_in_every_format(server):
+    """Every /doc names the graphs its statements come from; before, each of those IRIs answered 404."""
+    named = graphs_named_by(server, "/doc/organisation/odi")
+    assert BASE + "/data/organisation/odi" in named
+    named |= {BASE + "/data/metadata", BASE + "/data/version", BASE + "/data/places"}
+    for graph in sorted(named):
+        path = graph.removeprefix(BASE)
+        expected = statements_in(server, graph)
+        assert len(expected) > 0, graph
+        dataset = rdflib.Dataset()
+        dataset.parse(server.url + path, format="trig")  # rdflib asks for TriG itself
+        assert rdflib.compare.isomorphic(dataset.graph(rdflib.URIRef(graph)), expected), graph
+        for media_type, rdflib_format in RDF_TYPES.items():
+            answer = get(server, path, media_type)
+            assert answer.status_code == 200 and answer.headers["content-type"].startswith(media_type), graph
+            read = rdflib.Graph().parse(data=answer.content, format=rdflib_format)
+            assert rdflib.compare.isomorphic(read, expected), (graph, media_type)
+        page = get(server, path, "text/html")
+        assert page.status_code == 200 and f"{len(expected)} statement" in page.text, graph
+        assert "Ecomap-Result-Cap" not in page.headers
+
+
+def test_a_named_graph_as_a_dataset_carries_what_the_metadata_says_of_it(server):
+    answer = get(server, "/data/organisation/odi.nq")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/n-quads")
+    dataset = rdflib.Dataset().parse(data=answer.text, format="nquads")
+    metadata = dataset.graph(rdflib.URIRef(BASE + "/data/metadata"))
+    record = rdflib.URIRef(BASE + "/data/organisation/odi")
+    assert (record, rdflib.URIRef("http://xmlns.com/foaf/0.1/primaryTopic"), rdflib.URIRef(ODI)) in metadata
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/data/organisation/no-such-thing",
+        "/data/nothing",
+        "/data/a/b/c/d/e",
+        "/data/.x",
+        "/data/organisation/odi%3E%20%7D%20%7D%20SELECT%20*%20%7B%20%3Fs%20%3Fp%20%3Fo",  # an IRI that ends and a query
+        "/data/organisation/" + "a" * 20000,
+    ],
+    ids=["unknown-record", "unknown-graph", "too-deep", "dot", "query-in-the-iri", "long"],
+)
+def test_a_graph_the_map_does_not_hold_is_404_in_the_format_asked(server, path):
+    for accept in ("text/html", "application/trig"):
+        answer = get(server, path, accept)
+        assert answer.status_code == 404, (path, accept)
+        assert "Traceback" not in answer.text
+
+
+def test_a_graph_larger_than_a_document_holds_says_so_and_how_many_it_has(tmp_path, monkeypatch):
+    """The metadata describes every record: on a large map it is too large to send as one document."""
+    monkeypatch.setattr(named_graphs, "STATEMENT_CAP", 10)
+    own = start_app(tmp_path)
+    try:
+        total = len(statements_in(own, BASE + "/data/metadata"))
+        answer = get(own, "/data/metadata", "text/turtle")
+        assert answer.status_code == 200
+        assert answer.headers["ecomap-result-cap"] == f"10 statements of {total}"
+        assert len(rdflib.Graph().parse(data=answer.text, format="turtle")) == 10
+        page = get(own, "/data/metadata", "text/html")
+        assert f"It holds {total} statements; the first 10 are shown" in page.text
+        assert page.text.count("<tr><td>") == 10
+    finally:
+        stop_server(own)

@@ -205,6 +205,7 @@ KEPT_PAGES = {
     "/activities",
     "/doc/{uri_class}/{key}",
     "/def/{path}",
+    "/data/{path}",
     "/dataset",
     "/.well-known/void",
     "/sitemap.xml",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,23 +158,27 @@ def _person_key(services: AppServices, thing: str) -> str | None:
     return ref.key if ref is not None and ref.space == "id" and ref.uri_class is UriClass.PERSON else None
 
 
+def shown(
+    term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, services: AppServices, labels: Mapping[str, str]
+) -> Value:
+    """A term as a page shows it: a literal with its language or datatype, an IRI by its label and linked."""
+    if isinstance(term, ox.Literal):
+        note = term.language or (
+            curie(term.datatype.value, services.prefixes) if term.datatype.value != STANDARD["xsd"] + "string" else None
+        )
+        return Value(term.value, note=note)
+    if isinstance(term, ox.NamedNode):
+        base = services.settings.base_uri
+        return Value(labels.get(term.value, curie(term.value, services.prefixes)), href=local_href(term.value, base))
+    return Value("(a statement)" if isinstance(term, ox.Triple) else "(anonymous)")
+
+
 def page_context(services: AppServices, thing: str, document: str, triples: list[ox.Triple]) -> dict[str, Any]:
     base = services.settings.base_uri
     labels = labels_of(triples)
 
     def show(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Value:
-        if isinstance(term, ox.Literal):
-            note = term.language or (
-                curie(term.datatype.value, services.prefixes)
-                if term.datatype.value != STANDARD["xsd"] + "string"
-                else None
-            )
-            return Value(term.value, note=note)
-        if isinstance(term, ox.NamedNode):
-            return Value(
-                labels.get(term.value, curie(term.value, services.prefixes)), href=local_href(term.value, base)
-            )
-        return Value("(anonymous)")
+        return shown(term, services, labels)
 
     def prop(iri: str) -> Value:
         return Value(labels.get(iri, curie(iri, services.prefixes)), href=local_href(iri, base))
@@ -187,11 +192,11 @@ def page_context(services: AppServices, thing: str, document: str, triples: list
         if t.subject == subject and t.predicate.value == STANDARD["rdf"] + "type":
             types.append(show(as_term(t.object)))
         elif t.subject == subject and t.predicate.value not in LABEL_PREDICATES[:1]:
-            shown = show(as_term(t.object))
+            value = show(as_term(t.object))
             rationale = judged.get((t.predicate.value, value_of(t.object)))
             if rationale is not None:
-                shown = Value(shown.text, shown.href, f"an editor's judgement: {rationale}")
-            statements[t.predicate.value].append(shown)
+                value = Value(value.text, value.href, f"an editor's judgement: {rationale}")
+            statements[t.predicate.value].append(value)
         elif t.object == subject and isinstance(t.subject, ox.NamedNode) and t.predicate.value not in HIDDEN:
             inbound.append((show(t.subject), prop(t.predicate.value)))
     related = sorted(

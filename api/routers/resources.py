@@ -108,7 +108,9 @@ async def _describe(
     triples.sort(key=str)  # the same data gives the same bytes
     modified = last_modified(triples, document)
     if media_type == formats.HTML:
-        response: Response = render(request, "resource.html", page_context(services, thing, document, triples))
+        context = page_context(services, thing, document, triples)
+        context["record"] = _local(record, services) if record != thing else None  # its named graph, /data/…
+        response: Response = render(request, "resource.html", context)
     else:
         response = Response(serialise(triples, media_type, services), media_type=media_type)
     response.headers["Vary"] = "Accept"

@@ -1,0 +1,62 @@
+"""``/data/…``: the named graphs of the public store, which every document names as where its statements come from
+(a record's graph, the metadata, the data version, the places, the sources). Answered as a page, as RDF (the graph's
+statements), or as TriG and N-Quads (with the graph's name, and what the metadata says of it)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import pyoxigraph as ox
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api import formats
+from api.answers import kept_get
+from api.dependencies import Services
+from api.errors import NotFoundError
+from api.negotiation import Suffixed, suffixed
+from api.renderers.document_page import serialise
+from api.renderers.graph_page import graph_page_context
+from api.renderers.pages import render
+from api.responses import NAMED_GRAPH, NOT_FOUND
+from api.services.named_graphs import named_graph
+from graph.rdf.formats import in_memory
+
+router = APIRouter(tags=["Linked data"])
+
+SUFFIXES = {
+    ".trig": "application/trig",
+    ".nq": "application/n-quads",
+    ".ttl": "text/turtle",
+    ".jsonld": "application/ld+json",
+    ".nt": "application/n-triples",
+    ".rdf": "application/rdf+xml",
+    ".html": formats.HTML,
+}
+OFFERED = [formats.HTML, *formats.GRAPHS.values(), *formats.DATASETS.values()]
+GRAPH_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*){0,3}\Z")
+
+
+@kept_get(router, "/data/{path:path}", "A named graph of the map: its statements", NAMED_GRAPH, NOT_FOUND)
+async def graph_document(
+    path: str, request: Request, services: Services, asked: Annotated[Suffixed, suffixed("path", SUFFIXES, *OFFERED)]
+) -> Response:
+    path, media_type = asked.value, asked.media_type
+    iri = f"{services.settings.base_uri}/data/{path}"
+    found = await named_graph(services, iri) if GRAPH_PATH.match(path) else None
+    if found is None:
+        raise NotFoundError(iri, media_type)
+    document = f"/data/{path}"
+    if media_type == formats.HTML:
+        response: Response = render(request, "named_graph.html", graph_page_context(services, found, document))
+    elif media_type in formats.DATASETS.values():
+        quads = ox.serialize(found.quads(), format=formats.RDF_FORMATS[media_type], prefixes=services.prefixes)
+        response = Response(in_memory(quads), media_type=media_type)
+    else:
+        response = Response(serialise(found.statements, media_type, services), media_type=media_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["Link"] = ", ".join(f'<{document}{s}>; rel="alternate"; type="{t}"' for s, t in SUFFIXES.items())
+    if found.capped:
+        response.headers["Ecomap-Result-Cap"] = f"{len(found.statements)} statements of {found.total}"
+    return response
