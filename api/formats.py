@@ -66,3 +66,8 @@ def names(media_types: Iterable[str]) -> list[str]:
     """The short name of each media type, or the media type where it has none."""
     short = {media_type: name for table in (OTHERS, DATASETS, GRAPHS, RESULTS) for name, media_type in table.items()}
     return [short.get(media_type, media_type) for media_type in media_types]
+
+
+def suffixes(media_types: Iterable[str]) -> dict[str, str]:
+    """The file suffix that names each media type in a path (``.ttl``), from its short name."""
+    return {f".{name}": media_type for name, media_type in zip(names(media_types), media_types, strict=True)}

@@ -63,3 +63,10 @@ def suffixed(parameter: str, suffixes: Mapping[str, str], *offered: str) -> Any:
         return Suffixed(value, _chosen(request, format, offered, None))
 
     return Depends(chosen)
+
+
+def alternates(document: str, suffixes: Mapping[str, str]) -> str:
+    """A ``Link`` header naming the document in each of its media types, by suffix."""
+    return ", ".join(
+        f'<{document}{suffix}>; rel="alternate"; type="{media_type}"' for suffix, media_type in suffixes.items()
+    )

@@ -15,7 +15,7 @@ from api import formats
 from api.answers import kept_get
 from api.dependencies import Services
 from api.errors import NotFoundError
-from api.negotiation import Suffixed, suffixed
+from api.negotiation import Suffixed, alternates, suffixed
 from api.renderers.document_page import serialise
 from api.renderers.graph_page import graph_page_context
 from api.renderers.pages import render
@@ -25,16 +25,8 @@ from graph.rdf.formats import in_memory
 
 router = APIRouter(tags=["Linked data"])
 
-SUFFIXES = {
-    ".trig": "application/trig",
-    ".nq": "application/n-quads",
-    ".ttl": "text/turtle",
-    ".jsonld": "application/ld+json",
-    ".nt": "application/n-triples",
-    ".rdf": "application/rdf+xml",
-    ".html": formats.HTML,
-}
 OFFERED = [formats.HTML, *formats.GRAPHS.values(), *formats.DATASETS.values()]
+SUFFIXES = formats.suffixes([*formats.DATASETS.values(), *formats.GRAPHS.values(), formats.HTML])
 GRAPH_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*){0,3}\Z")
 
 
@@ -56,7 +48,7 @@ async def graph_document(
     else:
         response = Response(serialise(found.statements, media_type, services), media_type=media_type)
     response.headers["Vary"] = "Accept"
-    response.headers["Link"] = ", ".join(f'<{document}{s}>; rel="alternate"; type="{t}"' for s, t in SUFFIXES.items())
+    response.headers["Link"] = alternates(document, SUFFIXES)
     if found.capped:
         response.headers["Ecomap-Result-Cap"] = f"{len(found.statements)} statements of {found.total}"
     return response

@@ -17,7 +17,7 @@ from api import formats
 from api.answers import kept_get
 from api.dependencies import AppServices, Services
 from api.errors import NotFoundError
-from api.negotiation import Suffixed, suffixed
+from api.negotiation import Suffixed, alternates, suffixed
 from api.paths import ClassPath, KeyPath
 from api.renderers.document_page import page_context, serialise
 from api.renderers.pages import render
@@ -27,15 +27,9 @@ from graph.rdf.identity import checked_class
 
 router = APIRouter(tags=["Linked data"])
 
-SUFFIXES = {
-    ".ttl": "text/turtle",
-    ".jsonld": "application/ld+json",
-    ".nt": "application/n-triples",
-    ".rdf": "application/rdf+xml",
-    ".html": formats.HTML,
-}
 DEF_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*){0,3}\Z")
 OFFERED = [formats.HTML, *formats.GRAPHS.values()]
+SUFFIXES = formats.suffixes([*formats.GRAPHS.values(), formats.HTML])
 
 
 @router.get(
@@ -114,9 +108,7 @@ async def _describe(
     else:
         response = Response(serialise(triples, media_type, services), media_type=media_type)
     response.headers["Vary"] = "Accept"
-    response.headers["Link"] = ", ".join(
-        f'<{_local(document, services)}{s}>; rel="alternate"; type="{t}"' for s, t in SUFFIXES.items()
-    )
+    response.headers["Link"] = alternates(_local(document, services), SUFFIXES)
     if modified is not None:
         response.headers["Last-Modified"] = format_datetime(modified, usegmt=True)
     return response
