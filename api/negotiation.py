@@ -5,6 +5,7 @@ refused (406) before the route runs. The names come from ``api.formats``, the on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -13,7 +14,9 @@ from fastapi import Depends, Query, Request
 
 from api import formats
 from api.conneg import choose
-from api.errors import ProblemError
+from api.errors import NotFoundError, ProblemError
+
+NESTED_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*){0,3}\Z")
 
 FORMAT = Annotated[
     str | None, Query(description="A short name (html, json, ttl…) or a media type, in place of the Accept header")
@@ -49,6 +52,14 @@ class Suffixed:
 
     value: str
     media_type: str
+
+    def iri_under(self, base: str, space: str) -> str:
+        """``{base}/{space}/{value}``, the IRI the path names; 404 (in the media type asked) if no IRI ecomap mints
+        could be written so: one to four segments of letters, digits, dots, dashes and underscores."""
+        iri = f"{base}/{space}/{self.value}"
+        if not NESTED_PATH.match(self.value):
+            raise NotFoundError(iri, self.media_type)
+        return iri
 
 
 def suffixed(parameter: str, suffixes: Mapping[str, str], *offered: str) -> Any:

@@ -4,7 +4,6 @@ statements), or as TriG and N-Quads (with the graph's name, and what the metadat
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 import pyoxigraph as ox
@@ -27,19 +26,17 @@ router = APIRouter(tags=["Linked data"])
 
 OFFERED = [formats.HTML, *formats.GRAPHS.values(), *formats.DATASETS.values()]
 SUFFIXES = formats.suffixes([*formats.DATASETS.values(), *formats.GRAPHS.values(), formats.HTML])
-GRAPH_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*){0,3}\Z")
 
 
 @kept_get(router, "/data/{path:path}", "A named graph of the map: its statements", NAMED_GRAPH, NOT_FOUND)
 async def graph_document(
     path: str, request: Request, services: Services, asked: Annotated[Suffixed, suffixed("path", SUFFIXES, *OFFERED)]
 ) -> Response:
-    path, media_type = asked.value, asked.media_type
-    iri = f"{services.settings.base_uri}/data/{path}"
-    found = await named_graph(services, iri) if GRAPH_PATH.match(path) else None
+    iri, media_type = asked.iri_under(services.settings.base_uri, "data"), asked.media_type
+    found = await named_graph(services, iri)
     if found is None:
         raise NotFoundError(iri, media_type)
-    document = f"/data/{path}"
+    document = f"/data/{asked.value}"
     if media_type == formats.HTML:
         response: Response = render(request, "named_graph.html", graph_page_context(services, found, document))
     elif media_type in formats.DATASETS.values():

@@ -6,7 +6,6 @@ directly (no 303), as vocabulary documents are.
 
 from __future__ import annotations
 
-import re
 from email.utils import format_datetime
 from typing import Annotated
 
@@ -27,7 +26,6 @@ from graph.rdf.identity import checked_class
 
 router = APIRouter(tags=["Linked data"])
 
-DEF_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*){0,3}\Z")
 OFFERED = [formats.HTML, *formats.GRAPHS.values()]
 SUFFIXES = formats.suffixes([*formats.GRAPHS.values(), formats.HTML])
 
@@ -82,11 +80,8 @@ async def document(
 async def definition(
     path: str, request: Request, services: Services, asked: Annotated[Suffixed, suffixed("path", SUFFIXES, *OFFERED)]
 ) -> Response:
-    path, media_type = asked.value, asked.media_type
-    iri = f"{services.settings.base_uri}/def/{path}"
-    if not DEF_PATH.match(path):
-        raise NotFoundError(iri, media_type)
-    return await _describe(request, services, iri, iri, iri, media_type)
+    iri = asked.iri_under(services.settings.base_uri, "def")
+    return await _describe(request, services, iri, iri, iri, asked.media_type)
 
 
 async def _describe(
