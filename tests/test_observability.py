@@ -11,7 +11,7 @@ import web
 from conftest import SAME_OVER_EITHER, one_pass, start_server, stop_server
 from helpers import NEW_ORGANISATION, logged, submit
 
-pytestmark = one_pass("remote", SAME_OVER_EITHER)
+pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } # {}"
 
