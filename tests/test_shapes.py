@@ -611,17 +611,21 @@ def found_in_a_fresh_union(validator, data: rdflib.Graph, known: rdflib.Graph) -
         # statements the context already holds (taken out afterwards, they would be lost to the next validation)
         '<def/activity-kind/programme> a skos:Concept ; skos:prefLabel "Programme"@en ; skos:inScheme <def/activity-kind> .',
         record("organisation", add=(("eco:organisationKind", "kind:unicorn"),)),  # a value an sh:node checks
+        # an instance of a subclass (rov:RegisteredOrganization) of the class a shape targets, without its name
+        "<id/organisation/test> a <http://www.w3.org/ns/regorg#RegisteredOrganization> .",
     ],
 )
 def test_validation_finds_what_checking_a_fresh_union_of_everything_finds(turtle, tmp_path, validator, seeded_store):
-    """The validator keeps the context in one graph, adds the data for the check and takes it out afterwards (its
-    speed): it must find what pySHACL finds in a union built anew, and leave the context as it was."""
+    """The validator keeps the context in one graph, adds the data for the check and takes it out afterwards, and
+    points each shape at the things the data describes (its speed): it must find what pySHACL finds checking a union
+    built anew with the shapes as written, and leave the context and the shapes as they were."""
     data, known = with_known(parse(tmp_path, turtle), seeded_store)
     report = validator.validate(data, known)
     assert sorted((f.focus, f.shape, f.message) for f in report.findings) == found_in_a_fresh_union(
         validator, data, known
     )
     assert set(validator._seen) == set(validator.context)
+    assert set(validator._targeted) == set(validator.shapes) - set(validator._targets)
 
 
 def constraint_shapes(shapes: rdflib.Graph) -> set[str]:

@@ -9,7 +9,9 @@ The shapes use SHACL core only: one SHACL-SPARQL constraint makes a large valida
 
 The union is not rebuilt for each validation: the data is added to one graph that holds the context, and taken
 out again afterwards: copying the context (1,400 statements) took a fifth of a small submission's validation.
-pySHACL's ``focus_nodes`` cannot narrow the check to the data: it also drops the values an ``sh:node`` constraint
+Nor are the context's own concepts and places checked each time, which took most of the rest: the shapes are used
+with their targets (``sh:targetClass`` and the like) replaced by the things the data describes that they target
+(``sh:targetNode``). pySHACL's own ``focus_nodes`` would not do: it also drops the values an ``sh:node`` constraint
 checks, so a kind of organisation outside the list would pass.
 """
 
@@ -132,10 +134,11 @@ class Validator:
         self.base = base
         self.shapes = shapes
         self.context = context
-        self._seen = rdflib.Graph()
-        self._seen += context
-        # The data of one validation at a time is in ``_seen``: pySHACL holds the GIL anyway.
-        self._seen_lock = threading.Lock()
+        self._seen = _Lent(context)
+        self._targets = [triple for triple in shapes if triple[1] in TARGETS]
+        self._targeted = _Lent(triple for triple in shapes if triple[1] not in TARGETS)
+        # One validation at a time has its data in ``_seen`` and its targets in ``_targeted``: pySHACL holds the GIL.
+        self._lock = threading.Lock()
         eco = rdflib.Namespace(f"{base}/def/ecosystem/")
         # Things that head a record: a validation result about a part (an identifier, a post) is
         # reported under the organisation or person it belongs to.
@@ -160,15 +163,16 @@ class Validator:
         ``known`` holds the types of things ``data`` refers to that the store already has (see
         :func:`known_things`), so that a reference to a known organisation is valid.
         """
-        with self._seen_lock, self._added(data, known) as seen:
+        described = set(data.subjects())
+        added = (triple for graph in (data, known) if graph is not None for triple in graph)
+        with (
+            self._lock,
+            self._seen.holding(added) as seen,
+            self._targeted.holding(self._aimed(seen, described)) as shapes,
+        ):
             _, results, _ = pyshacl.validate(
-                seen,
-                shacl_graph=self.shapes,
-                inference="none",
-                allow_warnings=True,
-                advanced=False,
+                seen, shacl_graph=shapes, inference="none", allow_warnings=True, advanced=False
             )
-            described = set(data.subjects())
             findings = [
                 self._finding(results, result, seen)
                 for result in results.objects(None, SH.result)
@@ -177,19 +181,23 @@ class Validator:
         findings.sort(key=lambda f: (f.record_label.lower(), f.record, f.severity != "Violation", f.field))
         return Report(findings, results)
 
-    @contextmanager
-    def _added(self, data: rdflib.Graph, known: rdflib.Graph | None) -> Iterator[rdflib.Graph]:
-        """The context with ``data`` and ``known`` in it, for as long as the block lasts."""
-        added = {
-            triple for graph in (data, known) if graph is not None for triple in graph if triple not in self.context
-        }
-        for triple in added:
-            self._seen.add(triple)
-        try:
-            yield self._seen
-        finally:
-            for triple in added:
-                self._seen.remove(triple)
+    def _aimed(self, seen: rdflib.Graph, described: set[rdflib.term.Node]) -> Iterator[Triple]:
+        """Each shape's targets among the things the data describes, as ``sh:targetNode`` statements."""
+        for shape, kind, target in self._targets:
+            if kind == SH.targetClass:
+                found = {
+                    node
+                    for cls in seen.transitive_subjects(RDFS.subClassOf, target)
+                    for node in seen.subjects(RDF.type, cls)
+                }
+            elif kind == SH.targetSubjectsOf:
+                found = set(seen.subjects(target, None))
+            elif kind == SH.targetObjectsOf:
+                found = set(seen.objects(None, target))
+            else:
+                found = {target}
+            for node in found & described:
+                yield shape, SH.targetNode, node
 
     def _finding(self, results: rdflib.Graph, result: rdflib.term.Node, seen: rdflib.Graph) -> Finding:
         focus = results.value(result, SH.focusNode)
@@ -228,6 +236,34 @@ class Validator:
         if isinstance(node, rdflib.URIRef) and str(node).startswith(self.base + "/"):
             return f"<{str(node)[len(self.base) + 1 :]}>"
         return f"<{node}>" if isinstance(node, rdflib.URIRef) else f"_:{node}"
+
+
+Triple = tuple[rdflib.term.Node, rdflib.term.Node, rdflib.term.Node]
+# The ways SHACL core says what a shape applies to (the shapes declare no class as a shape, the implicit target).
+TARGETS = {SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode}
+
+
+class _Lent:
+    """A graph kept for the life of the process, lent with statements added for one use and taken out after it."""
+
+    def __init__(self, triples: Iterable[Triple]) -> None:
+        self._graph = rdflib.Graph()
+        for triple in triples:
+            self._graph.add(triple)
+
+    @contextmanager
+    def holding(self, triples: Iterable[Triple]) -> Iterator[rdflib.Graph]:
+        added = {triple for triple in triples if triple not in self._graph}
+        for triple in added:
+            self._graph.add(triple)
+        try:
+            yield self._graph
+        finally:
+            for triple in added:
+                self._graph.remove(triple)
+
+    def __iter__(self) -> Iterator[Triple]:
+        return iter(self._graph)
 
 
 @cache
