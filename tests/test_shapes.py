@@ -492,6 +492,12 @@ CASES = [
     Case("judgement without subject", "judgement-statement-subject", V, record("judgement", ("rdf:subject",))),
     Case("judgement without property", "judgement-statement-predicate", V, record("judgement", ("rdf:predicate",))),
     Case("judgement without value", "judgement-statement-object", V, record("judgement", ("rdf:object",))),
+    Case(
+        "judgement about a property named in words",
+        "judgement-property-iri",
+        V,
+        record("judgement", ("rdf:predicate",), (("rdf:predicate", '"supports"@en'),)),
+    ),
     Case("judgement without rationale", "judgement-rationale", V, record("judgement", ("eco:rationale",))),
     Case("record about nothing", "record-topic", V, record("record", ("foaf:primaryTopic",))),
     Case(
