@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from graph.metadata import DCTERMS, XSD_DATETIME, utc_stamp
 from graph.rdf.identity import Identity
 from graph.rdf.namespaces import STANDARD
-from graph.rdf.query_text import iri
+from graph.rdf.query_text import iri, iris
 from graph.rdf.terms import Term
 from graph.store.transaction import Transaction
 
@@ -69,7 +69,7 @@ def tombstones_query(identity: Identity, record: str | None = None, limit: int =
     """Tombstones, newest first: the one record's if given (where a URI that is gone learns why), else every
     record's (for the change feed)."""
     eco = identity.resolve("def/ecosystem/")
-    ended = " ".join(f"<{identity.resolve(f'def/record-status/{e}')}>" for e in Ending)
+    ended = iris(identity.resolve(f"def/record-status/{e}") for e in Ending)
     only = f"VALUES ?record {{ {iri(record)} }}" if record else ""
     return f"""SELECT ?record ?status ?modified ?reason ?survivor WHERE {{
   {only}
