@@ -35,6 +35,8 @@ lint: install
 # backend (it reaches no store server, or is about the app and neither the supervision nor where the stores come
 # from) runs in one pass only: tests/conftest.py says which. Each pass prints its report when both are done.
 test: install lint browser
+	@# Each test server's processes import the app; with PYTHONDONTWRITEBYTECODE set, they compile it first, every time.
+	@$(BIN)/python -m compileall -q api graph >/dev/null
 	@logs=$$(mktemp -d); \
 	ECOMAP_TEST_PASS=embedded $(BIN)/pytest -p no:cacheprovider > $$logs/embedded.log 2>&1 & first=$$!; \
 	ECOMAP_TEST_PASS=remote ECOMAP_TEST_BACKEND=oxigraph-server $(BIN)/pytest -p no:cacheprovider > $$logs/remote.log 2>&1; remote=$$?; \
