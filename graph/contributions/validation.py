@@ -244,12 +244,24 @@ TARGETS = {SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNod
 
 
 class _Lent:
-    """A graph kept for the life of the process, lent with statements added for one use and taken out after it."""
+    """A graph kept for the life of the process, lent with statements added for one use and taken out after it.
+
+    rdflib's in-memory store keeps a term's index entry when its last statement is removed, so what was lent leaves
+    its terms behind: the graph is made afresh once the statements lent since it was made weigh ``RENEW_AFTER`` (a
+    statement weighs one, and one more for each kilobyte of its value), so that at most that much is ever left."""
+
+    RENEW_AFTER = 10_000
 
     def __init__(self, triples: Iterable[Triple]) -> None:
-        self._graph = rdflib.Graph()
-        for triple in triples:
-            self._graph.add(triple)
+        self._kept = list(triples)
+        self._graph = self._made()
+        self._lent = 0
+
+    def _made(self) -> rdflib.Graph:
+        graph = rdflib.Graph()
+        for triple in self._kept:
+            graph.add(triple)
+        return graph
 
     @contextmanager
     def holding(self, triples: Iterable[Triple]) -> Iterator[rdflib.Graph]:
@@ -261,6 +273,9 @@ class _Lent:
         finally:
             for triple in added:
                 self._graph.remove(triple)
+            self._lent += sum(1 + len(str(value)) // 1024 for _, _, value in added)
+            if self._lent > self.RENEW_AFTER:
+                self._graph, self._lent = self._made(), 0
 
     def __iter__(self) -> Iterator[Triple]:
         return iter(self._graph)
