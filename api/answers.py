@@ -37,7 +37,7 @@ T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_ENTRIES = 5000
 # The headers kept with an answer: what describes the body, not the request.
-KEPT_HEADERS = ("content-type", "last-modified", "link", "vary")
+KEPT_HEADERS = ("content-type", "last-modified", "link", "vary", "ecomap-result-cap")
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
 
 

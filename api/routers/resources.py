@@ -9,6 +9,7 @@ from __future__ import annotations
 from email.utils import format_datetime
 from typing import Annotated
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -98,7 +99,10 @@ async def _describe(
     modified = last_modified(triples, document)
     if media_type == formats.HTML:
         context = page_context(services, thing, document, triples)
-        context["record"] = _local(record, services) if record != thing else None  # its named graph, /data/…
+        # Its record's named graph (/data/…), where the metadata describes one: a part of a record (a post, an
+        # identifier) has none of its own.
+        has_graph = record != thing and any(t.subject == ox.NamedNode(record) for t in triples)
+        context["record"] = _local(record, services) if has_graph else None
         response: Response = render(request, "resource.html", context)
     else:
         response = Response(serialise(triples, media_type, services), media_type=media_type)
