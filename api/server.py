@@ -61,9 +61,9 @@ def oxigraph_command() -> str:
     return found
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to stop the store server if ``ecomap serve`` itself dies, even by SIGKILL, so that no
-    orphaned server keeps the store locked."""
+def die_with_parent() -> None:
+    """Ask Linux to stop this process (SIGTERM) when its parent dies, even by SIGKILL: run in a store server, so that no
+    orphaned server keeps the store locked; in a web worker, so that none outlives the fork server it came from."""
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -109,7 +109,7 @@ class StoreServer:
                 str(max(1, round(self.timeout_s))),
             ],
             stdout=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         self._wait_until_ready()
 
@@ -234,12 +234,14 @@ def worker_context() -> multiprocessing.context.ForkServerContext:
     """Where the web workers come from: forked from a fork server, a fresh interpreter that has imported the app.
 
     uvicorn starts each worker afresh ("spawn"), and each then spent 1.4 s of CPU importing the app, again
-    whenever a dead worker was replaced. The fork server has no threads to be caught mid-lock by a fork (the
-    supervisor of the store servers, this process, has), and uvicorn takes its workers' context from
-    ``uvicorn._subprocess.spawn``. bench/workers.py measures both.
+    whenever a dead worker was replaced. The fork server is started by exec, not forked from this process, whose
+    store supervisors' threads a fork could catch holding a lock; the app's imports start no Python thread there
+    (numpy's OpenBLAS starts one of its own, and looks after itself at a fork). uvicorn takes its workers' context
+    from ``uvicorn._subprocess.spawn``. ``api.workers`` makes each worker end with the fork server. bench/workers.py
+    measures both ways.
     """
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["api.app"])
+    context.set_forkserver_preload(["api.workers", "api.app"])
     return context
 
 

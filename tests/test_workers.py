@@ -83,7 +83,7 @@ def test_workers_are_forked_from_a_server_that_imported_the_app_and_one_killed_i
         ]
         assert len(fork_servers) == 1
         [fork_server] = fork_servers
-        assert "['api.app']" in children(server.process.pid)[fork_server]
+        assert "'api.app'" in children(server.process.pid)[fork_server]
         workers = set(children(fork_server))
         assert len(workers) == 2
         killed = min(workers)
@@ -96,3 +96,37 @@ def test_workers_are_forked_from_a_server_that_imported_the_app_and_one_killed_i
             assert web.get(server.url + "/sparql", params={"query": "ASK {}"}).status_code == 200
     finally:
         stop_server(server)
+
+
+def test_workers_end_with_a_fork_server_that_is_killed_and_none_outlives_the_service(tmp_path):
+    """uvicorn hears of its workers' exits from the fork server: killed, it left them running after ecomap serve
+    stopped, reparented to init and still answering on the port."""
+    server = start_server(tmp_path, workers=2)
+    stopped = False
+    try:
+        assert server.process is not None
+        [fork_server] = [p for p, line in children(server.process.pid).items() if "multiprocessing.forkserver" in line]
+        first = set(children(fork_server))
+        os.kill(fork_server, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in first):
+            time.sleep(0.1)
+        assert not any(Path(f"/proc/{pid}").exists() for pid in first), "a worker outlived its fork server"
+        while time.monotonic() < deadline and len(workers_of(server.process.pid)) < 2:
+            time.sleep(0.1)
+        assert len(workers_of(server.process.pid)) == 2
+        assert web.get(server.url + "/sparql", params={"query": "ASK {}"}).status_code == 200
+        serving = workers_of(server.process.pid)
+        stop_server(server)
+        stopped = True
+        time.sleep(1)
+        assert not any(Path(f"/proc/{pid}").exists() for pid in serving)
+    finally:
+        if not stopped:
+            stop_server(server)
+
+
+def workers_of(master: int) -> set[int]:
+    """The web workers of ``ecomap serve``: the children of its fork server."""
+    fork_servers = [p for p, line in children(master).items() if "multiprocessing.forkserver" in line]
+    return {pid for server in fork_servers for pid in children(server)}
