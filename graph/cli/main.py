@@ -545,8 +545,12 @@ def rebase(settings: Settings, old: str, new: str) -> None:
             raise StoreError("stop `ecomap serve` first: a rebase rewrites the stores on disk")
         base = normalise_base_uri(old)
         stores = [EmbeddedStore.open(p, base, prefixes(base)) for p in paths]  # both must open before either moves
-        recorded = [anyio.run(recorded_base, store) for store in stores]
-        count = sum(rebase_store(store, found, old, new) for store, found in zip(stores, recorded, strict=True))
+        try:
+            recorded = [anyio.run(recorded_base, store) for store in stores]
+            count = sum(rebase_store(store, found, old, new) for store, found in zip(stores, recorded, strict=True))
+        finally:
+            for store in stores:
+                anyio.run(store.close)
     click.echo(f"Rebased {count} statements from {old} to {new}. Set ECOMAP_BASE_URI={new} to use the stores.")
 
 
