@@ -247,23 +247,14 @@ def remote_oxigraph(
 ) -> tuple[str, subprocess.Popen[bytes]]:
     """An Oxigraph server on a loopback port (a free one unless given), as a remote SPARQL store would be; its
     query endpoint."""
-    port = port or free_port()
-    process = subprocess.Popen(
-        [
-            oxigraph_command(),
-            "serve",
-            "--location",
-            str(location),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout-s",
-            timeout_s,
-            *(["--union-default-graph"] if union else []),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return wait_for_store(f"http://127.0.0.1:{port}/query", process, location)
+
+    def start(chosen: int) -> tuple[str, subprocess.Popen[bytes]]:
+        command = [oxigraph_command(), "serve", "--location", str(location), "--bind", f"127.0.0.1:{chosen}"]
+        command += ["--timeout-s", timeout_s, *(["--union-default-graph"] if union else [])]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return wait_for_store(f"http://127.0.0.1:{chosen}/query", process, location)
+
+    return on_a_free_port(start, port)
 
 
 VIRTUOSO_INI = """[Database]
@@ -298,17 +289,34 @@ def remote_virtuoso(
 ) -> tuple[str, subprocess.Popen[bytes]]:
     """A Virtuoso open-source server (Debian's ``virtuoso-t``) over a database folder of its own; its query
     endpoint. Virtuoso's default graph is always the union of its graphs, so ``union`` is not a choice here."""
-    port = port or free_port()
     location.mkdir(parents=True, exist_ok=True)
-    ini = location / "virtuoso.ini"
-    ini.write_text(VIRTUOSO_INI.format(folder=location, sql_port=free_port(), port=port, timeout_s=timeout_s))
-    process = subprocess.Popen(
-        ["virtuoso-t", "+foreground", "+configfile", str(ini)],
-        cwd=location,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return wait_for_store(f"http://127.0.0.1:{port}/sparql", process, location)
+
+    def start(chosen: int) -> tuple[str, subprocess.Popen[bytes]]:
+        ini = location / "virtuoso.ini"
+        ini.write_text(VIRTUOSO_INI.format(folder=location, sql_port=free_port(), port=chosen, timeout_s=timeout_s))
+        command = ["virtuoso-t", "+foreground", "+configfile", str(ini)]
+        process = subprocess.Popen(command, cwd=location, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return wait_for_store(f"http://127.0.0.1:{chosen}/sparql", process, location)
+
+    return on_a_free_port(start, port)
+
+
+def on_a_free_port(
+    start: Callable[[int], tuple[str, subprocess.Popen[bytes]]], port: int | None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """``start`` on ``port``, or on a free port. A port chosen free can be taken before the server binds it (by any
+    connection's local port), and the server then exits ("Failed HTTP listen"): it is started once more on another
+    port, unless the caller named the port."""
+    if port is None:
+        try:
+            return start(free_port())
+        except StoreExitedError:
+            pass
+    return start(port or free_port())
+
+
+class StoreExitedError(RuntimeError):
+    """The store server ended while it was starting."""
 
 
 def wait_for_store(
@@ -316,6 +324,8 @@ def wait_for_store(
 ) -> tuple[str, subprocess.Popen[bytes]]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StoreExitedError(f"the store for {location} exited with {process.returncode} as it started")
         try:
             if web.post(query_url, data={"query": "ASK {}"}, timeout=1).status_code == 200:
                 return query_url, process
