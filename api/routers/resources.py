@@ -101,7 +101,8 @@ async def _describe(
         context = page_context(services, thing, document, triples)
         # Its record's named graph (/data/…), where the metadata describes one: a part of a record (a post, an
         # identifier) has none of its own.
-        has_graph = record != thing and any(t.subject == ox.NamedNode(record) for t in triples)
+        record_node = ox.NamedNode(record)
+        has_graph = record != thing and any(t.subject == record_node for t in triples)
         context["record"] = _local(record, services) if has_graph else None
         response: Response = render(request, "resource.html", context)
     else:

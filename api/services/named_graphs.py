@@ -25,6 +25,7 @@ class NamedGraph:
     iri: str
     statements: list[ox.Triple]  # at most STATEMENT_CAP, sorted, so that the same data gives the same bytes
     total: int
+    metadata: str  # the graph the description is in
     description: list[ox.Triple]  # the metadata graph's statements about the graph
     labels: list[ox.Triple]  # the names of what the statements refer to, for a page to show
 
@@ -34,30 +35,33 @@ class NamedGraph:
 
     def quads(self) -> list[ox.Quad]:
         """The statements in their graph, then the description in the metadata graph (as TriG and N-Quads give it)."""
-        graph = ox.NamedNode(self.iri)
-        metadata = ox.NamedNode(self.iri.rsplit("/data/", 1)[0] + "/data/metadata")
+        graph, metadata = ox.NamedNode(self.iri), ox.NamedNode(self.metadata)
         return [ox.Quad(t.subject, t.predicate, t.object, graph) for t in self.statements] + [
             ox.Quad(t.subject, t.predicate, t.object, metadata) for t in self.description if graph != metadata
         ]
 
 
 async def named_graph(services: AppServices, graph: str) -> NamedGraph | None:
-    """The graph ``graph`` of the public store, or None if it holds nothing."""
+    """The graph ``graph`` of the public store, or None if it holds nothing. Its statements are counted only when there
+    are more than a document holds: one read more than the cap says whether there are."""
     term = iri(graph)
-    [counted] = await services.public.solutions(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {term} {{ ?s ?p ?o }} }}")
-    total = int(value_of(counted["n"]))
-    if total == 0:
-        return None
     statements = await services.public.triples(
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {{ SELECT ?s ?p ?o WHERE {{ GRAPH {term} {{ ?s ?p ?o }} }} "
-        f"LIMIT {STATEMENT_CAP} }} }}"
+        f"LIMIT {STATEMENT_CAP + 1} }} }}"
     )
-    metadata = iri(services.identity.metadata_graph)
-    said = f"GRAPH {metadata} {{ {term} ?p ?o }}"
-    description = await services.public.triples(f"CONSTRUCT {{ {term} ?p ?o }} WHERE {{ {said} }}")
-    referred = f"{{ GRAPH {term} {{ ?s ?p ?x }} }} UNION {{ GRAPH {metadata} {{ {term} ?p ?x }} }}"
-    some = f"SELECT DISTINCT ?x WHERE {{ {referred} }} LIMIT {STATEMENT_CAP}"
+    if not statements:
+        return None
+    total = len(statements)
+    if total > STATEMENT_CAP:
+        [counted] = await services.public.solutions(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {term} {{ ?s ?p ?o }} }}")
+        total = int(value_of(counted["n"]))
+    metadata = services.identity.metadata_graph
+    described = f"GRAPH {iri(metadata)} {{ {term} ?p ?o }}"
+    description = await services.public.triples(f"CONSTRUCT {{ {term} ?p ?o }} WHERE {{ {described} }}")
+    referred = f"{{ GRAPH {term} {{ ?s ?p ?o }} }} UNION {{ {described} }}"
+    some = f"SELECT DISTINCT ?o WHERE {{ {referred} }} LIMIT {STATEMENT_CAP}"
     labels = await services.public.triples(
-        f"CONSTRUCT {{ ?x ?name ?label }} WHERE {{ {{ {some} }} ?x ?name ?label FILTER(?name IN ({LABELS})) }}"
+        f"CONSTRUCT {{ ?o ?name ?label }} WHERE {{ {{ {some} }} ?o ?name ?label FILTER(?name IN ({LABELS})) }}"
     )
-    return NamedGraph(graph, sorted(statements, key=str), total, sorted(description, key=str), labels)
+    shown = sorted(statements, key=str)[:STATEMENT_CAP]
+    return NamedGraph(graph, shown, total, metadata, sorted(description, key=str), labels)
