@@ -78,9 +78,7 @@ def test_workers_are_forked_from_a_server_that_imported_the_app_and_one_killed_i
     server = start_server(tmp_path, workers=2)
     try:
         assert server.process is not None
-        fork_servers = [
-            pid for pid, line in children(server.process.pid).items() if "multiprocessing.forkserver" in line
-        ]
+        fork_servers = fork_servers_of(server.process.pid)
         assert len(fork_servers) == 1
         [fork_server] = fork_servers
         assert "'api.app'" in children(server.process.pid)[fork_server]
@@ -105,7 +103,7 @@ def test_workers_end_with_a_fork_server_that_is_killed_and_none_outlives_the_ser
     stopped = False
     try:
         assert server.process is not None
-        [fork_server] = [p for p, line in children(server.process.pid).items() if "multiprocessing.forkserver" in line]
+        [fork_server] = fork_servers_of(server.process.pid)
         first = set(children(fork_server))
         os.kill(fork_server, signal.SIGKILL)
         deadline = time.monotonic() + 30
@@ -126,7 +124,10 @@ def test_workers_end_with_a_fork_server_that_is_killed_and_none_outlives_the_ser
             stop_server(server)
 
 
+def fork_servers_of(master: int) -> list[int]:
+    return [pid for pid, line in children(master).items() if "multiprocessing.forkserver" in line]
+
+
 def workers_of(master: int) -> set[int]:
     """The web workers of ``ecomap serve``: the children of its fork server."""
-    fork_servers = [p for p, line in children(master).items() if "multiprocessing.forkserver" in line]
-    return {pid for server in fork_servers for pid in children(server)}
+    return {pid for server in fork_servers_of(master) for pid in children(server)}
