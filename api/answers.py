@@ -2,10 +2,17 @@
 
 The public data changes only when a moderator (or ``ecomap load``) changes it, and every such change raises the
 data version in the same update (``graph.version``). An answer is cached under the version read *before* it was
-computed, and only if the version read *after* is the same: then no change happened in between, so the answer is
-exactly that version's. A reader that sees version v after an approval can therefore never get an answer from
-before it. Entity tags name the version (and the request's variant), so a conditional request is answered with
-``304`` after one tiny query, without computing anything.
+computed, and only if the version read *after* is the same. A version is only ever learnt from the store after the
+store holds it, so an answer kept under version v was computed from v's data or later ones, never earlier; a reader
+that learns v after an approval can therefore never get an answer from before it. Entity tags name the version (and
+the request's variant), so a conditional request is answered with ``304`` without computing anything.
+
+Where ``ecomap serve`` runs the store, reading the version for every request (a round trip to the store, most of
+a lookup's cost) is not needed: each process that changes the store announces it in the store's folder once the
+change is made, before it answers (``graph.serving.Supervision``), and a worker reads the version again only when the
+announcement changed, or ``TRUSTED_S`` after its last read. A request made after an approval has returned therefore
+finds the new announcement and reads the new version; one made while it is under way may still be answered as
+before it, or with it (as it could if it had come a moment earlier, or later).
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +38,7 @@ from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.responses import NOT_MODIFIED, STORE, documented
+from graph.serving import Supervision
 from graph.store.interface import Store, StoreError
 from graph.version import current_version, version_query
 
@@ -39,6 +48,9 @@ MAX_ENTRIES = 5000
 # The headers kept with an answer: what describes the body, not the request.
 KEPT_HEADERS = ("content-type", "last-modified", "link", "vary", "ecomap-result-cap")
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
+# How long a version read is trusted while no change is announced: a change made without announcing it (a writer
+# that died first, or one that is not ecomap) is seen within this long.
+TRUSTED_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -87,12 +99,28 @@ class AnswerCache:
 class Versions:
     """The data version of the public store, and the tags and cache keys that depend on it."""
 
-    def __init__(self, public: Store, base: str, cache: AnswerCache) -> None:
+    def __init__(self, public: Store, base: str, cache: AnswerCache, changes: Supervision | None = None) -> None:
         self.public = public
         self.query = version_query(base)
         self.cache = cache
+        self._changes = changes
+        # The last version read: the change announced when it was read, and when (time.monotonic()).
+        self._known: tuple[bytes | None, float, str] | None = None
 
     async def current(self) -> str:
+        """The version. Where ``ecomap serve`` runs the store, the one read last, until a change is announced or
+        ``TRUSTED_S`` have passed (for a writer that died before announcing its change, or one that is not ecomap)."""
+        if self._changes is None:
+            return await self._read()
+        announced, now = self._changes.last_change(), time.monotonic()
+        known = self._known
+        if known is not None and known[0] == announced and now - known[1] < TRUSTED_S:
+            return known[2]
+        version = await self._read()
+        self._known = (announced, now, version)
+        return version
+
+    async def _read(self) -> str:
         return current_version([row["version"].value for row in await self.public.solutions(self.query)])
 
     @staticmethod
@@ -212,7 +240,8 @@ def without_undeclared(query_string: bytes, declared: frozenset[str]) -> bytes:
 class OncePerVersion:
     """An ASGI middleware that serves the pages whose routes declare ``KEPT`` once per data version: ``304`` when the
     client's entity tag names the current version, the kept copy when there is one, otherwise the page as the app makes
-    it, kept for the version read before it was made if that version still holds after. A page is made and kept
+    it, kept for the version read before it was made if that version still holds after, and if making it took long
+    enough to be worth keeping (``Settings.keep_after_ms``, as for queries). A page is made and kept
     without the query parameters its route does not declare: before, ``?zz=<random>`` on any page made a new copy
     every time (6,500 requests filled the cache to 5,074 copies), evicting the ones worth keeping."""
 
@@ -229,7 +258,8 @@ class OncePerVersion:
         declared = declared_parameters(scope["app"], route)
         scope = {**scope, "query_string": without_undeclared(scope["query_string"], declared)}
         request = Request(scope)
-        versions: Versions = scope["app"].state.services.versions
+        services = scope["app"].state.services
+        versions: Versions = services.versions
         try:
             version = await versions.current()
         except StoreError:
@@ -259,6 +289,8 @@ class OncePerVersion:
                 body.extend(message.get("body", b""))
             await send(message)
 
+        started = time.monotonic()
         await self.app(scope, receive, keeping)
-        if status == 200 and len(body) <= MAX_ENTRY_BYTES:
+        worth_keeping = (time.monotonic() - started) * 1000 >= services.settings.keep_after_ms
+        if status == 200 and len(body) <= MAX_ENTRY_BYTES and worth_keeping:
             await versions.remember(version, key, bytes(body), kept)

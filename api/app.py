@@ -113,14 +113,16 @@ def _protocol_stores(settings: Settings) -> tuple[Store, Store]:
     base = settings.base_uri
 
     def store(remote: Endpoint | None, served: str | None, variable: str, path: Path) -> ProtocolStore:
+        supervision = None if remote else Supervision(path)
         return ProtocolStore(
             _endpoint(remote, served, variable),
             base,
             prologue(base),
             settings.query_timeout_s,
-            None if remote else Supervision(path),
+            supervision,
             epilogue=partial(bump_update, base) if path == settings.store_path else None,
             on_stopped=QUERY_TIMEOUTS.inc,
+            on_changed=supervision.announce_change if supervision else None,
         )
 
     return (
@@ -137,7 +139,10 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         public, staging = stores or _protocol_stores(settings)
-        services = AppServices(settings, public, staging, Jinja2Templates(directory=HERE / "templates"))
+        # Where ecomap serve runs the public store, every change to it is announced in its folder: the data version
+        # is read again only then. Stores given (in process) or remote are asked for it each time.
+        changes = Supervision(settings.store_path) if stores is None and settings.store_endpoint is None else None
+        services = AppServices(settings, public, staging, Jinja2Templates(directory=HERE / "templates"), changes)
         app.state.services = services
         resuming = asyncio.create_task(keep_resuming(services))  # approvals that a dead process left midway
         yield

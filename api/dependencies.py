@@ -20,6 +20,7 @@ from graph.rdf.identity import Identity
 from graph.rdf.namespaces import prefixes
 from graph.rdf.query_text import prologue
 from graph.rdf.results import strings
+from graph.serving import Supervision
 from graph.settings import Settings
 from graph.store.interface import Store
 
@@ -30,6 +31,8 @@ class AppServices:
     public: Store
     staging: Store
     templates: Jinja2Templates
+    # Where the public store's changes are announced, if ecomap serve runs it (graph.serving.Supervision).
+    changes: Supervision | None = None
     identity: Identity = field(init=False)
     versions: Versions = field(init=False)
     fair_use: FairUse = field(init=False)
@@ -53,7 +56,8 @@ class AppServices:
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
-        self.versions = Versions(self.public, self.settings.base_uri, AnswerCache(self.settings.cache_path / "answers"))
+        answers = AnswerCache(self.settings.cache_path / "answers")
+        self.versions = Versions(self.public, self.settings.base_uri, answers, self.changes)
         self.fair_use = FairUse(self.settings.queries_per_minute)
         self.submission_fair_use = FairUse(self.settings.submissions_per_minute)
         self.trusted_fair_use = FairUse(self.settings.submissions_per_minute * 10)

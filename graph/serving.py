@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ NOTE = "serving.json"
 RESTART = "restart-requested"
 RESTARTED = "restarted-on-request"
 RESTART_SLACK_S = 2.0
+CHANGED = "data-changed"
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,27 @@ def running(store_path: Path) -> Serving | None:
 
 @dataclass(frozen=True)
 class Supervision:
-    """What a web worker may ask of the ``ecomap serve`` that supervises a store's server: to restart it (to stop a
-    query past its time limit, which Oxigraph cannot stop otherwise), and whether it did so since a moment (so that
-    requests cut off by that restart are sent again, not taken for the store's crash)."""
+    """What the processes using a store ``ecomap serve`` runs share through its folder. A web worker may ask the
+    supervisor to restart the store's server (to stop a query past its time limit, which Oxigraph cannot stop
+    otherwise), and learn whether it did so since a moment (so that requests cut off by that restart are sent again,
+    not taken for the store's crash). And every process that changes the store (a worker's approval, ``ecomap load``)
+    announces it once the change is made, so that the workers read the data version again only then
+    (``api.answers.Versions``) rather than once per request."""
 
     store_path: Path
+
+    def announce_change(self) -> None:
+        """A new token in the store's folder, written whole (renamed into place)."""
+        temporary = self.store_path / f".{CHANGED}.{os.getpid()}.{secrets.token_hex(4)}"
+        temporary.write_bytes(secrets.token_bytes(16))
+        temporary.replace(self.store_path / CHANGED)
+
+    def last_change(self) -> bytes | None:
+        """The token of the last change announced (``None`` before any): read each time, a few microseconds."""
+        try:
+            return (self.store_path / CHANGED).read_bytes()
+        except FileNotFoundError:
+            return None
 
     def request_restart(self) -> None:
         (self.store_path / RESTART).touch()

@@ -135,8 +135,9 @@ class Settings:
     # After how long a moderator's claim on a submission counts as belonging to a decision that died: it may then
     # be taken over, and an approval that died midway is completed.
     claim_seconds: int = DEFAULT_CLAIM_SECONDS
-    # /sparql keeps an answer for its data version only if computing it took at least this long: keeping costs
-    # a second version check and a file write, more than recomputing a lookup (bench/README.md). 0 keeps all.
+    # An answer (of /sparql, or a page kept per data version) is kept only if computing it took at least this long:
+    # keeping costs a file write, and serving the copy a file read, more than recomputing a lookup or a small
+    # document (bench/README.md). 0 keeps all.
     keep_after_ms: int = DEFAULT_KEEP_AFTER_MS
     # How long a client's queries are refused after one of them crashed the store or ran so far past the time limit
     # that the store's server had to be restarted (api/quarantine.py).

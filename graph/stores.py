@@ -17,7 +17,7 @@ from graph.rdf.identity import Identity
 from graph.rdf.namespaces import prefixes
 from graph.rdf.parsing import ProgressCallback
 from graph.rdf.query_text import prologue
-from graph.serving import running
+from graph.serving import Supervision, running
 from graph.settings import Settings
 from graph.store.embedded import EmbeddedStore
 from graph.store.interface import Store, StoreError
@@ -50,7 +50,9 @@ async def open_store(settings: Settings, *, staging: bool = False) -> Store:
     endpoint = remote or (serving.endpoint if serving else None)
     store: Store
     if endpoint is not None:
-        store = ProtocolStore(endpoint, base, prologue(base), COMMAND_TIMEOUT_S)
+        # A change to a store ecomap serve runs is announced to its web workers (graph.serving.Supervision).
+        announce = Supervision(path).announce_change if serving else None
+        store = ProtocolStore(endpoint, base, prologue(base), COMMAND_TIMEOUT_S, on_changed=announce)
     else:
         store = EmbeddedStore.open(path, base, prefixes(base))
     try:

@@ -391,7 +391,7 @@ def test_a_graph_the_map_does_not_hold_is_404_in_the_format_asked(server, path):
 def test_a_graph_larger_than_a_document_holds_says_so_and_how_many_it_has(tmp_path, monkeypatch):
     """The metadata describes every record: on a large map it is too large to send as one document."""
     monkeypatch.setattr(named_graphs, "STATEMENT_CAP", 10)
-    own = start_app(tmp_path)
+    own = start_app(tmp_path, ECOMAP_KEEP_AFTER_MS="0")  # keep the page however quickly it was made
     try:
         total = len(statements_in(own, BASE + "/data/metadata"))
         for cache in ("miss", "hit"):  # a kept answer says it was cut as the first did

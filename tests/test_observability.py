@@ -19,7 +19,11 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } # {}"
 @pytest.fixture(scope="module")
 def watched(tmp_path_factory):
     server = start_server(
-        tmp_path_factory.mktemp("watched"), workers=2, ECOMAP_QUERY_TIMEOUT="1", ECOMAP_QUERIES_PER_MINUTE="0"
+        tmp_path_factory.mktemp("watched"),
+        workers=2,
+        ECOMAP_QUERY_TIMEOUT="1",
+        ECOMAP_QUERIES_PER_MINUTE="0",
+        ECOMAP_KEEP_AFTER_MS="0",  # the seed's pages are quick to make: keep them all, to count the hits
     )
     yield server
     stop_server(server)

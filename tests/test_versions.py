@@ -7,15 +7,22 @@ import json
 import threading
 import time
 
+import anyio
 import httpx
 import pytest
 import web
-from conftest import SAME_OVER_EITHER, make_tokens, one_pass, start_app, start_server, stop_server
+from conftest import BASE, environment, make_tokens, start_app, start_server, stop_server
 from helpers import NEW_ORGANISATION, bearer, submit
 
-from api.answers import KEPT_FLAG
+from api.answers import KEPT_FLAG, TRUSTED_S
+from graph.rdf.query_text import prologue
+from graph.serving import running
+from graph.settings import Settings
+from graph.store.protocol import ProtocolStore
+from graph.version import bump_update
 
-pytestmark = one_pass("remote", SAME_OVER_EITHER)
+# In both passes: over the stores ecomap serve runs, the workers learn of a change from its announcement; over
+# remote stores, they read the data version for every request.
 
 MATRIX = "/queries/coverage-matrix"
 SPARQL_JSON = {"Accept": "application/sparql-results+json"}
@@ -87,16 +94,22 @@ def test_an_approval_changes_the_version_and_no_earlier_answer_is_served_after_i
     assert changed.status_code == 200 and changed.headers["etag"] != tag
 
 
+IN_WALES = "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o eco:basedIn <id/place/W92000004> }"
+
+
+def count_in_wales(server) -> int:
+    answer = web.get(server.url + "/sparql", params={"query": IN_WALES}, headers=SPARQL_JSON, timeout=30)
+    return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+
 def test_readers_never_see_an_answer_from_before_an_approval_that_has_returned(versioned):
     """Readers keep filling the kept answers while approvals happen; after each approval returns, the very next
     read must count the approved organisation."""
     server, tokens = versioned
-    query = "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o eco:basedIn <id/place/W92000004> }"
     stop = threading.Event()
 
     def count() -> int:
-        answer = web.get(server.url + "/sparql", params={"query": query}, headers=SPARQL_JSON, timeout=30)
-        return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+        return count_in_wales(server)
 
     def read_forever() -> None:
         while not stop.is_set():
@@ -117,6 +130,52 @@ def test_readers_never_see_an_answer_from_before_an_approval_that_has_returned(v
             reader.join(timeout=30)
 
 
+def organisation_in_wales(key: str) -> str:
+    organisation = f"<{BASE}/id/organisation/{key}>"
+    return (
+        f"GRAPH <{BASE}/data/organisation/{key}> {{ {organisation} a <http://www.w3.org/ns/org#Organization> ; "
+        f'<http://www.w3.org/2004/02/skos/core#prefLabel> "{key}"@en ; '
+        f"<{BASE}/def/ecosystem/basedIn> <{BASE}/id/place/W92000004> }}"
+    )
+
+
+def test_a_change_loaded_from_the_command_line_is_seen_at_once_through_every_worker(versioned, tmp_path):
+    server, _ = versioned
+    before = [count_in_wales(server) for _ in range(4)]
+    record = tmp_path / "loaded.trig"
+    record.write_text(organisation_in_wales("loaded-while-serving").removeprefix("GRAPH "), encoding="utf-8")
+    done = server.ecomap("load", str(record))
+    assert done.returncode == 0, done.stderr
+    assert [count_in_wales(server) for _ in range(4)] == [n + 1 for n in before]
+
+
+def test_a_change_made_past_ecomap_is_seen_within_the_time_a_version_is_trusted(versioned):
+    """A writer that is not ecomap (or one that died before announcing its change) announces nothing: the workers
+    read the version again at least every TRUSTED_S seconds."""
+    server, _ = versioned
+    before = count_in_wales(server)
+    with environment(server.stores.env):
+        settings = Settings.from_env()
+    endpoint = settings.store_endpoint or running(settings.store_path).endpoint
+
+    async def write() -> None:
+        store = ProtocolStore(endpoint, BASE, prologue(BASE), 30)  # announces no change
+        try:
+            await store.update(
+                f"INSERT DATA {{ {organisation_in_wales('written-past-ecomap')} }} ;\n{bump_update(BASE)}"
+            )
+        finally:
+            await store.close()
+
+    anyio.run(write)
+    written = time.monotonic()
+    while (seen := count_in_wales(server)) == before and time.monotonic() < written + TRUSTED_S + 5:
+        time.sleep(0.1)
+    assert seen == before + 1
+    assert time.monotonic() - written < TRUSTED_S + 5
+    assert [count_in_wales(server) for _ in range(4)] == [before + 1] * 4
+
+
 def test_a_query_whose_answer_is_not_fixed_by_the_data_is_never_kept(versioned):
     server, _ = versioned
     query = "SELECT (STRUUID() AS ?id) WHERE {}"
@@ -125,15 +184,17 @@ def test_a_query_whose_answer_is_not_fixed_by_the_data_is_never_kept(versioned):
     assert answers[0].json() != answers[1].json()
 
 
-def test_sparql_keeps_only_answers_that_took_long_enough_to_be_worth_keeping(tmp_path):
+def test_only_answers_and_pages_that_took_long_enough_to_make_are_kept(tmp_path):
     server = start_app(tmp_path, ECOMAP_QUERIES_PER_MINUTE="0", ECOMAP_KEEP_AFTER_MS="60000")
     try:
-        url = server.url + "/sparql?query=" + "SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20a%20eco%3AActivity%20%7D"
-        answers = [web.get(url, headers=SPARQL_JSON) for _ in range(2)]
-        assert [a.status_code for a in answers] == [200, 200]
-        assert "ecomap-cache" not in answers[1].headers and answers[0].content == answers[1].content
-        tag = answers[1].headers["etag"]
-        assert web.get(url, headers={**SPARQL_JSON, "If-None-Match": tag}).status_code == 304, "still tagged"
+        query = server.url + "/sparql?query=" + "SELECT%20%3Fs%20WHERE%20%7B%20%3Fs%20a%20eco%3AActivity%20%7D"
+        for url, headers in ((query, SPARQL_JSON), (server.url + "/doc/organisation/odi", {"Accept": "text/turtle"})):
+            answers = [web.get(url, headers=headers) for _ in range(2)]
+            assert [a.status_code for a in answers] == [200, 200]
+            assert answers[1].headers.get("ecomap-cache") != "hit" and answers[0].content == answers[1].content
+            tag = answers[1].headers["etag"]
+            assert web.get(url, headers={**headers, "If-None-Match": tag}).status_code == 304, "still tagged"
+        assert not list((server.folder / "cache" / "answers").glob("v*")), "nothing kept"
     finally:
         stop_server(server)
 

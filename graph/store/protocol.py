@@ -29,7 +29,7 @@ import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from functools import partial
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import anyio
 import httpx
@@ -110,17 +110,22 @@ class ProtocolStore:
         *,
         epilogue: Callable[[], str] | None = None,
         on_stopped: Callable[[], None] | None = None,
+        on_changed: Callable[[], None] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.base = base
         # The BASE and PREFIX declarations (graph.rdf.query_text.prologue), in front of every query sent.
         self._prologue = prologue
+        self._encoded_prologue = quote_plus(prologue)  # encoded once: it is most of a short query's form
         # Makes an update sent after every update in the same request, and alone after one that a store which does
         # not apply updates atomically refused: the public store's new data version (graph.version), a new one for
         # each update.
         self._epilogue = epilogue
         # Called as a query is found stopped at its time limit (the app counts them for /metrics).
         self._on_stopped = on_stopped or (lambda: None)
+        # Called after every update sent, applied or not (a refused or lost one may have been applied in part):
+        # ``ecomap serve``'s workers learn from it that the data may have changed (graph.serving.Supervision).
+        self._on_changed = on_changed or (lambda: None)
         self.query_url = endpoint.query_url
         self.timeout_s = timeout_s
         # Oxigraph does not stop every kind of query at its timeout; where ``ecomap serve`` supervises the store's
@@ -155,13 +160,13 @@ class ProtocolStore:
 
     async def _answer(self, query: str, accept: str, dataset: Dataset, started: float) -> Answer:
         dialect = self.endpoint.dialect
-        form = [("query", self._prologue + query)]
-        form += [("default-graph-uri", g) for g in dataset.default_graphs]
+        form = [("default-graph-uri", g) for g in dataset.default_graphs]
         form += [("named-graph-uri", g) for g in dataset.named_graphs]
+        content = "&".join(filter(None, (f"query={self._encoded_prologue}{quote_plus(query)}", urlencode(form))))
         request = self._client.build_request(
             "POST",
             self.query_url,
-            content=urlencode(form).encode(),
+            content=content.encode(),
             headers={"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"},
             timeout=self._query_timeout,
         )
@@ -243,6 +248,12 @@ class ProtocolStore:
     async def update(self, update: str) -> None:
         """Apply one SPARQL Update request: all of it, or, if the store refuses it, none of it (where the store
         applies a request atomically; see ``graph.store.dialect``)."""
+        try:
+            await self._update(update)
+        finally:
+            self._on_changed()
+
+    async def _update(self, update: str) -> None:
         if self._epilogue is not None:
             update = f"{update} ;\n{self._epilogue()}"
         try:
