@@ -4,14 +4,21 @@ Nothing is evaluated here. SPARQL's ``\\u`` and ``\\U`` escapes are expanded fir
 the store is sent exactly the text that was checked, so the check and the store cannot read a query
 differently. Its depth is reckoned from its tokens first (``api/query_depth.py``): Oxigraph's parser and evaluator
 recurse, and a query too deep for them (flat chains included, which rdflib reads as lists) crashes the store server.
-The query is then parsed with rdflib's SPARQL parser (syntax errors keep their line and column);
+Most queries are then decided from their tokens alone (``from_tokens``), where the store reads nothing but SPARQL
+queries at its query endpoint (Oxigraph; not Virtuoso, which runs updates and pragmas sent there): a query with no
+``service`` anywhere in its text (not even in an IRI, a string or a comment), no ``FROM`` keyword, and nothing before
+its form's keyword but BASE and PREFIX declarations cannot call another host, change the store or name a dataset, and
+its form is that keyword's. Its syntax is then the store's to check; if the store refuses it, it is parsed here after
+all, for the message (``tests/test_inspection.py`` compares the two ways on a generated corpus). Any other query is
+parsed with rdflib's SPARQL parser (syntax errors keep their line and column);
 a query that mentions SERVICE or FROM is also translated with ecomap's prefixes in front, the query's own declarations
 winning as they do in the store: every ``SERVICE`` in it must name a host on the allow-list, and the graphs its
 ``FROM`` and ``FROM NAMED`` clauses name are given to the store as the protocol's dataset. A query rdflib
 cannot read is refused rather than sent unchecked.
 
-rdflib takes about 100 ms to parse a query like the saved 2-hop network, one query at a time, so a query text
-that passed lately is not parsed again (``Passed``, by exact text). Queries that merely look alike are parsed.
+rdflib takes about 1 ms to parse a one-line query and 80 ms a query like the saved 2-hop network, one query at a
+time, so a query text that passed lately is not parsed again (``Passed``, by exact text). Queries that merely look
+alike are parsed.
 Saved queries are not checked at all (their text is ecomap's own).
 """
 
@@ -34,13 +41,14 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import URIRef
 
 from api import query_depth
-from api.query_depth import QueryTooDeepError
+from api.query_depth import TOKEN, QueryTooDeepError
 
 ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 # Where a query could name a SERVICE or a dataset, it is translated too: rdflib resolves the IRIs with the prologue.
 TRANSLATED = re.compile("service|from", re.IGNORECASE)
 LONE_CR = re.compile(r"\r(?!\n)")
 FORMS = {"SelectQuery": "solutions", "AskQuery": "solutions", "ConstructQuery": "graph", "DescribeQuery": "graph"}
+FORMS_BY_KEYWORD = {"select": "solutions", "ask": "solutions", "construct": "graph", "describe": "graph"}
 
 # rdflib's SPARQL parser (pyparsing) keeps state between calls and is not safe to use from two threads at once:
 # under concurrent requests it reported syntax errors in valid queries. Parsing is CPU-bound, so one at a time
@@ -104,6 +112,8 @@ class Inspection:
     # not honour in the text: they go to it as the protocol's default-graph-uri and named-graph-uri.
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
+    # False when decided from the tokens alone (``from_tokens``): the store checks its syntax.
+    parsed: bool = True
 
 
 def _character(escape: re.Match[str]) -> str:
@@ -127,24 +137,81 @@ def unescaped(query: str) -> str:
         query = expanded
 
 
+def prepared(query: str, max_length: int) -> str:
+    """The text to check and to send: within the length limit, its escapes expanded, a lone carriage return made a
+    line feed (rdflib ends a comment only at a line feed, SPARQL and the store at a carriage return too: a lone one
+    could hide from the check what the store then reads)."""
+    if len(query) > max_length:
+        raise QueryRejectedError(413, f"The query is longer than this endpoint's limit of {max_length} characters.")
+    return LONE_CR.sub("\n", unescaped(query))
+
+
+def from_tokens(text: str) -> Inspection | None:
+    """The inspection of a query (escapes expanded) that its tokens alone decide, or ``None`` if they cannot: any
+    ``service`` in the text, a ``FROM`` keyword, or anything but BASE and PREFIX declarations before the form's
+    keyword leaves it to the parser."""
+    # casefold: more spellings than the store's ASCII-insensitive keywords. A backslash anywhere leaves it to the
+    # parser: rdflib reads some escapes the expansion above does not (\U with four digits), so might the store.
+    if "service" in text.casefold() or "\\" in text:
+        return None
+    tokens = (m for m in TOKEN.finditer(text) if m.lastgroup not in ("space", "comment"))
+    form = None
+    for token in tokens:
+        word = token.group().lower() if token.lastgroup == "word" else ""
+        if word == "base":
+            declared = [next(tokens, None)]
+        elif word == "prefix":
+            declared = [next(tokens, None), next(tokens, None)]
+        elif word in FORMS_BY_KEYWORD:
+            form = Form(FORMS_BY_KEYWORD[word])
+            break
+        else:
+            return None
+        if not _declaration(word, declared):
+            return None
+    if form is None:
+        return None
+    if any(token.lastgroup == "word" and token.group().lower() == "from" for token in tokens):
+        return None
+    return Inspection(form, text, parsed=False)
+
+
+def _declaration(keyword: str, tokens: list[re.Match[str] | None]) -> bool:
+    """Whether the tokens after BASE (an IRI) or PREFIX (a prefix and an IRI) are what the grammar asks for."""
+    kinds = [token.lastgroup if token else None for token in tokens]
+    if keyword == "base":
+        return kinds == ["iri"]
+    prefix = tokens[0]
+    return kinds == ["name", "iri"] and prefix is not None and prefix.group().find(":") == len(prefix.group()) - 1
+
+
 @overload
 def inspect(
-    query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int, *, wait: Literal[True] = True
+    query: str,
+    prologue: str,
+    allowed_hosts: tuple[str, ...],
+    max_length: int,
+    *,
+    quick: bool = False,
+    wait: Literal[True] = True,
 ) -> Inspection: ...
 @overload
 def inspect(
-    query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int, *, wait: bool
+    query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int, *, quick: bool = False, wait: bool
 ) -> Inspection | None: ...
 def inspect(
-    query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int, *, wait: bool = True
+    query: str,
+    prologue: str,
+    allowed_hosts: tuple[str, ...],
+    max_length: int,
+    *,
+    quick: bool = False,
+    wait: bool = True,
 ) -> Inspection | None:
-    """Parse ``query`` (ecomap's ``prologue`` goes in front) and refuse what the public endpoint must not run.
-    With ``wait=False``, ``None`` if another thread is using the parser."""
-    if len(query) > max_length:
-        raise QueryRejectedError(413, f"The query is longer than this endpoint's limit of {max_length} characters.")
-    # rdflib ends a comment only at a line feed, SPARQL (and the store) at a carriage return too: a lone one
-    # could hide from the check what the store then reads. It becomes a line feed in the text sent.
-    text = LONE_CR.sub("\n", unescaped(query))
+    """Refuse what the public endpoint must not run, and say what the query answers with: from its tokens alone
+    where ``quick`` (the store reads nothing but SPARQL queries) and they suffice, else parsed (ecomap's ``prologue``
+    goes in front). With ``wait=False``, ``None`` if another thread is using the parser."""
+    text = prepared(query, max_length)
     key = Passed.key(f"{text}\x00{' '.join(allowed_hosts)}\x00{prologue}")
     if (known := PASSED.get(key)) is not None:
         return replace(known, text=text)
@@ -152,6 +219,8 @@ def inspect(
         query_depth.check(text)  # before any parser: the store's could crash, rdflib's would take seconds
     except QueryTooDeepError as error:
         raise QueryRejectedError(400, str(error)) from None
+    if quick and (decided := from_tokens(text)) is not None:
+        return decided
     if not RDFLIB_PARSER.acquire(blocking=wait):
         return None
     try:
@@ -210,17 +279,18 @@ def _dataset(algebra: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 def _service_targets(algebra: Any) -> Iterator[str | None]:
     """The IRI of every SERVICE clause (``None`` for ``SERVICE ?variable``)."""
-    for node in _walk(algebra):
+    for node in walk(algebra):
         if node.name == "ServiceGraphPattern":
             term = node.get("term")
             yield str(term) if isinstance(term, URIRef) else None
 
 
-def _walk(node: Any) -> Iterator[CompValue]:
+def walk(node: Any) -> Iterator[CompValue]:
+    """Every node of rdflib's parse tree or algebra of a query."""
     if isinstance(node, CompValue):
         yield node
         for value in node.values():
-            yield from _walk(value)
+            yield from walk(value)
     elif isinstance(node, list | tuple | ParseResults):
         for item in node:
-            yield from _walk(item)
+            yield from walk(item)

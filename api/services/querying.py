@@ -132,6 +132,11 @@ async def run_query(
     except StoreError as error:
         if convict is not None and _took_the_store_down(error):
             convict()
+        if error.status == 400 and not inspection.parsed:  # the store's syntax check: parsed here, for the message
+            try:
+                await _inspected(query, services, quick=False)
+            except QueryRejectedError as rejected:
+                raise ProblemError(rejected.status, rejected.message) from None
         raise
     try:
         cap.check(answer.head)
@@ -151,15 +156,19 @@ async def run_query(
     return StreamingResponse(_streamed(answer, cap, convict), media_type=chosen, headers=headers)
 
 
-async def _inspected(query: str, services: AppServices) -> Inspection:
+async def _inspected(query: str, services: AppServices, *, quick: bool = True) -> Inspection:
+    """The query checked: from its tokens where they suffice and the public store reads nothing but SPARQL queries
+    (``quick``), else parsed."""
     settings = services.settings
     arguments = (query, services.prologue, settings.service_allow_list, settings.query_max_length)
-    # A short query is parsed in about a millisecond, less than handing it to a thread costs (profiled); a long
+    endpoint = settings.store_endpoint
+    check = partial(inspect, quick=quick and (endpoint is None or endpoint.dialect.reads_only_queries))
+    # A short query is checked in about a millisecond, less than handing it to a thread costs (profiled); a long
     # one, or one that would wait for the parser, goes to a thread so as not to hold the event loop.
-    inspection = inspect(*arguments, wait=False) if len(query) <= INLINE_CHECK else None
+    inspection = check(*arguments, wait=False) if len(query) <= INLINE_CHECK else None
     if inspection is not None:
         return inspection
-    return await anyio.to_thread.run_sync(inspect, *arguments)
+    return await anyio.to_thread.run_sync(check, *arguments)
 
 
 def _too_many(message: str, seconds: int) -> ProblemError:

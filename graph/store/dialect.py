@@ -50,6 +50,10 @@ class Dialect:
     atomic_updates: bool = True
     # Words in an error answer by which the store says a query ran out of time (Virtuoso answers 500).
     timeout_error: str | None = None
+    # Whether the store's query endpoint reads nothing but SPARQL queries: no update and no pragma of its own
+    # (Virtuoso's runs both, sent there). Only then may a client's query whose tokens decide it skip ecomap's
+    # parse (api/inspection.py).
+    reads_only_queries: bool = True
 
     def timed_out(self, message: str) -> bool:
         """Whether the store's error answer means the query ran past its time limit."""
@@ -124,6 +128,7 @@ VIRTUOSO = Dialect(
     blank_node_prefix="nodeID://",
     timeout_error="Transaction timed out",
     atomic_updates=False,
+    reads_only_queries=False,
 )
 DIALECTS = {d.name: d for d in (STANDARD, VIRTUOSO)}
 
