@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
+import pickle
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 from urllib.parse import unquote_plus
 
+import anyio
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
@@ -169,6 +172,31 @@ class KeptForVersion(Generic[T]):
             if await self.versions.current() == version:
                 self._kept = (version, value)
         return value
+
+
+async def shared_for_version(folder: Path, version: str, compute: Callable[[], Awaitable[T]]) -> T:
+    """A value computed once per data version by whichever worker sharing ``folder`` asks first, and read from there
+    by the others (pickled: the folder is ecomap's own, as the kept answers are); while one computes it, the others
+    wait for it rather than compute it too. Kept under the version read before computing: its data are that version's
+    or later ones."""
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = folder / f"v{version}.pickle"
+    with (folder / ".lock").open("ab") as lock:
+        await anyio.to_thread.run_sync(fcntl.flock, lock, fcntl.LOCK_EX)
+        try:
+            if kept.exists():
+                return await anyio.to_thread.run_sync(lambda: pickle.loads(kept.read_bytes()))
+            value = await compute()
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".value.")
+            with os.fdopen(handle, "wb") as out:
+                await anyio.to_thread.run_sync(pickle.dump, value, out)
+            Path(temporary).replace(kept)
+            for old in folder.glob("v*.pickle"):
+                if old != kept:
+                    old.unlink(missing_ok=True)
+            return value
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def not_modified(if_none_match: str | None, key: str) -> bool:

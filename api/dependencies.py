@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated
 
 import anyio
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
-from api.answers import AnswerCache, KeptForVersion, Versions
+from api.answers import AnswerCache, KeptForVersion, Versions, shared_for_version
 from api.limits import FairUse
 from api.quarantine import Quarantine
 from graph.matching.leads import Leads, read_leads
@@ -82,7 +83,9 @@ class AppServices:
         return await read_suggester(self.public)
 
     async def _find_leads(self) -> Leads:
-        return await read_leads(self.public)
+        """Found by one worker a version (tens of seconds on a large map) and shared with the others."""
+        version = await self.versions.current()
+        return await shared_for_version(self.settings.cache_path / "leads", version, partial(read_leads, self.public))
 
 
 def _services(request: Request) -> AppServices:

@@ -176,6 +176,20 @@ def test_a_change_made_past_ecomap_is_seen_within_the_time_a_version_is_trusted(
     assert [count_in_wales(server) for _ in range(4)] == [before + 1] * 4
 
 
+def test_leads_are_found_once_a_version_by_one_worker_and_shared_with_the_others(versioned):
+    """Each worker found them itself before: tens of seconds each, after every approval, on a large map."""
+    server, _ = versioned
+    kept = server.folder / "cache" / "leads"
+    answers = [web.get(server.url + "/leads", params={"format": "json"}) for _ in range(8)]
+    assert all(answer.status_code == 200 for answer in answers)
+    assert len({answer.content for answer in answers}) == 1
+    [found] = kept.glob("v*.pickle")
+    first = found.stat()
+    for _ in range(8):  # the workers take requests in turn as the kernel gives them out: both have answered
+        assert web.get(server.url + "/leads", params={"format": "json"}).content == answers[0].content
+    assert [p.stat().st_ino for p in kept.glob("v*.pickle")] == [first.st_ino], "found again, not read"
+
+
 def test_a_query_whose_answer_is_not_fixed_by_the_data_is_never_kept(versioned):
     server, _ = versioned
     query = "SELECT (STRUUID() AS ?id) WHERE {}"

@@ -1,11 +1,13 @@
 """How the suggester and the leads grow with the map: build time, one suggestion, and peak memory.
 
-    .venv/bin/python bench/suggestions/scale.py --organisations 1000 10000
+    .venv/bin/python bench/suggestions/scale.py --organisations 1000 10000 100000
 
 Each size runs in a fresh process (so that its peak memory is its own) on rows made in memory, never in a store:
 N organisations with two activities each, every activity described by one of the evaluation set's texts (so the
-texts read like the real ones), tagged with one or two concepts, in one of a few places. Both are built once per
-data version in each worker, so the build time is what the first request after an approval waits.
+texts read like the real ones), tagged with one or two concepts, in one of a few places. The suggester is built
+once per data version in each worker, the leads once per version by one worker (``api.answers.shared_for_version``):
+the build time is what the first request after an approval waits. Up to ``--recall-up-to`` organisations, the
+leads found through the index (``graph.matching.neighbours``) are compared with those of the exact search.
 """
 
 from __future__ import annotations
@@ -83,10 +85,25 @@ def measure(organisations: int, part: str) -> dict[str, float]:
             suggester.suggest(text)
             timings.append(time.perf_counter() - began)
         extra = {"suggest_p50_ms": statistics.median(timings) * 1000}
-    else:
+    elif part == "leads":
         found = Leads(lead_rows)
         built = time.perf_counter() - started
         extra = {"leads": len(found.best)}
+    else:  # the index against the exact search, on the same rows: how many of the exact leads it finds
+        indexed = Leads(lead_rows, exact=False)
+        built = time.perf_counter() - started
+        exact = Leads(lead_rows, exact=True)
+        organisations = sorted(exact.organisations)
+        wanted = [{lead.organisations for lead in exact.of(iri, 10)} for iri in organisations]
+        got = [{lead.organisations for lead in indexed.of(iri, 10)} for iri in organisations]
+        extra = {
+            "best_recall": len(
+                {lead.organisations for lead in exact.best} & {lead.organisations for lead in indexed.best}
+            )
+            / max(1, len(exact.best)),
+            "per_organisation_recall": sum(len(w & g) for w, g in zip(wanted, got, strict=True))
+            / max(1, sum(map(len, wanted))),
+        }
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"build_s": built, "peak_mib": peak, **extra}
 
@@ -94,6 +111,12 @@ def measure(organisations: int, part: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--organisations", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument(
+        "--recall-up-to",
+        type=int,
+        default=10000,
+        help="Measure the index's recall against the exact search up to here.",
+    )
     parser.add_argument("--one", nargs=2, metavar=("N", "PART"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.one:
@@ -101,7 +124,7 @@ def main() -> None:
         return
     print(f"{'organisations':>13} {'part':>10} {'build s':>8} {'peak MiB':>9}  other")
     for organisations in arguments.organisations:
-        for part in ("suggester", "leads"):
+        for part in ("suggester", "leads", "recall")[: 3 if organisations <= arguments.recall_up_to else 2]:
             done = subprocess.run(
                 [sys.executable, __file__, "--one", str(organisations), part],
                 capture_output=True,
@@ -109,7 +132,7 @@ def main() -> None:
                 check=True,
             )
             result = json.loads(done.stdout)
-            other = {key: round(value, 1) for key, value in result.items() if key not in ("build_s", "peak_mib")}
+            other = {key: round(value, 3) for key, value in result.items() if key not in ("build_s", "peak_mib")}
             print(f"{organisations:>13} {part:>10} {result['build_s']:8.2f} {result['peak_mib']:9.0f}  {other}")
 
 

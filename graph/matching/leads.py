@@ -7,8 +7,9 @@ normal submission of a relationship. Nothing here writes to a store.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
@@ -16,7 +17,8 @@ from typing import Any
 import anyio
 import numpy as np
 
-from graph.matching.text_vectors import TfIdf, embeddings
+from graph.matching.neighbours import nearest
+from graph.matching.text_vectors import SparseRows, TfIdf, embeddings
 from graph.rdf.results import strings
 from graph.store.interface import Store
 
@@ -140,100 +142,159 @@ def _organisations(
     return found
 
 
-def _most_alike(organisations: dict[str, _Organisation]) -> dict[tuple[str, str], tuple[float, str, str]]:
-    """For each pair of organisations with alike activities: how alike their most alike pair of activities is.
+@dataclass(frozen=True)
+class _Alike:
+    """For each pair of organisations with alike activities (``first * count + second``, the first the lower,
+    ascending): how alike their most alike activities are, and which (indices into the activities)."""
 
-    Each activity's nearest activities of other organisations are found by the embedding half alone (256 numbers
-    a text, so that the all-against-all product stays cheap), then scored as ``graph.matching.text_vectors`` compares
-    texts: the mean of the embedding cosine and the TF-IDF cosine, the latter from each text's few non-zero weights."""
-    described = [
-        (iri, activity, f"{label}. {description}")
-        for iri, organisation in organisations.items()
-        for activity, (label, description) in organisation.activities.items()
-    ]
-    if len(described) < 2:
-        return {}
-    texts = [text for _, _, text in described]
-    meanings = embeddings(texts)(texts)
-    lexical = TfIdf(texts)
-    words = [lexical.weights(text) for text in texts]
-    owners = [iri for iri, _, _ in described]
-    best: dict[tuple[str, str], tuple[float, str, str]] = {}
-    for start in range(0, len(described), 512):
-        for row, similar in enumerate(meanings[start : start + 512] @ meanings.T):
-            i = start + row
-            wanted = min(NEIGHBOURS + len(organisations[owners[i]].activities), len(similar) - 1)
-            for j in np.argpartition(-similar, wanted)[: wanted + 1].tolist():
-                if owners[j] == owners[i]:
-                    continue
-                pair = (owners[i], owners[j]) if owners[i] < owners[j] else (owners[j], owners[i])
-                shared = words[i].keys() & words[j].keys()
-                value = (float(similar[j]) + sum(words[i][k] * words[j][k] for k in shared)) / 2
-                if value > best.get(pair, (0.0, "", ""))[0]:
-                    first, second = (i, j) if pair[0] == owners[i] else (j, i)
-                    best[pair] = (value, described[first][1], described[second][1])
-    return best
+    pairs: np.ndarray
+    likeness: np.ndarray
+    first_activity: np.ndarray
+    second_activity: np.ndarray
+
+    def of(self, pair: int) -> tuple[float, int, int] | None:
+        at = int(np.searchsorted(self.pairs, pair))
+        if at == len(self.pairs) or self.pairs[at] != pair:
+            return None
+        return float(self.likeness[at]), int(self.first_activity[at]), int(self.second_activity[at])
+
+
+def _most_alike(organisations: list[_Organisation], activities: list[tuple[int, str]], exact: bool | None) -> _Alike:
+    """Each activity's nearest activities of other organisations are found by the embedding half alone (256 numbers
+    a text; ``graph.matching.neighbours``: exactly, or through an index on a large map), then scored as
+    ``graph.matching.text_vectors`` compares texts: the mean of the embedding cosine and the TF-IDF cosine; the best
+    pair of activities of each pair of organisations stands for it."""
+    texts = [". ".join(organisations[owner].activities[iri]) for owner, iri in activities]
+    if len(texts) < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Alike(empty, np.zeros(0, dtype=np.float32), empty, empty)
+    owners = np.array([owner for owner, _ in activities], dtype=np.int64)
+    rows, others, similar = nearest(embeddings(texts)(texts), owners, NEIGHBOURS, exact=exact)
+    # Each pair of activities once, the lower first: activities come in their organisations' order, so the lower
+    # activity's organisation is the lower too.
+    low, high = np.minimum(rows, others), np.maximum(rows, others)
+    _, once = np.unique(low * len(texts) + high, return_index=True)
+    low, high, similar = low[once], high[once], similar[once]
+    likeness = (similar + TfIdf(texts).sparse(texts).dots(low, high)) / 2
+    # Each pair of organisations once, with its most alike pair of activities.
+    pair = owners[low] * len(organisations) + owners[high]
+    order = np.lexsort((-likeness, pair))
+    best = order[np.concatenate([[True], pair[order][1:] != pair[order][:-1]])]
+    return _Alike(pair[best], likeness[best], low[best], high[best])
 
 
 class Leads:
-    """The likely but unrecorded links of a map, best first: the best of the whole map, and of each organisation."""
+    """The likely but unrecorded links of a map, best first: the best of the whole map, and of each organisation.
 
-    def __init__(self, rows: Mapping[str, list[dict[str, str]]]) -> None:
-        """From the rows of ``QUERIES`` by name, terms as strings."""
+    Candidate pairs are kept in arrays, not objects (a map of 10^5 organisations has millions); a ``Lead``, with its
+    evidence, is made only for a lead asked for."""
+
+    def __init__(self, rows: Mapping[str, list[dict[str, str]]], *, exact: bool | None = None) -> None:
+        """From the rows of ``QUERIES`` by name, terms as strings. ``exact`` compares every activity with every other
+        whatever the map's size (``graph.matching.neighbours``)."""
         self.organisations = {row["organisation"] for row in rows["organisations"]}
         described = _organisations(rows["activities"], rows["concepts"], rows["places"])
-        known = {tuple(sorted((row["a"], row["b"]))) for row in rows["linked"]}
-        alike = _most_alike(described)
-        holders: defaultdict[str, list[str]] = defaultdict(list)
-        for iri, organisation in sorted(described.items()):
+        self._iris = sorted(described)
+        self._described = [described[iri] for iri in self._iris]
+        index = {iri: number for number, iri in enumerate(self._iris)}
+        self._activities = [(index[iri], activity) for iri in self._iris for activity in described[iri].activities]
+        self._alike = _most_alike(self._described, self._activities, exact)
+        count = len(self._iris)
+        holders: defaultdict[str, list[int]] = defaultdict(list)
+        for number, organisation in enumerate(self._described):
             for concept in organisation.concepts:
-                holders[concept].append(iri)
-        pairs = set(alike)
-        for held_by in holders.values():
-            if len(held_by) <= RARE_CONCEPT:
-                pairs.update(combinations(held_by, 2))
-        found = [lead for pair in pairs - known if (lead := _lead(pair, described, alike.get(pair))) is not None]
-        found.sort(key=lambda lead: (-lead.score, lead.organisations))
-        self.best = found[:MOST_LEADS]
-        self.by_organisation: defaultdict[str, list[Lead]] = defaultdict(list)
-        for lead in found:
-            for iri in lead.organisations:
-                if len(self.by_organisation[iri]) < MOST_PER_ORGANISATION:
-                    self.by_organisation[iri].append(lead)
+                holders[concept].append(number)
+        sharing = [
+            a * count + b for held in holders.values() if len(held) <= RARE_CONCEPT for a, b in combinations(held, 2)
+        ]
+        known = [
+            min(index[row["a"]], index[row["b"]]) * count + max(index[row["a"]], index[row["b"]])
+            for row in rows["linked"]
+            if row["a"] in index and row["b"] in index
+        ]
+        candidates = np.union1d(self._alike.pairs, np.array(sharing, dtype=np.int64))
+        candidates = np.setdiff1d(candidates, np.array(known, dtype=np.int64))
+        scores = self._scores_of(candidates)
+        listed = scores >= LISTED_FROM
+        candidates, scores = candidates[listed], np.round(scores[listed], 3)
+        order = np.lexsort((candidates, -scores))  # best first; among equals, by the organisations' IRIs
+        self._ranked, self._scores = candidates[order], scores[order]
+        self.best = [self._lead(rank) for rank in range(min(MOST_LEADS, len(self._ranked)))]
+        self._of = _best_of_each(self._ranked, count)
 
     def of(self, organisation: str | None, limit: int) -> list[Lead]:
         """The best ``limit`` leads of the map, or of one organisation (at most ``MOST_PER_ORGANISATION``)."""
-        return (self.best if organisation is None else self.by_organisation.get(organisation, []))[:limit]
+        if organisation is None:
+            return self.best[:limit]
+        number = bisect_left(self._iris, organisation)
+        if number == len(self._iris) or self._iris[number] != organisation:
+            return []
+        return [self._lead(int(rank)) for rank in self._of[number][:limit] if rank >= 0]
+
+    def _scores_of(self, pairs: np.ndarray) -> np.ndarray:
+        """How likely a lead each pair (``first * count + second``) is, in [0, 1], computed for all at once: see
+        ``ALIKE_WEIGHT`` and the weights beside it."""
+        count = len(self._iris)
+        first, second = pairs // count, pairs % count
+        at = np.searchsorted(self._alike.pairs, pairs)
+        alike = at < len(self._alike.pairs)
+        alike[alike] = self._alike.pairs[at[alike]] == pairs[alike]
+        likeness = np.zeros(len(pairs))
+        likeness[alike] = np.maximum(self._alike.likeness[at[alike]], 0.0)
+        concepts = self._shared(first, second, lambda o: o.concepts)
+        local = self._shared(first, second, lambda o: [a for a, (_, kind) in o.areas.items() if kind not in NATIONS])
+        nations = self._shared(first, second, lambda o: [a for a, (_, kind) in o.areas.items() if kind in NATIONS])
+        place = np.where(local > 0, 1.0, np.where(nations > 0, 0.5, 0.0))
+        return ALIKE_WEIGHT * likeness + CONCEPTS_WEIGHT * np.minimum(1.0, concepts / 2) + PLACE_WEIGHT * place
+
+    def _shared(
+        self, first: np.ndarray, second: np.ndarray, chosen: Callable[[_Organisation], Iterable[str]]
+    ) -> np.ndarray:
+        """For each pair, how many of the things ``chosen`` gives of an organisation the two have in common."""
+        numbers: dict[str, int] = {}
+        rows = [{numbers.setdefault(iri, len(numbers)): 1.0 for iri in chosen(o)} for o in self._described]
+        return SparseRows.of(rows, len(numbers)).dots(first, second)
+
+    def _lead(self, rank: int) -> Lead:
+        first, second = divmod(int(self._ranked[rank]), len(self._iris))
+        one, other = self._described[first], self._described[second]
+        alike = self._alike.of(int(self._ranked[rank]))
+        evidence = None
+        if alike:
+            evidence = {
+                "likeness": round(max(alike[0], 0.0), 3),
+                "first": _activity(self._activities[alike[1]][1], one),
+                "second": _activity(self._activities[alike[2]][1], other),
+            }
+        area = _shared_area(one, other)
+        return Lead(
+            (self._iris[first], self._iris[second]),
+            (one.label, other.label),
+            float(self._scores[rank]),
+            evidence,
+            [{"iri": iri, "label": one.concepts[iri]} for iri in sorted(one.concepts.keys() & other.concepts.keys())],
+            {"iri": area, "label": one.areas[area][0]} if area else None,
+        )
 
 
-def _lead(
-    pair: tuple[str, str], organisations: dict[str, _Organisation], alike: tuple[float, str, str] | None
-) -> Lead | None:
-    first, second = organisations[pair[0]], organisations[pair[1]]
-    likeness = max(alike[0], 0.0) if alike else 0.0
-    shared = sorted(first.concepts.keys() & second.concepts.keys())
-    areas = first.areas.keys() & second.areas.keys()
-    # The most local area both act in: a region or city before a nation.
-    area = min(areas, key=lambda iri: (first.areas[iri][1] in NATIONS, first.areas[iri][0]), default=None)
-    place_share = 0.0 if area is None else 0.5 if first.areas[area][1] in NATIONS else 1.0
-    score = ALIKE_WEIGHT * likeness + CONCEPTS_WEIGHT * min(1.0, len(shared) / 2) + PLACE_WEIGHT * place_share
-    if score < LISTED_FROM:
-        return None
-    evidence = None
-    if alike:
-        evidence = {
-            "likeness": round(likeness, 3),
-            "first": _activity(alike[1], first),
-            "second": _activity(alike[2], second),
-        }
-    return Lead(
-        pair,
-        (first.label, second.label),
-        round(score, 3),
-        evidence,
-        [{"iri": iri, "label": first.concepts[iri]} for iri in shared],
-        {"iri": area, "label": first.areas[area][0]} if area else None,
-    )
+def _best_of_each(ranked: np.ndarray, count: int) -> np.ndarray:
+    """For each of ``count`` organisations, the ranks of its best ``MOST_PER_ORGANISATION`` leads (-1 past its
+    last), from the pairs ``ranked`` best first (``first * count + second``)."""
+    organisations = np.concatenate([ranked // count, ranked % count])
+    ranks = np.concatenate([np.arange(len(ranked)), np.arange(len(ranked))])
+    order = np.lexsort((ranks, organisations))
+    organisations, ranks = organisations[order], ranks[order]
+    place = np.arange(len(ranks)) - np.searchsorted(organisations, organisations)
+    kept = place < MOST_PER_ORGANISATION
+    best = np.full((count, MOST_PER_ORGANISATION), -1, dtype=np.int64)
+    best[organisations[kept], place[kept]] = ranks[kept]
+    return best
+
+
+def _shared_area(one: _Organisation, other: _Organisation) -> str | None:
+    """The most local area both act in: a region or city before a nation."""
+    areas = one.areas.keys() & other.areas.keys()
+    return min(areas, key=lambda iri: (one.areas[iri][1] in NATIONS, one.areas[iri][0]), default=None)
 
 
 def _activity(iri: str, organisation: _Organisation) -> dict[str, str]:
