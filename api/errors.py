@@ -53,7 +53,8 @@ class NotFoundError(ProblemError):
         self.media_type = media_type
 
 
-def _json_problems(request: Request) -> None:
+async def _json_problems(request: Request) -> None:
+    """Asynchronous, as it never waits (no thread hop: see ``api.dependencies._services``)."""
     request.state.problems_in_json = True
 
 
