@@ -32,15 +32,15 @@ import uvicorn._subprocess
 from starlette.types import ASGIApp
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.main import STARTUP_FAILURE
-from uvicorn.supervisors import Multiprocess
 
+from api.listening import SpreadWorkers, listening_socket, sockets_on_one_port
 from api.protocol import TimedH11Protocol
 from graph.rdf.query_text import prologue
 from graph.serving import Serving, announce, restart_requested, withdraw
 from graph.settings import Endpoint, Settings
 from graph.store.embedded import StoreDirectory
 from graph.store.interface import StoreError
-from graph.store.protocol import NO_DELAY, ProtocolStore
+from graph.store.protocol import ProtocolStore
 from graph.stores import check_base, recorded_base
 
 PR_SET_PDEATHSIG = 1
@@ -220,16 +220,6 @@ def web_config(
     )
 
 
-def listening_socket(config: uvicorn.Config) -> socket.socket:
-    """The socket ``config`` binds, with Nagle's algorithm off (accepted connections inherit it). uvicorn binds it
-    with protocol 0, and asyncio turns Nagle off only on sockets whose protocol is TCP: every answer on a kept-alive
-    connection then waited 40 ms for the client's delayed ACK."""
-    listening = config.bind_socket()
-    for option in NO_DELAY:
-        listening.setsockopt(*option)
-    return listening
-
-
 def worker_context() -> multiprocessing.context.ForkServerContext:
     """Where the web workers come from: forked from a fork server, a fresh interpreter that has imported the app.
 
@@ -246,19 +236,18 @@ def worker_context() -> multiprocessing.context.ForkServerContext:
 
 
 def _run_workers(host: str, port: int, workers: int) -> None:
-    """What ``uvicorn.run`` does, on :func:`listening_socket`."""
+    """What ``uvicorn.run`` does, on sockets of ecomap's own (``api.listening``)."""
     # Each request is logged once, as JSON, by api/observability.py; the workers count metrics into one folder.
     metrics = Path(tempfile.mkdtemp(prefix="ecomap-metrics-"))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
     config = web_config("api.app:create_app", host, port, workers)
     try:
-        listening = listening_socket(config)
         if workers > 1:
             uvicorn._subprocess.spawn = worker_context()  # type: ignore[assignment]  # same interface
-            Multiprocess(config, sockets=[listening]).run()
+            SpreadWorkers(config, sockets_on_one_port(config, workers)).run()
             return
         server = uvicorn.Server(config)
-        server.run(sockets=[listening])
+        server.run(sockets=[listening_socket(config)])
         if not server.started:
             raise SystemExit(STARTUP_FAILURE)
     finally:
