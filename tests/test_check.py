@@ -3,7 +3,6 @@ the stores named in words, with exit code 1."""
 
 from __future__ import annotations
 
-import gc
 import json
 import shutil
 from pathlib import Path
@@ -43,16 +42,24 @@ def stores(pristine: Path, tmp_path: Path) -> Path:
 
 
 def change(folder: Path, update: str) -> None:
-    """Apply one SPARQL update to a store on disk, then let it go, as another process would."""
+    """Apply one SPARQL update to a store on disk, then close it, as another process would: letting it go to the
+    garbage collector left RocksDB's lock held now and then (an anyio thread still referred to the store), and the
+    check that followed could not open the folder."""
     store = open_embedded(folder)
-    anyio.run(store.update, update)
-    del store
-    gc.collect()
+
+    async def apply() -> None:
+        try:
+            await store.update(update)
+        finally:
+            await store.close()
+
+    anyio.run(apply)
 
 
 def check(stores: Path, output: str = "json") -> tuple[int, str]:
     done = run_ecomap(stores / "store", "check", "--format", output)
     assert "Traceback" not in done.stderr, done.stderr
+    assert done.stdout, f"the check said nothing (exit {done.returncode}): {done.stderr}"
     return done.returncode, done.stdout
 
 
