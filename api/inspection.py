@@ -185,33 +185,28 @@ def _declaration(keyword: str, tokens: list[re.Match[str] | None]) -> bool:
     return kinds == ["name", "iri"] and prefix is not None and prefix.group().find(":") == len(prefix.group()) - 1
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What a client's query is checked against: ecomap's ``prologue`` (put in front of it, as the stores do), the
+    hosts a SERVICE may call, the longest text taken, and whether the store reads nothing but SPARQL queries
+    (``quick``: a query its tokens decide need not be parsed)."""
+
+    prologue: str
+    allowed_hosts: tuple[str, ...]
+    max_length: int
+    quick: bool = False
+
+
 @overload
-def inspect(
-    query: str,
-    prologue: str,
-    allowed_hosts: tuple[str, ...],
-    max_length: int,
-    *,
-    quick: bool = False,
-    wait: Literal[True] = True,
-) -> Inspection: ...
+def inspect(query: str, rules: Rules, *, wait: Literal[True] = True) -> Inspection: ...
 @overload
-def inspect(
-    query: str, prologue: str, allowed_hosts: tuple[str, ...], max_length: int, *, quick: bool = False, wait: bool
-) -> Inspection | None: ...
-def inspect(
-    query: str,
-    prologue: str,
-    allowed_hosts: tuple[str, ...],
-    max_length: int,
-    *,
-    quick: bool = False,
-    wait: bool = True,
-) -> Inspection | None:
+def inspect(query: str, rules: Rules, *, wait: bool) -> Inspection | None: ...
+def inspect(query: str, rules: Rules, *, wait: bool = True) -> Inspection | None:
     """Refuse what the public endpoint must not run, and say what the query answers with: from its tokens alone
-    where ``quick`` (the store reads nothing but SPARQL queries) and they suffice, else parsed (ecomap's ``prologue``
-    goes in front). With ``wait=False``, ``None`` if another thread is using the parser."""
-    text = prepared(query, max_length)
+    where ``rules.quick`` and they suffice, else parsed. With ``wait=False``, ``None`` if another thread is using
+    the parser."""
+    prologue, allowed_hosts = rules.prologue, rules.allowed_hosts
+    text = prepared(query, rules.max_length)
     key = Passed.key(f"{text}\x00{' '.join(allowed_hosts)}\x00{prologue}")
     if (known := PASSED.get(key)) is not None:
         return replace(known, text=text)
@@ -219,7 +214,7 @@ def inspect(
         query_depth.check(text)  # before any parser: the store's could crash, rdflib's would take seconds
     except QueryTooDeepError as error:
         raise QueryRejectedError(400, str(error)) from None
-    if quick and (decided := from_tokens(text)) is not None:
+    if rules.quick and (decided := from_tokens(text)) is not None:
         return decided
     if not RDFLIB_PARSER.acquire(blocking=wait):
         return None

@@ -14,7 +14,7 @@ from pyparsing import ParseBaseException
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
 from api import query_depth
-from api.inspection import Form, QueryRejectedError, from_tokens, inspect, prepared, walk
+from api.inspection import Form, QueryRejectedError, Rules, from_tokens, inspect, prepared, walk
 from api.query_depth import QueryTooDeepError
 
 pytestmark = one_pass_only
@@ -23,7 +23,7 @@ PROLOGUE = "PREFIX ex: <http://example.org/>\n"
 
 
 def check(query: str, hosts: tuple[str, ...] = ()):
-    return inspect(query, PROLOGUE, hosts, 100_000)
+    return inspect(query, Rules(PROLOGUE, hosts, 100_000))
 
 
 def test_a_query_text_that_passed_is_not_parsed_again(monkeypatch):
@@ -48,11 +48,11 @@ def test_a_query_its_tokens_decide_is_not_parsed_where_the_store_reads_only_quer
         ("SELECT ?p ?o WHERE { <http://example.org/three> ?p ?o }", Form.SOLUTIONS),
         ("PREFIX ex: <http://example.org/>\n# a comment\nCONSTRUCT WHERE { ?s ex:fromOrganisation ?from }", Form.GRAPH),
     ):
-        decided = inspect(query, PROLOGUE, (), 100_000, quick=True)
+        decided = inspect(query, Rules(PROLOGUE, (), 100_000, quick=True))
         assert (decided.form, decided.parsed) == (form, False)
     for undecided in ("SELECT * FROM <http://g/> { }", "SELECT * { ?s <http://x/Service> ?o }", "INSERT DATA { }"):
         with pytest.raises(QueryRejectedError, match=r"\(AssertionError\)"):
-            inspect(undecided, PROLOGUE, (), 100_000, quick=True)
+            inspect(undecided, Rules(PROLOGUE, (), 100_000, quick=True))
 
 
 @pytest.mark.parametrize(

@@ -18,13 +18,9 @@ SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } # {}"
 
 @pytest.fixture(scope="module")
 def watched(tmp_path_factory):
-    server = start_server(
-        tmp_path_factory.mktemp("watched"),
-        workers=2,
-        ECOMAP_QUERY_TIMEOUT="1",
-        ECOMAP_QUERIES_PER_MINUTE="0",
-        ECOMAP_KEEP_AFTER_MS="0",  # the seed's pages are quick to make: keep them all, to count the hits
-    )
+    # The seed's pages are quick to make: all are kept (ECOMAP_KEEP_AFTER_MS), so that the hits can be counted.
+    settings = {"ECOMAP_QUERY_TIMEOUT": "1", "ECOMAP_QUERIES_PER_MINUTE": "0", "ECOMAP_KEEP_AFTER_MS": "0"}
+    server = start_server(tmp_path_factory.mktemp("watched"), workers=2, **settings)
     yield server
     stop_server(server)
 

@@ -18,7 +18,7 @@ from api.answers import not_modified
 from api.conneg import choose
 from api.dependencies import AppServices
 from api.errors import ProblemError
-from api.inspection import Form, Inspection, QueryRejectedError, inspect
+from api.inspection import Form, Inspection, QueryRejectedError, Rules, inspect
 from api.limits import Cap, ResultCapError
 from graph.store.interface import Answer, Dataset, StoreError
 from graph.store.protocol import QueryStoppedError, StoreLostError
@@ -160,15 +160,15 @@ async def _inspected(query: str, services: AppServices, *, quick: bool = True) -
     """The query checked: from its tokens where they suffice and the public store reads nothing but SPARQL queries
     (``quick``), else parsed."""
     settings = services.settings
-    arguments = (query, services.prologue, settings.service_allow_list, settings.query_max_length)
     endpoint = settings.store_endpoint
-    check = partial(inspect, quick=quick and (endpoint is None or endpoint.dialect.reads_only_queries))
+    quick = quick and (endpoint is None or endpoint.dialect.reads_only_queries)
+    rules = Rules(services.prologue, settings.service_allow_list, settings.query_max_length, quick)
     # A short query is checked in about a millisecond, less than handing it to a thread costs (profiled); a long
     # one, or one that would wait for the parser, goes to a thread so as not to hold the event loop.
-    inspection = check(*arguments, wait=False) if len(query) <= INLINE_CHECK else None
+    inspection = inspect(query, rules, wait=False) if len(query) <= INLINE_CHECK else None
     if inspection is not None:
         return inspection
-    return await anyio.to_thread.run_sync(check, *arguments)
+    return await anyio.to_thread.run_sync(inspect, query, rules)
 
 
 def _too_many(message: str, seconds: int) -> ProblemError:
