@@ -126,6 +126,21 @@ def test_workers_end_with_a_fork_server_that_is_killed_and_none_outlives_the_ser
             stop_server(server)
 
 
+def test_nothing_of_the_service_outlives_ecomap_serve_killed(tmp_path):
+    """Killed (SIGKILL), ecomap serve left its fork server and both workers running, still listening on the port."""
+    server = start_server(tmp_path, workers=2)
+    assert server.process is not None
+    [fork_server] = fork_servers_of(server.process.pid)
+    left = {fork_server, *children(fork_server)}
+    assert len(left) == 3
+    server.process.kill()
+    server.process.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in left):
+        time.sleep(0.1)
+    assert not [pid for pid in left if Path(f"/proc/{pid}").exists()], "outlived ecomap serve"
+
+
 def fork_servers_of(master: int) -> list[int]:
     return [pid for pid, line in children(master).items() if "multiprocessing.forkserver" in line]
 
