@@ -129,16 +129,22 @@ def test_workers_end_with_a_fork_server_that_is_killed_and_none_outlives_the_ser
 def test_nothing_of_the_service_outlives_ecomap_serve_killed(tmp_path):
     """Killed (SIGKILL), ecomap serve left its fork server and both workers running, still listening on the port."""
     server = start_server(tmp_path, workers=2)
-    assert server.process is not None
-    [fork_server] = fork_servers_of(server.process.pid)
-    left = {fork_server, *children(fork_server)}
-    assert len(left) == 3
-    server.process.kill()
-    server.process.wait(timeout=10)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in left):
-        time.sleep(0.1)
-    assert not [pid for pid in left if Path(f"/proc/{pid}").exists()], "outlived ecomap serve"
+    try:
+        assert server.process is not None
+        [fork_server] = fork_servers_of(server.process.pid)
+        left = {fork_server, *children(fork_server)}
+        assert len(left) == 3
+        server.process.kill()
+        server.process.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in left):
+            time.sleep(0.1)
+        outlived = [pid for pid in left if Path(f"/proc/{pid}").exists()]
+        for pid in outlived:  # not left running for the tests after this one
+            os.kill(pid, signal.SIGKILL)
+        assert not outlived, "outlived ecomap serve"
+    finally:
+        server.stores.stop()  # the remote stores the test started; the server itself is dead
 
 
 def fork_servers_of(master: int) -> list[int]:
