@@ -32,8 +32,9 @@ import uvicorn._subprocess
 from starlette.types import ASGIApp
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.main import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
-from api.listening import SpreadWorkers, listening_socket, sockets_on_one_port
+from api.listening import listening_socket
 from api.protocol import TimedH11Protocol
 from graph.rdf.query_text import prologue
 from graph.serving import Serving, announce, restart_requested, withdraw
@@ -244,7 +245,7 @@ def _run_workers(host: str, port: int, workers: int) -> None:
     try:
         if workers > 1:
             uvicorn._subprocess.spawn = worker_context()  # type: ignore[assignment]  # same interface
-            SpreadWorkers(config, sockets_on_one_port(config, workers)).run()
+            Multiprocess(config, sockets=[listening_socket(config)]).run()
             return
         server = uvicorn.Server(config)
         server.run(sockets=[listening_socket(config)])
