@@ -106,23 +106,23 @@ def _endpoint(remote: Endpoint | None, served: str | None, variable: str) -> End
     raise SettingsError(f"{variable} is not set: start the app with `ecomap serve`")
 
 
-def _protocol_stores(settings: Settings) -> tuple[Store, Store]:
+def _protocol_stores(settings: Settings, changes: Supervision | None) -> tuple[Store, Store]:
     """The public and staging stores over the SPARQL 1.1 Protocol. A store that ``ecomap serve`` supervises can be
     restarted to stop a query that overran; a remote one not. Every update to the public store replaces its data
     version in the same request (graph.version)."""
     base = settings.base_uri
 
     def store(remote: Endpoint | None, served: str | None, variable: str, path: Path) -> ProtocolStore:
-        supervision = None if remote else Supervision(path)
+        public = path == settings.store_path
         return ProtocolStore(
             _endpoint(remote, served, variable),
             base,
             prologue(base),
             settings.query_timeout_s,
-            supervision,
-            epilogue=partial(bump_update, base) if path == settings.store_path else None,
+            None if remote else Supervision(path),
+            epilogue=partial(bump_update, base) if public else None,
             on_stopped=QUERY_TIMEOUTS.inc,
-            on_changed=supervision.announce_change if supervision else None,
+            on_changed=changes.announce_change if public and changes else None,
         )
 
     return (
@@ -138,10 +138,10 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        public, staging = stores or _protocol_stores(settings)
         # Where ecomap serve runs the public store, every change to it is announced in its folder: the data version
         # is read again only then. Stores given (in process) or remote are asked for it each time.
         changes = Supervision(settings.store_path) if stores is None and settings.store_endpoint is None else None
+        public, staging = stores or _protocol_stores(settings, changes)
         services = AppServices(settings, public, staging, Jinja2Templates(directory=HERE / "templates"), changes)
         app.state.services = services
         resuming = asyncio.create_task(keep_resuming(services))  # approvals that a dead process left midway

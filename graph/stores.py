@@ -51,7 +51,7 @@ async def open_store(settings: Settings, *, staging: bool = False) -> Store:
     store: Store
     if endpoint is not None:
         # A change to a store ecomap serve runs is announced to its web workers (graph.serving.Supervision).
-        announce = Supervision(path).announce_change if serving else None
+        announce = Supervision(path).announce_change if serving and not staging else None
         store = ProtocolStore(endpoint, base, prologue(base), COMMAND_TIMEOUT_S, on_changed=announce)
     else:
         store = EmbeddedStore.open(path, base, prefixes(base))

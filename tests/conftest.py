@@ -29,9 +29,8 @@ from click.testing import CliRunner
 from helpers import open_embedded
 
 from api.app import create_app
-from api.listening import listening_socket
 from api.observability import access_logger
-from api.server import free_port, oxigraph_command, supervised_stores, web_config
+from api.server import free_port, listening_socket, oxigraph_command, supervised_stores, web_config
 from graph.cli.main import main as ecomap_command
 from graph.contributions.validation import Validator
 from graph.initialise import initialise

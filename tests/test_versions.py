@@ -108,21 +108,18 @@ def test_readers_never_see_an_answer_from_before_an_approval_that_has_returned(v
     server, tokens = versioned
     stop = threading.Event()
 
-    def count() -> int:
-        return count_in_wales(server)
-
     def read_forever() -> None:
         while not stop.is_set():
-            count()
+            count_in_wales(server)
 
     readers = [threading.Thread(target=read_forever) for _ in range(3)]
     for reader in readers:
         reader.start()
     try:
         for n in range(5):
-            before = count()
+            before = count_in_wales(server)
             approve(server, tokens["moderator"], f"concurrent-data-org-{n}", f"0710000{n}")
-            after = count()
+            after = count_in_wales(server)
             assert after == before + 1, f"approval {n} was not visible at once: {before} then {after}"
     finally:
         stop.set()

@@ -34,10 +34,11 @@ def nearest(
         wanted = min(k, len(searched) - 1)
         if wanted < 1:
             continue
+        against, against_owners = vectors[searched].T, owners[searched]  # gathered once a group, not once a block
         for start in range(0, len(members), BLOCK):
             block = members[start : start + BLOCK]
-            similar = vectors[block] @ vectors[searched].T
-            similar[owners[block][:, None] == owners[searched][None, :]] = -np.inf
+            similar = vectors[block] @ against
+            similar[owners[block][:, None] == against_owners[None, :]] = -np.inf
             best = np.argpartition(-similar, wanted - 1, axis=1)[:, :wanted]
             found = np.take_along_axis(similar, best, axis=1)
             kept = np.isfinite(found)
