@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from api.answers import AnswerCache, KeptForVersion, Versions, shared_for_version
 from api.limits import FairUse
 from api.quarantine import Quarantine
+from api.turns import Turns
 from graph.matching.leads import Leads, read_leads
 from graph.matching.names import NAMES_QUERY, NameIndex
 from graph.matching.reconciliation import CANDIDATES_QUERY, Candidates, candidates
@@ -41,6 +42,8 @@ class AppServices:
     trusted_fair_use: FairUse = field(init=False)
     # Query texts that took the store down, and their senders, refused for a while (shared by the workers).
     quarantine: Quarantine = field(init=False)
+    # Moderators' decisions, one at a time among the workers (api/turns.py).
+    turns: Turns = field(init=False)
     prefixes: dict[str, str] = field(init=False)
     # What the stores put in front of every query (graph.rdf.query_text.prologue): the inspection of a client's query
     # reads it with the same, so that relative IRIs and ecomap's prefixes mean what they will mean to the store.
@@ -63,6 +66,7 @@ class AppServices:
         self.submission_fair_use = FairUse(self.settings.submissions_per_minute)
         self.trusted_fair_use = FairUse(self.settings.submissions_per_minute * 10)
         self.quarantine = Quarantine(self.settings.cache_path / "quarantine", self.settings.penalty_seconds)
+        self.turns = Turns(self.settings.cache_path, patience_s=self.settings.claim_seconds)
         self.prefixes = prefixes(self.settings.base_uri)
         self.prologue = prologue(self.settings.base_uri)
         self.reconciliation_candidates = KeptForVersion(self.versions, self._read_candidates)

@@ -32,15 +32,15 @@ import uvicorn._subprocess
 from starlette.types import ASGIApp
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.main import STARTUP_FAILURE
-from uvicorn.supervisors import Multiprocess
 
+from api.listening import SpreadWorkers, listening_socket, sockets_on_one_port
 from api.protocol import TimedH11Protocol
 from graph.rdf.query_text import prologue
 from graph.serving import Serving, announce, restart_requested, withdraw
 from graph.settings import Endpoint, Settings
 from graph.store.embedded import StoreDirectory
 from graph.store.interface import StoreError
-from graph.store.protocol import NO_DELAY, ProtocolStore
+from graph.store.protocol import ProtocolStore
 from graph.stores import check_base, recorded_base
 
 PR_SET_PDEATHSIG = 1
@@ -220,21 +220,6 @@ def web_config(
     )
 
 
-def listening_socket(config: uvicorn.Config) -> socket.socket:
-    """The socket ``config`` binds, shared by the workers, with Nagle's algorithm off (accepted connections inherit
-    it). uvicorn binds it with protocol 0, and asyncio turns Nagle off only on sockets whose protocol is TCP: every
-    answer on a kept-alive connection then waited 40 ms for the client's delayed ACK.
-
-    A socket for each worker (``SO_REUSEPORT``) would spread the connections, which one worker mostly takes now
-    (lookups rose by a fifth: bench/README.md); but with it a fresh-clone run failed two tests of moderators racing
-    in two workers (tests/test_concurrency.py, tests/test_submissions.py), races it makes likelier. It waits for
-    approvals to be ordered across workers."""
-    listening = config.bind_socket()
-    for option in NO_DELAY:
-        listening.setsockopt(*option)
-    return listening
-
-
 def worker_context() -> multiprocessing.context.ForkServerContext:
     """Where the web workers come from: forked from a fork server, a fresh interpreter that has imported the app.
 
@@ -259,7 +244,7 @@ def _run_workers(host: str, port: int, workers: int) -> None:
     try:
         if workers > 1:
             uvicorn._subprocess.spawn = worker_context()  # type: ignore[assignment]  # same interface
-            Multiprocess(config, sockets=[listening_socket(config)]).run()
+            SpreadWorkers(config, sockets_on_one_port(config, workers)).run()
             return
         server = uvicorn.Server(config)
         server.run(sockets=[listening_socket(config)])

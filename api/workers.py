@@ -2,7 +2,7 @@
 server asks Linux to end it when ``ecomap serve`` ends, even killed (SIGKILL), and each worker it forks asks to end
 with the fork server. uvicorn learns of its workers' exits from the fork server, so a worker whose fork server was
 killed would otherwise run on, unsignalled; and a fork server whose ``ecomap serve`` was killed ran on with its
-workers, still listening on the port."""
+workers, still listening on the port (with ``SO_REUSEPORT``, beside the next ``ecomap serve`` started on it)."""
 
 from __future__ import annotations
 

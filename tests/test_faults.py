@@ -399,3 +399,46 @@ def test_an_approval_adding_to_another_record_killed_midway_adds_once_and_leaves
         assert_checked_clean(server)
     finally:
         stop_server(server)
+
+
+@one_pass("remote", SAME_OVER_EITHER)
+def test_two_approvals_of_one_record_at_once_leave_public_the_version_its_history_holds_newest(tmp_path):
+    """The first of two approvals changing one record pauses once its versions are kept, while the second is asked
+    for in the other worker. Before, the second kept its version later and published first, and the first then
+    published over it: the record's public copy was not the newest version its history keeps (seen under load in
+    tests/test_concurrency.py). Decisions now take turns (api/turns.py), so the second waits for the first."""
+    server = start_server(tmp_path, workers=2, ECOMAP_FAILPOINTS=str(tmp_path / "failpoints"), **FAST)
+    try:
+        moderator = bearer(moderator_token(server))
+        body = NEW_ORGANISATION.format(number="01234567").replace("cymru-data-co-op", "turn-taking-trust")
+        sent = [
+            submit(server, body.replace('"Cymru Data Co-op"@en', f'"{name}"@en'), accept_terms="true").json()["id"]
+            for name in ("Paused Trust", "Prompt Trust")
+        ]
+        armed = arm(tmp_path, "approval.versions-kept")
+        armed.write_text("pause 2")
+        answers: dict[str, httpx.Response] = {}
+
+        def approve(submission: str) -> None:
+            url = f"{server.url}/submissions/{submission}/approve"
+            answers[submission] = web.post(url, headers=moderator, timeout=60)
+
+        first = threading.Thread(target=approve, args=(sent[0],))
+        first.start()
+        deadline = time.monotonic() + 30
+        while armed.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not armed.exists(), "the first approval never reached the failpoint"
+        approve(sent[1])
+        first.join()
+        assert [answers[s].status_code for s in sent] == [200, 200], [answers[s].text for s in sent]
+
+        history = web.get(
+            server.url + "/doc/organisation/turn-taking-trust/history", headers={"Accept": "application/json"}
+        )
+        newest = history.json()["versions"][0]["submission"]
+        page = web.get(server.url + "/doc/organisation/turn-taking-trust", headers={"Accept": "text/turtle"}).text
+        public = "Paused Trust" if "Paused Trust" in page else "Prompt Trust"
+        assert (newest, public) in {(sent[0], "Paused Trust"), (sent[1], "Prompt Trust")}, (newest, public, sent)
+    finally:
+        stop_server(server)

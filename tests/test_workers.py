@@ -3,8 +3,10 @@ approves, the other shows at once."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -152,3 +154,53 @@ def fork_servers_of(master: int) -> list[int]:
 def workers_of(master: int) -> set[int]:
     """The web workers of ``ecomap serve``: the children of its fork server."""
     return {pid for server in fork_servers_of(master) for pid in children(server)}
+
+
+def answered_by(port: int, workers: set[int], connections: int) -> list[int]:
+    """Which worker answered each of ``connections`` connections opened at once: the one holding the accepted socket
+    (found through /proc/net/tcp, by the client's port)."""
+    opened = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(connections)]
+    try:
+        for sock in opened:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        for sock in opened:
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200"), "a connection was not answered"
+        clients = {sock.getsockname()[1] for sock in opened}
+        inodes = {}
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, remote = (int(address.split(":")[1], 16) for address in fields[1:3])
+            if local == port and remote in clients:
+                inodes[f"socket:[{fields[9]}]"] = remote
+        holders = []
+        for pid in workers:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if str(fd.readlink()) in inodes:
+                        holders.append(pid)
+        return holders
+    finally:
+        for sock in opened:
+            sock.close()
+
+
+def test_connections_are_spread_over_the_workers_and_a_replacement_takes_its_predecessors_share(tmp_path):
+    """On one shared socket, whichever worker woke first accepted every waiting connection: four kept-alive clients
+    all went to one worker. Each worker now listens on a socket of its own on the port (SO_REUSEPORT)."""
+    server = start_server(tmp_path, workers=2)
+    try:
+        assert server.process is not None
+        port = int(server.url.rsplit(":", 1)[1])
+        workers = workers_of(server.process.pid)
+        holders = answered_by(port, workers, 16)
+        assert len(holders) == 16 and set(holders) == workers, holders
+        killed = min(workers)
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(workers_of(server.process.pid) - {killed}) < 2:
+            time.sleep(0.1)
+        replaced = workers_of(server.process.pid) - {killed}
+        holders = answered_by(port, replaced, 32)
+        assert len(holders) == 32 and set(holders) == replaced, "a socket left with no worker, or one idle"
+    finally:
+        stop_server(server)

@@ -280,10 +280,12 @@ async def review(submission_id: str, request: Request, services: Services) -> Re
 )
 async def approve(submission_id: str, request: Request, services: Services) -> Response:
     moderator, found = await _pending(request, services, submission_id)
-    await moderation.check_approvable(services, submission_id, request.headers.get("if-match"))
+    if_match = request.headers.get("if-match")
+    await moderation.check_approvable(services, submission_id, if_match)
     asked = await access.decision(request)  # read after the checks, as its refusals (413) come after theirs
     claim_checked = isinstance(asked, dict) and asked.get("claim_checked") is True
-    records = await moderation.approve(services, submission_id, moderator, found["contributor_role"], claim_checked)
+    submitted = (found["contributor_role"], claim_checked)
+    records = await moderation.approve(services, submission_id, moderator, submitted, if_match)
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.APPROVED, "records": records})
 
 

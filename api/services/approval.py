@@ -27,6 +27,7 @@ from graph.contributions.ownership import owners, owners_queries
 from graph.contributions.review import current_records_query
 from graph.contributions.submissions import (
     Split,
+    SubmissionStatus,
     approval_transactions,
     claim_query,
     claim_update,
@@ -154,9 +155,9 @@ async def approve_claimed(
     )
     if versions.inserts or versions.operations:
         await services.staging.update(versions.as_update())
-    failpoints.reach("approval.versions-kept")
+    await failpoints.reach("approval.versions-kept")
     await services.public.update(public.as_update())
-    failpoints.reach("approval.public-changed")
+    await failpoints.reach("approval.public-changed")
     await services.staging.update(decision.as_update())
     return sorted(records)
 
@@ -170,10 +171,13 @@ async def resume_interrupted(services: AppServices) -> list[str]:
     completed = []
     for row in rows:
         submission_id, moderator = row["submission"].value.rsplit("/", 1)[-1], row["moderator"].value
-        found = await describe_submission(services, submission_id)
-        if found is None or not await claim(services, submission_id, approver=moderator):
-            continue  # another worker is completing it
-        await approve_claimed(services, submission_id, moderator, found["contributor_role"])
+        async with services.turns.turn():
+            found = await describe_submission(services, submission_id)
+            if found is None or found["status"] != SubmissionStatus.PENDING:
+                continue  # completed since it was found
+            if not await claim(services, submission_id, approver=moderator):
+                continue  # another worker is completing it
+            await approve_claimed(services, submission_id, moderator, found["contributor_role"])
         log.warning("ecomap: completed the approval of submission %s, which had stopped midway", submission_id)
         completed.append(submission_id)
     return completed

@@ -149,7 +149,7 @@ async def _gzip(chunks: AsyncIterator[bytes], target: Path) -> None:
     with gzip.open(target, "wb") as out:
         async for chunk in chunks:
             out.write(chunk)
-            failpoints.reach("download.part-written")
+            await failpoints.reach("download.part-written")
 
 
 def _partial_date(lexical: str) -> ox.Literal:

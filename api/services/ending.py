@@ -47,24 +47,25 @@ async def end_record(
 ) -> dict[str, str | None]:
     """Withdraw the record of class ``cls`` (:func:`checked_record_class`), or merge it into the one ``into`` names;
     its last published state is kept in its history first, if the history does not hold it yet."""
-    record = services.identity.record_graph(cls, key)
-    if not await _exists(services, record):
-        raise ProblemError(404, "There is no such published record.")
-    survivor = await _survivor(services, cls, key, into) if ending is Ending.MERGED else None
-    created = (await created_times(services, [record])).get(record)
-    if not await latest_versions(services, [record]):
-        current = await services.public.named_graph(record)
-        history = Transaction()
-        first = created or datetime.now(UTC)
-        keep_version(
-            services.identity, history, record, current, key=INITIAL, generated=first, submission=None, revises=None
+    async with services.turns.turn():
+        record = services.identity.record_graph(cls, key)
+        if not await _exists(services, record):
+            raise ProblemError(404, "There is no such published record.")
+        survivor = await _survivor(services, cls, key, into) if ending is Ending.MERGED else None
+        created = (await created_times(services, [record])).get(record)
+        if not await latest_versions(services, [record]):
+            current = await services.public.named_graph(record)
+            history = Transaction()
+            first = created or datetime.now(UTC)
+            keep_version(
+                services.identity, history, record, current, key=INITIAL, generated=first, submission=None, revises=None
+            )
+            await services.staging.update(history.as_update())
+        public = end_transaction(
+            services.identity, record, ending, reason=reason, moderator=moderator, created=created, survivor=survivor
         )
-        await services.staging.update(history.as_update())
-    public = end_transaction(
-        services.identity, record, ending, reason=reason, moderator=moderator, created=created, survivor=survivor
-    )
-    await services.public.update(public.as_update())
-    return {"record": record, "status": str(ending), "survivor": survivor}
+        await services.public.update(public.as_update())
+        return {"record": record, "status": str(ending), "survivor": survivor}
 
 
 def _personal(services: AppServices, iri: str) -> bool:
@@ -78,21 +79,24 @@ async def redact_person(services: AppServices, moderator: str, key: str) -> dict
     if not KEY_PATTERN.match(key):
         raise ProblemError(404, "There is no such record.")
     record = services.identity.record_graph(UriClass.PERSON, key)
-    public_nodes = await services.public.solutions(subjects_query(record, in_history=False))
-    kept_nodes = await services.staging.solutions(subjects_query(record, in_history=True))
-    nodes = sorted(
-        {
-            row["s"].value
-            for row in [*public_nodes, *kept_nodes]
-            if isinstance(row["s"], ox.NamedNode) and _personal(services, row["s"].value)
-        }
-    )
-    if not nodes:
-        raise ProblemError(404, "There is no such person on the map or in its history.")
-    purge = purge_update(nodes, record, services.identity.metadata_graph, services.identity.resolve("def/ecosystem/"))
-    await services.staging.update(purge)
-    ended = end_transaction(
-        services.identity, record, Ending.WITHDRAWN, reason=REASON, moderator=moderator, created=None
-    )
-    await services.public.update(purge + " ;\n" + ended.as_update())
-    return {"record": record, "status": str(Ending.WITHDRAWN), "removed": len(nodes)}
+    async with services.turns.turn():
+        public_nodes = await services.public.solutions(subjects_query(record, in_history=False))
+        kept_nodes = await services.staging.solutions(subjects_query(record, in_history=True))
+        nodes = sorted(
+            {
+                row["s"].value
+                for row in [*public_nodes, *kept_nodes]
+                if isinstance(row["s"], ox.NamedNode) and _personal(services, row["s"].value)
+            }
+        )
+        if not nodes:
+            raise ProblemError(404, "There is no such person on the map or in its history.")
+        purge = purge_update(
+            nodes, record, services.identity.metadata_graph, services.identity.resolve("def/ecosystem/")
+        )
+        await services.staging.update(purge)
+        ended = end_transaction(
+            services.identity, record, Ending.WITHDRAWN, reason=REASON, moderator=moderator, created=None
+        )
+        await services.public.update(purge + " ;\n" + ended.as_update())
+        return {"record": record, "status": str(Ending.WITHDRAWN), "removed": len(nodes)}
