@@ -34,12 +34,17 @@ lint: install
 # and over remote SPARQL stores (Oxigraph servers that the tests start). A test whose result cannot depend on the
 # backend (it reaches no store server, or is about the app and neither the supervision nor where the stores come
 # from) runs in one pass only: tests/conftest.py says which. Each pass prints its report when both are done.
+# Each pass in two pytest processes (pytest-xdist, a module's tests kept together for its fixtures): most of a pass's
+# time is spent waiting on servers, deadlines and time limits, not computing, so four processes on two cores finish
+# sooner than two.
+SPLIT := -p no:cacheprovider -n 2 --dist loadfile
+
 test: install lint browser
 	@# Each test server's processes import the app; with PYTHONDONTWRITEBYTECODE set, they compile it first, every time.
 	@$(BIN)/python -m compileall -q api graph >/dev/null
 	@logs=$$(mktemp -d); \
-	ECOMAP_TEST_PASS=embedded $(BIN)/pytest -p no:cacheprovider > $$logs/embedded.log 2>&1 & first=$$!; \
-	ECOMAP_TEST_PASS=remote ECOMAP_TEST_BACKEND=oxigraph-server $(BIN)/pytest -p no:cacheprovider > $$logs/remote.log 2>&1; remote=$$?; \
+	ECOMAP_TEST_PASS=embedded $(BIN)/pytest $(SPLIT) > $$logs/embedded.log 2>&1 & first=$$!; \
+	ECOMAP_TEST_PASS=remote ECOMAP_TEST_BACKEND=oxigraph-server $(BIN)/pytest $(SPLIT) > $$logs/remote.log 2>&1; remote=$$?; \
 	wait $$first; embedded=$$?; \
 	echo "== pytest over the stores ecomap serve supervises (exit $$embedded)"; cat $$logs/embedded.log; \
 	echo "== pytest over remote SPARQL stores (exit $$remote)"; cat $$logs/remote.log; \

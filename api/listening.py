@@ -4,6 +4,10 @@ Several workers each listen on a socket of their own, all bound to one port with
 spreads new connections among them. On one shared socket, whichever worker's event loop woke first accepted every
 connection waiting (asyncio accepts up to the backlog at a wake-up): the benchmark's four kept-alive clients all went
 to one worker while the other idled, and ecomap served at one worker's pace (bench/README.md).
+
+The cost: a connection the kernel gives a dead worker's socket waits, unanswered but not refused, until uvicorn has
+noticed the death (it looks every half second) and the worker replacing it listens there (a fork and the app's
+start-up: 0.4 s on an idle machine, seconds under load). On one shared socket the living workers would take it.
 """
 
 from __future__ import annotations

@@ -126,8 +126,9 @@ def submit(server, body: str, headers=TURTLE, **params):
 
 
 def status_of(server, submission: str) -> dict[str, object]:
-    """A submission's status, read at its private status link, as its submitter reads it."""
-    return web.get(server.url + STATUS_LINKS[submission]).json()
+    """A submission's status, read at its private status link, as its submitter reads it. Patiently: after a worker is
+    killed, a connection the kernel gives its socket waits for the worker that replaces it (api/listening.py)."""
+    return web.get(server.url + STATUS_LINKS[submission], timeout=60).json()
 
 
 def bearer(token: str) -> dict[str, str]:
