@@ -3,12 +3,14 @@ really gives (copied from Virtuoso 7.2.5); ``make test-virtuoso`` runs the whole
 
 from __future__ import annotations
 
+import aiohttp
 import anyio
-import httpx
 import pyoxigraph as ox
 import pytest
+from aiohttp import web
 from conftest import BASE, one_pass_only
 from helpers import in_memory, rows
+from multidict import MultiDict
 
 from graph.store.dialect import STANDARD, VIRTUOSO, StoreAuth
 from graph.store.protocol import answers_with_triples
@@ -110,27 +112,44 @@ def test_blank_nodes_are_inserted_by_template_one_block_per_graph():
     assert anyio.run(store.count) == 4
 
 
-def test_credentials_are_sent_only_when_the_store_asks_and_in_its_scheme():
-    digest = StoreAuth("dba", "secret").auth_flow(httpx.Request("POST", "http://store.example/sparql-auth"))
-    first = next(digest)
-    assert "authorization" not in first.headers
-    challenge = 'Digest realm="SPARQL", nonce="abc", qop="auth", algorithm="MD5"'
-    answered = digest.send(httpx.Response(401, headers={"WWW-Authenticate": challenge}, request=first))
-    assert answered.headers["authorization"].startswith("Digest ")
-    basic = StoreAuth("u", "p").auth_flow(httpx.Request("GET", "http://store.example/"))
-    first = next(basic)
-    answered = basic.send(httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="x"'}, request=first))
-    assert answered.headers["authorization"].startswith("Basic ")
+async def _asked(challenges: list[str], requests: int = 2) -> list[str | None]:
+    """The Authorization header of each request that a client with StoreAuth sends, ``requests`` requests in turn, to
+    a real server that answers ``401`` with ``challenges`` until it is sent credentials."""
+    seen: list[str | None] = []
+
+    async def store(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("Authorization"))
+        if request.headers.get("Authorization"):
+            return web.Response(text="yes")
+        return web.Response(status=401, headers=MultiDict(("WWW-Authenticate", c) for c in challenges))
+
+    app = web.Application()
+    app.router.add_route("*", "/sparql-auth", store)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with aiohttp.ClientSession(middlewares=(StoreAuth("dba", "secret"),)) as session:
+            for _ in range(requests):
+                async with session.post(f"http://127.0.0.1:{port}/sparql-auth", data=b"query=ASK{}") as answer:
+                    await answer.read()
+    finally:
+        await runner.cleanup()
+    return seen
 
 
-def test_digest_is_preferred_and_nothing_is_sent_to_a_store_that_asks_for_another_scheme():
-    both = StoreAuth("u", "p").auth_flow(httpx.Request("GET", "http://store.example/"))
-    first = next(both)
-    offered = httpx.Headers(
-        [("WWW-Authenticate", 'Basic realm="x"'), ("WWW-Authenticate", 'Digest realm="x", nonce="n"')]
-    )
-    assert both.send(httpx.Response(401, headers=offered, request=first)).headers["authorization"].startswith("Digest ")
-    bearer = StoreAuth("u", "p").auth_flow(httpx.Request("GET", "http://store.example/"))
-    first = next(bearer)
-    with pytest.raises(StopIteration):
-        bearer.send(httpx.Response(401, headers={"WWW-Authenticate": "Bearer"}, request=first))
+def test_credentials_are_sent_only_when_the_store_asks_and_in_its_scheme_which_is_then_remembered():
+    digest = anyio.run(_asked, ['Digest realm="SPARQL", nonce="abc", qop="auth", algorithm="MD5"'])
+    assert digest[0] is None and digest[-1] is not None and digest[-1].startswith('Digest username="dba"')
+    assert "response=" in digest[-1]
+    basic = anyio.run(_asked, ['Basic realm="x"'])
+    assert basic == [None, "Basic ZGJhOnNlY3JldA==", "Basic ZGJhOnNlY3JldA=="], "asked once, then sent at once"
+
+
+def test_digest_offered_first_is_used_and_nothing_is_sent_to_a_store_that_asks_for_another_scheme():
+    digest_first = anyio.run(_asked, ['Digest realm="x", nonce="n"', 'Basic realm="x"'], 1)
+    assert digest_first[0] is None and digest_first[-1] is not None and digest_first[-1].startswith("Digest ")
+    basic_first = anyio.run(_asked, ['Basic realm="x"', 'Digest realm="x", nonce="n"'], 1)
+    assert basic_first == [None, "Basic ZGJhOnNlY3JldA=="]
+    assert anyio.run(_asked, ["Bearer"]) == [None, None]

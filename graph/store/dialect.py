@@ -8,12 +8,13 @@ in ecomap knows which store it talks to.
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 import pyoxigraph as ox
+from aiohttp import hdrs
 
 from graph.rdf.formats import in_memory
 from graph.rdf.query_text import iri
@@ -103,7 +104,7 @@ class Dialect:
     def quads_of(rows: Iterable[Mapping[str, Any]]) -> list[ox.Quad]:
         return [ox.Quad(row["s"], row["p"], row["o"], row["g"]) for row in rows]
 
-    def cut_short(self, headers: httpx.Headers) -> bool:
+    def cut_short(self, headers: Mapping[str, str]) -> bool:
         """Whether the store says it stopped the query at its time limit and sent only part of the answer."""
         if self.cut_short_header is None:
             return False
@@ -140,34 +141,29 @@ def dialect_from_env() -> Dialect:
     return DIALECTS[name]
 
 
-class StoreAuth(httpx.Auth):
-    """The store's credentials, given the way the store asks for them: Digest (Virtuoso) where it offers it, else
-    Basic (Fuseki, GraphDB), never to a store that asks for neither. Nothing is sent until the store asks, and
-    then its scheme is remembered."""
-
-    requires_request_body = True
+class StoreAuth:
+    """The store's credentials, given the way the store asks for them: Digest (Virtuoso) where it offers it first
+    (aiohttp's Digest reads a store's first challenge only), else Basic (Fuseki, GraphDB), never to a store that asks
+    for neither. Nothing is sent until the store asks, and then its scheme is remembered. An aiohttp client
+    middleware."""
 
     def __init__(self, user: str, password: str) -> None:
-        self._basic = httpx.BasicAuth(user, password)
-        self._digest = httpx.DigestAuth(user, password)
-        self._scheme: httpx.Auth | None = None
+        self._basic = aiohttp.encode_basic_auth(user, password)
+        self._digest = aiohttp.DigestAuthMiddleware(user, password)
+        self._scheme: str | None = None
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._scheme is not None:
-            yield from self._scheme.auth_flow(request)
-            return
-        response = yield request
-        schemes = {c.strip().split(" ")[0].lower() for c in response.headers.get_list("www-authenticate")}
-        if response.status_code != 401 or not schemes & {"digest", "basic"}:
-            return
-        self._scheme = self._digest if "digest" in schemes else self._basic
-        flow = self._scheme.auth_flow(request)
-        try:
-            sent = next(flow)
-            if "authorization" not in sent.headers:  # the digest flow asks first: it is given the challenge in hand
-                sent = flow.send(response)
-            while True:
-                reply = yield sent
-                sent = flow.send(reply)
-        except StopIteration:
-            return
+    async def __call__(
+        self, request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        if self._scheme == "digest":
+            return await self._digest(request, handler)
+        if self._scheme == "basic":
+            request.headers[hdrs.AUTHORIZATION] = self._basic
+            return await handler(request)
+        response = await handler(request)
+        schemes = [c.strip().split(" ")[0].lower() for c in response.headers.getall(hdrs.WWW_AUTHENTICATE, [])]
+        if response.status != 401 or not {"digest", "basic"} & set(schemes):
+            return response
+        response.release()
+        self._scheme = "digest" if schemes[0] == "digest" or "basic" not in schemes else "basic"
+        return await self(request, handler)

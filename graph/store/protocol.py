@@ -21,6 +21,7 @@ is not (it may be what crashed the store: ``api/quarantine.py``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import re
@@ -31,8 +32,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from functools import partial
 from urllib.parse import quote_plus, urlencode
 
+import aiohttp
 import anyio
-import httpx
+import certifi
 import pyoxigraph as ox
 
 from graph.rdf.formats import in_memory
@@ -48,8 +50,9 @@ PREFETCH = 64 * 1024
 RESTART_WAIT_S = 20
 
 
-# Requests to the store go out with Nagle's algorithm off: httpx writes a request's headers and body separately,
-# and with Nagle on the body waits for the store's delayed ACK of the headers, 40 ms a request on Linux.
+# Sockets that send with Nagle's algorithm off: a request's or an answer's headers and body written separately would
+# otherwise wait for the peer's delayed ACK, 40 ms a request on Linux. aiohttp turns it off on its own connections;
+# ecomap's listening sockets use this (api/listening.py).
 NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 
@@ -57,7 +60,11 @@ NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 def shared_tls() -> ssl.SSLContext:
     """One TLS context for every store client of the process: building one loads the CA bundle, about 30 ms of CPU,
     and a command or a test makes many clients."""
-    return httpx.create_ssl_context()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+# The errors of a request that never reached the store: nothing was sent.
+NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 
 
 # A supervised store stops a query at the time limit and says so at once; one that has sent no answer this many
@@ -135,16 +142,32 @@ class ProtocolStore:
         # limit, the Graph Store dump, a free connection from the pool) keeps REMOTE_GRACE_S, as a client that gave up
         # on an update could not tell whether it was applied.
         grace = OVERRUN_GRACE_S if supervision is not None else REMOTE_GRACE_S
-        self._query_timeout = httpx.Timeout(timeout_s + REMOTE_GRACE_S, connect=5, read=timeout_s + grace)
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s + REMOTE_GRACE_S, connect=5),
-            auth=endpoint.auth,
-            verify=shared_tls(),
-            transport=httpx.AsyncHTTPTransport(verify=shared_tls(), socket_options=NO_DELAY),
-        )
+        self._query_timeout = aiohttp.ClientTimeout(sock_connect=5, sock_read=timeout_s + grace)
+        self._timeout = aiohttp.ClientTimeout(sock_connect=5, sock_read=timeout_s + REMOTE_GRACE_S)
+        self._auth = endpoint.auth
+        self._open: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        """The HTTP client of the running event loop. aiohttp, not httpx: a request to the store took 1.17 ms of a
+        worker's CPU through httpx and 0.36 ms through aiohttp, whose HTTP parser is compiled (bench/README.md). A
+        session belongs to the loop it was made in, and a command or a test may use one store from several loops in
+        turn (``anyio.run`` each time)."""
+        loop = asyncio.get_running_loop()
+        if self._open is None or self._open[0] is not loop:
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=shared_tls(), limit=100),
+                timeout=self._timeout,
+                middlewares=(self._auth,) if self._auth else (),
+                auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding", "User-Agent"),
+            )
+            self._open = (loop, session)
+        return self._open[1]
 
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._open is not None and self._open[0] is asyncio.get_running_loop():
+            await self._open[1].close()
+        self._open = None
 
     async def answer(self, query: str, accept: str, dataset: Dataset = WHOLE, *, trusted: bool = True) -> Answer:
         """Send ``query``; return once its first ``PREFETCH`` bytes (or all of it) have arrived. If the supervised
@@ -163,31 +186,31 @@ class ProtocolStore:
         form = [("default-graph-uri", g) for g in dataset.default_graphs]
         form += [("named-graph-uri", g) for g in dataset.named_graphs]
         content = "&".join(filter(None, (f"query={self._encoded_prologue}{quote_plus(query)}", urlencode(form))))
-        request = self._client.build_request(
-            "POST",
-            self.query_url,
-            content=content.encode(),
-            headers={"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"},
-            timeout=self._query_timeout,
-        )
+        headers = {"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"}
         sent = time.monotonic()
         try:
-            response = await self._client.send(request, stream=True)
-        except httpx.ReadTimeout:
+            response = await self._client().post(
+                self.query_url, data=content.encode(), headers=headers, timeout=self._query_timeout
+            )
+        except aiohttp.SocketTimeoutError:
             if self._supervision is not None:
                 self._supervision.request_restart()
             raise self._stopped(overran=True) from None
-        except httpx.HTTPError as error:
+        except aiohttp.ClientError as error:
             raise self._lost(error, started) from None
-        if response.status_code >= 400:
-            message = (await response.aread()).decode("utf-8", "replace").strip()
-            await response.aclose()
+        if response.status >= 400:
+            try:
+                message = (await response.read()).decode("utf-8", "replace").strip()
+            except aiohttp.ClientError as error:
+                raise self._lost(error, started) from None
+            finally:
+                response.release()
             if dialect.timed_out(message):
                 raise self._stopped()
             message = self._own_position(message) or "The store refused the query."
-            raise StoreError(message, 400 if response.status_code == 400 else 502)
+            raise StoreError(message, 400 if response.status == 400 else 502)
         if dialect.cut_short(response.headers):
-            await response.aclose()
+            response.close()
             raise self._stopped()
         chunks = _checked(response, partial(self._lost, started=started), self._stopped, sent + self.timeout_s)
         if dialect.rewrites_answers:
@@ -200,8 +223,8 @@ class ProtocolStore:
         head = b""
         async for chunk in chunks:
             head += chunk
-            if len(head) >= PREFETCH:
-                return Answer(_media_type(response), head, chunks)
+            if len(head) >= PREFETCH:  # the head is PREFETCH bytes exactly: a cap within it is refused (api/limits.py)
+                return Answer(_media_type(response), head[:PREFETCH], _then(head[PREFETCH:], chunks))
         return Answer(_media_type(response), head, None)
 
     def _own_position(self, message: str) -> str:
@@ -214,10 +237,10 @@ class ProtocolStore:
         self._on_stopped()
         return QueryStoppedError(overran=overran)
 
-    def _lost(self, error: httpx.HTTPError, started: float) -> StoreLostError:
+    def _lost(self, error: aiohttp.ClientError, started: float) -> StoreLostError:
         """The error for a connection refused (nothing was sent) or lost (the store went away while it worked): a
         crash, unless the supervisor restarted the store on request meanwhile."""
-        sent = not isinstance(error, httpx.ConnectError | httpx.ConnectTimeout)
+        sent = not isinstance(error, NOT_SENT)
         restarted = self._supervision is not None and self._supervision.restarted_since(started)
         return StoreLostError(
             f"The store is not answering ({type(error).__name__}); try again shortly.", crashed=sent and not restarted
@@ -237,13 +260,15 @@ class ProtocolStore:
             quads = self.endpoint.dialect.quads_of(await self.solutions(self.endpoint.dialect.every_quad))
             yield in_memory(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
             return
-        async with self._client.stream(
-            "GET", self.endpoint.store_url, headers={"Accept": "application/n-quads"}
-        ) as response:
-            if response.status_code >= 400:
-                raise StoreError(f"The store did not give its statements ({response.status_code}).")
-            async for chunk in response.aiter_bytes():
-                yield chunk
+        try:
+            headers = {"Accept": "application/n-quads"}
+            async with self._client().get(self.endpoint.store_url, headers=headers) as response:
+                if response.status >= 400:
+                    raise StoreError(f"The store did not give its statements ({response.status}).")
+                async for chunk in response.content.iter_any():
+                    yield chunk
+        except aiohttp.ClientError as error:
+            raise StoreError(f"The store is not answering ({type(error).__name__}); try again shortly.", 503) from None
 
     async def update(self, update: str) -> None:
         """Apply one SPARQL Update request: all of it, or, if the store refuses it, none of it (where the store
@@ -257,40 +282,40 @@ class ProtocolStore:
         if self._epilogue is not None:
             update = f"{update} ;\n{self._epilogue()}"
         try:
-            response = await self._send_update(update)
-        except httpx.HTTPError as error:
+            status, refusal = await self._send_update(update)
+        except aiohttp.ClientError as error:
             raise StoreError(f"The store is not answering ({type(error).__name__}); nothing was changed.") from None
-        if response.status_code < 400:
+        if status < 400:
             return
-        refusal = response.text.strip()[:500]
         if self.endpoint.dialect.atomic_updates:
-            raise StoreError(
-                f"The store refused the change ({response.status_code}): {refusal}. Nothing was changed.", 502
-            )
+            raise StoreError(f"The store refused the change ({status}): {refusal}. Nothing was changed.", 502)
         if self._epilogue is not None:
             # Part of the request may have been applied: a new version keeps answers kept before it from being
             # served after it.
-            with contextlib.suppress(httpx.HTTPError):
+            with contextlib.suppress(aiohttp.ClientError):
                 await self._send_update(self._epilogue())
-        raise StoreError(
-            f"The store refused the change ({response.status_code}): {refusal}. Part of it may have been applied.", 502
-        )
+        raise StoreError(f"The store refused the change ({status}): {refusal}. Part of it may have been applied.", 502)
 
     async def commit(self, transaction: Transaction) -> None:
         await self.update(transaction.as_update())
 
-    async def _send_update(self, update: str) -> httpx.Response:
-        return await self._client.post(
-            self.endpoint.update_url, content=update.encode(), headers={"Content-Type": "application/sparql-update"}
-        )
+    async def _send_update(self, update: str) -> tuple[int, str]:
+        """The store's status, and the start of its message where it refused the update."""
+        headers = {"Content-Type": "application/sparql-update"}
+        async with self._client().post(self.endpoint.update_url, data=update.encode(), headers=headers) as response:
+            if response.status < 400:
+                return response.status, ""
+            return response.status, (await response.read()).decode("utf-8", "replace").strip()[:500]
 
     async def ready(self) -> bool:
         """Whether the store answers a trivial query now."""
         try:
-            response = await self._client.post(self.query_url, data={"query": "ASK {}"}, timeout=5)
-        except httpx.HTTPError:
+            timeout = aiohttp.ClientTimeout(total=5)
+            async with self._client().post(self.query_url, data={"query": "ASK {}"}, timeout=timeout) as response:
+                await response.read()
+                return response.status == 200
+        except (aiohttp.ClientError, TimeoutError):
             return False
-        return response.status_code == 200
 
     async def named_graph(self, graph: str) -> list[ox.Triple]:
         """Every statement in one named graph, such as a record or a kept version."""
@@ -335,13 +360,24 @@ class ProtocolStore:
         return read
 
 
-def _media_type(response: httpx.Response) -> str:
+def _media_type(response: aiohttp.ClientResponse) -> str:
     return response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
 
 
+async def _then(first: bytes, rest: AsyncGenerator[bytes, None]) -> AsyncGenerator[bytes, None]:
+    """``first``, then the rest of an answer."""
+    try:
+        if first:
+            yield first
+        async for chunk in rest:
+            yield chunk
+    finally:
+        await rest.aclose()
+
+
 async def _checked(
-    response: httpx.Response,
-    lost: Callable[[httpx.HTTPError], StoreLostError],
+    response: aiohttp.ClientResponse,
+    lost: Callable[[aiohttp.ClientError], StoreLostError],
     stopped: Callable[[], QueryStoppedError],
     deadline: float,
 ) -> AsyncGenerator[bytes, None]:
@@ -352,15 +388,15 @@ async def _checked(
     tail = b""
     keep = len(CANCELLED) + 16
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.content.iter_chunked(PREFETCH):  # whatever has come, up to the head's size
             tail += chunk
             if len(tail) > keep:
                 yield tail[:-keep]
                 tail = tail[-keep:]
-    except httpx.HTTPError as error:
+    except aiohttp.ClientError as error:
         raise lost(error) from None
     finally:
-        await response.aclose()
+        response.release()
     if tail.rstrip().endswith(CANCELLED) or time.monotonic() > deadline:
         raise stopped()
     if tail:
