@@ -20,7 +20,8 @@ from graph.cli import client as client_cli
 from graph.contributions.accounts import Account, Role, add_account, list_accounts, revoke_account
 from graph.contributions.history import Version, kept_versions
 from graph.initialise import InitSummary, initialise, initialise_staging
-from graph.matching.links import Cache, Link, check_forms, check_online, outbound_links
+from graph.matching.link_check import Cache, check_online
+from graph.matching.links import Link, check_forms, outbound_links
 from graph.metadata import utc_stamp
 from graph.rdf.formats import BY_NAME, UnknownFormatError
 from graph.rdf.identity import KEY_PATTERN, Identity, UriClass, checked_class
