@@ -21,6 +21,7 @@ from swagger_ui_bundle import swagger_ui_path
 from api import errors
 from api.answers import OncePerVersion, kept_routes
 from api.dependencies import AppServices
+from api.head import HeadAsGet
 from api.metrics import QUERY_TIMEOUTS
 from api.observability import Observed
 from api.routers import (
@@ -159,8 +160,9 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
         redoc_url=None,
     )
     app.add_middleware(OncePerVersion)  # innermost: kept pages still get the headers added around it
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"])
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(HeadAsGet)  # inside Observed, which logs a HEAD as a HEAD
     app.add_middleware(Observed)
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), name="swagger-ui")
     app.mount("/static/yasgui", StaticFiles(directory=NODE_MODULES / "@zazuko" / "yasgui" / "build"), name="yasgui")

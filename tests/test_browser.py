@@ -267,3 +267,54 @@ def test_the_form_suggests_concepts_as_a_description_is_typed_and_chooses_one_on
     assert axe_violations(browser) == []
     violations = [entry for entry in browser.get_log("browser") if "Content Security Policy" in entry["message"]]
     assert violations == []
+
+
+ROWS_UNDER_HEADINGS = """
+const table = document.querySelector(arguments[0]);
+const headings = [...table.querySelectorAll('thead th')].slice(1).map(h => h.getBoundingClientRect());
+return [...table.querySelectorAll('tbody tr')].map(row => ({
+  label: row.querySelector('th').textContent.trim(),
+  heading: row.querySelector('th').getBoundingClientRect().toJSON(),
+  cells: [...row.querySelectorAll('td')].map(c => c.getBoundingClientRect().toJSON()),
+  columns: headings.map(h => h.toJSON()),
+}));
+"""
+
+
+def assert_rows_under_headings(browser, table: str, page: str) -> int:
+    """Each row's cells sit on the row's own line, left to right after its heading, each under its column's heading
+    (the layout is the meaning of a heatmap: a cell in the wrong column says the wrong thing). Returns the cells."""
+    rows = browser.execute_script(ROWS_UNDER_HEADINGS, table)
+    assert rows, f"{page}: no rows"
+    for row in rows:
+        cells, columns, heading = row["cells"], row["columns"], row["heading"]
+        assert len(cells) == len(columns), (page, row["label"], len(cells), len(columns))
+        for cell, column in zip(cells, columns, strict=True):
+            assert abs(cell["top"] - heading["top"]) < 2 and abs(cell["bottom"] - heading["bottom"]) < 2, (
+                page,
+                row["label"],
+                "a cell off its row's line",
+                cell,
+                heading,
+            )
+            centre = (cell["left"] + cell["right"]) / 2
+            assert column["left"] <= centre <= column["right"], (page, row["label"], "a cell not under its column")
+        lefts = [heading["left"], *(cell["left"] for cell in cells)]
+        assert lefts == sorted(lefts) and len(set(lefts)) == len(lefts), (page, row["label"], "not left to right")
+    return sum(len(row["cells"]) for row in rows)
+
+
+def test_each_heatmap_row_s_cells_run_left_to_right_under_their_column_headings(server, browser, tmp_path):
+    """Before, every concept's 14 cells stacked down the first place's column (``.heat`` made the cells
+    inline-blocks), on /gaps for every scheme and on /strategy-map, while the tests read only the cells' text."""
+    browser.set_window_size(1366, 900)
+    browser.get(server.url + "/gaps")
+    schemes = [o.get_attribute("value") for o in Select(browser.find_element(By.ID, "scheme")).options]
+    assert len(schemes) >= 3
+    for scheme in schemes:
+        browser.get(f"{server.url}/gaps?scheme={scheme}")
+        assert assert_rows_under_headings(browser, "table.heatmap", f"/gaps?scheme={scheme}") > 0
+        browser.find_element(By.CSS_SELECTOR, "table.heatmap").screenshot(str(tmp_path / f"gaps-{scheme}.png"))
+    browser.get(server.url + "/strategy-map")
+    assert assert_rows_under_headings(browser, "table.heatmap", "/strategy-map") > 0
+    browser.find_element(By.CSS_SELECTOR, "table.heatmap").screenshot(str(tmp_path / "strategy-map.png"))

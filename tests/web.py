@@ -14,6 +14,7 @@ TLS = httpx.create_ssl_context()
 
 get = partial(httpx.get, verify=TLS)
 post = partial(httpx.post, verify=TLS)
+head = partial(httpx.head, verify=TLS)
 request = partial(httpx.request, verify=TLS)
 stream = partial(httpx.stream, verify=TLS)
 Client = partial(httpx.Client, verify=TLS)

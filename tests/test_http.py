@@ -1,0 +1,49 @@
+"""HTTP as clients expect it of any server: ``HEAD`` wherever ``GET`` is served."""
+
+from __future__ import annotations
+
+import re
+
+import web
+from conftest import SAME_OVER_EITHER, one_pass
+
+pytestmark = one_pass("remote", SAME_OVER_EITHER)
+
+# A value for each path parameter of the OpenAPI: a real thing where there is one, else a name that finds nothing
+# (HEAD must then give GET's 404 too).
+PATH_VALUES = {
+    "uri_class": "organisation",
+    "key": "odi",
+    "path": "ecosystem",
+    "name": "ecomap.nq.gz",
+    "version": "no-such-version",
+    "status_key": "no-such-key",
+    "submission_id": "0123456789abcdef0123456789abcdef",
+    "identifier": "GB-COH-04325234",
+}
+# What may differ between any two answers, HEAD or not: the time, the request's own id, how long it took, and
+# whether it came from the answers kept per data version (only those that took long enough to make are kept).
+PER_REQUEST = {"date", "x-request-id", "server-timing", "ecomap-cache"}
+
+
+def test_every_get_route_answers_head_with_the_same_status_and_headers_and_no_body(server):
+    """Every GET operation of the OpenAPI; before, each answered HEAD with 405."""
+    paths = web.get(server.url + "/openapi.json").json()["paths"]
+    tried = 0
+    for template, operations in paths.items():
+        if "get" not in operations:
+            continue
+        path = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES[m[1]], template)
+        web.get(server.url + path)  # first, so that an answer kept per data version is kept for both
+        got = web.get(server.url + path)
+        head = web.head(server.url + path)
+        assert head.status_code == got.status_code, (path, head.status_code, got.status_code)
+        assert head.content == b"", path
+        differing = {
+            name: (head.headers.get(name), got.headers.get(name))
+            for name in set(head.headers) | set(got.headers)
+            if name not in PER_REQUEST and head.headers.get(name) != got.headers.get(name)
+        }
+        assert differing == {}, path
+        tried += 1
+    assert tried >= 60
