@@ -47,6 +47,18 @@ SYNONYMS = {
 }
 
 
+# What graph answers are also asked for by: SPARQLWrapper sends a CONSTRUCT ``format=xml`` with Accept
+# application/rdf+xml by default, and ``format=json`` with its JSON return format; Fuseki and Virtuoso read them as
+# RDF/XML and JSON-LD, as ecomap does. rdflib asks for N-Triples as text/plain, its media type before RDF 1.1.
+GRAPH_SYNONYMS = {
+    "xml": "application/rdf+xml",
+    "json": "application/ld+json",
+    "application/xml": "application/rdf+xml",
+    "application/json": "application/ld+json",
+    "text/plain": "application/n-triples",
+}
+
+
 # Short names of the other answers ecomap gives (pages and plain JSON), for format= on the routes that offer them.
 OTHERS = {"html": HTML, "json": "application/json"}
 
@@ -60,6 +72,30 @@ def candidates(name: str) -> list[str]:
         return [key, *([SYNONYMS[key]] if key in SYNONYMS else [])]
     found = [table[key] for table in (RESULTS, GRAPHS, DATASETS, OTHERS) if key in table]
     return found + ([SYNONYMS[key]] if key in SYNONYMS else [])
+
+
+def graph_candidates(name: str) -> list[str]:
+    """:func:`candidates` for a graph answer, where ``xml``, ``json`` and ``text/plain`` name RDF formats."""
+    key = name.strip().lower()
+    return [GRAPH_SYNONYMS[key], *candidates(key)] if key in GRAPH_SYNONYMS else candidates(key)
+
+
+def graph_accept(accept: str | None, offered: Iterable[str]) -> str | None:
+    """An Accept header with each media type that names an RDF format for a graph answer (``GRAPH_SYNONYMS``)
+    replaced by that format, where it is offered and the media type itself is not."""
+    if not accept:
+        return accept
+    offers = set(offered)
+    return ",".join(_graph_range(part, offers) for part in accept.split(","))
+
+
+def _graph_range(part: str, offers: set[str]) -> str:
+    media_type, _, parameters = part.partition(";")
+    key = media_type.strip().lower()
+    named = GRAPH_SYNONYMS.get(key)
+    if named is None or "/" not in key or key in offers or named not in offers:
+        return part
+    return named + (";" + parameters if parameters else "")
 
 
 def names(media_types: Iterable[str]) -> list[str]:

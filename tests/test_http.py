@@ -1,11 +1,14 @@
-"""HTTP as clients expect it of any server: ``HEAD`` wherever ``GET`` is served."""
+"""HTTP as clients expect it of any server: ``HEAD`` wherever ``GET`` is served, and the media types real clients
+ask for by other names."""
 
 from __future__ import annotations
 
 import re
 
+import rdflib
 import web
-from conftest import SAME_OVER_EITHER, one_pass
+from conftest import BASE, SAME_OVER_EITHER, one_pass
+from rdflib.namespace import SKOS
 
 pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
@@ -24,6 +27,8 @@ PATH_VALUES = {
 # What may differ between any two answers, HEAD or not: the time, the request's own id, how long it took, and
 # whether it came from the answers kept per data version (only those that took long enough to make are kept).
 PER_REQUEST = {"date", "x-request-id", "server-timing", "ecomap-cache"}
+# Answers that count the requests themselves, so that no two have the same length.
+COUNTING = {"/metrics"}
 
 
 def test_every_get_route_answers_head_with_the_same_status_and_headers_and_no_body(server):
@@ -42,8 +47,29 @@ def test_every_get_route_answers_head_with_the_same_status_and_headers_and_no_bo
         differing = {
             name: (head.headers.get(name), got.headers.get(name))
             for name in set(head.headers) | set(got.headers)
-            if name not in PER_REQUEST and head.headers.get(name) != got.headers.get(name)
+            if name not in PER_REQUEST
+            and not (name == "content-length" and path in COUNTING)
+            and head.headers.get(name) != got.headers.get(name)
         }
         assert differing == {}, path
         tried += 1
     assert tried >= 60
+
+
+def test_documents_come_to_rdflib_as_n_triples_and_to_json_clients_as_json_ld(server):
+    """rdflib's ``Graph().parse(url, format="nt")`` sends ``Accept: text/plain, */*;q=0.1`` and got the HTML page;
+    ``Accept: text/plain`` alone got 406, and ``application/json`` was not taken for JSON-LD."""
+    graph = rdflib.Graph().parse(server.url + "/id/organisation/odi", format="nt")
+    assert (
+        rdflib.URIRef(f"{BASE}/id/organisation/odi"),
+        SKOS.prefLabel,
+        rdflib.Literal("Open Data Institute", lang="en"),
+    ) in graph
+    for accept, media_type in (("text/plain", "application/n-triples"), ("application/json", "application/ld+json")):
+        answer = web.get(server.url + "/doc/organisation/odi", headers={"Accept": accept})
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith(media_type), accept
+    assert (
+        web.get(server.url + "/doc/organisation/odi", params={"format": "json"})
+        .headers["content-type"]
+        .startswith("application/ld+json")
+    )

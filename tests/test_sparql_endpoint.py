@@ -359,3 +359,52 @@ def test_many_clients_at_once_all_get_their_answers(tmp_path):
     finally:
         stop_server(server)
     assert statuses.count(200) == len(statuses), {s: statuses.count(s) for s in set(statuses)}
+
+
+@protocol_only
+def test_sparqlwrapper_s_default_construct_gets_rdf_xml_and_its_json_gets_json_ld(server):
+    """SPARQLWrapper asks for a CONSTRUCT with format=xml (and Accept application/rdf+xml) by default, and with
+    format=json for its JSON return format: both were refused 400 ("format=xml does not suit this query")."""
+    client = wrapper(server)
+    client.setQuery(ODI_GRAPH)
+    graph = client.queryAndConvert()  # the default: RDF/XML, parsed by SPARQLWrapper into an rdflib graph
+    assert isinstance(graph, rdflib.Graph) and "Open Data Institute" in {str(o) for o in graph.objects()}
+    client.setReturnFormat(JSON)
+    answer = client.query()
+    assert answer.response.headers["Content-Type"].startswith("application/ld+json")
+    as_json_ld = rdflib.Graph().parse(data=answer.response.read(), format="json-ld")
+    assert set(as_json_ld) == set(graph)
+
+
+@protocol_only
+def test_a_graph_query_asked_for_as_text_plain_or_application_json_gets_n_triples_or_json_ld(server):
+    for accept, media_type, parse_as in (
+        ("text/plain, */*;q=0.1", "application/n-triples", "nt"),
+        ("application/json", "application/ld+json", "json-ld"),
+        ("application/xml", "application/rdf+xml", "xml"),
+    ):
+        answer = web.post(server.url + "/sparql", data={"query": ODI_GRAPH}, headers={"Accept": accept})
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith(media_type), accept
+        assert len(rdflib.Graph().parse(data=answer.content, format=parse_as)) > 0
+
+
+@protocol_only
+def test_two_queries_in_one_get_and_a_body_in_another_charset_than_utf_8_are_refused(server):
+    """The SPARQL 1.1 Protocol: exactly one query; a query in UTF-8. Both were answered 200 before."""
+    two = web.get(server.url + "/sparql", params=[("query", "ASK {}"), ("query", "SELECT * {}")])
+    assert two.status_code == 400 and "exactly one query" in two.text
+    for charset, status in (("UTF-16", 415), ("iso-8859-1", 415), ('"utf-8"', 200), ("UTF8", 200)):
+        answer = web.post(
+            server.url + "/sparql",
+            content=b"ASK {}",
+            headers={"Content-Type": f"application/sparql-query; charset={charset}", "Accept": "application/json"},
+        )
+        assert answer.status_code == status, (charset, answer.text)
+    assert (
+        "UTF-8"
+        in web.post(
+            server.url + "/sparql",
+            content=b"ASK {}",
+            headers={"Content-Type": "application/sparql-query;charset=UTF-16"},
+        ).text
+    )

@@ -51,6 +51,8 @@ async def sparql_get(
     """Run a query given as ``?query=``; without one, describe the service (RDF) or show the query form (HTML)."""
     if query is None:
         return _without_query(request, services)
+    if len(request.query_params.getlist("query")) != 1:
+        raise ProblemError(400, "Send exactly one query, as the parameter 'query'.")
     _utf8_fields(request.scope["query_string"], "URL")  # FastAPI read the parameters with replacement
     return await run_query(Asker.of(request), services, query, default_graph_uri or [], named_graph_uri or [], format)
 
@@ -94,7 +96,9 @@ async def sparql_get(
 )
 async def sparql_post(request: Request, services: Services) -> Response:
     """Run a query sent as ``application/sparql-query`` or as a form with ``query=``."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    media_type, _, parameters = request.headers.get("content-type", "").partition(";")
+    media_type = media_type.strip().lower()
+    _utf8_declared(parameters)
     if media_type == "application/sparql-update":
         raise ProblemError(415, "This SPARQL endpoint is read-only: it does not accept application/sparql-update.")
     if media_type == "application/sparql-query":
@@ -139,6 +143,16 @@ async def _limited_body(request: Request, services: Services) -> bytes:
         return await read_body(request, limit)
     except BodyTooLargeError:
         raise ProblemError(413, "The request is larger than this endpoint takes.") from None
+
+
+def _utf8_declared(parameters: str) -> None:
+    """Refuse (415) a body declared in another charset than UTF-8: read as UTF-8 anyway, a UTF-16 or Latin-1 query
+    whose bytes happened to decode would run as another query than the one sent (the protocol reads UTF-8 only)."""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"').lower()
+        if name.strip().lower() == "charset" and charset not in ("utf-8", "utf8"):
+            raise ProblemError(415, f"The body is declared as {charset}: send the query in UTF-8 (charset=utf-8).")
 
 
 def _utf8(data: bytes, what: str) -> str:
