@@ -20,6 +20,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from api import errors
 from api.answers import OncePerVersion, kept_routes
+from api.cache_control import CacheControl
 from api.dependencies import AppServices
 from api.head import HeadAsGet
 from api.metrics import QUERY_TIMEOUTS
@@ -60,6 +61,11 @@ from graph.version import bump_update
 HERE = Path(__file__).resolve().parent
 # Front-end packages installed from the npm registry by `make install`, served from here, never from a CDN.
 NODE_MODULES = HERE.parent / "node_modules"
+
+
+# The headers a script on another site may read: pagination (Link), revalidation (ETag), when to come back
+# (Retry-After), where a submission went (Location), the request's id for a report, and the result cap.
+EXPOSED = ["Link", "ETag", "Retry-After", "Location", "X-Request-Id", "Ecomap-Result-Cap", "Content-Disposition"]
 
 
 class SecurityHeaders:
@@ -160,7 +166,14 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
         redoc_url=None,
     )
     app.add_middleware(OncePerVersion)  # innermost: kept pages still get the headers added around it
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"])
+    app.add_middleware(CacheControl)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "POST"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED,
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HeadAsGet)  # inside Observed, which logs a HEAD as a HEAD
     app.add_middleware(Observed)

@@ -73,3 +73,40 @@ def test_documents_come_to_rdflib_as_n_triples_and_to_json_clients_as_json_ld(se
         .headers["content-type"]
         .startswith("application/ld+json")
     )
+
+
+def test_cache_control_keeps_the_public_map_revalidated_and_nothing_private(server):
+    """No answer said how it may be cached (issue 21); now each does, by one policy (api/cache_control.py)."""
+    page = web.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"})
+    assert page.headers["cache-control"] == "public, no-cache" and page.headers["etag"]
+    again = web.get(
+        server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle", "If-None-Match": page.headers["etag"]}
+    )
+    assert again.status_code == 304 and again.headers["cache-control"] == "public, no-cache"
+    redirect = web.get(server.url + "/id/organisation/odi", headers={"Accept": "text/turtle"})
+    assert redirect.status_code == 303 and redirect.headers["cache-control"] == "public, max-age=3600"
+    asset = web.get(server.url + "/static/ecomap.css")
+    assert asset.status_code == 200 and asset.headers["cache-control"] == "public, max-age=86400"
+    for private in (
+        web.get(server.url + "/submissions", headers={"Authorization": "Bearer not-a-token"}),
+        web.get(server.url + "/submissions/no-such-key"),
+        web.post(server.url + "/sparql", data={"query": "ASK {}"}),
+        web.get(server.url + "/doc/organisation/no-such-organisation"),
+    ):
+        assert private.headers["cache-control"] == "no-store", private.request.url
+
+
+def test_a_script_on_another_site_can_read_the_headers_it_needs(server):
+    """CORS sent no Access-Control-Expose-Headers: a script elsewhere could not read Link (pagination), ETag,
+    Retry-After, Location, X-Request-Id or Ecomap-Result-Cap."""
+    origin = {"Origin": "https://catalogue.example"}
+    answer = web.get(server.url + "/organisations", headers={**origin, "Accept": "application/json"})
+    assert answer.headers["access-control-allow-origin"] == "*"
+    exposed = {name.strip().lower() for name in answer.headers["access-control-expose-headers"].split(",")}
+    assert {"link", "etag", "retry-after", "location", "x-request-id", "ecomap-result-cap"} <= exposed
+    preflight = web.request(
+        "OPTIONS",
+        server.url + "/sparql",
+        headers={**origin, "Access-Control-Request-Method": "HEAD", "Access-Control-Request-Headers": "accept"},
+    )
+    assert preflight.status_code == 200 and "HEAD" in preflight.headers["access-control-allow-methods"]
