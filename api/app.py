@@ -14,17 +14,15 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 from api import errors
 from api.answers import OncePerVersion, kept_routes
-from api.cache_control import CacheControl
 from api.dependencies import AppServices
 from api.head import HeadAsGet
 from api.metrics import QUERY_TIMEOUTS
 from api.observability import Observed
+from api.response_headers import CacheControl, SecurityHeaders
 from api.routers import (
     changes,
     dataset,
@@ -66,42 +64,6 @@ NODE_MODULES = HERE.parent / "node_modules"
 # The headers a script on another site may read: pagination (Link), revalidation (ETag), when to come back
 # (Retry-After), where a submission went (Location), the request's id for a report, and the result cap.
 EXPOSED = ["Link", "ETag", "Retry-After", "Location", "X-Request-Id", "Ecomap-Result-Cap", "Content-Disposition"]
-
-
-class SecurityHeaders:
-    """Pages run only the app's own scripts, cannot be framed, and tell no one where a reader came from.
-
-    A plain ASGI middleware: it only adds headers as a response starts, so a stream that is cut off part-way
-    (a stopped or capped query) still reaches the client cut off.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("X-Content-Type-Options", "nosniff")
-                if headers.get("content-type", "").startswith("text/html"):
-                    scripts = (
-                        "'self' 'unsafe-inline'" if scope["path"] == "/docs" else "'self'"
-                    )  # Swagger UI starts inline
-                    # Reconciliation previews are shown in an iframe by OpenRefine and other catalogues.
-                    framed_by = "*" if scope["path"] == "/reconcile/preview" else "'none'"
-                    headers["Content-Security-Policy"] = (
-                        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
-                        "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-                        f"frame-ancestors {framed_by}"
-                    )
-                    headers["Referrer-Policy"] = "same-origin"
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
 
 
 def _endpoint(remote: Endpoint | None, served: str | None, variable: str) -> Endpoint:
