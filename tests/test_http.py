@@ -110,3 +110,24 @@ def test_a_script_on_another_site_can_read_the_headers_it_needs(server):
         headers={**origin, "Access-Control-Request-Method": "HEAD", "Access-Control-Request-Headers": "accept"},
     )
     assert preflight.status_code == 200 and "HEAD" in preflight.headers["access-control-allow-methods"]
+
+
+def test_answers_are_compressed_for_clients_that_accept_gzip(server):
+    """No answer was compressed, whatever the client accepted (issue 21). That a capped or stopped stream still ends
+    without its last chunk, compressed, tests/test_abuse.py and tests/test_limits.py show (httpx asks for gzip)."""
+    construct = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } } LIMIT 2000"
+    for accept_encoding, encoding in (("gzip", "gzip"), ("identity", None)):
+        answer = web.post(
+            server.url + "/sparql",
+            data={"query": construct},
+            headers={"Accept": "application/n-triples", "Accept-Encoding": accept_encoding},
+        )
+        assert answer.status_code == 200 and answer.headers.get("content-encoding") == encoding, accept_encoding
+        assert "accept-encoding" in answer.headers["vary"].lower()
+        assert len(rdflib.Graph().parse(data=answer.text, format="nt")) > 1000  # httpx undid the compression
+    page = web.get(server.url + "/organisations", headers={"Accept-Encoding": "gzip"})
+    assert page.headers["content-encoding"] == "gzip" and "Open Data Institute" in page.text
+    head = web.head(server.url + "/organisations", headers={"Accept-Encoding": "gzip"})
+    assert head.headers["content-encoding"] == "gzip" and head.headers.get("content-length") == page.headers.get(
+        "content-length"
+    )

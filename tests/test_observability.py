@@ -45,7 +45,9 @@ def test_each_request_is_one_json_line_with_its_id_and_time(watched):
     lines = logged(watched, "probe-42", made)
     probe = lines["probe-42"]
     assert probe["method"] == "GET" and probe["path"] == "/organisations" and probe["route"] == "/organisations"
-    assert probe["status"] == 200 and probe["ms"] >= 0 and probe["bytes"] == len(answer.content)
+    sent = int(answer.headers["content-length"])  # the bytes on the wire: compressed, as httpx accepts gzip
+    assert probe["status"] == 200 and probe["ms"] >= 0 and probe["bytes"] == sent
+    assert answer.headers["content-encoding"] == "gzip" and sent < len(answer.content)
     assert "format" not in json.dumps(probe), "query strings are not logged"
     assert lines[made]["route"] == "/"
 
