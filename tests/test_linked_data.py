@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 import rdflib.compare
@@ -417,3 +419,32 @@ def test_a_page_links_to_its_record_s_named_graph_where_it_has_one(server, path,
     assert links == ({graph} if graph else set())
     for link in links:
         assert get(server, link, "text/html").status_code == 200
+
+
+def test_every_iri_under_the_base_in_the_full_dump_dereferences(server):
+    """Each IRI the map publishes under its base, as subject, property, value or graph (fragments aside): 200, after
+    a 303 where it names a thing, or the 410 or 301 of an ended record. Before, the shapes' graph, the reused terms'
+    graph and the ontology's version IRI were 404s."""
+    dump = web.get(server.url + "/download/ecomap.nq.gz")
+    assert dump.status_code == 200
+    iris = {
+        term.value.split("#")[0]
+        for quad in ox.parse(gzip.decompress(dump.content), format=ox.RdfFormat.N_QUADS)
+        for term in (quad.subject, quad.predicate, quad.object, quad.graph_name)
+        if isinstance(term, ox.NamedNode) and term.value.startswith(BASE + "/")
+    }
+    assert len(iris) > 300 and {f"{BASE}/def/shapes", f"{BASE}/def/ecosystem/version/0.1.0"} <= iris
+    failed = {}
+    with web.Client(base_url=server.url, follow_redirects=True, timeout=30) as client:
+        for iri in sorted(iris):
+            answer = client.get(iri[len(BASE) :], headers={"Accept": "text/turtle"})
+            if answer.status_code not in (200, 410) or (answer.status_code == 200 and not answer.content):
+                failed[iri] = answer.status_code
+        for path in ("/def/shapes", "/def/reused-terms", "/def/ecosystem/version/0.1.0"):
+            page = client.get(path, headers={"Accept": "text/html"})
+            assert page.status_code == 200 and "<html" in page.text, path
+    assert failed == {}
+    version = web.get(server.url + "/def/ecosystem/version/0.1.0", headers={"Accept": "text/turtle"})
+    assert version.status_code == 303 and version.headers["location"] == "/def/ecosystem"
+    shapes = rdflib.Graph().parse(data=web.get(server.url + "/def/shapes.ttl").text, format="turtle")
+    assert any(True for _ in shapes.subjects(rdflib.RDF.type, rdflib.URIRef("http://www.w3.org/ns/shacl#NodeShape")))

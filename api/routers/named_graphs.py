@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -15,12 +14,9 @@ from api.answers import kept_get
 from api.dependencies import Services
 from api.errors import NotFoundError
 from api.negotiation import Suffixed, alternates, suffixed
-from api.renderers.document_page import serialise
-from api.renderers.graph_page import graph_page_context
-from api.renderers.pages import render
+from api.renderers.graph_page import graph_response
 from api.responses import NAMED_GRAPH, NOT_FOUND
 from api.services.named_graphs import named_graph
-from graph.rdf.formats import in_memory
 
 router = APIRouter(tags=["Linked data"])
 
@@ -37,15 +33,6 @@ async def graph_document(
     if found is None:
         raise NotFoundError(iri, media_type)
     document = f"/data/{asked.value}"
-    if media_type == formats.HTML:
-        response: Response = render(request, "named_graph.html", graph_page_context(services, found, document))
-    elif media_type in formats.DATASETS.values():
-        quads = ox.serialize(found.quads(), format=formats.RDF_FORMATS[media_type], prefixes=services.prefixes)
-        response = Response(in_memory(quads), media_type=media_type)
-    else:
-        response = Response(serialise(found.statements, media_type, services), media_type=media_type)
-    response.headers["Vary"] = "Accept"
+    response = graph_response(request, services, found, document, media_type)
     response.headers["Link"] = alternates(document, SUFFIXES)
-    if found.capped:
-        response.headers["Ecomap-Result-Cap"] = f"{len(found.statements)} statements of {found.total}"
     return response

@@ -20,9 +20,11 @@ from api.errors import NotFoundError
 from api.negotiation import Suffixed, alternates, suffixed
 from api.paths import ClassPath, KeyPath
 from api.renderers.document_page import page_context, serialise
+from api.renderers.graph_page import graph_response
 from api.renderers.pages import render
 from api.responses import DOCUMENT, NOT_FOUND, documented, problem
-from api.services.document import described, last_modified, self_description, tombstone
+from api.services.document import described, last_modified, self_description, tombstone, versioned
+from api.services.named_graphs import named_graph
 from graph.rdf.identity import checked_class
 
 router = APIRouter(tags=["Linked data"])
@@ -82,7 +84,19 @@ async def definition(
     path: str, request: Request, services: Services, asked: Annotated[Suffixed, suffixed("path", SUFFIXES, *OFFERED)]
 ) -> Response:
     iri = asked.iri_under(services.settings.base_uri, "def")
-    return await _describe(request, services, iri, iri, iri, asked.media_type)
+    triples = await described(services, iri, iri)
+    if triples:
+        return _document(request, services, iri, iri, iri, asked.media_type, triples)
+    # Not a term, scheme or concept: the graph of the shapes or of the reused terms, or the ontology's version IRI.
+    graph = await named_graph(services, iri)
+    if graph is not None:
+        response = graph_response(request, services, graph, _local(iri, services), asked.media_type)
+        response.headers["Link"] = alternates(_local(iri, services), SUFFIXES)
+        return response
+    ontology = await versioned(services, iri)
+    if ontology is not None:  # the current version: the ontology's own document
+        return RedirectResponse(_local(ontology, services), status_code=303, headers={"Vary": "Accept"})
+    raise NotFoundError(iri, asked.media_type)
 
 
 async def _describe(
@@ -94,6 +108,18 @@ async def _describe(
     triples = await described(services, thing, record)
     if not triples:
         return await _ended(request, services, thing, record, media_type)
+    return _document(request, services, thing, record, document, media_type, triples)
+
+
+def _document(
+    request: Request,
+    services: Services,
+    thing: str,
+    record: str,
+    document: str,
+    media_type: str,
+    triples: list[ox.Triple],
+) -> Response:
     triples += self_description(document, thing, triples)
     triples.sort(key=str)  # the same data gives the same bytes
     modified = last_modified(triples, document)

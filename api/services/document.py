@@ -104,3 +104,10 @@ async def tombstone(services: AppServices, record: str) -> Row | None:
     """When and why the record ended, and the record it was merged into if it was; None if it has not ended."""
     rows = await services.public.solutions(tombstones_query(services.identity, record))
     return rows[0] if rows else None
+
+
+async def versioned(services: AppServices, version: str) -> str | None:
+    """The ontology whose current version ``version`` names (``owl:versionIRI``), if one does."""
+    property_, named = ox.NamedNode(STANDARD["owl"] + "versionIRI"), ox.NamedNode(version)
+    rows = await services.public.solutions(f"SELECT ?ontology WHERE {{ ?ontology {property_} {named} }} LIMIT 1")
+    return rows[0]["ontology"].value if rows else None
