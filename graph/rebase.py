@@ -16,6 +16,7 @@ from graph.rdf.namespaces import prefixes
 from graph.settings import normalise_base_uri
 from graph.store.embedded import EmbeddedStore
 from graph.store.interface import StoreError
+from graph.version import new_version, without_version
 
 URI_SPACE = ox.NamedNode(VOID + "uriSpace")
 
@@ -60,6 +61,11 @@ def rebase(store: EmbeddedStore, recorded: str | None, old: str, new: str) -> in
     if recorded != old:
         raise StoreError(f"the store's base URI is {recorded}, not {old}: nothing was changed")
     rebaser = _Rebaser(old + "/", new + "/")
-    quads = [rebaser.quad(q) for q in store.quads()]
+    rebased = [rebaser.quad(q) for q in store.quads()]
+    # A new data version where there was one (the public store): answers kept for the old base must not be served
+    # for the new one (api/answers.py keeps them by version).
+    quads = without_version(rebased, new)
+    if len(quads) < len(rebased):
+        quads.append(new_version(new))
     store.replace_all(iter(quads), new, prefixes(new))
     return len(quads)

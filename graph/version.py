@@ -32,6 +32,16 @@ def bump_update(base: str) -> str:
     return f'DELETE WHERE {{ {version} ?old }} }} ;\nINSERT DATA {{ {version} "{secrets.token_hex(8)}" }} }}'
 
 
+def new_version(base: str) -> ox.Quad:
+    """A statement of a new version token, for a store rewritten whole (``ecomap rebase``)."""
+    return ox.Quad(
+        ox.NamedNode(f"{base}/{DATASET}"),
+        ox.NamedNode(f"{base}/{PREDICATE}"),
+        ox.Literal(secrets.token_hex(8)),
+        ox.NamedNode(f"{base}/{VERSION_GRAPH}"),
+    )
+
+
 def current_version(values: list[str]) -> str:
     """The version the stored tokens make (several after concurrent changes), "0" before any change."""
     return ".".join(sorted(values)) or "0"

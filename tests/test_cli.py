@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import BASE, ecomap_process, one_pass_only, run_ecomap
-from helpers import ask, open_embedded
+from helpers import ask, open_embedded, rows
 
 from graph.catalogue import ROOT
 from graph.stores import recorded_base
@@ -215,8 +215,16 @@ def test_stats_shows_counts_by_kind_priority_area_and_nation(initialised):
         assert expected in out, expected
 
 
-def test_rebase_moves_every_iri_to_the_new_domain(initialised, store_dir):
+def test_rebase_moves_every_iri_to_the_new_domain_under_a_new_data_version(initialised, store_dir):
+    """Every IRI moves, and the data version changes: it kept its token, so the answers kept for the old base (api/
+    answers.py, by version) were served after it, /doc/organisation/odi with 37 IRIs of the old base."""
     new = "https://ecomap.example.org"
+
+    def version(base: str) -> str:
+        return f"SELECT ?v WHERE {{ GRAPH ?g {{ ?d <{base}/def/ecosystem/dataVersion> ?v }} }}"
+
+    before = rows(open_embedded(store_dir, BASE), version(BASE))
+    assert len(before) == 1
     result = initialised("rebase", BASE, new)
     assert result.returncode == 0, result.stderr
     refused = initialised("stats")
@@ -229,8 +237,11 @@ def test_rebase_moves_every_iri_to_the_new_domain(initialised, store_dir):
         f'ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(CONTAINS(STR(?s), "{BASE}") || CONTAINS(STR(?o), "{BASE}") || CONTAINS(STR(?g), "{BASE}")) }}',
     )
     assert anyio.run(recorded_base, store) == new
+    after = rows(store, version(new))
+    assert len(after) == 1 and after[0]["v"] != before[0]["v"]
     staging = open_embedded(store_dir.parent / "staging", new)
     assert anyio.run(recorded_base, staging) == new
+    assert rows(staging, version(new)) == [], "the staging store has no data version, and gets none"
 
 
 def test_rebase_refuses_a_wrong_old_base(initialised):
