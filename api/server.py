@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import anyio
 import httpx
@@ -187,9 +188,32 @@ def supervised_stores(settings: Settings) -> Iterator[Settings]:
             server.stop()
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def unserved_base(base: str, host: str, port: int) -> str | None:
+    """What to say where the base URI names this machine on another port than the one served: every link on the pages
+    would lead there. A base elsewhere (a public name, a proxy in front) is the operator's to route."""
+    parts = urlsplit(base)
+    if parts.hostname not in LOOPBACK:
+        return None
+    base_port = parts.port or (443 if parts.scheme == "https" else 80)
+    if base_port == port:
+        return None
+    here = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    return (
+        f"ecomap: the map's IRIs start with {base}, but it is served on port {port}: every link on its pages leads to "
+        f"port {base_port}. Serve it there (ecomap serve --port {base_port}), or move the stores to this address "
+        f"(ecomap rebase {base} {here}; for new stores, set ECOMAP_BASE_URI={here})."
+    )
+
+
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Serve the public and staging stores, each with its own Oxigraph server unless it is a remote SPARQL store,
     and the web workers in front of them, which read where the servers are from the environment."""
+    warning = unserved_base(settings.base_uri, host, port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     with supervised_stores(settings) as served:
         for variable, url in (("ECOMAP_UPSTREAM_URL", served.upstream_url), ("ECOMAP_STAGING_URL", served.staging_url)):
             if url is not None:

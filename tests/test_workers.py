@@ -25,6 +25,8 @@ from conftest import (
 )
 from helpers import NEW_ORGANISATION, bearer, submit
 
+from api.server import unserved_base
+
 # About the web workers' processes, over remote stores the test starts itself in either pass.
 pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
@@ -204,3 +206,19 @@ def test_connections_are_spread_over_the_workers_and_a_replacement_takes_its_pre
         assert len(holders) == 32 and set(holders) == replaced, "a socket left with no worker, or one idle"
     finally:
         stop_server(server)
+
+
+def test_a_map_served_on_another_port_than_its_base_names_says_so_at_start(tmp_path):
+    """`ecomap serve --port 8111` on a store whose base is http://127.0.0.1:8000 served pages whose every link led to
+    port 8000, without a word (issue 21). A base elsewhere (a public name behind a proxy) is not second-guessed."""
+    server = start_server(tmp_path)
+    try:
+        port = int(server.url.rsplit(":", 1)[1])
+        log = (tmp_path / "server.log").read_text()
+        assert f"the map's IRIs start with {BASE}, but it is served on port {port}" in log
+        assert f"ecomap rebase {BASE} http://127.0.0.1:{port}" in log
+    finally:
+        stop_server(server)
+    assert unserved_base("http://127.0.0.1:8000", "127.0.0.1", 8000) is None
+    assert unserved_base("https://ecomap.example.org", "0.0.0.0", 8000) is None
+    assert "port 80." in (unserved_base("http://localhost", "0.0.0.0", 8000) or "")
