@@ -144,3 +144,20 @@ def test_the_store_backends_import_nothing_of_the_domain():
         and not module.startswith(BACKENDS_MAY_IMPORT)
         and module not in BACKENDS_MAY_IMPORT_TOO
     } == set()
+
+
+# One library for each job, where two crept in: names are compared with rapidfuzz (reconciliation scored them with
+# difflib while the moderators' duplicate check used rapidfuzz), and the stores are reached with aiohttp (the web
+# workers import no httpx, which only the command line and the link checker use).
+ONE_LIBRARY = {"difflib": ("api", "graph"), "httpx": ("api/routers", "api/services", "graph/store")}
+
+
+def test_one_library_for_each_job():
+    for library, folders in ONE_LIBRARY.items():
+        users = [
+            str(path.relative_to(ROOT))
+            for folder in folders
+            for path in modules(ROOT / folder)
+            if any(name == library or name.startswith(library + ".") for name in imports_of(path))
+        ]
+        assert users == [], f"{library} imported by {users}"
