@@ -211,11 +211,15 @@ KEPT_FLAG = "x-ecomap-kept-per-data-version"
 KEPT = {KEPT_FLAG: True}
 
 
-def kept_get(router: APIRouter, path: str, summary: str, *answers: Mapping[int, dict[str, Any]]) -> Callable[[F], F]:
+def kept_get(
+    router: APIRouter, path: str, summary: str, *answers: Mapping[int, dict[str, Any]], name: str | None = None
+) -> Callable[[F], F]:
     """Declares ``GET path`` a route whose answer depends only on the public data: kept once per data version
-    (:data:`KEPT`), documented with ``answers``, a 304 to a conditional request and a 503 while the store is down."""
+    (:data:`KEPT`), documented with ``answers``, a 304 to a conditional request and a 503 while the store is down.
+    ``name`` (the OpenAPI's operation id) where one function answers several paths."""
     return router.get(
         path,
+        name=name,
         openapi_extra=KEPT,
         summary=summary,
         response_class=Response,

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -24,6 +25,7 @@ from api.head import HeadAsGet
 from api.metrics import QUERY_TIMEOUTS
 from api.observability import Observed
 from api.response_headers import CacheControl, SecurityHeaders
+from api.responses import with_security
 from api.routers import (
     changes,
     dataset,
@@ -65,6 +67,19 @@ NODE_MODULES = HERE.parent / "node_modules"
 # The headers a script on another site may read: pagination (Link), revalidation (ETag), when to come back
 # (Retry-After), where a submission went (Location), the request's id for a report, and the result cap.
 EXPOSED = ["Link", "ETag", "Retry-After", "Location", "X-Request-Id", "Ecomap-Result-Cap", "Content-Disposition"]
+
+
+class EcomapAPI(FastAPI):
+    """FastAPI, with readable operation ids (each route's function name: ``sparql_get``, ``document``, not FastAPI's
+    ``document_doc__uri_class___key__get``) and the bearer scheme on the operations that take a token."""
+
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(generate_unique_id_function=lambda route: route.name, **settings)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = with_security(super().openapi())
+        return self.openapi_schema
 
 
 def _endpoint(remote: Endpoint | None, served: str | None, variable: str) -> Endpoint:
@@ -120,7 +135,7 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
         await public.close()
         await staging.close()
 
-    app = FastAPI(
+    app = EcomapAPI(
         title="ecomap",
         summary="The UK data ecosystem as open linked data: a SPARQL endpoint and dereferenceable URIs.",
         version="0.1.0",

@@ -185,3 +185,23 @@ def fields(media_type: str, example: Mapping[str, str], *, optional: tuple[str, 
     if more:
         schema["additionalProperties"] = {"type": "string"}
     return {"requestBody": {"required": True, "content": {media_type: {"schema": schema, "example": dict(example)}}}}
+
+
+# How a token is sent: ``Authorization: Bearer …``, a token made by ``ecomap users add`` (api/access.py reads it).
+BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A moderator's or a submitter's token, made by `ecomap users add NAME --role ROLE`.",
+}
+
+
+def with_security(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``schema`` with the bearer scheme on each operation that answers 401: required where a role is
+    (it answers 403 too: the moderators' operations), optional where a token only counts for more (submitting)."""
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = BEARER
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            answers = operation.get("responses", {})
+            if "401" in answers:
+                operation["security"] = [{"bearer": []}] if "403" in answers else [{"bearer": []}, {}]
+    return schema

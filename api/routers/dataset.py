@@ -23,7 +23,7 @@ router = APIRouter(tags=["Dataset"])
 OFFERED = [*formats.GRAPHS.values(), formats.HTML]
 
 
-@kept_get(router, "/.well-known/void", "VoID description of the dataset", DOCUMENT)
+@kept_get(router, "/.well-known/void", "VoID description of the dataset", DOCUMENT, name="void_description")
 @kept_get(router, "/dataset", "DCAT and VoID description of the dataset", DOCUMENT)
 async def dataset_description(
     request: Request, services: Services, chosen: Annotated[str, negotiated(*OFFERED)]

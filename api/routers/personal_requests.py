@@ -110,7 +110,9 @@ async def send_request(key: PersonKeyPath, request: Request, services: Services)
     responses=documented(MODERATORS, STORE),
     dependencies=[JSON_PROBLEMS],
 )
-async def listing(request: Request, services: Services, status: RequestStatus = RequestStatus.PENDING) -> Response:
+async def requests_by_status(
+    request: Request, services: Services, status: RequestStatus = RequestStatus.PENDING
+) -> Response:
     await access.moderator(request, services)
     return JSONResponse({"status": status, "requests": await own_details.listed(services, status)})
 

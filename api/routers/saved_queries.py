@@ -111,7 +111,7 @@ def saved_queries_router() -> APIRouter:
             }
         ),
     )
-    async def listing(
+    async def saved_queries(
         request: Request,
         media_type: Annotated[str, negotiated("application/json", formats.HTML, fallback="application/json")],
     ) -> Response:
@@ -125,7 +125,7 @@ def saved_queries_router() -> APIRouter:
             f"/queries/{query.name}",
             _endpoint(query),
             methods=["GET"],
-            name=f"query-{query.name}",
+            name="query_" + query.name.replace("-", "_"),
             summary=query.summary,
             description=query.description,
             response_class=Response,

@@ -229,7 +229,9 @@ async def status(status_key: str, services: Services) -> Response:
     summary="Submissions by status, for moderators",
     responses=documented({400: problem("status is not pending, approved or rejected")}, MODERATORS, STORE),
 )
-async def listing(request: Request, services: Services, status: str = SubmissionStatus.PENDING) -> Response:
+async def submissions_by_status(
+    request: Request, services: Services, status: str = SubmissionStatus.PENDING
+) -> Response:
     if status not in (SubmissionStatus.PENDING, SubmissionStatus.APPROVED, SubmissionStatus.REJECTED):
         raise ProblemError(400, "status must be pending, approved or rejected.")
     await access.moderator(request, services)
