@@ -627,7 +627,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A server with small fair-use limits and small result caps, in two workers as ``ecomap serve --workers 2`` runs
-    them: the allowances are each worker's own."""
+    them: the allowances are the service's, shared by the workers (api/limits.FairUse)."""
     running = start_server(
         tmp_path_factory.mktemp("limited"),
         workers=2,

@@ -86,13 +86,16 @@ def test_rows_with_no_bound_variables_still_count(limited_server):
 
 
 def test_a_client_past_its_fair_use_gets_429_with_retry_after(limited_server):
-    """Each of the two workers allows 4 queries a minute, so 30 in a row must meet a refusal. They come from an
-    address of their own: what the other tests asked of the limited server counts against theirs."""
+    """The service allows 4 queries a minute, whichever of its two workers a query reaches: 30 in a row, each on a
+    connection of its own (the kernel spreads them over the workers), get 4 answers. Before, each worker allowed 4.
+    They come from an address of their own: what the other tests asked of the limited server counts against theirs."""
     url = limited_server.url + "/sparql"
-    with client_at("127.0.0.6") as client:
-        responses = [client.get(url, params={"query": "ASK {}"}) for _ in range(30)]
+    responses = []
+    for _ in range(30):
+        with client_at("127.0.0.6") as client:
+            responses.append(client.get(url, params={"query": "ASK {}"}))
     statuses = [r.status_code for r in responses]
-    assert set(statuses) == {200, 429} and statuses.count(200) <= 8
+    assert set(statuses) == {200, 429} and statuses.count(200) == 4, statuses
     refused = next(r for r in responses if r.status_code == 429)
     assert int(refused.headers["retry-after"]) >= 1
     assert "Try again in" in refused.text
@@ -107,13 +110,13 @@ WRITES = [
 
 @pytest.mark.parametrize(("path", "form"), WRITES, ids=["form", "person-request"])
 def test_every_route_that_writes_counts_against_the_senders_allowance(limited_server, path, form):
-    """Each of the two workers allows 2 a minute from one address. Before, 40 form posts in 6 s made 42 pending
-    submissions; each route is sent from an address of its own (its allowance is its own)."""
+    """The service allows 2 a minute from one address. Before, 40 form posts in 6 s made 42 pending submissions;
+    each route is sent from an address of its own (its allowance is its own)."""
     address = "127.0.0.4" if path == "/submit" else "127.0.0.5"
     with client_at(address) as client:
         statuses = [client.post(limited_server.url + path, data=form).status_code for _ in range(12)]
         refused = client.post(limited_server.url + path, data=form)
-    assert 429 in statuses and statuses.count(429) >= 12 - 4, statuses
+    assert 429 in statuses and statuses.count(429) >= 12 - 2, statuses
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
     # A form's route answers its refusal as text, or as a page to a browser (api/errors.py).
     assert refused.headers["content-type"].startswith("text/plain")
@@ -121,13 +124,13 @@ def test_every_route_that_writes_counts_against_the_senders_allowance(limited_se
 
 
 def test_a_moderators_decisions_count_against_their_allowance(limited_server):
-    """A moderator may decide ten times the anonymous allowance a minute (20 here, in each of the two workers), no
-    more: a burst of 40, and the third of a decision a second that the two allowances regain meanwhile."""
+    """A moderator may decide ten times the anonymous allowance a minute (20 here, whichever worker a decision
+    reaches), no more: a burst of 20, and the third of a decision a second that the allowance regains meanwhile."""
     moderator = bearer(make_tokens(limited_server)["moderator"])
     started = time.monotonic()
     statuses = [
         web.post(limited_server.url + "/submissions/0123456789abcdef/approve", headers=moderator).status_code
         for _ in range(60)
     ]
-    regained = int((time.monotonic() - started) * 2 * 20 / 60)
-    assert set(statuses) == {404, 429} and statuses.count(404) <= 40 + regained, statuses
+    regained = int((time.monotonic() - started) * 20 / 60)
+    assert set(statuses) == {404, 429} and statuses.count(404) <= 20 + regained, statuses
