@@ -223,7 +223,9 @@ def test_rebase_moves_every_iri_to_the_new_domain_under_a_new_data_version(initi
     def version(base: str) -> str:
         return f"SELECT ?v WHERE {{ GRAPH ?g {{ ?d <{base}/def/ecosystem/dataVersion> ?v }} }}"
 
-    before = rows(open_embedded(store_dir, BASE), version(BASE))
+    opened = open_embedded(store_dir, BASE)
+    before = rows(opened, version(BASE))
+    anyio.run(opened.close)  # the command opens the store next, in this process
     assert len(before) == 1
     result = initialised("rebase", BASE, new)
     assert result.returncode == 0, result.stderr
