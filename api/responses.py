@@ -139,6 +139,16 @@ DOCUMENT = {
     ),
     406: problem("format= or Accept names none of the document's media types"),
 }
+# A thing's document (/doc, /def): also as a dataset, its record's statements in the record's graph.
+THING_DOCUMENT = {
+    **DOCUMENT,
+    200: answers(
+        "The document, as a page, RDF or a dataset (its record's statements in the record's graph), by its suffix "
+        "(where it takes one), format= or Accept",
+        *DOCUMENT_TYPES,
+        *formats.DATASETS.values(),
+    ),
+}
 
 # A named graph of the public store (api.routers.named_graphs), with its graph name in TriG and N-Quads.
 NAMED_GRAPH = {

@@ -448,3 +448,27 @@ def test_every_iri_under_the_base_in_the_full_dump_dereferences(server):
     assert version.status_code == 303 and version.headers["location"] == "/def/ecosystem"
     shapes = rdflib.Graph().parse(data=web.get(server.url + "/def/shapes.ttl").text, format="turtle")
     assert any(True for _ in shapes.subjects(rdflib.RDF.type, rdflib.URIRef("http://www.w3.org/ns/shacl#NodeShape")))
+
+
+def test_a_document_comes_as_trig_and_n_quads_with_its_record_s_statements_in_the_record_s_graph(server):
+    """A document could not be had as TriG or N-Quads (issue 21). Its record's statements are in the record's graph,
+    what comes from elsewhere (the names of what it links to, the document's own statements) in the default graph;
+    together, the same statements as the Turtle document."""
+    turtle = rdflib.Graph().parse(
+        data=web.get(server.url + "/doc/organisation/odi", headers={"Accept": "text/turtle"}).text, format="turtle"
+    )
+    record = rdflib.URIRef(f"{BASE}/data/organisation/odi")
+    for accept, suffix, parse_as in (("application/trig", ".trig", "trig"), ("application/n-quads", ".nq", "nquads")):
+        for answer in (
+            web.get(server.url + "/doc/organisation/odi", headers={"Accept": accept}),
+            web.get(server.url + "/doc/organisation/odi" + suffix),
+        ):
+            assert answer.status_code == 200 and answer.headers["content-type"].startswith(accept), accept
+            dataset = rdflib.Dataset()
+            dataset.parse(data=answer.text, format=parse_as)
+            in_record = dataset.graph(record)
+            odi = rdflib.URIRef(f"{BASE}/id/organisation/odi")
+            name = rdflib.Literal("Open Data Institute", lang="en")
+            assert (odi, rdflib.namespace.SKOS.prefLabel, name) in in_record, accept
+            everything = {(s, p, o) for s, p, o, _ in dataset.quads()}
+            assert len(everything) == len(turtle) and len(in_record) < len(everything), accept

@@ -22,15 +22,16 @@ from api.paths import ClassPath, KeyPath
 from api.renderers.document_page import page_context, serialise
 from api.renderers.graph_page import graph_response
 from api.renderers.pages import render
-from api.responses import DOCUMENT, NOT_FOUND, documented, problem
+from api.responses import NOT_FOUND, THING_DOCUMENT, documented, problem
 from api.services.document import described, last_modified, self_description, tombstone, versioned
 from api.services.named_graphs import named_graph
+from graph.rdf.formats import in_memory
 from graph.rdf.identity import checked_class
 
 router = APIRouter(tags=["Linked data"])
 
-OFFERED = [formats.HTML, *formats.GRAPHS.values()]
-SUFFIXES = formats.suffixes([*formats.GRAPHS.values(), formats.HTML])
+OFFERED = [formats.HTML, *formats.GRAPHS.values(), *formats.DATASETS.values()]
+SUFFIXES = formats.suffixes([*formats.GRAPHS.values(), *formats.DATASETS.values(), formats.HTML])
 
 
 @router.get(
@@ -49,8 +50,8 @@ async def thing(uri_class: ClassPath, key: KeyPath, request: Request, services: 
 @kept_get(
     router,
     "/doc/{uri_class}/{key}",
-    "The document about a thing, as HTML, Turtle, JSON-LD, N-Triples or RDF/XML",
-    DOCUMENT,
+    "The document about a thing: HTML, Turtle, JSON-LD, N-Triples, RDF/XML, or TriG and N-Quads with its graph",
+    THING_DOCUMENT,
     {
         301: {"description": "Moved Permanently: the record was merged into the one named by Location"},
         410: problem("Gone: the record was withdrawn, and says when and why"),
@@ -79,14 +80,14 @@ async def document(
     )
 
 
-@kept_get(router, "/def/{path:path}", "An ontology term, concept scheme or concept", DOCUMENT, NOT_FOUND)
+@kept_get(router, "/def/{path:path}", "An ontology term, concept scheme or concept", THING_DOCUMENT, NOT_FOUND)
 async def definition(
     path: str, request: Request, services: Services, asked: Annotated[Suffixed, suffixed("path", SUFFIXES, *OFFERED)]
 ) -> Response:
     iri = asked.iri_under(services.settings.base_uri, "def")
     triples = await described(services, iri, iri)
     if triples:
-        return _document(request, services, iri, iri, iri, asked.media_type, triples)
+        return await _document(request, services, iri, iri, iri, asked.media_type, triples)
     # Not a term, scheme or concept: the graph of the shapes or of the reused terms, or the ontology's version IRI.
     graph = await named_graph(services, iri)
     if graph is not None:
@@ -108,10 +109,10 @@ async def _describe(
     triples = await described(services, thing, record)
     if not triples:
         return await _ended(request, services, thing, record, media_type)
-    return _document(request, services, thing, record, document, media_type, triples)
+    return await _document(request, services, thing, record, document, media_type, triples)
 
 
-def _document(
+async def _document(
     request: Request,
     services: Services,
     thing: str,
@@ -131,6 +132,8 @@ def _document(
         has_graph = record != thing and any(t.subject == record_node for t in triples)
         context["record"] = _local(record, services) if has_graph else None
         response: Response = render(request, "resource.html", context)
+    elif media_type in formats.DATASETS.values():
+        response = Response(await _in_graphs(services, triples, record, media_type), media_type=media_type)
     else:
         response = Response(serialise(triples, media_type, services), media_type=media_type)
     response.headers["Vary"] = "Accept"
@@ -138,6 +141,15 @@ def _document(
     if modified is not None:
         response.headers["Last-Modified"] = format_datetime(modified, usegmt=True)
     return response
+
+
+async def _in_graphs(services: Services, triples: list[ox.Triple], record: str, media_type: str) -> bytes:
+    """A document's statements as a dataset (TriG, N-Quads): those its record's graph holds in that graph, the rest
+    (the names of what it links to, kept in their own records; the document's own statements) in the default graph."""
+    graph = await named_graph(services, record)
+    held, name = set(graph.statements) if graph else set(), ox.NamedNode(record)
+    quads = [ox.Quad(t.subject, t.predicate, t.object, name if t in held else ox.DefaultGraph()) for t in triples]
+    return in_memory(ox.serialize(quads, format=formats.RDF_FORMATS[media_type], prefixes=services.prefixes))
 
 
 async def _ended(request: Request, services: AppServices, thing: str, record: str, media_type: str) -> Response:
