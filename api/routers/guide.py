@@ -48,5 +48,12 @@ async def guide(request: Request, services: Services) -> Response:
         for record in RECORDS
     }
     queries = [q for q in all_queries() if "downloads" not in q.tags and "statistics" not in q.tags]
-    context = {"title": "A guide to the model, for researchers", "fields": fields, "queries": queries}
+    base, prefixes = services.settings.base_uri, services.prefixes
+    written = {q.name: q.standalone(base, prefixes) for q in queries}  # whole, as any SPARQL client can run them
+    context = {
+        "title": "A guide to the model, for researchers",
+        "fields": fields,
+        "queries": queries,
+        "written": written,
+    }
     return render(request, "guide.html", context)

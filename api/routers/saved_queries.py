@@ -64,6 +64,7 @@ def described(query: NamedQuery) -> dict[str, Any]:
         "description": query.description,
         "tags": list(query.tags),
         "url": f"/queries/{query.name}",
+        "query_url": f"/queries/{query.name}.rq",
         "parameters": [
             {
                 "name": p.name,
@@ -96,6 +97,20 @@ def _endpoint(query: NamedQuery) -> Callable[[Request, Services], Awaitable[Resp
     return run
 
 
+SPARQL_QUERY = "application/sparql-query"
+
+
+def _text(query: NamedQuery) -> Callable[[Services], Awaitable[Response]]:
+    """The query as published: whole, with the BASE and PREFIX declarations the store would otherwise add, and its
+    parameters bound to their defaults, so that Jena, Comunica or any other client runs it as it is."""
+
+    async def text(services: Services) -> Response:
+        standalone = query.standalone(services.settings.base_uri, services.prefixes)
+        return Response(standalone, media_type=f"{SPARQL_QUERY}; charset=utf-8")
+
+    return text
+
+
 def saved_queries_router() -> APIRouter:
     """One route per file in ``queries/``, read when the app starts, each documented with its parameters."""
     router = APIRouter(tags=["Saved queries"])
@@ -121,6 +136,15 @@ def saved_queries_router() -> APIRouter:
         return JSONResponse({"queries": items})
 
     for query in queries:
+        router.add_api_route(
+            f"/queries/{query.name}.rq",
+            _text(query),
+            methods=["GET"],
+            name="query_" + query.name.replace("-", "_") + "_text",
+            summary=f"{query.summary}: the query itself, with its BASE and PREFIX lines, for any SPARQL client",
+            response_class=Response,
+            responses=documented({200: answers("The query", SPARQL_QUERY)}),
+        )
         router.add_api_route(
             f"/queries/{query.name}",
             _endpoint(query),
