@@ -38,6 +38,27 @@ DCT = STANDARD["dcterms"]
 RDF_TYPE = ox.NamedNode(STANDARD["rdf"] + "type")
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 OGL = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+IANA = "https://www.iana.org/assignments/media-types/"
+# The EU's file-type vocabulary, which DCAT-AP names for dct:format.
+FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+FILE_TYPES = {"text/csv": "CSV", "text/turtle": "RDF_TURTLE", "application/n-quads": "RDF_N_QUADS"}
+# The class DCAT-AP 3.0.0 expects of each property's values, stated in the description, as its shapes check them
+# without inference (tests/specs/dcat-ap-3.0.0): catalogues that harvest the dataset validate it so.
+RANGES = {
+    DCAT + "accessURL": STANDARD["rdfs"] + "Resource",
+    DCAT + "downloadURL": STANDARD["rdfs"] + "Resource",
+    DCAT + "endpointURL": STANDARD["rdfs"] + "Resource",
+    DCAT + "landingPage": STANDARD["foaf"] + "Document",
+    DCAT + "mediaType": DCT + "MediaType",
+    DCAT + "compressFormat": DCT + "MediaType",
+    DCAT + "theme": STANDARD["skos"] + "Concept",
+    DCAT + "contactPoint": VCARD + "Kind",
+    DCT + "license": DCT + "LicenseDocument",
+    DCT + "publisher": STANDARD["foaf"] + "Agent",
+    DCT + "spatial": DCT + "Location",
+    DCT + "conformsTo": DCT + "Standard",
+    DCT + "format": DCT + "MediaTypeOrExtent",
+}
 
 # The external datasets ecomap links to: (link property, name, namespace of their URIs).
 
@@ -55,8 +76,18 @@ SPREADSHEET_SAFE = (
     "apostrophe, so that it is shown as text, never run as a formula (OWASP's guidance on CSV injection)."
 )
 DOWNLOADS = [
-    Download("ecomap.nq.gz", "application/n-quads", "Every statement, with its record graph (N-Quads, gzip)"),
-    Download("ecomap.ttl.gz", "text/turtle", "Every statement, record graphs merged (Turtle, gzip)"),
+    Download(
+        "ecomap.nq.gz",
+        "application/n-quads",
+        "Every statement, with its record graph (N-Quads, gzip)",
+        "The whole public map, each statement in the named graph of its record, compressed with gzip.",
+    ),
+    Download(
+        "ecomap.ttl.gz",
+        "text/turtle",
+        "Every statement, record graphs merged (Turtle, gzip)",
+        "The whole public map in one graph, compressed with gzip.",
+    ),
     Download("organisations.csv", "text/csv", "Organisations, one row each (CSV)", SPREADSHEET_SAFE),
     Download("activities.csv", "text/csv", "Activities, one row each (CSV)", SPREADSHEET_SAFE),
     Download(
@@ -74,8 +105,10 @@ SELECT ?triples ?entities ?latest ?earliest ?last WHERE {
 PROPERTIES = """
 SELECT ?property (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?property ?o WHERE { ?s ?property ?o } }
 GROUP BY ?property ORDER BY ?property"""
-THEMES = """SELECT DISTINCT ?topic WHERE { ?activity dcterms:subject ?topic . ?topic skos:inScheme <def/topic> }
-ORDER BY ?topic"""
+THEMES = """SELECT DISTINCT ?topic ?label WHERE {
+  ?activity dcterms:subject ?topic . ?topic skos:inScheme <def/topic> ; skos:prefLabel ?label
+} ORDER BY ?topic"""
+KEYWORDS = ("data ecosystem", "National Data Strategy", "National AI Strategy", "data sharing", "organisations")
 DESCRIPTION = (
     "Organisations of the UK data ecosystem, their activities and relationships, mapped against the National Data "
     "Strategy Mission 1 policy framework, the National Data Strategy and the National AI Strategy, each fact with "
@@ -189,20 +222,16 @@ async def description(services: AppServices) -> list[ox.Triple]:
     add(dataset, DCT + "spatial", ox.NamedNode(f"{base}/id/place/K02000001"))
     add(dataset, VOID + "vocabulary", ox.NamedNode(f"{base}/def/ecosystem"))
     add(dataset, DCAT + "themeTaxonomy", ox.NamedNode(f"{base}/def/topic"))
-    for keyword in (
-        "data ecosystem",
-        "National Data Strategy",
-        "National AI Strategy",
-        "data sharing",
-        "organisations",
-    ):
+    for keyword in KEYWORDS:
         add(dataset, DCAT + "keyword", ox.Literal(keyword, language="en"))
     contact = ox.BlankNode("contact")
     add(dataset, DCAT + "contactPoint", contact)
     add(contact, RDF_TYPE.value, ox.NamedNode(VCARD + "Organization"))
     add(contact, VCARD + "fn", ox.Literal("The ecomap maintainers"))
     add(contact, VCARD + "hasURL", ox.NamedNode(base + "/"))
+    add(contact, STANDARD["foaf"] + "name", ox.Literal("The ecomap maintainers"))
     add(dataset, DCT + "publisher", contact)
+    add(dataset, DCAT + "landingPage", ox.NamedNode(base + "/"))
 
     endpoint = ox.NamedNode(base + "/sparql")
     add(dataset, VOID + "sparqlEndpoint", endpoint)
@@ -211,8 +240,21 @@ async def description(services: AppServices) -> list[ox.Triple]:
     add(ox.BlankNode("sparql-distribution"), RDF_TYPE.value, ox.NamedNode(DCAT + "Distribution"))
     add(ox.BlankNode("sparql-distribution"), DCAT + "accessService", service)
     add(ox.BlankNode("sparql-distribution"), DCAT + "accessURL", endpoint)
+    add(ox.BlankNode("sparql-distribution"), DCT + "license", ox.NamedNode(OGL))
+    add(
+        ox.BlankNode("sparql-distribution"),
+        DCT + "description",
+        ox.Literal("The map, queried through its SPARQL 1.1 endpoint.", language="en"),
+    )
     add(service, RDF_TYPE.value, ox.NamedNode(DCAT + "DataService"))
+    add(service, DCT + "title", ox.Literal("The map's SPARQL 1.1 endpoint", language="en"))
     add(service, DCAT + "endpointURL", endpoint)
+    add(service, DCAT + "servesDataset", dataset)
+    add(service, DCAT + "endpointDescription", endpoint)  # the SPARQL service description, asked for as RDF
+    add(service, DCAT + "contactPoint", contact)
+    add(service, DCT + "publisher", contact)
+    for keyword in (*KEYWORDS, "SPARQL"):
+        add(service, DCAT + "keyword", ox.Literal(keyword, language="en"))
     add(service, DCT + "conformsTo", ox.NamedNode("https://www.w3.org/TR/sparql11-protocol/"))
     for download in DOWNLOADS:
         url = ox.NamedNode(f"{base}/download/{download.name}")
@@ -224,11 +266,11 @@ async def description(services: AppServices) -> list[ox.Triple]:
         if download.description:
             add(distribution, DCT + "description", ox.Literal(download.description, language="en"))
         add(distribution, DCAT + "downloadURL", url)
-        add(
-            distribution,
-            DCAT + "mediaType",
-            ox.NamedNode(f"https://www.iana.org/assignments/media-types/{download.media_type}"),
-        )
+        add(distribution, DCAT + "accessURL", url)
+        add(distribution, DCAT + "mediaType", ox.NamedNode(IANA + download.media_type))  # what is inside, for .gz
+        add(distribution, DCT + "format", ox.NamedNode(FILE_TYPE + FILE_TYPES[download.media_type]))
+        if download.name.endswith(".gz"):
+            add(distribution, DCAT + "compressFormat", ox.NamedNode(IANA + "application/gzip"))
         add(distribution, DCT + "license", ox.NamedNode(OGL))
 
     for row in await services.public.solutions(
@@ -239,7 +281,9 @@ async def description(services: AppServices) -> list[ox.Triple]:
         add(partition, VOID + "class", row["class"])
         add(partition, VOID + "entities", integer(row["n"].value))
     for row in await services.public.solutions(THEMES):
-        add(dataset, DCAT + "theme", row["topic"])
+        topic = ox.NamedNode(row["topic"].value)
+        add(dataset, DCAT + "theme", topic)
+        add(topic, STANDARD["skos"] + "prefLabel", row["label"])
     for row in await services.public.solutions(PROPERTIES):
         partition = ox.BlankNode("property-" + hashlib.sha1(row["property"].value.encode()).hexdigest()[:12])
         add(dataset, VOID + "propertyPartition", partition)
@@ -269,7 +313,22 @@ async def description(services: AppServices) -> list[ox.Triple]:
         add(linkset, VOID + "triples", integer(row["n"].value))
         add(target, RDF_TYPE.value, ox.NamedNode(VOID + "Dataset"))
         add(target, VOID + "uriSpace", ox.Literal(row["namespace"].value))
-    return triples
+    return triples + _typed(triples)
+
+
+def _typed(triples: list[ox.Triple]) -> list[ox.Triple]:
+    """The class each value of a DCAT property has (``RANGES``), stated."""
+    stated = {(t.subject, t.object) for t in triples if t.predicate == RDF_TYPE}
+    typed: list[ox.Triple] = []
+    for t in triples:
+        expected = RANGES.get(t.predicate.value)
+        if expected is None or isinstance(t.object, ox.Literal):
+            continue
+        fact = ox.Triple(t.object, RDF_TYPE, ox.NamedNode(expected))
+        if (t.object, fact.object) not in stated:
+            stated.add((t.object, fact.object))
+            typed.append(fact)
+    return typed
 
 
 async def sitemap_urls(services: AppServices) -> list[str]:
