@@ -184,3 +184,15 @@ def test_the_dataset_conforms_to_dcat_ap_3_and_its_compressed_downloads_say_what
         assert data.value(distribution, dcat.compressFormat) == rdflib.URIRef(iana + "application/gzip")
         served = web.get(server.url + f"/download/{name}")
         assert served.status_code == 200 and gzip.decompress(served.content)
+
+
+def test_void_gives_the_counts_and_features_catalogues_read(void):
+    """VoID lacked void:classes, void:properties, void:distinctSubjects, void:distinctObjects and void:feature
+    (issue 21)."""
+    assert int(void.value(DATASET, VOID.classes)) == len(list(void.objects(DATASET, VOID.classPartition))) > 10
+    assert int(void.value(DATASET, VOID.properties)) == len(list(void.objects(DATASET, VOID.propertyPartition))) > 20
+    subjects, objects = int(void.value(DATASET, VOID.distinctSubjects)), int(void.value(DATASET, VOID.distinctObjects))
+    assert int(void.value(DATASET, VOID.entities)) <= subjects < int(void.value(DATASET, VOID.triples))
+    assert 0 < objects < int(void.value(DATASET, VOID.triples))
+    formats = rdflib.Namespace("http://www.w3.org/ns/formats/")
+    assert {formats.Turtle, formats["JSON-LD"], formats["N-Quads"]} <= set(void.objects(DATASET, VOID.feature))

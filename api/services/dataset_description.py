@@ -96,8 +96,9 @@ DOWNLOADS = [
 ]
 
 SUMMARY = """
-SELECT ?triples ?entities ?latest ?earliest ?last WHERE {
+SELECT ?triples ?entities ?subjects ?objects ?latest ?earliest ?last WHERE {
   { SELECT (COUNT(*) AS ?triples) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } }
+  { SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects) WHERE { ?s ?p ?o } }
   { SELECT (COUNT(DISTINCT ?s) AS ?entities) WHERE { ?s ?p ?o FILTER(STRSTARTS(STR(?s), STR(<id/>))) } }
   OPTIONAL { SELECT (MAX(?m) AS ?latest) WHERE { GRAPH <data/metadata> { ?r a eco:Record ; dcterms:modified ?m } } }
   OPTIONAL { SELECT (MIN(STR(?d)) AS ?earliest) (MAX(STR(?d)) AS ?last) WHERE { ?a schema:startDate ?d } }
@@ -108,6 +109,7 @@ GROUP BY ?property ORDER BY ?property"""
 THEMES = """SELECT DISTINCT ?topic ?label WHERE {
   ?activity dcterms:subject ?topic . ?topic skos:inScheme <def/topic> ; skos:prefLabel ?label
 } ORDER BY ?topic"""
+FEATURES = ("Turtle", "N-Triples", "RDF_XML", "JSON-LD", "N-Quads", "TriG")
 KEYWORDS = ("data ecosystem", "National Data Strategy", "National AI Strategy", "data sharing", "organisations")
 DESCRIPTION = (
     "Organisations of the UK data ecosystem, their activities and relationships, mapped against the National Data "
@@ -211,6 +213,10 @@ async def description(services: AppServices) -> list[ox.Triple]:
     add(dataset, DCT + "description", ox.Literal(DESCRIPTION, language="en"))
     add(dataset, VOID + "triples", integer(size["triples"].value))
     add(dataset, VOID + "entities", integer(size["entities"].value))
+    add(dataset, VOID + "distinctSubjects", integer(size["subjects"].value))
+    add(dataset, VOID + "distinctObjects", integer(size["objects"].value))
+    for feature in FEATURES:  # the RDF formats every document and graph comes in
+        add(dataset, VOID + "feature", ox.NamedNode("http://www.w3.org/ns/formats/" + feature))
     if "latest" in size:
         add(dataset, DCT + "modified", size["latest"])
     if "earliest" in size:
@@ -273,9 +279,11 @@ async def description(services: AppServices) -> list[ox.Triple]:
             add(distribution, DCAT + "compressFormat", ox.NamedNode(IANA + "application/gzip"))
         add(distribution, DCT + "license", ox.NamedNode(OGL))
 
-    for row in await services.public.solutions(
+    classes = await services.public.solutions(
         "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"
-    ):
+    )
+    add(dataset, VOID + "classes", integer(str(len(classes))))
+    for row in classes:
         partition = ox.BlankNode("class-" + hashlib.sha1(row["class"].value.encode()).hexdigest()[:12])
         add(dataset, VOID + "classPartition", partition)
         add(partition, VOID + "class", row["class"])
@@ -284,7 +292,9 @@ async def description(services: AppServices) -> list[ox.Triple]:
         topic = ox.NamedNode(row["topic"].value)
         add(dataset, DCAT + "theme", topic)
         add(topic, STANDARD["skos"] + "prefLabel", row["label"])
-    for row in await services.public.solutions(PROPERTIES):
+    properties = await services.public.solutions(PROPERTIES)
+    add(dataset, VOID + "properties", integer(str(len(properties))))
+    for row in properties:
         partition = ox.BlankNode("property-" + hashlib.sha1(row["property"].value.encode()).hexdigest()[:12])
         add(dataset, VOID + "propertyPartition", partition)
         add(partition, VOID + "property", row["property"])
