@@ -318,3 +318,30 @@ def test_each_heatmap_row_s_cells_run_left_to_right_under_their_column_headings(
     browser.get(server.url + "/strategy-map")
     assert assert_rows_under_headings(browser, "table.heatmap", "/strategy-map") > 0
     browser.find_element(By.CSS_SELECTOR, "table.heatmap").screenshot(str(tmp_path / "strategy-map.png"))
+
+
+NETWORK_LAYOUT = """
+const container = arguments[0], cy = container._cyreg.cy, box = cy.nodes().renderedBoundingBox();
+return {
+  zoom: cy.zoom(),
+  label_px: Math.min(...cy.nodes().map(n => parseFloat(n.style('font-size')) * cy.zoom())),
+  used_width: box.w / container.clientWidth,
+  inside: box.x1 >= -1 && box.y1 >= -1 && box.x2 <= container.clientWidth + 1 && box.y2 <= container.clientHeight + 1,
+  linked_below: Math.max(...cy.nodes('[?linked]').map(n => n.renderedPosition().y))
+    < Math.min(...cy.nodes('[!linked]').map(n => n.renderedPosition().y)),
+};
+"""
+
+
+def test_the_network_s_labels_read_at_12_px_and_its_nodes_use_most_of_the_canvas_width(server, browser, tmp_path):
+    """The 24 organisations were drawn in a narrow strip of a wide canvas with labels about 4 px high (issue 21)."""
+    browser.set_window_size(1366, 900)
+    browser.get(server.url + "/network")
+    network = wait(browser).until(lambda b: b.find_element(By.ID, "network"))
+    wait(browser).until(lambda b: network.get_attribute("data-ready"))
+    layout = browser.execute_script(NETWORK_LAYOUT, network)
+    assert layout["label_px"] >= 12, layout
+    assert layout["used_width"] >= 0.7 and layout["inside"], layout
+    assert layout["linked_below"], "the linked organisations above those not yet linked"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", network)
+    network.screenshot(str(tmp_path / "network.png"))
