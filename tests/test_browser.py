@@ -345,3 +345,33 @@ def test_the_network_s_labels_read_at_12_px_and_its_nodes_use_most_of_the_canvas
     assert layout["linked_below"], "the linked organisations above those not yet linked"
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", network)
     network.screenshot(str(tmp_path / "network.png"))
+
+
+FIRST_ROW = """
+const row = document.querySelector('.yasr table tbody tr');
+const text = (cell) => {
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT, { acceptNode: n => n.textContent.trim() ? 1 : 3 });
+  const range = document.createRange(); range.selectNodeContents(walker.nextNode()); return range.getBoundingClientRect().toJSON();
+};
+return [...row.querySelectorAll('td')].slice(0, 2).map(cell => ({box: cell.getBoundingClientRect().toJSON(), text: text(cell)}));
+"""
+
+
+def test_the_result_table_s_row_numbers_stand_clear_of_the_first_column(server, browser, tmp_path):
+    """In the query editor's result table the row number ran into the first IRI (issue 21)."""
+    browser.set_window_size(1366, 900)
+    browser.get(server.url + "/sparql")
+    editor = wait(browser).until(expected_conditions.element_to_be_clickable((By.CSS_SELECTOR, ".yasqe .CodeMirror")))
+    browser.execute_script(
+        "window.ecomapYasgui.getTab().setQuery(arguments[0])",
+        "SELECT ?thing WHERE { ?thing a <http://www.w3.org/ns/org#Organization> } ORDER BY ?thing LIMIT 5",
+    )
+    editor.click()
+    browser.find_element(By.CSS_SELECTOR, ".yasqe_queryButton").click()
+    wait(browser).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".yasr table tbody tr td")))
+    number, first = browser.execute_script(FIRST_ROW)
+    assert number["text"]["right"] <= number["box"]["right"] and first["text"]["left"] >= first["box"]["left"]
+    assert first["text"]["left"] - number["text"]["right"] >= 8, (number, first)
+    results = browser.find_element(By.CSS_SELECTOR, ".yasr")
+    browser.execute_script("arguments[0].scrollIntoView()", results)
+    results.screenshot(str(tmp_path / "results.png"))
