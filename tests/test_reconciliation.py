@@ -28,7 +28,7 @@ from graph.matching.reconciliation import (
 
 pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
-SPECS = Path("/work/shared/specs/reconciliation-0.2")
+SPECS = Path(__file__).parent / "specs" / "reconciliation-0.2"  # copied: specs/README.md
 ODI = f"{BASE}/id/organisation/odi"
 
 

@@ -100,6 +100,44 @@ async def _form(request: Request) -> dict[str, str] | None:
 
 
 UNREADABLE = {400: problem("The batch or extension query cannot be read, or neither was sent")}
+# The answers' shapes, as the Reconciliation API 0.2 schemas define them (tests/specs/reconciliation-0.2 has them whole;
+# tests/test_reconciliation.py validates the answers against those): the essentials, for the OpenAPI's readers.
+CANDIDATE = {
+    "type": "object",
+    "required": ["id", "name", "score", "match"],
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "score": {"type": "number"},
+        "match": {"type": "boolean"},
+        "type": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "string"}}}},
+    },
+}
+BATCH_RESULTS = {
+    "type": "object",
+    "description": "For each query's key (q0, q1…), its candidates, best first",
+    "additionalProperties": {
+        "type": "object",
+        "required": ["result"],
+        "properties": {"result": {"type": "array", "items": CANDIDATE}},
+    },
+}
+EXTENSION = {
+    "type": "object",
+    "required": ["meta", "rows"],
+    "properties": {"meta": {"type": "array"}, "rows": {"type": "object"}},
+}
+MANIFEST = {
+    "type": "object",
+    "required": ["versions", "name", "identifierSpace", "schemaSpace"],
+    "properties": {"versions": {"type": "array", "items": {"type": "string"}}, "name": {"type": "string"}},
+}
+
+
+def _answering(description: str, *shapes: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {200: {"description": description, "content": {"application/json": {"schema": {"anyOf": list(shapes)}}}}}
+
+
 TOO_LARGE = {413: problem("The request is larger than the service takes")}
 CURSOR_ERROR = {400: problem("cursor is not a whole number")}
 
@@ -112,7 +150,13 @@ EXTEND_FIELD = {"extend": '{"ids": ["odi"], "properties": [{"id": "website"}]}'}
 @router.get(
     "/reconcile",
     summary="The service manifest; or reconcile ?queries=..., or extend ?extend=...",
-    responses=documented(UNREADABLE, STORE),
+    responses=documented(
+        _answering(
+            "The manifest, the candidates of each query, or the properties asked", MANIFEST, BATCH_RESULTS, EXTENSION
+        ),
+        UNREADABLE,
+        STORE,
+    ),
 )
 async def service(request: Request, services: Services, queries: QUERIES = None, extend: EXTEND = None) -> Response:
     if queries is None and extend is None:
@@ -123,7 +167,12 @@ async def service(request: Request, services: Services, queries: QUERIES = None,
 @router.post(
     "/reconcile",
     summary="Reconcile a batch (form field queries) or extend entities (form field extend)",
-    responses=documented(UNREADABLE, TOO_LARGE, STORE),
+    responses=documented(
+        _answering("The candidates of each query, or the properties asked", BATCH_RESULTS, EXTENSION),
+        UNREADABLE,
+        TOO_LARGE,
+        STORE,
+    ),
     openapi_extra=fields(FORM, {**QUERIES_FIELD, **EXTEND_FIELD}, optional=("queries", "extend")),
 )
 async def service_post(request: Request, services: Services) -> Response:
