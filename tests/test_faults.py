@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import httpx
 import pyoxigraph as ox
 import pytest
@@ -110,20 +111,27 @@ def assert_checked_clean(server: Server) -> None:
 
 def state_on_disk(folder: Path, submission: str) -> tuple[bool, bool]:
     """Read both stores from disk once the killed store servers have let go of them: is the record in the
-    public store, and is the submission still pending under an approval's claim in the staging one?"""
+    public store, and is the submission still pending under an approval's claim in the staging one? The stores are
+    closed after: a command the test runs next in this process opens them again."""
     eco, record = BASE + "/def/ecosystem/", f"{BASE}/data/organisation/cymru-data-co-op"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            public, staging = open_embedded(folder / "store"), open_embedded(folder / "staging")
-            break
-        except StoreError:  # a killed server's lock is not released yet
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.25)
     claimed = f"""ASK {{ GRAPH <{BASE}/data/metadata> {{ <{BASE}/id/submission/{submission}>
         <{eco}status> <{BASE}/def/record-status/pending> ; <{eco}approvalClaimedBy> ?moderator }} }}"""
-    return ask(public, f"ASK {{ GRAPH <{record}> {{ ?s ?p ?o }} }}"), ask(staging, claimed)
+    found = []
+    for name, question in (("store", f"ASK {{ GRAPH <{record}> {{ ?s ?p ?o }} }}"), ("staging", claimed)):
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                store = open_embedded(folder / name)
+                break
+            except StoreError:  # a killed server's lock is not released yet
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.25)
+        try:
+            found.append(ask(store, question))
+        finally:
+            anyio.run(store.close)
+    return found[0], found[1]
 
 
 @embedded_only
