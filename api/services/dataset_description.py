@@ -103,6 +103,7 @@ SELECT ?triples ?entities ?subjects ?objects ?latest ?earliest ?last WHERE {
   OPTIONAL { SELECT (MAX(?m) AS ?latest) WHERE { GRAPH <data/metadata> { ?r a eco:Record ; dcterms:modified ?m } } }
   OPTIONAL { SELECT (MIN(STR(?d)) AS ?earliest) (MAX(STR(?d)) AS ?last) WHERE { ?a schema:startDate ?d } }
 }"""
+CLASSES = "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"
 PROPERTIES = """
 SELECT ?property (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?property ?o WHERE { ?s ?property ?o } }
 GROUP BY ?property ORDER BY ?property"""
@@ -279,26 +280,22 @@ async def description(services: AppServices) -> list[ox.Triple]:
             add(distribution, DCAT + "compressFormat", ox.NamedNode(IANA + "application/gzip"))
         add(distribution, DCT + "license", ox.NamedNode(OGL))
 
-    classes = await services.public.solutions(
-        "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"
-    )
-    add(dataset, VOID + "classes", integer(str(len(classes))))
-    for row in classes:
-        partition = ox.BlankNode("class-" + hashlib.sha1(row["class"].value.encode()).hexdigest()[:12])
-        add(dataset, VOID + "classPartition", partition)
-        add(partition, VOID + "class", row["class"])
-        add(partition, VOID + "entities", integer(row["n"].value))
+    # VoID's partitions: of each class, its members; of each property, its statements.
+    for kind, count, partitioned, measure, query in (
+        ("class", "classes", "classPartition", "entities", CLASSES),
+        ("property", "properties", "propertyPartition", "triples", PROPERTIES),
+    ):
+        rows = await services.public.solutions(query)
+        add(dataset, VOID + count, integer(str(len(rows))))
+        for row in rows:
+            partition = ox.BlankNode(f"{kind}-" + hashlib.sha1(row[kind].value.encode()).hexdigest()[:12])
+            add(dataset, VOID + partitioned, partition)
+            add(partition, VOID + kind, row[kind])
+            add(partition, VOID + measure, integer(row["n"].value))
     for row in await services.public.solutions(THEMES):
         topic = ox.NamedNode(row["topic"].value)
         add(dataset, DCAT + "theme", topic)
         add(topic, STANDARD["skos"] + "prefLabel", row["label"])
-    properties = await services.public.solutions(PROPERTIES)
-    add(dataset, VOID + "properties", integer(str(len(properties))))
-    for row in properties:
-        partition = ox.BlankNode("property-" + hashlib.sha1(row["property"].value.encode()).hexdigest()[:12])
-        add(dataset, VOID + "propertyPartition", partition)
-        add(partition, VOID + "property", row["property"])
-        add(partition, VOID + "triples", integer(row["n"].value))
     for row in await services.public.solutions(
         "SELECT ?o WHERE { ?o a/rdfs:subClassOf* org:Organization ; skos:prefLabel ?l } ORDER BY ?l LIMIT 3"
     ):
