@@ -375,3 +375,25 @@ def test_the_result_table_s_row_numbers_stand_clear_of_the_first_column(server, 
     results = browser.find_element(By.CSS_SELECTOR, ".yasr")
     browser.execute_script("arguments[0].scrollIntoView()", results)
     results.screenshot(str(tmp_path / "results.png"))
+
+
+def test_the_saved_queries_forms_offer_organisations_concepts_and_places_by_name(server, browser):
+    """An IRI parameter was a text field for an address typed by hand (``def/m1-principle/address-risks``), issue 21:
+    now a drop-down of names, grouped, with the default chosen. Chosen with the keyboard here; the form's values are
+    the addresses the query takes."""
+    browser.get(server.url + "/queries")
+    organisation = Select(browser.find_element(By.ID, "collaboration-network-organisation"))
+    assert organisation.first_selected_option.text == "Open Data Institute"
+    assert "techUK" in [o.text for o in organisation.options]
+    area = browser.find_element(By.ID, "organisations-by-priority-area-area")
+    place = browser.find_element(By.ID, "organisations-by-priority-area-place")
+    groups = [g.get_attribute("label") for g in area.find_elements(By.TAG_NAME, "optgroup")]
+    assert len(groups) >= 4 and any("principles" in g.lower() for g in groups), groups
+    assert Select(place).first_selected_option.text == "any"
+    place.send_keys("Scot")  # typing a name picks it, as in any drop-down
+    assert Select(place).first_selected_option.text == "Scotland"
+    form = place.find_element(By.XPATH, "./ancestor::form")
+    fields = browser.execute_script("return Object.fromEntries(new FormData(arguments[0]))", form)
+    assert fields["place"] == "id/place/S92000003" and fields["area"].startswith("def/m1-priority-area/")
+    answer = web.get(server.url + form.get_attribute("action").split(server.url)[-1], params=fields)
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")

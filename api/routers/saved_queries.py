@@ -17,6 +17,7 @@ from api.inspection import Form
 from api.negotiation import negotiated
 from api.renderers.pages import render
 from api.responses import QUERY, answers, documented, problem
+from api.services.query_forms import parameter_choices
 from api.services.querying import Asker, run_query
 from graph.queries import NamedQuery, Parameter, ParameterError, all_queries
 from graph.store.protocol import answers_with_triples
@@ -128,11 +129,13 @@ def saved_queries_router() -> APIRouter:
     )
     async def saved_queries(
         request: Request,
+        services: Services,
         media_type: Annotated[str, negotiated("application/json", formats.HTML, fallback="application/json")],
     ) -> Response:
         items = [described(q) for q in queries]
         if media_type == formats.HTML:
-            return render(request, "queries.html", {"title": "Saved queries", "queries": items})
+            context = {"title": "Saved queries", "queries": items, "choices": await parameter_choices(services)}
+            return render(request, "queries.html", context)
         return JSONResponse({"queries": items})
 
     for query in queries:
