@@ -151,7 +151,8 @@ VIRTUOSO_NOT_STREAMED = {
 # Virtuoso of its own: test_abuse.hostile_alone). Found by the issue-8 tests; not worked around. Without isolation, two
 # moderators' conditional claims on one submission can both succeed (seen once in a loaded run of 2026-12-06).
 VIRTUOSO_NOT_ISOLATED_OR_REFUSES = {
-    "tests/test_submissions.py::test_two_moderators_deciding_at_once_cannot_both_win",
+    # Comunica sends the query as it writes it again, which Virtuoso refuses (37000); ecomap's own text it takes.
+    "tests/test_saved_queries.py::test_each_saved_query_as_published_runs_unchanged_in_comunica_with_the_same_rows",
     "tests/test_concurrency.py::test_fifty_submitters_and_four_racing_moderators_lose_nothing_double_nothing_and_show_nothing_half_merged",
     "tests/test_fuzz.py::test_every_operation_answers_as_documented_without_5xx_or_a_stack_trace",
     "tests/test_abuse.py::test_a_literal_of_four_megabytes_within_the_size_limit_is_kept_whole",
