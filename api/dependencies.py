@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from api.answers import AnswerCache, KeptForVersion, Versions, shared_for_version
 from api.limits import FairUse
 from api.quarantine import Quarantine
+from api.services.query_forms import Choices, read_choices
 from api.turns import Turns
 from graph.matching.leads import Leads, read_leads
 from graph.matching.names import NAMES_QUERY, NameIndex
@@ -57,6 +58,8 @@ class AppServices:
     suggester: KeptForVersion[Suggester] = field(init=False)
     # Likely but unrecorded links between organisations, best first.
     leads: KeptForVersion[Leads] = field(init=False)
+    # What the saved queries' forms offer for their IRI parameters (api/services/query_forms.py).
+    query_choices: KeptForVersion[Choices] = field(init=False)
 
     def __post_init__(self) -> None:
         self.identity = Identity(self.settings.base_uri)
@@ -74,6 +77,7 @@ class AppServices:
         self.names = KeptForVersion(self.versions, self._read_names)
         self.suggester = KeptForVersion(self.versions, self._read_concepts)
         self.leads = KeptForVersion(self.versions, self._find_leads)
+        self.query_choices = KeptForVersion(self.versions, partial(read_choices, self.public, self.settings.base_uri))
 
     async def _read_candidates(self) -> Candidates:
         rows = await self.public.solutions(CANDIDATES_QUERY)

@@ -20,7 +20,6 @@ GRAPHS = {  # CONSTRUCT, DESCRIBE and documents
 }
 DATASETS = {"nq": "application/n-quads", "trig": "application/trig"}
 HTML = "text/html"
-ALIASES = {"application/json": "application/sparql-results+json", "application/xml": "application/sparql-results+xml"}
 
 RDF_FORMATS = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -43,20 +42,20 @@ SYNONYMS = {
     "rdfxml": "application/rdf+xml",
     "rdf+xml": "application/rdf+xml",
     "xml-rdf": "application/rdf+xml",
-    **ALIASES,
 }
 
 
-# What graph answers are also asked for by: SPARQLWrapper sends a CONSTRUCT ``format=xml`` with Accept
-# application/rdf+xml by default, and ``format=json`` with its JSON return format; Fuseki and Virtuoso read them as
-# RDF/XML and JSON-LD, as ecomap does. rdflib asks for N-Triples as text/plain, its media type before RDF 1.1.
-GRAPH_SYNONYMS = {
-    "xml": "application/rdf+xml",
-    "json": "application/ld+json",
-    "application/xml": "application/rdf+xml",
-    "application/json": "application/ld+json",
-    "text/plain": "application/n-triples",
+# Media types that stand for a more exact one, whichever the route offers: application/json for SPARQL JSON results
+# (a SELECT) or JSON-LD (a graph), application/xml for SPARQL XML results or RDF/XML, and text/plain for N-Triples
+# (rdflib's name for them, from before RDF 1.1). SPARQLWrapper asks for a CONSTRUCT with format=xml and Accept
+# application/rdf+xml by default, and with format=json for its JSON return format; Fuseki and Virtuoso read them so.
+STANDS_FOR = {
+    "application/json": ("application/sparql-results+json", "application/ld+json"),
+    "application/xml": ("application/sparql-results+xml", "application/rdf+xml"),
+    "text/plain": ("application/n-triples",),
 }
+# The short names that name one format for a SELECT (``RESULTS``) and another for a graph.
+GRAPH_NAMES = {"xml": "application/rdf+xml", "json": "application/ld+json"}
 
 
 # Short names of the other answers ecomap gives (pages and plain JSON), for format= on the routes that offer them.
@@ -64,38 +63,32 @@ OTHERS = {"html": HTML, "json": "application/json"}
 
 
 def candidates(name: str) -> list[str]:
-    """The media types a ``format=`` value may name, most likely first: itself if it is a media type (then the one it
-    is an alias of), else those whose short name or synonym it is (``json`` is SPARQL's JSON results for a query,
-    plain JSON for a list)."""
+    """The media types a ``format=`` value may name, most likely first: itself if it is a media type (then those it
+    stands for), else those whose short name or synonym it is (``json`` is SPARQL's JSON results for a query, plain
+    JSON for a list, JSON-LD for a graph). A route takes the first it offers."""
     key = name.strip().lower()
     if "/" in key:
-        return [key, *([SYNONYMS[key]] if key in SYNONYMS else [])]
+        return [key, *STANDS_FOR.get(key, ()), *([SYNONYMS[key]] if key in SYNONYMS else [])]
     found = [table[key] for table in (RESULTS, GRAPHS, DATASETS, OTHERS) if key in table]
-    return found + ([SYNONYMS[key]] if key in SYNONYMS else [])
+    return found + ([SYNONYMS[key]] if key in SYNONYMS else []) + ([GRAPH_NAMES[key]] if key in GRAPH_NAMES else [])
 
 
-def graph_candidates(name: str) -> list[str]:
-    """:func:`candidates` for a graph answer, where ``xml``, ``json`` and ``text/plain`` name RDF formats."""
-    key = name.strip().lower()
-    return [GRAPH_SYNONYMS[key], *candidates(key)] if key in GRAPH_SYNONYMS else candidates(key)
-
-
-def graph_accept(accept: str | None, offered: Iterable[str]) -> str | None:
-    """An Accept header with each media type that names an RDF format for a graph answer (``GRAPH_SYNONYMS``)
-    replaced by that format, where it is offered and the media type itself is not."""
+def read_accept(accept: str | None, offered: Iterable[str]) -> str | None:
+    """An Accept header with each media type that stands for another (``STANDS_FOR``) replaced by the one offered,
+    where the route does not offer the type itself."""
     if not accept:
         return accept
     offers = set(offered)
-    return ",".join(_graph_range(part, offers) for part in accept.split(","))
+    return ",".join(_read_range(part, offers) for part in accept.split(","))
 
 
-def _graph_range(part: str, offers: set[str]) -> str:
+def _read_range(part: str, offers: set[str]) -> str:
     media_type, _, parameters = part.partition(";")
     key = media_type.strip().lower()
-    named = GRAPH_SYNONYMS.get(key)
-    if named is None or "/" not in key or key in offers or named not in offers:
+    meant = next((exact for exact in STANDS_FOR.get(key, ()) if exact in offers), None)
+    if meant is None or key in offers:
         return part
-    return named + (";" + parameters if parameters else "")
+    return meant + (";" + parameters if parameters else "")
 
 
 def names(media_types: Iterable[str]) -> list[str]:

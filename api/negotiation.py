@@ -25,11 +25,11 @@ FORMAT = Annotated[
 
 def _chosen(request: Request, format: str | None, offered: Sequence[str], fallback: str | None) -> str:
     if format is not None:
-        for named in (*formats.candidates(format), *formats.graph_candidates(format)):
+        for named in formats.candidates(format):
             if named in offered:
                 return named
         raise ProblemError(406, f"format={format} is not one of {', '.join(formats.names(offered))}.")
-    found = choose(formats.graph_accept(request.headers.get("accept"), offered), list(offered)) or fallback
+    found = choose(formats.read_accept(request.headers.get("accept"), offered), list(offered)) or fallback
     if found is None:
         raise ProblemError(406, f"Ask for {', '.join(offered)}, by Accept or format=.")
     return found

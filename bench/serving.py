@@ -37,10 +37,10 @@ from pathlib import Path
 
 import httpx
 
+from api.listening import NO_DELAY
 from api.server import free_port, oxigraph_command
 from graph.queries import load_query
 from graph.rdf.namespaces import prefixes
-from graph.store.protocol import NO_DELAY
 
 BASE = "http://127.0.0.1:8000/synthetic"
 ECOMAP = str(Path(sys.executable).parent / "ecomap")

@@ -17,7 +17,6 @@ from api.inspection import Form
 from api.negotiation import negotiated
 from api.renderers.pages import render
 from api.responses import QUERY, answers, documented, problem
-from api.services.query_forms import parameter_choices
 from api.services.querying import Asker, run_query
 from graph.queries import NamedQuery, Parameter, ParameterError, all_queries
 from graph.store.protocol import answers_with_triples
@@ -134,7 +133,7 @@ def saved_queries_router() -> APIRouter:
     ) -> Response:
         items = [described(q) for q in queries]
         if media_type == formats.HTML:
-            context = {"title": "Saved queries", "queries": items, "choices": await parameter_choices(services)}
+            context = {"title": "Saved queries", "queries": items, "choices": await services.query_choices.get()}
             return render(request, "queries.html", context)
         return JSONResponse({"queries": items})
 

@@ -286,8 +286,9 @@ async def approve(submission_id: str, request: Request, services: Services) -> R
     await moderation.check_approvable(services, submission_id, if_match)
     asked = await access.decision(request)  # read after the checks, as its refusals (413) come after theirs
     claim_checked = isinstance(asked, dict) and asked.get("claim_checked") is True
-    submitted = (found["contributor_role"], claim_checked)
-    records = await moderation.approve(services, submission_id, moderator, submitted, if_match)
+    records = await moderation.approve(
+        services, submission_id, moderator, found["contributor_role"], claim_checked=claim_checked, if_match=if_match
+    )
     return JSONResponse({"id": submission_id, "status": SubmissionStatus.APPROVED, "records": records})
 
 

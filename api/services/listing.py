@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import pyoxigraph as ox
 
 from api.dependencies import AppServices
+from api.services.page_queries import AREA_OPTIONS, PLACE_OPTIONS
 from graph.matching.names import NameIndex
 from graph.rdf.identity import KEY_PATTERN
 from graph.store.interface import Row
@@ -117,12 +118,8 @@ def page_query(kind: Kind, filters: Filters, offset: int, limit: int) -> str:
 def options_query(kind: Kind) -> str:
     """Everything the filters can choose from, with its group, for the page's drop-downs."""
     return f"""SELECT ?filter ?group ?value ?label WHERE {{
-  {{ BIND("area" AS ?filter) ?value skos:inScheme ?scheme ; skos:prefLabel ?label . ?scheme skos:prefLabel ?group
-     VALUES ?scheme {{ <def/m1-priority-area> <def/m1-principle> <def/nds-pillar> <def/nds-mission>
-                      <def/ai-strategy-pillar> }} }}
-  UNION {{ BIND("place" AS ?filter) ?value dcterms:type ?type ; skos:prefLabel ?label FILTER(LANG(?label) = "en")
-           VALUES ?type {{ <def/place-type/united-kingdom> <def/place-type/country> <def/place-type/english-region> }}
-           ?type skos:prefLabel ?group }}
+  {{ BIND("area" AS ?filter) {AREA_OPTIONS} }}
+  UNION {{ BIND("place" AS ?filter) {PLACE_OPTIONS} }}
   UNION {{ BIND("kind" AS ?filter) BIND("" AS ?group)
            ?value skos:inScheme <def/{kind.kind_scheme}> ; skos:prefLabel ?label }}
   UNION {{ BIND("strategy" AS ?filter) BIND("" AS ?group) ?value a eco:Strategy ; skos:prefLabel ?label }}

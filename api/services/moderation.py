@@ -122,19 +122,21 @@ async def approve(
     services: AppServices,
     submission_id: str,
     moderator: str,
-    submitted: tuple[str, bool],
+    submitted_role: str,
+    *,
+    claim_checked: bool,
     if_match: str | None,
 ) -> list[str]:
-    """Publish the records of the pending submission, in the role ``submitted`` or, where the moderator checked a claim
-    to speak for the organisation (its flag), as the organisation's own. Returns the records.
+    """Publish the records of the pending submission, in the role submitted or, where the moderator checked a claim
+    to speak for the organisation, as the organisation's own. Returns the records.
 
     :func:`check_approvable` again, in the turn: a route checks first, so that its refusals come before any about the
     request's body, and an approval of the same records may have finished since."""
-    role = _role_approved(*submitted)
+    role = _role_approved(submitted_role, claim_checked)
     async with services.turns.turn():
         await check_approvable(services, submission_id, if_match)
         await approval.claim_or_refuse(services, submission_id, approver=moderator)
-        if role != submitted[0]:  # kept before anything is published, for an approval resumed later
+        if role != submitted_role:  # kept before anything is published, for an approval resumed later
             await services.staging.update(role_update(services.identity, submission_id, role))
         return await approval.approve_claimed(services, submission_id, moderator, role)
 

@@ -12,6 +12,16 @@ SITEMAP = """SELECT DISTINCT ?thing WHERE {
   UNION { ?thing a skos:ConceptScheme } UNION { ?thing a skos:Concept } UNION { ?thing a owl:Ontology }
 } ORDER BY ?thing"""
 
+# What a drop-down offers for an area (a concept of the framework's schemes, grouped by its scheme) and for a place (a
+# nation or region, grouped by its kind): ``?value ?label ?group``, for the lists' filters and the saved queries' forms.
+AREA_OPTIONS = """?value skos:inScheme ?scheme ; skos:prefLabel ?label . ?scheme skos:prefLabel ?group
+     VALUES ?scheme { <def/m1-priority-area> <def/m1-principle> <def/nds-pillar> <def/nds-mission>
+                      <def/ai-strategy-pillar> }"""
+PLACE_OPTIONS = """?value dcterms:type ?type ; skos:prefLabel ?label FILTER(LANG(?label) = "en")
+     VALUES ?type { <def/place-type/united-kingdom> <def/place-type/country> <def/place-type/english-region> }
+     ?type skos:prefLabel ?group"""
+
+
 OBJECT_PROPERTIES = """SELECT ?property ?domain ?range WHERE { GRAPH <def/ecosystem> {
   ?property a owl:ObjectProperty ; rdfs:domain ?domain ; rdfs:range ?range } }"""
 

@@ -97,25 +97,17 @@ async def run_query(
                 "had to be restarted to stop it: it is refused for a day. Change it, or write to the operator if it "
                 "is harmless.",
             )
-    solutions = inspection.form is Form.SOLUTIONS
-    offered = list(formats.RESULTS.values() if solutions else formats.GRAPHS.values())
+    offered = list(formats.RESULTS.values() if inspection.form is Form.SOLUTIONS else formats.GRAPHS.values())
     if format_name:
         # A name or media type, or (as SPARQLWrapper sends) several media types separated by commas.
-        read_as = formats.candidates if solutions else formats.graph_candidates
-        asked = (media_type for part in format_name.split(",") for media_type in read_as(part.split(";")[0]))
+        asked = (media_type for part in format_name.split(",") for media_type in formats.candidates(part.split(";")[0]))
         chosen = next((media_type for media_type in asked if media_type in offered), None)
         if chosen is None:
             raise ProblemError(
                 400, f"format={format_name} does not suit this query: use one of {', '.join(formats.names(offered))}."
             )
     else:
-        accept = asker.accept
-        if solutions:
-            for alias, canonical in formats.ALIASES.items():
-                accept = accept.replace(alias, canonical) if accept else accept
-        else:
-            accept = formats.graph_accept(accept, offered)
-        chosen = choose(accept, offered)
+        chosen = choose(formats.read_accept(asker.accept, offered), offered)
         if chosen is None:
             raise ProblemError(
                 406, f"None of the formats this query can give matches your Accept header: {', '.join(offered)}."

@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import functools
 import re
-import socket
 import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -48,12 +47,6 @@ CANCELLED = b"The SPARQL operation has been cancelled"
 PREFETCH = 64 * 1024
 # How long a request cut off by a supervised store's restart waits for the server to be back before it is sent again.
 RESTART_WAIT_S = 20
-
-
-# Sockets that send with Nagle's algorithm off: a request's or an answer's headers and body written separately would
-# otherwise wait for the peer's delayed ACK, 40 ms a request on Linux. aiohttp turns it off on its own connections;
-# ecomap's listening sockets use this (api/listening.py).
-NO_DELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 
 @functools.cache
