@@ -40,6 +40,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import entity_tags
 from api.responses import NOT_MODIFIED, STORE, documented
 from graph.serving import Supervision
 from graph.store.interface import Store, StoreError
@@ -200,9 +201,7 @@ async def shared_for_version(folder: Path, version: str, compute: Callable[[], A
 
 
 def not_modified(if_none_match: str | None, key: str) -> bool:
-    if not if_none_match:
-        return False
-    return Versions.tag(key) in if_none_match or if_none_match.strip() == "*"
+    return entity_tags.matches(if_none_match, Versions.tag(key), strong=False)
 
 
 # What a route declares (openapi_extra=KEPT) when its GET answer depends only on the public data, never on the staging

@@ -21,6 +21,7 @@ from swagger_ui_bundle import swagger_ui_path
 from api import errors
 from api.answers import OncePerVersion, kept_routes
 from api.dependencies import AppServices
+from api.entity_tags import EncodedEntityTags
 from api.head import HeadAsGet
 from api.metrics import QUERY_TIMEOUTS
 from api.observability import Observed
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
     # level that costs a lookup little CPU; inside HeadAsGet, so that a HEAD has the headers of the GET it stands for.
     # A stream cut off part-way (a stopped or capped query) still ends without its last chunk.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    app.add_middleware(EncodedEntityTags)  # outside the compression: a gzipped answer's ETag names its encoding
     app.add_middleware(HeadAsGet)  # inside Observed, which logs a HEAD as a HEAD
     app.add_middleware(Observed)
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), name="swagger-ui")

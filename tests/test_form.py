@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import urlencode
 
 import pytest
+import rdflib
 import web
 from conftest import SAME_OVER_EITHER, one_pass, start_app, stop_server
 from helpers import pending
+from rdflib.namespace import SH
+
+from graph.catalogue import shape_files
 
 pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
@@ -23,10 +28,55 @@ def form_server(tmp_path_factory):
     stop_server(server)
 
 
+class Controls(HTMLParser):
+    """The form's controls as a browser reads them: each input and textarea, with its type, name, value, whether it
+    is ticked, and the heading of the choice group it sits in."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.controls: list[dict[str, str | bool | None]] = []
+        self.heading: str | None = None
+        self._in: str | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "input":
+            self.controls.append(found | {"checked": "checked" in found, "group": self.heading})
+        elif tag == "textarea":
+            self.controls.append(found | {"type": "textarea", "value": "", "checked": False})
+        elif tag in ("summary", "p") and "choice-heading" in (found.get("class") or ""):
+            self._in, self.heading = "heading", ""
+        self._in = "textarea" if tag == "textarea" else self._in
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "textarea":
+            self.controls[-1]["value"] = str(self.controls[-1]["value"]) + data
+        elif self._in == "heading":
+            self.heading = (self.heading or "") + data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("textarea", "summary", "p"):
+            self._in = None
+
+    def sent(self) -> list[tuple[str, str]]:
+        """What a browser sends: text, hidden fields and ticked boxes, not the licence box."""
+        return [
+            (str(c["name"]), str(c["value"] or ""))
+            for c in self.controls
+            if c.get("name")
+            and c["name"] != "accept_terms"
+            and (c.get("type") not in ("checkbox", "radio") or c["checked"])
+        ]
+
+    def boxes(self, field: str) -> list[dict[str, str | bool | None]]:
+        return [c for c in self.controls if c.get("name") == field and c.get("type") in ("checkbox", "radio")]
+
+
 def selected(html: str, field: str) -> list[str]:
-    select = re.search(rf'<select id="{re.escape(field)}".*?</select>', html, re.S)
-    assert select, f"no select for {field}"
-    return re.findall(r'<option value="([^"]*)" selected>', select.group(0))
+    boxes = Controls(html).boxes(field)
+    assert boxes, f"no choice for {field}"
+    return [str(b["value"]) for b in boxes if b["checked"]]
 
 
 def error_beside(html: str, field: str) -> list[str]:
@@ -46,10 +96,13 @@ def test_the_form_offers_the_controlled_lists_from_the_vocabularies(form_server)
     server, _ = form_server
     page = web.get(server.url + "/submit")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    kinds = re.search(r'<select id="organisation.kind_of_organisation".*?</select>', page.text, re.S).group(0)
-    assert ">Charity or non-profit</option>" in kinds
-    places = re.search(r'<select id="organisation.based_in".*?</select>', page.text, re.S).group(0)
-    assert "Wales (W92000004)" in places and "multiple" in places
+    controls = Controls(page.text)
+    kinds = controls.boxes("organisation.kind_of_organisation")
+    assert "charity-or-non-profit" in [k["value"] for k in kinds] and {k["type"] for k in kinds} == {"checkbox"}
+    places = {str(p["value"]): p["group"] for p in controls.boxes("organisation.based_in")}
+    assert places["W92000004"] == places["S92000003"] == "The nations"
+    assert places["E47000001"] == "England: Combined authority areas (18)"
+    assert "<select" not in page.text
     assert 'name="activity3.name"' in page.text and 'name="activity4.name"' not in page.text
 
 
@@ -139,16 +192,8 @@ def test_a_valid_form_is_kept_pending_for_an_editor_with_advice(form_server):
 
 
 def form_values(html: str) -> list[tuple[str, str]]:
-    """What a browser would send for the form as it stands: text boxes, hidden fields and selected options."""
-    sent = [
-        (name, value)
-        for name, value in re.findall(r'<input[^>]*? name="([^"]+)"[^>]*? value="([^"]*)"', html)
-        if name != "accept_terms"
-    ]
-    sent += re.findall(r'<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)</textarea>', html)
-    for name, options in re.findall(r'<select id="[^"]+" name="([^"]+)".*?>(.*?)</select>', html, re.S):
-        sent += [(name, value) for value in re.findall(r'<option value="([^"]*)" selected>', options)]
-    return [(name, unescape(value)) for name, value in sent]
+    """What a browser would send for the form as it stands: text boxes, hidden fields and ticked boxes."""
+    return Controls(html).sent()  # the parser reads character references as a browser does
 
 
 @pytest.mark.parametrize("organisation", ["odi", "nds-forum", "ico", "techuk"])
@@ -221,3 +266,54 @@ def test_clearing_a_published_activitys_name_says_how_to_remove_it(form_server):
     body = urlencode([*values, ("accept_terms", "yes")])
     sent = web.post(server.url + "/submit", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert sent.status_code == 422 and "cannot be removed with this form" in sent.text
+
+
+FIELD = re.compile(
+    r'<strong>([^<]+)</strong>(?: \(required\))?</(?:label|legend)>\s*<p class="hint" id="(organisation|activity1)\.'
+    r'([^"]+)-hint">([^<]*)</p>'
+)
+
+
+def shapes_order(record_shape: str, base: str) -> list[str]:
+    """The fields of a record in the shapes' own terms, read here straight from ``shapes/``: each property shape that
+    names a group, by the group's ``sh:order`` then its own (the registry numbers are the identifier shape's)."""
+    shapes = rdflib.Graph()
+    for path in shape_files():
+        shapes.parse(path, publicID=base + "/")
+    shp = rdflib.Namespace(base + "/def/shapes/")
+    props = [*shapes.objects(shp[record_shape], SH.property)]
+    if record_shape == "OrganisationShape":
+        props += [*shapes.objects(shp.IdentifierShape, SH.property)]
+    placed = {
+        str(shapes.value(p, SH.name)): (float(shapes.value(shapes.value(p, SH.group), SH.order)), float(o))
+        for p in props
+        for o in shapes.objects(p, SH.order)
+    }
+    return sorted(placed, key=placed.__getitem__)
+
+
+def test_the_form_asks_in_the_order_and_in_the_words_of_the_shapes(form_server):
+    """Issue 21: the fields were in alphabetical order (authority for, based in, charity number…) with hints that
+    repeated the label or named paths; now the shapes' sh:group, sh:order and sh:description set both."""
+    server, _ = form_server
+    page = web.get(server.url + "/submit").text
+    fields = FIELD.findall(page)
+    for record, shape in (("organisation", "OrganisationShape"), ("activity1", "ActivityShape")):
+        shown = [(label, name, hint) for label, block, name, hint in fields if block == record]
+        labels = [label.lower() for label, name, _ in shown if name != "welsh_name"]
+        expected = [name.lower() for name in shapes_order(shape, server.url) if name.lower() in labels]
+        assert labels == expected, (labels, expected)
+        assert len(labels) >= 10
+        for label, name, hint in shown:
+            assert hint and hint.lower() != label.lower() and "/def/" not in hint, (name, hint)
+    organisation = [label for label, block, _, _ in fields if block == "organisation"]
+    assert organisation[:5] == ["Name", "Name in Welsh", "Kind of organisation", "Description", "Website"]
+    assert "Charity number (England and Wales)" in organisation
+    headings = re.findall(r'<div class="field-group">\s*<h3>([^<]+)</h3>', page)
+    assert headings[:5] == [
+        "About the organisation",
+        "Where it is and where it works",
+        "In registers and other databases",
+        "Part of a larger organisation",
+        "Where this comes from",
+    ]

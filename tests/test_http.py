@@ -112,6 +112,21 @@ def test_a_script_on_another_site_can_read_the_headers_it_needs(server):
     assert preflight.status_code == 200 and "HEAD" in preflight.headers["access-control-allow-methods"]
 
 
+def test_a_compressed_answer_has_an_entity_tag_of_its_own_and_either_tag_is_revalidated(server):
+    """The gzipped and the plain answer carried one strong ETag (issue 21): two representations, one tag, so a cache
+    could splice one's bytes onto the other. Now the compressed one's tag names its encoding; both get a 304."""
+    url = server.url + "/organisations"
+    plain = web.get(url, headers={"Accept-Encoding": "identity"})
+    packed = web.get(url, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert packed.headers["etag"] == plain.headers["etag"][:-1] + '-gzip"'
+    for tag in (plain.headers["etag"], packed.headers["etag"], "W/" + packed.headers["etag"]):
+        for accept_encoding in ("gzip", "identity"):
+            again = web.get(url, headers={"If-None-Match": f'"other", {tag}', "Accept-Encoding": accept_encoding})
+            assert again.status_code == 304, (tag, accept_encoding)
+    assert web.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
 def test_answers_are_compressed_for_clients_that_accept_gzip(server):
     """No answer was compressed, whatever the client accepted (issue 21). That a capped or stopped stream still ends
     without its last chunk, compressed, tests/test_abuse.py and tests/test_limits.py show (httpx asks for gzip)."""

@@ -8,11 +8,15 @@ import zipfile
 
 import openpyxl
 import pytest
+import rdflib
 import web
 from conftest import SAME_OVER_EITHER, one_pass, start_app, stop_server
 from helpers import pending
+from rdflib.namespace import SH
 
-from graph.catalogue import ROOT
+from graph.catalogue import ROOT, shape_files
+from graph.contributions.template import columns
+from graph.contributions.validation import Validator
 
 pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
@@ -187,3 +191,51 @@ def test_a_workbook_that_would_unzip_to_hundreds_of_megabytes_is_refused_unopene
     assert response.status_code == 413
     assert "expands to 200 MB" in response.json()["error"] and "more than 64 MB" in response.json()["error"]
     assert pending(server, token) == before
+
+
+def test_the_template_s_columns_follow_the_shapes_order_and_carry_their_hints(sheets_server):
+    """Issue 21: the form's order and wording come from the shapes, so the template gains them too: the columns
+    in the order a person thinks in, and each heading's note the hint the form shows."""
+    server, _ = sheets_server
+    header = next(
+        csv.reader(io.StringIO(web.get(server.url + "/submissions/template.csv").content.decode("utf-8-sig")))
+    )
+    assert header[3:11] == [
+        "name",
+        "welsh_name",
+        "kind_of_organisation",
+        "description",
+        "website",
+        "based_in",
+        "operates_in",
+        "authority_for",
+    ]
+    book = openpyxl.load_workbook(io.BytesIO(web.get(server.url + "/submissions/template.xlsx").content))
+    notes = {cell.value: cell.comment.text for cell in book["records"][1]}
+    assert [cell.value for cell in book["records"][1]] == header
+    shapes = shape_graph(server.url)
+    website = shapes.value(rdflib.URIRef(server.url + "/def/shapes/organisation-website"), SH.description)
+    assert notes["website"] == f"Organisation, About the organisation: {website}"
+    assert "Organisation, " in notes["description"] and "\nActivity, About the activity: " in notes["description"]
+
+
+def shape_graph(base: str) -> rdflib.Graph:
+    shapes = rdflib.Graph()
+    for path in shape_files():
+        shapes.parse(path, publicID=base + "/")
+    return shapes
+
+
+def test_moving_a_field_in_the_shapes_moves_it_in_the_template_and_a_field_without_a_place_is_refused():
+    base = "http://ecomap.test"
+    validator = Validator.from_repository(base)
+    shapes = shape_graph(base)
+    shp = rdflib.Namespace(base + "/def/shapes/")
+    order = [c.name for c in columns(shapes, validator.context, base)]
+    assert order.index("description") < order.index("website")
+    shapes.set((shp["organisation-website"], SH.order, rdflib.Literal(0.5)))
+    moved = [c.name for c in columns(shapes, validator.context, base)]
+    assert moved.index("website") < moved.index("name") < moved.index("description")
+    shapes.remove((shp["organisation-website"], SH.group, None))
+    with pytest.raises(ValueError, match="'website' needs its sh:group, sh:order and sh:description"):
+        columns(shapes, validator.context, base)

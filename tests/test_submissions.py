@@ -551,6 +551,7 @@ def test_approval_with_if_match_refuses_records_changed_since_the_review(contrib
     ]
     reviewed = web.get(server.url + f"/submissions/{later[0]['id']}/review", headers=moderator)
     tag = reviewed.headers["etag"]
+    assert reviewed.headers["content-encoding"] == "gzip" and tag.endswith('-gzip"')  # the compressed review's tag
     assert web.post(server.url + f"/submissions/{later[1]['id']}/approve", headers=moderator).status_code == 200
 
     stale = web.post(server.url + f"/submissions/{later[0]['id']}/approve", headers={**moderator, "If-Match": tag})

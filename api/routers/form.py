@@ -8,6 +8,7 @@ are shown beside the fields they concern.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from urllib.parse import parse_qsl
@@ -37,34 +38,97 @@ HIDDEN = {"row", "record", "iri", "run_by"}
 RDF_TYPE = str(RDF.type)
 
 
+Choices = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (group, ((value, label), ...)); () for free text
+PLACE_TYPE = "http://purl.org/dc/terms/type"
+WITHIN = "http://www.opengis.net/ont/geosparql#sfWithin"
+VALID_FROM, VALID_THROUGH = "https://schema.org/validFrom", "https://schema.org/validThrough"
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
     column: Column
-    options: tuple[tuple[str, str], ...]  # (value, label) for a choice; empty for free text
+    hint: str
+    choices: Choices
     values: list[str]
     errors: list[str]
 
+    @property
+    def label(self) -> str:
+        """The column's title as a sentence starts: "Charity number (England and Wales)", not "(england and wales)"."""
+        return self.column.title[:1].upper() + self.column.title[1:]
+
+
+@dataclass(frozen=True)
+class Group:
+    """The fields the shapes put in one ``sh:PropertyGroup``, shown under its label."""
+
+    label: str
+    fields: list[Field]
+
 
 @cache
-def _options(base: str, column: Column) -> tuple[tuple[str, str], ...]:
-    """A field's choices, (value, label), from the vocabularies and places; none for free text."""
+def _choices(base: str, column: Column) -> Choices:
+    """A field's choices, grouped: concepts by scheme, places by nation (GOV.UK's checkboxes grouped, not a list box
+    of 35 entries that needs Ctrl-click). None for free text."""
     context = Validator.from_repository(base).context
+
+    def label(node: rdflib.term.Node) -> str:
+        names = [n for n in context.objects(node, SKOS.prefLabel) if getattr(n, "language", None) in ("en", None)]
+        return str(names[0]) if names else str(node).rsplit("/", 1)[-1]
+
     if column.kind == "concept":
-
-        def label(value: str) -> str:
-            iri = f"{base}/def/{column.scheme}/{value}" if column.scheme else f"{base}/def/{value}"
-            return str(context.value(rdflib.URIRef(iri), SKOS.prefLabel) or value)
-
-        return tuple(sorted(((v, label(v)) for v in column.values), key=lambda o: o[1].lower()))
+        by_scheme: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for value in column.values:
+            concept = rdflib.URIRef(f"{base}/def/{column.scheme}/{value}" if column.scheme else f"{base}/def/{value}")
+            in_scheme = None if column.scheme else context.value(concept, SKOS.inScheme)
+            scheme = "" if in_scheme is None else label(in_scheme)
+            by_scheme[scheme].append((value, label(concept)))
+        return tuple(
+            (scheme, tuple(sorted(options, key=lambda o: o[1].lower())))
+            for scheme, options in sorted(by_scheme.items())
+        )
     if column.kind == "place":
-        places = []
-        for place in context.subjects(RDF.type, rdflib.URIRef("http://purl.org/dc/terms/Location")):
-            names = [n for n in context.objects(place, SKOS.prefLabel) if getattr(n, "language", None) == "en"]
-            code = str(place).rsplit("/", 1)[-1]
-            places.append((code, f"{names[0] if names else code} ({code})"))
-        return tuple(sorted(places, key=lambda o: (o[0][0] != "K", o[0][:3], o[1])))
+        return _places(context, label, rdflib.URIRef(f"{base}/def/place-type/country"))
     return ()
+
+
+def _places(context: rdflib.Graph, label: Callable[[rdflib.term.Node], str], country: rdflib.URIRef) -> Choices:
+    """The places in groups: the UK-wide ones, the four nations, then each nation's regions and areas by their kind;
+    an area that has ended says when it was in force, as three are all called "North East"."""
+
+    def nation(place: rdflib.term.Node | None) -> rdflib.term.Node | None:
+        while place is not None and context.value(place, rdflib.URIRef(PLACE_TYPE)) != country:
+            place = context.value(place, rdflib.URIRef(WITHIN))
+        return place
+
+    def named(place: rdflib.term.Node) -> str:
+        began, ended = (context.value(place, rdflib.URIRef(p)) for p in (VALID_FROM, VALID_THROUGH))
+        return f"{label(place)} ({str(began)[:4]} to {str(ended)[:4]})" if began and ended else label(place)
+
+    groups: dict[tuple[str, str, str], list[tuple[str, str]]] = defaultdict(list)
+    for place in context.subjects(RDF.type, rdflib.URIRef("http://purl.org/dc/terms/Location")):
+        kind, home = context.value(place, rdflib.URIRef(PLACE_TYPE)), nation(place)
+        notation = str(context.value(kind, SKOS.notation))  # E12 regions, E47 combined authority areas, E61 the GLA
+        key = (
+            ("", "", "")
+            if home is None
+            else ("nations", "", "")
+            if kind == country
+            else (str(home), notation, str(kind))
+        )
+        groups[key].append((str(place).rsplit("/", 1)[-1], named(place)))
+
+    def heading(key: tuple[str, str, str], count: int) -> str:
+        if key[2]:
+            return f"{label(rdflib.URIRef(key[0]))}: {label(rdflib.URIRef(key[2]))}{'s' if count > 1 else ''}"
+        return "The nations" if key[0] else "The United Kingdom as a whole"
+
+    ordered = sorted(groups.items(), key=lambda g: (g[0][0] != "", g[0][0] != "nations", g[0]))
+    return tuple(  # the UK-wide ones from the whole UK down, by code; the others by name
+        (heading(key, len(options)), tuple(sorted(options, key=lambda o: o[0] if key == ("", "", "") else o[1])))
+        for key, options in ordered
+    )
 
 
 def _form_columns(services: AppServices) -> list[Column]:
@@ -74,18 +138,28 @@ def _form_columns(services: AppServices) -> list[Column]:
 
 def _fields(
     services: AppServices, prefix: str, record: str, values: dict[str, list[str]], errors: dict[str, list[str]]
-) -> list[Field]:
-    return [
-        Field(
-            f"{prefix}.{c.name}",
-            c,
-            _options(services.settings.base_uri, c),
-            values.get(c.name, []),
-            errors.get(c.name, []),
+) -> list[Group]:
+    """A record's fields in the shapes' groups and order."""
+    columns = sorted(
+        (c for c in _form_columns(services) if record in c.records),
+        key=lambda c: (c.placing(record).group_order, c.placing(record).order),
+    )
+    groups: list[Group] = []
+    for column in columns:
+        placing = column.placing(record)
+        if not groups or groups[-1].label != placing.group:
+            groups.append(Group(placing.group, []))
+        groups[-1].fields.append(
+            Field(
+                f"{prefix}.{column.name}",
+                column,
+                placing.hint,
+                _choices(services.settings.base_uri, column),
+                values.get(column.name, []),
+                errors.get(column.name, []),
+            )
         )
-        for c in _form_columns(services)
-        if record in c.records
-    ]
+    return groups
 
 
 def _page(
@@ -112,7 +186,7 @@ def _page(
     organisation = _fields(
         services, "organisation", "organisation", values.get("organisation", {}), errors.get("organisation", {})
     )
-    shown = {f.name for f in organisation} | {f.name for _, fields, _ in blocks for f in fields}
+    shown = {f.name for groups in (organisation, *(b[1] for b in blocks)) for g in groups for f in g.fields}
     unplaced = [  # a problem with no field of its own (e.g. a hidden column) goes to the summary
         message
         for block, by_column in errors.items()

@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio
 
+from api import entity_tags
 from api.dependencies import AppServices
 from api.errors import ProblemError
 from api.services import approval
@@ -114,7 +115,7 @@ async def check_approvable(services: AppServices, submission_id: str, if_match: 
     if ended:
         message = f"{', '.join(ended)} was withdrawn or merged: reject this submission, or ask an editor."
         raise ProblemError(409, message)
-    if if_match and if_match != "*" and review_tag(await _changes(services, split)) != if_match:
+    if if_match and not entity_tags.matches(if_match, review_tag(await _changes(services, split)), strong=True):
         raise ProblemError(412, "The records have changed since this review: review the submission again.")
 
 

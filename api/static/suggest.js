@@ -1,6 +1,6 @@
 // Offers concepts for each activity as its description is typed: POST /suggest, then a list under the
-// description of the best concept per scheme, with its score and evidence, and a button that selects it in the
-// "Supports" or "Topic" list. Nothing is chosen for the contributor, and the form works the same without it.
+// description of the best concept per scheme, with its score and evidence, and a button that ticks it in the
+// "Supports" or "Topic" choices. Nothing is chosen for the contributor, and the form works the same without it.
 (function () {
   "use strict";
   var WAIT_MS = 500, SHORTEST = 25, SHOWN_PER_SCHEME = 2;
@@ -15,18 +15,13 @@
     return made;
   }
 
-  // The option of a concept IRI in the block's lists. An option's value is the IRI's part after /def/, or only
-  // the concept's own part in a list of one scheme (its data-scheme).
-  function optionFor(block, concept) {
+  // The box of a concept IRI in the block's "Supports" or "Topic" choices: each box's data-concept is the
+  // concept's IRI after /def/.
+  function boxFor(block, concept) {
     var path = concept.split("/def/")[1];
-    var lists = [document.getElementById(block + ".supports"), document.getElementById(block + ".topic")];
-    for (var i = 0; i < lists.length; i++) {
-      if (!lists[i]) { continue; }
-      var scheme = lists[i].getAttribute("data-scheme");
-      for (var j = 0; j < lists[i].options.length; j++) {
-        var value = lists[i].options[j].value;
-        if (value && (scheme ? scheme + "/" + value : value) === path) { return lists[i].options[j]; }
-      }
+    var boxes = document.querySelectorAll("input[name='" + block + ".supports'], input[name='" + block + ".topic']");
+    for (var i = 0; i < boxes.length; i++) {
+      if (boxes[i].getAttribute("data-concept") === path) { return boxes[i]; }
     }
     return null;
   }
@@ -47,17 +42,17 @@
     answer.schemes.forEach(function (scheme) {
       scheme.suggestions.slice(0, SHOWN_PER_SCHEME).forEach(function (suggestion) {
         if (suggestion.score < SHOWN_FROM) { return; }
-        var option = optionFor(block, suggestion.concept);
+        var box = boxFor(block, suggestion.concept);
         var item = element("li", "", "suggestion");
         item.setAttribute("data-concept", suggestion.concept);
         item.appendChild(element("strong", suggestion.label));
         item.appendChild(element("span", " (" + scheme.label + ", score " + suggestion.score.toFixed(2) + ") "));
-        if (option) {
-          var choose = element("button", option.selected ? "Chosen" : "Choose", "secondary");
+        if (box) {
+          var choose = element("button", box.checked ? "Chosen" : "Choose", "secondary");
           choose.type = "button";
-          choose.disabled = option.selected;
+          choose.disabled = box.checked;
           choose.addEventListener("click", function () {
-            option.selected = true;
+            box.checked = true;
             choose.textContent = "Chosen";
             choose.disabled = true;
           });

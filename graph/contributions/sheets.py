@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Sequence
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -74,8 +75,9 @@ def template_csv(columns: Sequence[Column]) -> bytes:
 
 
 def template_xlsx(columns: Sequence[Column]) -> bytes:
-    """The template as a workbook: the header, a note per column, and a drop-down list for every column of
-    controlled values (kept on a second sheet, as Excel limits lists typed into a rule)."""
+    """The template as a workbook: the header in the shapes' order, a note on each heading with the field's group
+    and hint (as the form shows them), and a drop-down list for every column of controlled values (kept on a
+    second sheet, as Excel limits lists typed into a rule)."""
     book = Workbook()
     sheet = book.active
     assert isinstance(sheet, Worksheet)  # a new workbook's one sheet
@@ -85,6 +87,7 @@ def template_xlsx(columns: Sequence[Column]) -> bytes:
     for index, column in enumerate(columns, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = max(12, len(column.name) + 2)
+        sheet.cell(row=1, column=index).comment = Comment(_note(column), "ecomap")
         if not column.values:
             continue
         for row, value in enumerate(column.values, start=1):
@@ -100,3 +103,10 @@ def template_xlsx(columns: Sequence[Column]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _note(column: Column) -> str:
+    """A heading's note: for each kind of record the column serves, the group it is in and its hint."""
+    if not column.placings:
+        return column.description
+    return "\n".join(f"{record.capitalize()}, {p.group}: {p.hint}" for record, p in column.placings)

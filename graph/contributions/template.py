@@ -14,7 +14,7 @@ from typing import TypedDict
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.namespace import SH, SKOS
+from rdflib.namespace import RDFS, SH, SKOS
 
 from graph.rdf.identity import KEY_PATTERN, ORG_ID, Identity, UriClass, mint_key
 from graph.rdf.namespaces import STANDARD
@@ -33,6 +33,18 @@ SEPARATOR = ";"
 
 
 @dataclass(frozen=True)
+class Placing:
+    """Where a column sits among one kind of record's fields, and the hint it gives there: read off the shapes'
+    ``sh:group`` (a ``sh:PropertyGroup`` with its label and ``sh:order``), ``sh:order`` and ``sh:description``, so
+    that the form and the template ask in the order a person thinks in (name, kind, what it does, website, where)."""
+
+    group: str
+    group_order: float
+    order: float
+    hint: str
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     title: str
@@ -45,6 +57,16 @@ class Column:
     register: str | None = None
     required: bool = False
     multiple: bool = False
+    placings: tuple[tuple[str, Placing], ...] = ()  # (record, placing) for each record the column is in
+
+    def placing(self, record: str) -> Placing:
+        return dict(self.placings)[record]
+
+    @property
+    def position(self) -> tuple[int, float, float]:
+        """The column's place in the template: its first record's fields, by group, then by order in the group."""
+        first = self.placing(self.records[0]) if self.placings else Placing("", 0, 0, "")
+        return RECORDS_ORDER[self.records[0]], first.group_order, first.order
 
 
 FIXED = [
@@ -91,9 +113,37 @@ def columns(shapes: rdflib.Graph, context: rdflib.Graph, base: str) -> list[Colu
         for path, props in by_path.items():
             for column in _columns_for(shapes, context, shp, record, path, props):
                 if column.name in found:
-                    column = replace(found[column.name], records=(*found[column.name].records, record))
+                    earlier = found[column.name]
+                    column = replace(
+                        earlier,
+                        records=(*earlier.records, record),
+                        placings=(*earlier.placings, *column.placings),
+                        description=_described(earlier, column),
+                    )
                 found[column.name] = column
-    return FIXED + sorted(found.values(), key=lambda c: (RECORDS_ORDER[c.records[0]], c.kind != "name", c.name))
+    return FIXED + sorted(found.values(), key=lambda c: c.position)
+
+
+def _described(earlier: Column, column: Column) -> str:
+    """The template's one description of a column that two kinds of record share, each with its own hint."""
+    if column.description == earlier.description:
+        return earlier.description
+    hints = {record: placing.hint for record, placing in (*earlier.placings, *column.placings)}
+    return " ".join(
+        f"For {'an' if record[0] in 'aeiou' else 'a'} {record}: {hint[:1].lower()}{hint[1:]}"
+        for record, hint in hints.items()
+    )
+
+
+def _placing(shapes: rdflib.Graph, props: list, title: str) -> Placing:
+    """A field's group, order and hint from its property shapes; every field the template shows has them (a test
+    of the shapes checks it), so a shape without them is refused here rather than put at random."""
+    group = next((g for p in props for g in shapes.objects(p, SH.group)), None)
+    order = min((float(str(o)) for p in props for o in shapes.objects(p, SH.order)), default=None)
+    hint = next((str(d) for p in props for d in shapes.objects(p, SH.description)), None)
+    if group is None or order is None or hint is None:
+        raise ValueError(f"The shape of the field {title!r} needs its sh:group, sh:order and sh:description.")
+    return Placing(str(shapes.value(group, RDFS.label)), float(str(shapes.value(group, SH.order) or 0)), order, hint)
 
 
 RECORDS_ORDER = {name: i for i, name in enumerate(RECORDS)}
@@ -107,6 +157,7 @@ class _Common(TypedDict):
     path: str
     required: bool
     multiple: bool
+    placings: tuple[tuple[str, Placing], ...]
 
 
 def _slug(title: str) -> str:
@@ -117,7 +168,8 @@ def _columns_for(
     shapes: rdflib.Graph, context: rdflib.Graph, shp: rdflib.Namespace, record: str, path: rdflib.URIRef, props: list
 ) -> list[Column]:
     title = str(shapes.value(props[0], SH.name))
-    description = next((str(d) for p in props for d in shapes.objects(p, SH.description)), title)
+    placing = _placing(shapes, props, title) if path != rdflib.URIRef(STANDARD["adms"] + "identifier") else None
+    description = placing.hint if placing else title
     required = any(
         int(shapes.value(p, SH.minCount) or 0) >= 1 and shapes.value(p, SH.severity) == SH.Violation for p in props
     )
@@ -128,12 +180,29 @@ def _columns_for(
         "path": str(path),
         "required": required,
         "multiple": multiple,
+        "placings": ((record, placing),) if placing else (),
     }
-    if path == SKOS.prefLabel:
+    if path == SKOS.prefLabel and placing:
+        welsh = "Its name in Welsh, if it has one."
         return [
-            Column("name", "name", description, (record,), str(path), "name", required=required),
             Column(
-                "welsh_name", "name in Welsh", "The name in Welsh, if it has one.", (record,), str(path), "welsh-name"
+                "name",
+                "name",
+                description,
+                (record,),
+                str(path),
+                "name",
+                required=required,
+                placings=((record, placing),),
+            ),
+            Column(
+                "welsh_name",
+                "name in Welsh",
+                welsh,
+                (record,),
+                str(path),
+                "welsh-name",
+                placings=((record, replace(placing, order=placing.order + 0.5, hint=welsh)),),
             ),
         ]
     if path == rdflib.URIRef(STANDARD["adms"] + "identifier"):
@@ -143,15 +212,17 @@ def _columns_for(
             local = str(prop).rsplit("/", 1)[-1]
             if local in REGISTER_COLUMNS:
                 name = str(shapes.value(prop, SH.name))
+                placed = _placing(shapes, [prop], name)
                 result.append(
                     Column(
                         _slug(name),
                         name,
-                        str(shapes.value(prop, SH.message)),
+                        placed.hint,
                         (record,),
                         str(path),
                         "identifier",
                         register=REGISTER_COLUMNS[local],
+                        placings=((record, placed),),
                     )
                 )
         return result
