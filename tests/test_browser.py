@@ -283,6 +283,14 @@ return [...table.querySelectorAll('tbody tr')].map(row => ({
 """
 
 
+def whole_page(browser, path) -> None:
+    """A screenshot of the whole page at the window's width, for a person to look at; the window is then put back."""
+    width, height = browser.get_window_size()["width"], browser.get_window_size()["height"]
+    browser.set_window_size(width, browser.execute_script("return document.documentElement.scrollHeight") + 150)
+    browser.save_screenshot(str(path))
+    browser.set_window_size(width, height)
+
+
 def assert_rows_under_headings(browser, table: str, page: str) -> int:
     """Each row's cells sit on the row's own line, left to right after its heading, each under its column's heading
     (the layout is the meaning of a heatmap: a cell in the wrong column says the wrong thing). Returns the cells."""
@@ -316,10 +324,10 @@ def test_each_heatmap_row_s_cells_run_left_to_right_under_their_column_headings(
     for scheme in schemes:
         browser.get(f"{server.url}/gaps?scheme={scheme}")
         assert assert_rows_under_headings(browser, "table.heatmap", f"/gaps?scheme={scheme}") > 0
-        browser.find_element(By.CSS_SELECTOR, "table.heatmap").screenshot(str(tmp_path / f"gaps-{scheme}.png"))
+        whole_page(browser, tmp_path / f"gaps-{scheme}.png")
     browser.get(server.url + "/strategy-map")
     assert assert_rows_under_headings(browser, "table.heatmap", "/strategy-map") > 0
-    browser.find_element(By.CSS_SELECTOR, "table.heatmap").screenshot(str(tmp_path / "strategy-map.png"))
+    whole_page(browser, tmp_path / "strategy-map.png")
 
 
 NETWORK_LAYOUT = """
@@ -442,9 +450,7 @@ def test_the_form_is_filled_in_and_sent_with_the_keyboard_alone(form_server, bro
     for stop, keys in steps:
         tab_to(browser, stop)
         press(browser, keys)
-    browser.set_window_size(1280, browser.execute_script("return document.body.scrollHeight"))
-    browser.save_screenshot(str(tmp_path / "form-filled-by-keyboard.png"))
-    browser.set_window_size(1280, 1000)
+    whole_page(browser, tmp_path / "form-filled-by-keyboard.png")
     tab_to(browser, "el.matches('form button[type=submit]')")
     press(browser, Keys.ENTER)
     wait(browser).until(expected_conditions.title_contains("Thank you"))
