@@ -597,6 +597,20 @@ def store_pids(server: Server) -> list[int]:
     return sorted(int(pid) for pid in found.stdout.split())
 
 
+def settled_store_pids(server: Server, seconds: float = 30) -> list[int]:
+    """:func:`store_pids` once the stores have settled: a store that an earlier test's query made ecomap restart has
+    its old process still exiting for a moment, and a new one starting."""
+    deadline = time.monotonic() + seconds
+    seen = store_pids(server)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = store_pids(server)
+        if now == seen and web.get(server.url + "/healthz").status_code == 200:
+            return now
+        seen = now
+    raise AssertionError(f"the stores did not settle in {seconds} s: {seen}")
+
+
 def _interrupt(process: subprocess.Popen[str]) -> None:
     process.send_signal(signal.SIGINT)
     try:

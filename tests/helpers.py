@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 
 import anyio
 import httpx
+import rdflib
 import web
 
+from graph.catalogue import ROOT, seed_files
 from graph.rdf.namespaces import prefixes
 from graph.settings import DEFAULT_BASE_URI
 from graph.store.embedded import EmbeddedStore
@@ -154,3 +158,213 @@ def logged(server, *request_ids: str) -> dict[str, dict]:
         if all(request_id in found for request_id in request_ids) or time.monotonic() > deadline:
             return found
         time.sleep(0.1)
+
+
+@dataclass(frozen=True)
+class SeedCensus:
+    """What the seed files hold, counted here with rdflib straight from ``graph/seed/*.trig``: the oracle that counts on
+    pages, in ``ecomap stats`` and in lists are checked against, so that they follow the map as it grows."""
+
+    records: int
+    organisations: frozenset[str]
+    activities: frozenset[str]
+    relationships: frozenset[str]
+    kinds: dict[str, int]  # organisations by the key of each kind they have
+    based_or_working_in: dict[str, int]  # organisations by the GSS code of a place they are based or work in
+
+
+@cache
+def seed_census(base: str = DEFAULT_BASE_URI) -> SeedCensus:
+    data = rdflib.Dataset()
+    for path in seed_files():
+        data.parse(path, format="trig", publicID=base + "/")
+    everything = rdflib.Graph()
+    for quad in data.quads((None, None, None, None)):
+        everything.add(quad[:3])
+    ontology = rdflib.Graph().parse(ROOT / "ontology" / "ecosystem.ttl", publicID=base + "/")
+    w3org = rdflib.Namespace("http://www.w3.org/ns/org#")
+    eco = rdflib.Namespace(base + "/def/ecosystem/")
+    organisation_classes = (
+        {w3org.Organization, w3org.FormalOrganization, w3org.OrganizationalUnit}
+        | {c for c in ontology.transitive_subjects(rdflib.RDFS.subClassOf, w3org.Organization)}
+        | {rdflib.URIRef("http://www.w3.org/ns/regorg#RegisteredOrganization")}
+    )
+    organisations = {str(s) for c in organisation_classes for s in everything.subjects(rdflib.RDF.type, c)}
+    kinds: dict[str, int] = {}
+    places: dict[str, int] = {}
+    for organisation in organisations:
+        for kind in everything.objects(rdflib.URIRef(organisation), eco.organisationKind):
+            kinds[str(kind).rsplit("/", 1)[1]] = kinds.get(str(kind).rsplit("/", 1)[1], 0) + 1
+        found = {
+            str(p).rsplit("/", 1)[1]
+            for prop in (eco.basedIn, eco.operatesIn)
+            for p in everything.objects(rdflib.URIRef(organisation), prop)
+        }
+        for code in found:
+            places[code] = places.get(code, 0) + 1
+    return SeedCensus(
+        records=len({str(g.identifier) for g in data.graphs() if str(g.identifier).startswith(base + "/data/")}),
+        organisations=frozenset(organisations),
+        activities=frozenset(str(s) for s in everything.subjects(rdflib.RDF.type, eco.Activity)),
+        relationships=frozenset(str(s) for s in everything.subjects(rdflib.RDF.type, eco.Relationship)),
+        kinds=kinds,
+        based_or_working_in=places,
+    )
+
+
+@dataclass(frozen=True)
+class SeedReading:
+    """The seed's statements read with rdflib and plain Python, no SPARQL: the oracle that the saved queries' answers
+    on the seed are checked against, so that those tests follow the seed as it grows without taking the queries' word
+    for it. Where things are is read as docs/where.md defines it. Things are named by their IRI's path relative to the
+    base (``id/organisation/odi``), as the saved-query tests shorten the answers'."""
+
+    graph: rdflib.Graph  # every statement of graph/seed/*.trig, with the places (graph/reference/places.ttl) and the
+    # concepts (ontology/vocabularies) they name
+    base: str
+    placed_by_record: dict[str, frozenset[str]]  # each record graph with the places it says something is based in,
+    # operates in or happens in
+
+    ROLES = ("ledBy", "runBy", "hostedBy", "participant")  # lead, run, host or take part in an activity
+
+    def iri(self, path: str) -> rdflib.URIRef:
+        return rdflib.URIRef(f"{self.base}/{path}")
+
+    def path(self, iri: rdflib.term.Node) -> str:
+        return str(iri).removeprefix(self.base + "/")
+
+    def eco(self, name: str) -> rdflib.URIRef:
+        return self.iri("def/ecosystem/" + name)
+
+    def objects(self, thing: str, prop: rdflib.URIRef) -> set[str]:
+        return {self.path(o) for o in self.graph.objects(self.iri(thing), prop)}
+
+    def subjects(self, prop: rdflib.URIRef, value: str) -> set[str]:
+        return {self.path(s) for s in self.graph.subjects(prop, self.iri(value))}
+
+    def named_in_english(self, thing: str) -> bool:
+        return any(
+            getattr(label, "language", None) == "en" for label in self.graph.objects(self.iri(thing), SKOS_LABEL)
+        )
+
+    @cached_property
+    def organisations(self) -> frozenset[str]:
+        return frozenset(self.path(o) for o in seed_census(self.base).organisations)
+
+    @cached_property
+    def activities(self) -> frozenset[str]:
+        return frozenset(self.path(a) for a in seed_census(self.base).activities)
+
+    def role_holders(self, activity: str) -> set[str]:
+        """Who leads, runs, hosts or takes part in the activity: organisations, and people."""
+        return {who for role in self.ROLES for who in self.objects(activity, self.eco(role))}
+
+    def activities_of(self, who: str) -> set[str]:
+        return {activity for role in self.ROLES for activity in self.subjects(self.eco(role), who)}
+
+    def supporting(self, concept: str) -> set[str]:
+        """The activities that support the concept (eco:supports), from a source's words or an editor's judgement."""
+        return self.subjects(self.eco("supports"), concept) & self.activities
+
+    def supported_by(self, activity: str) -> set[str]:
+        return self.objects(activity, self.eco("supports"))
+
+    def judged_to_support(self, activity: str, concept: str) -> bool:
+        """Whether an editorial judgement (a reified statement) says that the activity supports the concept."""
+        return any(
+            (judgement, rdflib.RDF.predicate, self.eco("supports")) in self.graph
+            and (judgement, rdflib.RDF.object, self.iri(concept)) in self.graph
+            for judgement in self.graph.subjects(rdflib.RDF.subject, self.iri(activity))
+            if (judgement, rdflib.RDF.type, self.eco("EditorialJudgement")) in self.graph
+        )
+
+    def places_of(self, activity: str, organisation: str) -> set[str]:
+        """docs/where.md, 1: where the activity happens, as the organisation's part in it is placed: where the
+        activity's record says it happens, else where that organisation is based or operates (an activity that names
+        no place, run by a London charity with a Welsh partner, is the charity's in London and the partner's in
+        Wales)."""
+        said = self.objects(activity, rdflib.DCTERMS.spatial)
+        return said or {p for prop in ("basedIn", "operatesIn") for p in self.objects(organisation, self.eco(prop))}
+
+    def lies_within(self, place: str) -> set[str]:
+        """docs/where.md, 2: the place and every place it lies within, following geo:sfWithin any number of steps."""
+        return {self.path(p) for p in self.graph.transitive_objects(self.iri(place), GEO_WITHIN)}
+
+    def records_placing_in(self, place: str) -> set[str]:
+        """docs/where.md, 5: the records that place something (based, operating or happening) in the place or in a
+        place within it."""
+        return {
+            record
+            for record, places in self.placed_by_record.items()
+            if any(place in self.lies_within(at) for at in places)
+        }
+
+    def happens_in(self, activity: str, organisation: str, place: str) -> bool:
+        return any(place in self.lies_within(at) for at in self.places_of(activity, organisation))
+
+    def supporters(self, concept: str, place: str | None = None, *, named: bool = True) -> set[tuple[str, str]]:
+        """(organisation, activity) for each organisation that leads, runs, hosts or takes part in an activity that
+        supports the concept (docs/where.md, 4), there if a place is given; only those with an English name, unless
+        ``named`` is false."""
+        return {
+            (organisation, activity)
+            for activity in self.supporting(concept)
+            if not named or self.named_in_english(activity)
+            for organisation in self.role_holders(activity) & self.organisations
+            if (not named or self.named_in_english(organisation))
+            and (place is None or self.happens_in(activity, organisation, place))
+        }
+
+
+SKOS_LABEL = rdflib.SKOS.prefLabel
+GEO_WITHIN = rdflib.URIRef("http://www.opengis.net/ont/geosparql#sfWithin")
+
+
+@cache
+def seed_reading(base: str = DEFAULT_BASE_URI) -> SeedReading:
+    data = rdflib.Dataset()
+    for path in seed_files():
+        data.parse(path, format="trig", publicID=base + "/")
+    everything = rdflib.Graph()
+    for quad in data.quads((None, None, None, None)):
+        everything.add(quad[:3])
+    for reference in (
+        ROOT / "graph" / "reference" / "places.ttl",
+        *sorted((ROOT / "ontology" / "vocabularies").glob("*.ttl")),
+    ):
+        everything.parse(reference, publicID=base + "/")
+    placing = {rdflib.URIRef(f"{base}/def/ecosystem/{p}") for p in ("basedIn", "operatesIn")} | {rdflib.DCTERMS.spatial}
+    placed = {
+        str(record.identifier).removeprefix(base + "/"): frozenset(
+            str(o).removeprefix(base + "/") for s, p, o in record if p in placing
+        )
+        for record in data.graphs()
+        if str(record.identifier).startswith(base + "/data/")
+    }
+    return SeedReading(everything, base, placed)
+
+
+@cache
+def seed_graph(base: str = DEFAULT_BASE_URI) -> rdflib.Graph:
+    """Every statement of ``graph/seed/*.trig``, read with rdflib into one graph whatever its record: the oracle for
+    what the census does not count (names, labels, what links to what)."""
+    data = rdflib.Dataset()
+    for path in seed_files():
+        data.parse(path, format="trig", publicID=base + "/")
+    everything = rdflib.Graph()
+    for quad in data.quads((None, None, None, None)):
+        everything.add(quad[:3])
+    return everything
+
+
+def seed_names(things: frozenset[str], base: str = DEFAULT_BASE_URI) -> dict[str, list[str]]:
+    """Each of ``things`` (IRIs) with its names in the seed files: its preferred and other labels, in any language."""
+    everything = seed_graph(base)
+    return {
+        thing: [
+            str(label)
+            for kind in (rdflib.SKOS.prefLabel, rdflib.SKOS.altLabel)
+            for label in everything.objects(rdflib.URIRef(thing), kind)
+        ]
+        for thing in things
+    }

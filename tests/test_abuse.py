@@ -24,6 +24,7 @@ from conftest import (
     make_tokens,
     one_pass,
     one_pass_only,
+    settled_store_pids,
     start_app,
     start_server,
     stop_server,
@@ -449,8 +450,10 @@ VALUES_3000 = "VALUES ?x { " + " ".join(str(i) for i in range(3000)) + " }"
     "query",
     [
         "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
-        f"SELECT * WHERE {{ ?s ({PATH}|!{PATH})* ?o }}",
-        f"SELECT * WHERE {{ ?s ({NOT_X})* ?o }}",
+        # From one organisation: from every node at once, Oxigraph works out the whole closure before its first row,
+        # and on a map of thousands of statements that runs into the time limit (a 503, tested below) instead.
+        f"SELECT * WHERE {{ <id/organisation/odi> ({PATH}|!{PATH})* ?o . ?a ?b ?c }}",
+        f"SELECT * WHERE {{ <id/organisation/odi> ({NOT_X})* ?o . ?a ?b ?c }}",
     ],
     ids=["cartesian-product", "path-or-its-negation", "negated-path"],
 )
@@ -602,7 +605,7 @@ def test_a_query_as_deep_as_crashed_the_store_is_refused_and_the_store_stays_up(
     which died with every request in flight; rdflib had read them as flat lists, so its depth limit never saw them."""
     server, _ = hostile
     make, crashed_at = DEEP_QUERIES[name]
-    serving = store_pids(server)
+    serving = settled_store_pids(server)
     response = web.post(server.url + "/sparql", data={"query": make(crashed_at)}, timeout=60)
     assert response.status_code == 400 and "nested too deeply" in response.text, response.text[:300]
     assert "Traceback" not in response.text
@@ -618,12 +621,17 @@ def test_an_answer_the_store_ends_as_if_whole_after_the_time_limit_is_a_503_and_
     """Stopped at its time limit while it skips, Oxigraph ends the answer as if it were whole: no rows. Before, ecomap
     answered 200 with the CSV header alone, and kept it for the data version (the next request got it in 11 ms)."""
     server, _ = hostile
-    for _ in range(2):
-        response = web.post(
-            server.url + "/sparql", data={"query": SKIPPING_PAST_BILLIONS, "format": format_name}, timeout=120
-        )
-        assert response.status_code == 503 and "time limit" in response.text, response.text[:200]
-        assert "ecomap-cache" not in response.headers
+    query = f"{SKIPPING_PAST_BILLIONS} # {format_name}"
+    response = web.post(server.url + "/sparql", data={"query": query, "format": format_name}, timeout=120)
+    assert response.status_code == 503 and "time limit" in response.text, response.text[:200]
+    assert "ecomap-cache" not in response.headers
+    again = web.post(server.url + "/sparql", data={"query": query, "format": format_name}, timeout=120)
+    # Again the time limit; or, where the store had to be restarted to stop it, refused for a day: never the empty
+    # answer, and never one kept.
+    assert (again.status_code, "time limit") == (503, "time limit") or (
+        again.status_code == 400 and "refused for a day" in again.text
+    ), again.text[:200]
+    assert "ecomap-cache" not in again.headers
 
 
 def posting(url: str, path: str, media_type: str, headers: str) -> socket.socket:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+from helpers import seed_census
+
 
 def test_query_stats_validate_and_export_work_while_serving(server, tmp_path):
     result = server.ecomap(
@@ -13,9 +15,10 @@ def test_query_stats_validate_and_export_work_while_serving(server, tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["results"]["bindings"][0]["name"]["value"] == "Open Data Institute"
     stats = server.ecomap("stats")
-    assert stats.returncode == 0 and "organisations         25" in stats.stdout
+    organisations = len(seed_census().organisations) + 1  # and the test's hostile record
+    assert stats.returncode == 0 and re.search(rf"organisations +{organisations}\n", stats.stdout), stats.stdout
     validated = server.ecomap("validate")
-    assert validated.returncode == 0 and re.search(r"\n0 violations and \d+ warnings in 25 records", validated.stdout)
+    assert validated.returncode == 0 and re.search(r"\n0 violations and \d+ warnings in \d+ records", validated.stdout)
     dump = tmp_path / "dump.nq"
     assert server.ecomap("export", "--output", str(dump)).returncode == 0
     assert dump.stat().st_size > 100_000

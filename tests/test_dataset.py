@@ -14,12 +14,14 @@ import pytest
 import rdflib
 import web
 from conftest import BASE, SAME_OVER_EITHER, one_pass
+from helpers import seed_census, seed_graph
 
 pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
+ADMS = rdflib.Namespace("http://www.w3.org/ns/adms#")
 DATASET = rdflib.URIRef("http://127.0.0.1:8000/id/dataset/ecomap")
 
 
@@ -45,7 +47,7 @@ def test_void_counts_classes_and_properties(void):
         str(void.value(p, VOID["class"])): int(void.value(p, VOID.entities))
         for p in void.objects(DATASET, VOID.classPartition)
     }
-    assert classes["http://127.0.0.1:8000/def/ecosystem/Activity"] == 8
+    assert classes["http://127.0.0.1:8000/def/ecosystem/Activity"] == len(seed_census().activities)
     assert classes["http://purl.org/dc/terms/Location"] == 35
     properties = {
         str(void.value(p, VOID.property)): int(void.value(p, VOID.triples))
@@ -60,8 +62,21 @@ def test_linksets_count_the_links_to_other_government_and_open_data(void):
         target = void.value(linkset, VOID.objectsTarget)
         linksets[str(void.value(target, VOID.uriSpace))] = int(void.value(linkset, VOID.triples))
     assert linksets["http://statistics.data.gov.uk/id/statistical-geography/"] == 35
-    assert linksets["http://www.wikidata.org/entity/"] == 1
-    assert linksets["http://business.data.gov.uk/id/company/"] == 7, "one per company number, by its register's pattern"
+    seed = seed_graph()
+    wikidata = [o for o in seed.objects(None, rdflib.SKOS.exactMatch) if str(o).startswith("http://www.wikidata.org/")]
+    assert rdflib.URIRef("http://www.wikidata.org/entity/Q123885") in wikidata  # the Royal Society's
+    assert linksets["http://www.wikidata.org/entity/"] == len(wikidata)
+    # the company numbers the seed records, each a notation typed with Companies House's register
+    company_numbers = [
+        str(number)
+        for identifier in seed.objects(None, ADMS.identifier)
+        for number in seed.objects(identifier, rdflib.SKOS.notation)
+        if getattr(number, "datatype", None) == rdflib.URIRef(BASE + "/def/register/GB-COH")
+    ]
+    assert "08030289" in company_numbers  # the ODI's
+    assert linksets["http://business.data.gov.uk/id/company/"] == len(company_numbers), (
+        "one per company number, by its register's pattern"
+    )
 
 
 def test_dcat_record_has_licence_distributions_coverage_and_modified(server):
@@ -74,7 +89,10 @@ def test_dcat_record_has_licence_distributions_coverage_and_modified(server):
     assert graph.value(DATASET, DCT.modified) is not None
     assert graph.value(DATASET, DCT.spatial) == rdflib.URIRef("http://127.0.0.1:8000/id/place/K02000001")
     period = graph.value(DATASET, DCT.temporal)
-    assert str(graph.value(period, DCAT.startDate)) == "2021"
+    # the earliest date an activity of the seed starts (dates at a year's, a month's or a day's precision, whose
+    # written forms sort as the dates do)
+    starts = [str(date) for date in seed_graph().objects(None, rdflib.URIRef("https://schema.org/startDate"))]
+    assert str(graph.value(period, DCAT.startDate)) == min(starts)
     urls = {str(graph.value(d, DCAT.downloadURL)) for d in graph.objects(DATASET, DCAT.distribution)}
     assert BASE + "/download/organisations.csv" in urls
     assert graph.value(DATASET, DCAT.contactPoint) is not None

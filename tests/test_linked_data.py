@@ -12,12 +12,14 @@ import rdflib
 import rdflib.compare
 import web
 from conftest import BASE, SAME_OVER_EITHER, one_pass, start_app, stop_server
+from helpers import seed_census, seed_graph, seed_reading
 
 from api.services import named_graphs
 
 pytestmark = one_pass("remote", SAME_OVER_EITHER)
 
 ODI = "http://127.0.0.1:8000/id/organisation/odi"
+ADDRESS_RISKS = "def/m1-principle/address-risks"
 RDF_TYPES = {
     "text/turtle": "turtle",
     "application/ld+json": "json-ld",
@@ -167,10 +169,15 @@ def test_the_landing_page_shows_the_shape_of_the_map_with_links(server):
     page = get(server, "/", "text/html")
     assert page.status_code == 200
     assert "not data sets" in page.text
-    assert re.search(r"<td>organisations</td><td>25</td>", page.text)
-    assert '<a href="/organisations?kind=company">Company</a></td><td>7</td>' in page.text
-    assert '<a href="/organisations?place=S92000003">Scotland</a></td><td>2</td>' in page.text
-    assert '<a href="/organisations?area=def/m1-principle/address-risks">1</a>' in page.text
+    seed = seed_census()
+    assert f"<td>organisations</td><td>{len(seed.organisations) + 1}</td>" in page.text  # and the hostile record
+    assert f'<a href="/organisations?kind=company">Company</a></td><td>{seed.kinds["company"]}</td>' in page.text
+    scotland = seed.based_or_working_in["S92000003"]  # no place of the map lies within Scotland
+    assert f'<a href="/organisations?place=S92000003">Scotland</a></td><td>{scotland}</td>' in page.text
+    # how many organisations lead, run, host or take part in activities that support the principle (docs/where.md, 4)
+    supporting = {organisation for organisation, _ in seed_reading().supporters(ADDRESS_RISKS, named=False)}
+    assert "id/organisation/odi" in supporting  # the ODI's guide to the risks of sharing data
+    assert f'<a href="/organisations?area={ADDRESS_RISKS}">{len(supporting)}</a>' in page.text
     assert "<caption>Mission 1 policy framework: priority areas for action</caption>" in page.text
 
 
@@ -204,14 +211,18 @@ def test_last_modified_is_sent_and_if_modified_since_never_gives_a_stale_304(ser
 
 
 def test_ontology_term_pages_say_how_often_the_map_uses_them(server):
-    assert "Used in 11 statements on the map." in get(server, "/def/ecosystem/supports", "text/html").text
-    assert "8 things on the map are of this class." in get(server, "/def/ecosystem/Activity", "text/html").text
+    supports = len(set(seed_graph().triples((None, rdflib.URIRef(BASE + "/def/ecosystem/supports"), None))))
+    assert f"Used in {supports} statements on the map." in get(server, "/def/ecosystem/supports", "text/html").text
+    activities = len(seed_census().activities)
+    assert (
+        f"{activities} things on the map are of this class." in get(server, "/def/ecosystem/Activity", "text/html").text
+    )
     turtle = rdflib.Graph().parse(data=get(server, "/def/ecosystem/Activity", "text/turtle").text, format="turtle")
     void = rdflib.Namespace("http://rdfs.org/ns/void#")
     partition = turtle.value(
         predicate=void["class"], object=rdflib.URIRef("http://127.0.0.1:8000/def/ecosystem/Activity")
     )
-    assert int(turtle.value(partition, void.entities)) == 8
+    assert int(turtle.value(partition, void.entities)) == activities
 
 
 def test_the_whole_ontology_and_a_whole_scheme_dereference(server):

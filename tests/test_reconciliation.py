@@ -11,6 +11,7 @@ import httpx
 import pytest
 import web
 from conftest import BASE, SAME_OVER_EITHER, one_pass, one_pass_only
+from helpers import seed_census, seed_names
 from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
@@ -282,8 +283,29 @@ def test_suggest(server, schemas):
         return valid(schemas, f"suggest-{schema[kind]}-response.json", response)["result"]
 
     opening = suggest("entity", "Open")
-    assert opening[0]["id"] == "odi" and opening[0]["notable"] == [{"id": "org:Organization", "name": "Organisation"}]
-    assert [s["id"] for s in suggest("entity", "odi")][:1] == ["odi"]
+    assert opening[0]["notable"] == [{"id": "org:Organization", "name": "Organisation"}]
+    # Every suggestion for "Open", page by page: names that start with it come first, by name, and the seed's
+    # organisations with such a name (read from graph/seed/*.trig; "The" is passed over) are all among them.
+    suggested, cursor = [], 0
+    while page := web.get(
+        f"{server.url}/reconcile/suggest/entity", params={"prefix": "Open", "cursor": str(cursor)}, timeout=30
+    ).json()["result"]:
+        suggested, cursor = suggested + page, cursor + len(page)
+    assert suggested[: len(opening)] == opening
+    starts = [s.get("description", s["name"]).casefold().removeprefix("the ").startswith("open") for s in suggested]
+    assert starts == sorted(starts, reverse=True), "names that start with what was typed come first"
+    first = [s["name"].casefold() for s, start in zip(suggested, starts, strict=True) if start]
+    assert first == sorted(first)
+    seed = {
+        iri.rsplit("/", 1)[1]
+        for iri, names in seed_names(seed_census().organisations).items()
+        if any(name.casefold().removeprefix("the ").startswith("open") for name in names)
+    }
+    assert {"odi", "open-data-wales", "the-open-university"} <= seed  # "Open Data Institute", …
+    assert set(seed) <= {s["id"] for s, start in zip(suggested, starts, strict=True) if start}
+    # The organisation whose id was typed comes first, before others whose names merely start with it (ODI Belfast,
+    # ODI Cardiff and ODI Leeds in the seed).
+    assert [s["id"] for s in suggest("entity", "odi")][:1] == ["odi"], "an exact match is suggested first"
     assert "royal-society" in {s["id"] for s in suggest("entity", "society")}
     assert suggest("entity", "DCMS")[0]["description"] == "DCMS"
     assert suggest("type", "Org") == [{"id": "org:Organization", "name": "Organisation"}]

@@ -455,8 +455,13 @@ def _rank(prefix: str, texts: Iterable[str]) -> int | None:
     return None if best == 3 else best
 
 
+EXACT = -1  # before _rank's 0, a name that starts with the prefix
+
+
 def suggest_entities(prefix: str, found: Candidates, cursor: int, size: int) -> list[dict[str, Any]]:
-    """Organisations whose names (or key) start with, or hold, ``prefix``; names that start with it first."""
+    """Organisations whose names (or key) start with, or hold, ``prefix``: the key or a name that is exactly it
+    first (typing "ODI" finds the Open Data Institute before ODI Belfast, Cardiff and Leeds), then names that start
+    with it."""
     asked = normalise(prefix)
     ranked = []
     pool = found.holding(asked)
@@ -464,10 +469,14 @@ def suggest_entities(prefix: str, found: Candidates, cursor: int, size: int) -> 
         pool.append(named)
     for candidate in pool:
         if prefix.strip() == candidate.key:
-            ranked.append((0, candidate, candidate.name))
+            ranked.append((EXACT, candidate, candidate.name))
             continue
         labels = [candidate.name, *(label for label, _, _ in candidate.labels)]  # on a tie, its name wins
-        hits = [(rank, label) for label in labels if (rank := _rank(asked, [normalise(label)])) is not None]
+        hits = [
+            (EXACT if normalise(label) == asked else rank, label)
+            for label in labels
+            if (rank := _rank(asked, [normalise(label)])) is not None
+        ]
         if hits:
             rank, label = min(hits, key=lambda hit: hit[0])
             ranked.append((rank, candidate, label))
