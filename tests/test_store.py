@@ -194,3 +194,32 @@ def test_a_store_in_use_by_another_process_is_refused_clearly(tmp_path):
     assert result.returncode == 1
     assert "another ecomap process" in result.stderr and "Traceback" not in result.stderr
     assert anyio.run(holder.count) == 0
+
+
+def test_a_transaction_too_large_for_one_request_of_a_non_atomic_store_goes_in_pieces_that_add_up_to_it():
+    """Virtuoso refused the seed's init once it grew to 526 records ("generated SQL text has exceeded 10000 lines"):
+    for such a store the transaction goes in pieces, each small enough; together they hold the same changes, and the
+    statements with blank nodes stay in one piece, so that each blank node stays one node."""
+    transaction = Transaction()
+    named = [f"http://x.example/g{n}" for n in range(250)]
+    for graph in named:
+        transaction.replace_graph(
+            graph, [ox.Triple(ox.NamedNode(graph), ox.NamedNode("http://x.example/p"), ox.Literal(graph))]
+        )
+    blank = ox.BlankNode("b")
+    transaction.add(
+        [
+            ox.Quad(blank, ox.NamedNode("http://x.example/p"), ox.Literal(str(n)), ox.NamedNode(named[0]))
+            for n in range(30)
+        ]
+    )
+    pieces = transaction.as_updates(most_operations=100, most_statements=40)
+    assert [piece.count("DROP SILENT GRAPH") for piece in pieces[:3]] == [100, 100, 50]
+    assert len(pieces) == 3 + 7 + 1 and pieces[-1].startswith("INSERT {") and pieces[-1].count("_:") == 30
+    for piece in pieces:
+        assert piece.count("DROP SILENT GRAPH") <= 100 and sum(line.endswith(" .") for line in piece.splitlines()) <= 40
+    whole, split = ox.Store(), ox.Store()
+    whole.update(transaction.as_update())
+    for piece in pieces:
+        split.update(piece)
+    assert len(whole) == len(split) == 250 + 30

@@ -49,6 +49,11 @@ class Dialect:
     blank_node_prefix: str | None = None
     # Whether a failed operation in an update request undoes the operations before it (Virtuoso's does not).
     atomic_updates: bool = True
+    # The most graph drops and deletes, and statements inserted, the store compiles in one update request; a larger
+    # transaction is sent in pieces (only where updates are not atomic anyway). Virtuoso refuses a request whose
+    # "generated SQL text has exceeded 10000 lines" (545 graph drops, when the seed grew to 526 records).
+    most_operations: int | None = None
+    most_statements: int | None = None
     # Words in an error answer by which the store says a query ran out of time (Virtuoso answers 500).
     timeout_error: str | None = None
     # Whether the store's query endpoint reads nothing but SPARQL queries: no update and no pragma of its own
@@ -129,6 +134,8 @@ VIRTUOSO = Dialect(
     blank_node_prefix="nodeID://",
     timeout_error="Transaction timed out",
     atomic_updates=False,
+    most_operations=100,
+    most_statements=2000,
     reads_only_queries=False,
 )
 DIALECTS = {d.name: d for d in (STANDARD, VIRTUOSO)}

@@ -290,7 +290,12 @@ class ProtocolStore:
         raise StoreError(f"The store refused the change ({status}): {refusal}. Part of it may have been applied.", 502)
 
     async def commit(self, transaction: Transaction) -> None:
-        await self.update(transaction.as_update())
+        dialect = self.endpoint.dialect
+        if dialect.atomic_updates or dialect.most_operations is None or dialect.most_statements is None:
+            await self.update(transaction.as_update())
+            return
+        for update in transaction.as_updates(dialect.most_operations, dialect.most_statements):
+            await self.update(update)  # each piece bumps the data version: nothing kept before it is served after
 
     async def _send_update(self, update: str) -> tuple[int, str]:
         """The store's status, and the start of its message where it refused the update."""

@@ -75,6 +75,20 @@ class Transaction:
         """The transaction as one SPARQL 1.1 Update request."""
         return " ;\n".join([*self.operations, *([_insert_data(self.inserts)] if self.inserts else [])])
 
+    def as_updates(self, most_operations: int, most_statements: int) -> list[str]:
+        """The transaction as several requests, none with more than ``most_operations`` drops and deletes or
+        ``most_statements`` statements inserted: for a store that cannot compile a larger one and does not apply a
+        request atomically anyway (Virtuoso). The statements with blank nodes stay in one request, so that each
+        blank node stays one node."""
+        plain = [q for q in self.inserts if not _blank(q)]
+        blank = [q for q in self.inserts if _blank(q)]
+        updates = [
+            " ;\n".join(self.operations[i : i + most_operations])
+            for i in range(0, len(self.operations), most_operations)
+        ]
+        updates += [_insert_data(plain[i : i + most_statements]) for i in range(0, len(plain), most_statements)]
+        return updates + ([_insert_data(blank)] if blank else [])
+
 
 def _scoped(quads: Iterable[ox.Quad], scope: int) -> Iterable[ox.Quad]:
     def blank(node: ox.BlankNode) -> ox.BlankNode:
@@ -97,10 +111,14 @@ def _insert_data(quads: list[ox.Quad]) -> str:
     blank: list[ox.Quad] = []
     plain: list[ox.Quad] = []
     for q in quads:
-        (blank if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) else plain).append(q)
+        (blank if _blank(q) else plain).append(q)
     operations = [f"INSERT DATA {{\n{_quad_lines(plain)}\n}}"] if plain else []
     operations += [f"INSERT {{\n{_quad_lines(blank)}\n}} WHERE {{}}"] if blank else []
     return " ;\n".join(operations)
+
+
+def _blank(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
 
 
 def _quad_lines(quads: list[ox.Quad]) -> str:
