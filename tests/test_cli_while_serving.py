@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from conftest import BASE, ecomap_process
 from helpers import seed_census
 
 
@@ -17,7 +18,9 @@ def test_query_stats_validate_and_export_work_while_serving(server, tmp_path):
     stats = server.ecomap("stats")
     organisations = len(seed_census().organisations) + 1  # and the test's hostile record
     assert stats.returncode == 0 and re.search(rf"organisations +{organisations}\n", stats.stdout), stats.stdout
-    validated = server.ecomap("validate")
+    # In a process of its own, as a user runs it: in the test's own process (click's runner) it failed twice under the
+    # load of both passes with "Resource temporarily unavailable (os error 11)" once the seed grew (not explained).
+    validated = ecomap_process({**server.stores.env, "ECOMAP_BASE_URI": BASE}, "validate")
     assert validated.returncode == 0 and re.search(r"\n0 violations and \d+ warnings in \d+ records", validated.stdout)
     dump = tmp_path / "dump.nq"
     assert server.ecomap("export", "--output", str(dump)).returncode == 0
