@@ -167,6 +167,12 @@ VIRTUOSO_NOT_ISOLATED_OR_REFUSES = {
 # expected to fail there. Not strictly: whether Virtuoso goes wrong depends on the data the tests before have
 # added (the heatmap tests pass in some orders), so an unexpected pass is reported (XPASS), not failed.
 VIRTUOSO_WRONG_ANSWERS = {
+    # These four passed there on the seed of 24 organisations by chance: on the grown seed (2026-12-07) the same
+    # faults show (an organisation operating in Scotland itself missed by ``sfWithin*``'s zero steps; "ODI" by name).
+    "tests/test_browser.py::test_the_network_map_draws_the_organisations_and_opens_one",
+    "tests/test_linked_data.py::test_the_landing_page_shows_the_shape_of_the_map_with_links",
+    "tests/test_lists.py::test_organisation_filters[params0-expected0]",
+    "tests/test_lists.py::test_organisation_filters[params7-expected7]",
     "tests/test_browser.py::test_pages_work_under_a_content_security_policy_that_allows_only_the_apps_own_scripts",
     "tests/test_browser.py::test_from_the_landing_page_to_the_gap_heatmap_and_a_cell_s_organisations",
     "tests/test_lists.py::test_organisation_filters[params1-expected1]",
