@@ -175,12 +175,7 @@ class SeedCensus:
 
 @cache
 def seed_census(base: str = DEFAULT_BASE_URI) -> SeedCensus:
-    data = rdflib.Dataset()
-    for path in seed_files():
-        data.parse(path, format="trig", publicID=base + "/")
-    everything = rdflib.Graph()
-    for quad in data.quads((None, None, None, None)):
-        everything.add(quad[:3])
+    data, everything = seed_dataset(base), seed_graph(base)
     ontology = rdflib.Graph().parse(ROOT / "ontology" / "ecosystem.ttl", publicID=base + "/")
     w3org = rdflib.Namespace("http://www.w3.org/ns/org#")
     eco = rdflib.Namespace(base + "/def/ecosystem/")
@@ -322,12 +317,9 @@ GEO_WITHIN = rdflib.URIRef("http://www.opengis.net/ont/geosparql#sfWithin")
 
 @cache
 def seed_reading(base: str = DEFAULT_BASE_URI) -> SeedReading:
-    data = rdflib.Dataset()
-    for path in seed_files():
-        data.parse(path, format="trig", publicID=base + "/")
+    data = seed_dataset(base)
     everything = rdflib.Graph()
-    for quad in data.quads((None, None, None, None)):
-        everything.add(quad[:3])
+    everything += seed_graph(base)  # a copy: the places and concepts added here stay out of seed_graph's
     for reference in (
         ROOT / "graph" / "reference" / "places.ttl",
         *sorted((ROOT / "ontology" / "vocabularies").glob("*.ttl")),
@@ -348,13 +340,19 @@ def seed_reading(base: str = DEFAULT_BASE_URI) -> SeedReading:
 def seed_graph(base: str = DEFAULT_BASE_URI) -> rdflib.Graph:
     """Every statement of ``graph/seed/*.trig``, read with rdflib into one graph whatever its record: the oracle for
     what the census does not count (names, labels, what links to what)."""
+    everything = rdflib.Graph()
+    for quad in seed_dataset(base).quads((None, None, None, None)):
+        everything.add(quad[:3])
+    return everything
+
+
+@cache
+def seed_dataset(base: str = DEFAULT_BASE_URI) -> rdflib.Dataset:
+    """``graph/seed/*.trig`` read once per test process, with its record graphs, for every oracle here."""
     data = rdflib.Dataset()
     for path in seed_files():
         data.parse(path, format="trig", publicID=base + "/")
-    everything = rdflib.Graph()
-    for quad in data.quads((None, None, None, None)):
-        everything.add(quad[:3])
-    return everything
+    return data
 
 
 def seed_names(things: frozenset[str], base: str = DEFAULT_BASE_URI) -> dict[str, list[str]]:
