@@ -184,20 +184,36 @@ class ProportionalPeak(threading.Thread):
         super().__init__(daemon=True)
         self.pids = pids
         self.peaks = dict.fromkeys(pids, 0.0)
+        self.parts: dict[str, list[tuple[str, float]]] = {name: [] for name in pids}
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.25):
             for name, pid in self.pids.items():
-                total = 0
+                parts = []
                 for process in tree(pid):
                     try:
                         rollup = Path(f"/proc/{process}/smaps_rollup").read_text()
+                        command = Path(f"/proc/{process}/cmdline").read_bytes().split(b"\0")
                     except OSError:
                         continue
                     pss = re.search(r"^Pss:\s+(\d+)", rollup, re.MULTILINE)
-                    total += int(pss.group(1)) if pss else 0
-                self.peaks[name] = max(self.peaks[name], total / 1024)
+                    parts.append((role(command), int(pss.group(1)) / 1024 if pss else 0.0))
+                total = sum(size for _, size in parts)
+                if total > self.peaks[name]:
+                    self.peaks[name], self.parts[name] = total, parts
+
+
+def role(command: list[bytes]) -> str:
+    """What a server's process is, read from its command line: the parts of ecomap's peak memory."""
+    text = b" ".join(command).decode(errors="replace")
+    if "oxigraph" in text and " serve" in text:
+        return "staging store" if "staging" in text else "store"
+    if "forkserver" in text:
+        return "fork server or worker"
+    if "resource_tracker" in text:
+        return "resource tracker"
+    return "supervisor" if "ecomap" in text else Path(text.split(" ")[0]).name
 
 
 async def lookups_during(url: str, lookup: Callable[[], str], expensive: str, seconds: float) -> tuple[Result, int]:
@@ -423,6 +439,8 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
         sampler.join()
         shared = ", ".join(f"{name} {peak:,.0f} MiB" for name, peak in sampler.peaks.items())
         print(f"peak proportional memory of the servers (PSS, sampled 4 times a second): {shared}")
+        parts = ", ".join(f"{part} {size:,.0f}" for part, size in sorted(sampler.parts["ecomap"], key=lambda p: -p[1]))
+        print(f"ecomap's processes at that peak (PSS, MiB): {parts}")
         for label, ratio in (
             ("summed peaks", peaks["ecomap"] / peaks["oxigraph serve"]),
             ("PSS", sampler.peaks["ecomap"] / max(sampler.peaks["oxigraph serve"], 1.0)),

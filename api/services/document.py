@@ -26,7 +26,9 @@ OGL = ox.NamedNode("http://www.nationalarchives.gov.uk/doc/open-government-licen
 def description_query(thing: str, record: str | None, metadata: str, dataset: str) -> str:
     """One CONSTRUCT for the whole document; for a vocabulary term it also says how often the map uses it,
     as a VoID class or property partition of the dataset."""
-    # Every IRI goes in as pyoxigraph writes it, checked and escaped, never as raw text.
+    # Every IRI goes in as pyoxigraph writes it, checked and escaped, never as raw text. The judgements on the
+    # thing's activities are reached from the activities and only then tested for their type: Oxigraph starts a
+    # join from the type's every member (13 ms of a 20 ms page with 680 judgements on the map; 0.6 ms this way).
     thing_term, metadata_term, dataset_term = (str(ox.NamedNode(iri)) for iri in (thing, metadata, dataset))
     record_term = str(ox.NamedNode(record)) if record else ""
     thing_literal = str(ox.Literal(thing))
@@ -51,7 +53,7 @@ def description_query(thing: str, record: str | None, metadata: str, dataset: st
   UNION {{ ?r eco:fromOrganisation|eco:toOrganisation {thing_term} ; ?q ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
   UNION {{ ?a {AGENT} {thing_term} . ?a eco:supports|eco:activityKind ?s . ?s ?p ?o FILTER(?p IN ({LABELS})) }}
   UNION {{ ?s {AGENT} {thing_term} ; ?p ?o FILTER(?p IN (eco:supports, eco:activityKind, rdf:type)) }}
-  UNION {{ ?a {AGENT} {thing_term} . ?s a eco:EditorialJudgement ; rdf:subject ?a ; ?p ?o }}
+  UNION {{ ?a {AGENT} {thing_term} . ?s rdf:subject ?a ; ?p ?o FILTER EXISTS {{ ?s a eco:EditorialJudgement }} }}
   UNION {{ ?s a eco:EditorialJudgement ; rdf:subject {thing_term} ; ?p ?o }}
   UNION {{ {thing_term} eco:basedIn|eco:operatesIn|dcterms:spatial ?s . ?s owl:sameAs ?o BIND(owl:sameAs AS ?p) }}
   UNION {{ {derived_links(thing_term, "?o")} BIND({thing_term} AS ?s) BIND(skos:exactMatch AS ?p) }}
