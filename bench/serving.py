@@ -185,6 +185,8 @@ class ProportionalPeak(threading.Thread):
         self.pids = pids
         self.peaks = dict.fromkeys(pids, 0.0)
         self.parts: dict[str, list[tuple[str, float]]] = {name: [] for name in pids}
+        self.phase = "starting"  # what the bench is measuring now, noted with each server's peak
+        self.phase_at_peak = dict.fromkeys(pids, "")
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -201,7 +203,7 @@ class ProportionalPeak(threading.Thread):
                     parts.append((role(command), int(pss.group(1)) / 1024 if pss else 0.0))
                 total = sum(size for _, size in parts)
                 if total > self.peaks[name]:
-                    self.peaks[name], self.parts[name] = total, parts
+                    self.peaks[name], self.parts[name], self.phase_at_peak[name] = total, parts, self.phase
 
 
 def role(command: list[bytes]) -> str:
@@ -362,6 +364,7 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
         print(f"{'query':<18}{'server':<17}{'pass':<6}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{columns}")
         for kind, make in made.items():
             for run_name in ("cold", "warm"):
+                sampler.phase = f"{kind} ({run_name})"
                 for name, url in endpoints.items():
                     result = measured(name, asyncio.run(hammer(url, make, seconds)))
                     shown = figures(result, references) if name == "ecomap" else figures(result, {})
@@ -375,6 +378,7 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
                                 targets[f"{kind} ({run_name}) vs {reference}"] = (ratio, needed, True)
         matrix = load_query("coverage-matrix").standalone(BASE, prefixes(BASE))
         during: dict[str, float] = {}
+        sampler.phase = "lookup + matrix"
         for name, url in endpoints.items():
             result, completed = asyncio.run(lookups_during(url, made["lookup"], matrix, seconds))
             measured(name, result)
@@ -391,6 +395,7 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
         # One kept-alive client with Nagle's algorithm off, as for the servers: otherwise each request's body
         # waits for the server's delayed ACK of its headers (tens of milliseconds).
         with httpx.Client(transport=httpx.HTTPTransport(socket_options=NO_DELAY)) as http:
+            sampler.phase = "coverage matrix alone"
             cold = {"ecomap": alone(http, endpoints["ecomap"], f"{matrix}\n# alone {random.random()}", 600)}
             limit = max(60.0, 25 * (cold["ecomap"] or 24.0))
             for name in references:
@@ -413,6 +418,7 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
 
         for media in ("text/html", "text/turtle"):
             for run_name in ("cold", "warm"):
+                sampler.phase = f"/doc {media} ({run_name})"
                 result = asyncio.run(hammer("", page, seconds, form=False, accept=media))
                 print(f"{'/doc ' + media:<18}{'ecomap':<17}{run_name:<6}{figures(result, {})}")
                 targets[f"/doc {media} ({run_name}) p99 ms"] = (result.row()[2], 20.0, False)
@@ -424,9 +430,11 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
             return f"{listing}{rng.randrange(100, n)}"
 
         for run_name in ("cold", "warm"):
+            sampler.phase = f"/organisations?q= ({run_name})"
             result = asyncio.run(hammer("", search, seconds, form=False, accept="application/json"))
             print(f"{'/organisations?q=':<18}{'ecomap':<17}{run_name:<6}{figures(result, {})}")
         submissions = f"http://127.0.0.1:{ports['ecomap']}/submissions"
+        sampler.phase = "validation"
         print(
             f"validation: one organisation {validation(submissions, 1, 7):.0f} ms, "
             f"1,000 organisations {validation(submissions, 1000, 3):.0f} ms (median, a dry run over HTTP)"
@@ -440,7 +448,8 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
         shared = ", ".join(f"{name} {peak:,.0f} MiB" for name, peak in sampler.peaks.items())
         print(f"peak proportional memory of the servers (PSS, sampled 4 times a second): {shared}")
         parts = ", ".join(f"{part} {size:,.0f}" for part, size in sorted(sampler.parts["ecomap"], key=lambda p: -p[1]))
-        print(f"ecomap's processes at that peak (PSS, MiB): {parts}")
+        print(f"ecomap's processes at that peak (PSS, MiB, during {sampler.phase_at_peak['ecomap']}): {parts}")
+        print(f"oxigraph serve's peak was during {sampler.phase_at_peak['oxigraph serve']}")
         for label, ratio in (
             ("summed peaks", peaks["ecomap"] / peaks["oxigraph serve"]),
             ("PSS", sampler.peaks["ecomap"] / max(sampler.peaks["oxigraph serve"], 1.0)),

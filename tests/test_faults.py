@@ -455,3 +455,17 @@ def test_two_approvals_of_one_record_at_once_leave_public_the_version_its_histor
         assert (newest, public) in {(sent[0], "Paused Trust"), (sent[1], "Prompt Trust")}, (newest, public, sent)
     finally:
         stop_server(server)
+
+
+@embedded_only
+def test_the_store_servers_run_with_two_memory_arenas(tmp_path):
+    """Oxigraph's server answers each connection on a thread of its own, and glibc gives each thread that allocates an
+    arena that keeps what it freed: behind the web workers' pooled connections the public store held 1.5 times the
+    memory of the same server with few clients (bench/README.md). ecomap starts its store servers with two arenas."""
+    server = start_server(tmp_path)
+    try:
+        for store in ("store", "staging"):
+            environment = Path(f"/proc/{store_server_pid(server.folder, store)}/environ").read_bytes().split(b"\0")
+            assert b"MALLOC_ARENA_MAX=2" in environment, store
+    finally:
+        stop_server(server)
