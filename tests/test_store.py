@@ -22,6 +22,7 @@ from graph.store.embedded import EmbeddedStore, StoreDirectory
 from graph.store.interface import StoreError
 from graph.store.transaction import Transaction
 from graph.stores import load, open_store
+from graph.synth import write
 
 pytestmark = one_pass_only
 
@@ -223,3 +224,27 @@ def test_a_transaction_too_large_for_one_request_of_a_non_atomic_store_goes_in_p
     for piece in pieces:
         split.update(piece)
     assert len(whole) == len(split) == 250 + 30
+
+
+def test_a_bulk_load_takes_no_more_disk_than_oxigraph_s_own_bulk_load_of_the_same_file(tmp_path):
+    """Compacting the new generation after a bulk load (``optimize``) rewrote the loader's compressed files
+    uncompressed: the 10^4-organisation store took 154 MB against 81 for ``oxigraph load``, with no query faster."""
+    statements = tmp_path / "synthetic.nq"
+    with statements.open("wb") as output:
+        write(2000, 1, f"{BASE}/synthetic", output)
+    store = open_embedded(tmp_path / "store")
+    anyio.run(partial(load, store, [statements], bulk=True))
+    del store
+    gc.collect()
+    reference = ox.Store(str(tmp_path / "reference"))
+    with statements.open("rb") as source:
+        reference.bulk_load(source, format=ox.RdfFormat.N_QUADS)
+    reference.flush()
+    del reference
+
+    def on_disk(folder):
+        return sum(path.stat().st_size for path in folder.glob("*.sst"))
+
+    ours, theirs = on_disk(StoreDirectory(tmp_path / "store").current), on_disk(tmp_path / "reference")
+    assert theirs > 1_000_000
+    assert ours <= 1.2 * theirs, (ours, theirs)

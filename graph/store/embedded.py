@@ -254,7 +254,9 @@ class EmbeddedStore:
 
     @contextmanager
     def _new_generation(self, *, copy: bool) -> Iterator[ox.Store]:
-        """Yield a new generation (a copy of the live store, or empty); it goes live only if the block completes."""
+        """Yield a new generation (a copy of the live store, or empty); it goes live only if the block completes.
+        It is flushed, not compacted: compaction rewrote the bulk loader's compressed files uncompressed, twice the
+        size on disk, and no query was faster for it (bench/README.md)."""
         if self._directory is None:
             raise StoreError("bulk loading and rebasing need an on-disk store")
         generation = self._directory.new_generation()
@@ -265,7 +267,6 @@ class EmbeddedStore:
         try:
             yield fresh
             fresh.flush()
-            fresh.optimize()
         except BaseException:
             del fresh
             shutil.rmtree(generation, ignore_errors=True)
