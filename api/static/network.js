@@ -54,11 +54,15 @@
       boundingBox: { x1: 0, y1: linkedHeight, w: width, h: aloneHeight }
     }).run();
   }
-  cy.fit(undefined, 20);
-  var zoom = cy.zoom();
-  if (zoom * LABEL_PX < 12) {  // a fit below the labels' size: make them larger, so that they still read at 12 px
-    cy.style().selector("node").style({ "font-size": Math.ceil(12 / zoom), "text-max-width": Math.ceil(120 / zoom) })
-      .update();
+  // Fit the drawing, labels included; where the fit shrinks labels below 12 px, make them larger and fit again (larger
+  // labels widen the drawing a little), so that the labels read at 12 px and none runs off the canvas.
+  var font = LABEL_PX;
+  for (var round = 0; round < 5; round++) {
+    cy.fit(undefined, 20);
+    var needed = Math.ceil(12 / cy.zoom());
+    if (needed <= font) { break; }
+    font = needed;
+    cy.style().selector("node").style({ "font-size": font, "text-max-width": Math.ceil(120 / cy.zoom()) }).update();
   }
   var placed = [];
   function clear(box) {
