@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 import math
 import os
+import re
 import struct
 import time
 from collections.abc import AsyncIterator
@@ -72,32 +73,49 @@ class Cap:
             yield chunk
 
 
+# JsonRows keeps only quotes and brackets (bytes.translate), once escapes are gone.
+NOT_MARKS = bytes(set(range(256)) - set(b'"{}[]'))
+STRING = re.compile(rb'"[^"]*"')
+
+
 @dataclass
 class JsonRows:
     """Counts the objects in the ``bindings`` array of SPARQL JSON results as they stream past: every object
-    that opens three levels down (results object, bindings array), minding strings and their escapes."""
+    that opens three levels down (results object, bindings array), minding strings and their escapes.
+
+    Read a byte at a time in Python, a 2.4 KB answer took 79 µs and 1.6 MB took 54 ms (the profile's busiest
+    function in a lookup); this way, 14 µs and 8.6 ms. Bytes methods drop the escapes (escaped backslashes, then
+    escaped quotes), keep only quotes and brackets, and drop each ``""`` (an empty string, or the end of one string
+    and the start of the next with nothing between): what is left is mostly the brackets outside strings, read one
+    by one."""
 
     depth: int = 0
     rows: int = 0
     in_string: bool = False
-    escaped: bool = False
+    escaped: bool = False  # the chunk before ended on a backslash inside a string: this chunk's first byte is escaped
 
     def feed(self, chunk: bytes) -> int:
-        for byte in chunk:
+        if self.escaped and chunk:
+            chunk, self.escaped = chunk[1:], False
+        if b"\\" in chunk:
+            chunk = chunk.replace(b"\\\\", b"").replace(b'\\"', b"")
+            if chunk.endswith(b"\\"):
+                chunk, self.escaped = chunk[:-1], True
+        marks = ((b'"' if self.in_string else b"") + chunk.translate(None, NOT_MARKS)).replace(b'""', b"")
+        if b'"' in marks:  # strings holding brackets, or one that runs on into the next chunk
+            marks = STRING.sub(b"", marks)
+            opened = marks.find(b'"')
+            self.in_string = opened >= 0
             if self.in_string:
-                if self.escaped:
-                    self.escaped = False
-                elif byte == 0x5C:  # backslash
-                    self.escaped = True
-                elif byte == 0x22:  # quote
-                    self.in_string = False
-            elif byte == 0x22:
-                self.in_string = True
-            elif byte in (0x7B, 0x5B):  # { [
-                if byte == 0x7B and self.depth == 3:
+                marks = marks[:opened]
+        else:
+            self.in_string = False
+        for bracket in marks:
+            if bracket == 0x7B or bracket == 0x5B:  # { [
+                if bracket == 0x7B and self.depth == 3:
                     self.rows += 1
                 self.depth += 1
-            elif byte in (0x7D, 0x5D):  # } ]
+            else:
                 self.depth -= 1
         return self.rows
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import random
 import time
 
 import httpx
@@ -10,7 +12,7 @@ import web
 from conftest import SAME_OVER_EITHER, make_tokens, one_pass, one_pass_only
 from helpers import bearer, client_at, logged
 
-from api.limits import Cap, ResultCapError
+from api.limits import Cap, JsonRows, ResultCapError
 
 pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
@@ -45,6 +47,33 @@ def test_rows_are_counted_in_every_result_format_even_split_across_chunks(media_
     with pytest.raises(ResultCapError, match="cap"):
         for i in range(0, len(body), 3):
             one_less.check(body[i : i + 3])
+
+
+@one_pass_only
+def test_json_rows_are_counted_as_a_json_parser_counts_them_however_the_answer_is_split():
+    """Differential: 2,000 generated SPARQL JSON answers, strings full of brackets, quotes and backslashes, laid out
+    compactly or indented, cut into chunks of random sizes (single bytes among them): the streaming count always
+    equals the length of the ``bindings`` array that ``json.loads`` reads."""
+    rng = random.Random(20)
+    tricky = ['"', "\\", "{", "}", "[", "]", "},{", '\\"', "é", "\n", " ", "a", "\u00e9"]
+    for _ in range(2000):
+        names = [f"v{i}" for i in range(rng.randint(1, 3))]
+
+        def text() -> str:
+            return "".join(rng.choice(tricky) for _ in range(rng.randint(0, 12)))
+
+        bindings = [
+            {name: {"type": "literal", "value": text()} for name in names if rng.random() < 0.8}
+            for _ in range(rng.randint(0, 30))
+        ]
+        answer = {"head": {"vars": names, "link": [text()]}, "results": {"bindings": bindings}}
+        body = json.dumps(answer, ensure_ascii=rng.random() < 0.5, indent=rng.choice([None, 1])).encode()
+        counter, start = JsonRows(), 0
+        while start < len(body):
+            size = rng.choice([1, 2, 3, rng.randint(1, 64), len(body)])
+            counter.feed(body[start : start + size])
+            start += size
+        assert counter.rows == len(json.loads(body)["results"]["bindings"]), body
 
 
 def test_a_cap_reached_in_the_first_bytes_answers_413_with_a_message(limited_server):
