@@ -85,7 +85,7 @@ async def definition(
     path: str, request: Request, services: Services, asked: Annotated[Suffixed, suffixed("path", SUFFIXES, *OFFERED)]
 ) -> Response:
     iri = asked.iri_under(services.settings.base_uri, "def")
-    triples = await described(services, iri, iri)
+    triples = await described(services, iri, iri, term=True)
     if triples:
         return await _document(request, services, iri, iri, iri, asked.media_type, triples)
     # Not a term, scheme or concept: the graph of the shapes or of the reused terms, or the ontology's version IRI.
