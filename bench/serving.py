@@ -39,8 +39,11 @@ import httpx
 
 from api.listening import NO_DELAY
 from api.server import free_port, oxigraph_command
+from api.services.document import description_query
 from graph.queries import load_query
+from graph.rdf.identity import Identity, UriClass
 from graph.rdf.namespaces import prefixes
+from graph.rdf.query_text import prologue
 
 BASE = "http://127.0.0.1:8000/synthetic"
 ECOMAP = str(Path(sys.executable).parent / "ecomap")
@@ -360,6 +363,7 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
         rng = random.Random(1)
         made = queries(n, rng)
         references = {name: 0.0 for name in endpoints if name != "ecomap"}
+        warm_lookups: dict[str, float] = {}  # each server's lookups a second, warm: the bare proxy's reference
         columns = "".join(f"{'vs ' + name:>13}" for name in references)
         print(f"{'query':<18}{'server':<17}{'pass':<6}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}{columns}")
         for kind, make in made.items():
@@ -370,6 +374,8 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
                     shown = figures(result, references) if name == "ecomap" else figures(result, {})
                     if name in references:
                         references[name] = result.row()[0]
+                    if kind == "lookup" and run_name == "warm":
+                        warm_lookups[name] = result.row()[0]
                     print(f"{kind:<18}{name:<17}{run_name:<6}{shown}")
                     if name == "ecomap" and kind in ("lookup", "2-hop network"):
                         for reference, needed in (("oxigraph serve", 0.5), ("rdflib-endpoint", 3.0)):
@@ -390,6 +396,27 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
                 0.5,
                 True,
             )
+        # The floor under both lookup figures: the least a Python layer in front of Oxigraph costs
+        # (bench/bare_proxy.py), measured the same ways: how much of what ecomap misses is its own work.
+        port = free_port()
+        bare = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("bare_proxy.py")), str(port), endpoints["oxigraph serve"]],
+            **quiet,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}/"
+            wait_for(url)
+            sampler.phase = "bare proxy"
+            result = asyncio.run(hammer(url, made["lookup"], seconds))
+            shown = figures(result, {"oxigraph serve": warm_lookups["oxigraph serve"]})
+            print(f"{'lookup':<18}{'bare proxy':<17}{'warm':<6}{shown}")
+            result, completed = asyncio.run(lookups_during(url, made["lookup"], matrix, seconds))
+            during_ratio = {"oxigraph serve": during.get("oxigraph serve", 0.0)}
+            shown = f"{figures(result, during_ratio)}  ({completed} matrices completed)"
+            print(f"{'lookup + matrix':<18}{'bare proxy':<17}{'':<6}{shown}")
+        finally:
+            bare.terminate()
+            bare.wait()
         # The matrix once, alone, with a new comment so that no server answers it from a cache: the cold ratio.
         # Each other server gets 25 times ecomap's time (at least a minute) before it counts as "more than".
         # One kept-alive client with Nagle's algorithm off, as for the servers: otherwise each request's body
@@ -422,6 +449,20 @@ def run(n: int, seconds: float, folder: Path, rdflib_up_to: int) -> None:
                 result = asyncio.run(hammer("", page, seconds, form=False, accept=media))
                 print(f"{'/doc ' + media:<18}{'ecomap':<17}{run_name:<6}{figures(result, {})}")
                 targets[f"/doc {media} ({run_name}) p99 ms"] = (result.row()[2], 20.0, False)
+        # The floor under /doc: the page's own query sent straight to Oxigraph's server (no worker at all), as Turtle.
+        identity = Identity(BASE)
+
+        def page_query() -> str:
+            key = f"syn-{rng.randrange(n)}"
+            thing, record = (
+                identity.thing(UriClass.ORGANISATION, key),
+                identity.record_graph(UriClass.ORGANISATION, key),
+            )
+            return prologue(BASE) + description_query(thing, record, identity.metadata_graph, identity.dataset)
+
+        sampler.phase = "/doc's query"
+        result = asyncio.run(hammer(endpoints["oxigraph serve"], page_query, seconds, accept="text/turtle"))
+        print(f"{'/doc query alone':<18}{'oxigraph serve':<17}{'':<6}{figures(result, {})}")
         listing = f"http://127.0.0.1:{ports['ecomap']}/organisations?format=json&q="
 
         def search() -> str:
