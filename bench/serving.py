@@ -14,6 +14,10 @@ Also measured: lookups while one more client loops the coverage matrix (each tim
 that no server can answer it from a cache), validation of a one-organisation submission and of a 1,000-organisation
 CSV (`POST /submissions?dry_run=true`), and the peak resident memory of the loader and of each server (its
 processes together). Synthetic data lives only in the temporary folder; it never reaches a public store.
+
+And the floors under what ecomap is measured against: lookups, alone and beside the matrix, through a bare Python
+proxy in front of `oxigraph serve` (bench/bare_proxy.py: the least any Python layer costs), and the `/doc` page's own
+query sent straight to `oxigraph serve` (what a page costs with no worker at all).
 """
 
 from __future__ import annotations
