@@ -1,9 +1,10 @@
 """The least a Python layer in front of Oxigraph can cost: the floor that ``serving.py`` measures ecomap against.
 
-Two workers, as ``ecomap serve --workers 2`` runs, each on a socket of its own on the port (``SO_REUSEPORT``, so the
-kernel spreads the connections) with ``TCP_NODELAY``, on uvicorn with uvloop and the same HTTP/1.1 parser (h11); a
-bare ASGI app that hands each request's form to ``oxigraph serve`` through one pooled aiohttp session and returns
-its answer whole. No checks, caps, headers or logs: whatever ecomap costs beyond this is its own work.
+Two workers, as ``ecomap serve --workers 2`` runs, each on a socket of its own on the port, made as ecomap's are
+(``api.listening.sockets_on_one_port``: the kernel spreads the connections; Nagle's algorithm off), on uvicorn with
+uvloop and the same HTTP/1.1 parser (h11); a bare ASGI app that hands each request's form to ``oxigraph serve``
+through one pooled aiohttp session and returns its answer whole. No checks, caps, headers or logs: whatever ecomap
+costs beyond this is its own work.
 
     python bench/bare_proxy.py PORT http://127.0.0.1:7878/query
 """
@@ -11,13 +12,13 @@ its answer whole. No checks, caps, headers or logs: whatever ecomap costs beyond
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from typing import Any
 
 import aiohttp
 import uvicorn
 
+from api.listening import sockets_on_one_port
 from api.server import die_with_parent
 
 WORKERS = 2
@@ -51,23 +52,16 @@ def proxy(upstream: str) -> Any:
     return app
 
 
-def serve(port: int, upstream: str) -> None:
-    listening = socket.socket()
-    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    listening.bind(("127.0.0.1", port))
-    listening.listen(1024)
-    config = uvicorn.Config(proxy(upstream), loop="uvloop", http="h11", access_log=False, log_level="warning")
-    uvicorn.Server(config).run(sockets=[listening])
-
-
 def main() -> None:
-    """Fork the workers, each asking to end with this process (however it ends), then wait."""
+    """Fork the workers, each on its socket and asking to end with this process (however it ends), then wait."""
     port, upstream = int(sys.argv[1]), sys.argv[2]
-    for _ in range(WORKERS):
+    config = uvicorn.Config(
+        proxy(upstream), host="127.0.0.1", port=port, loop="uvloop", http="h11", access_log=False, log_level="warning"
+    )
+    for listening in sockets_on_one_port(config, WORKERS):
         if os.fork() == 0:
             die_with_parent()
-            serve(port, upstream)
+            uvicorn.Server(config).run(sockets=[listening])
             os._exit(0)
     while True:
         os.wait()
