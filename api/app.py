@@ -21,11 +21,10 @@ from swagger_ui_bundle import swagger_ui_path
 from api import errors
 from api.answers import OncePerVersion, kept_routes
 from api.dependencies import AppServices
-from api.entity_tags import EncodedEntityTags
 from api.head import HeadAsGet
 from api.metrics import QUERY_TIMEOUTS
 from api.observability import Observed
-from api.response_headers import CacheControl, SecurityHeaders
+from api.response_headers import ResponseHeaders
 from api.responses import with_security
 from api.routers import (
     changes,
@@ -145,7 +144,6 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
         redoc_url=None,
     )
     app.add_middleware(OncePerVersion)  # innermost: kept pages still get the headers added around it
-    app.add_middleware(CacheControl)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -153,12 +151,11 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
         allow_headers=["*"],
         expose_headers=EXPOSED,
     )
-    app.add_middleware(SecurityHeaders)
     # Compressed for clients that accept gzip (a full CONSTRUCT or a page of a list shrinks five- to tenfold), at a
     # level that costs a lookup little CPU; inside HeadAsGet, so that a HEAD has the headers of the GET it stands for.
     # A stream cut off part-way (a stopped or capped query) still ends without its last chunk.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
-    app.add_middleware(EncodedEntityTags)  # outside the compression: a gzipped answer's ETag names its encoding
+    app.add_middleware(ResponseHeaders)  # outside the compression: a gzipped answer's ETag names its encoding
     app.add_middleware(HeadAsGet)  # inside Observed, which logs a HEAD as a HEAD
     app.add_middleware(Observed)
     app.mount("/static/swagger-ui", StaticFiles(directory=swagger_ui_path), name="swagger-ui")

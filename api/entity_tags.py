@@ -2,7 +2,7 @@
 compressed answer.
 
 A gzip-compressed answer is a different representation from the plain one, so it may not carry the same strong
-``ETag`` (RFC 9110, 8.8.3): :class:`EncodedEntityTags` adds ``-gzip`` inside the quotes, as Apache httpd does, and
+``ETag`` (RFC 9110, 8.8.3): :func:`encoded` adds ``-gzip`` inside the quotes, as Apache httpd does, and
 :func:`matches` reads either tag as the same answer, so that a client that was sent the compressed one still gets its
 ``304``, and a moderator's ``If-Match`` still approves what they reviewed.
 """
@@ -10,9 +10,6 @@ A gzip-compressed answer is a different representation from the plain one, so it
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
-from starlette.types import Scope
-
-from api.response_headers import AtResponseStart
 
 ENCODED = "-gzip"
 
@@ -36,11 +33,9 @@ def matches(header: str | None, tag: str, *, strong: bool) -> bool:
     return False
 
 
-class EncodedEntityTags(AtResponseStart):
-    """A compressed answer's strong ``ETag`` names its encoding; outside the compression, which sets
-    ``Content-Encoding`` as the answer starts."""
-
-    def edit(self, scope: Scope, headers: MutableHeaders, status: int) -> None:
-        tag = headers.get("etag")
-        if tag and not tag.startswith("W/") and headers.get("content-encoding") == "gzip":
-            headers["ETag"] = f'{tag[:-1]}{ENCODED}"'
+def encoded(headers: MutableHeaders) -> None:
+    """A compressed answer's strong ``ETag`` names its encoding (``api.response_headers`` calls it as the answer
+    starts, after the compression has set ``Content-Encoding``)."""
+    tag = headers.get("etag")
+    if tag and not tag.startswith("W/") and headers.get("content-encoding") == "gzip":
+        headers["ETag"] = f'{tag[:-1]}{ENCODED}"'

@@ -59,11 +59,14 @@ class Observed:
         """A bounded name for what was asked, as metrics' labels must be: the route's template; for the pages kept
         once per data version, which may be answered before routing, their family (``/doc/…``, ``/organisations``),
         kept or made alike."""
+        routed = scope.get("route")
+        if routed is not None and routed not in scope["app"].state.kept_routes:  # most requests: no regex to run
+            return str(routed.path)
         path = scope["path"]
         if kept_per_version(scope["app"], path):
             head, _, rest = path.lstrip("/").partition("/")
             return f"/{head}/…" if rest else f"/{head}"
-        return getattr(scope.get("route"), "path", None) or "unmatched"
+        return getattr(routed, "path", None) or "unmatched"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

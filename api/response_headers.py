@@ -1,8 +1,10 @@
 """The headers every answer gets, each kind decided in one place: what a page may run and who may frame it
-(:class:`SecurityHeaders`), and how it may be cached (:class:`CacheControl`).
+(:func:`secure`), how it may be cached (:func:`cache_policy`), and the entity tag of a compressed answer
+(``api.entity_tags.encoded``).
 
-Both are plain ASGI middlewares that only change headers as a response starts (:class:`AtResponseStart`), so that a
-stream cut off part-way (a stopped or capped query) still reaches the client cut off.
+One plain ASGI middleware (:class:`ResponseHeaders`) sets them all as a response starts, so that a stream cut off
+part-way (a stopped or capped query) still reaches the client cut off; one wrapper of ``send`` rather than one a
+kind, as each costs every request.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.entity_tags import encoded
 
-class AtResponseStart:
-    """Calls :meth:`edit` on the headers of each HTTP response as it starts; the body goes through untouched."""
+
+class ResponseHeaders:
+    """Outside the compression, which sets ``Content-Encoding`` as the answer starts: a gzipped answer's strong
+    ``ETag`` names its encoding. The body goes through untouched."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -24,31 +29,33 @@ class AtResponseStart:
 
         async def edited(message: Message) -> None:
             if message["type"] == "http.response.start":
-                self.edit(scope, MutableHeaders(scope=message), message["status"])
+                headers = MutableHeaders(scope=message)
+                secure(scope, headers)
+                private = any(name == b"authorization" for name, _ in scope["headers"])
+                # A route that says otherwise keeps its own policy (/suggestions: no-store).
+                headers.setdefault(
+                    "Cache-Control", cache_policy(scope["method"], scope["path"], private, message["status"])
+                )
+                encoded(headers)
             await send(message)
 
         await self.app(scope, receive, edited)
 
-    def edit(self, scope: Scope, headers: MutableHeaders, status: int) -> None:
-        raise NotImplementedError
 
-
-class SecurityHeaders(AtResponseStart):
+def secure(scope: Scope, headers: MutableHeaders) -> None:
     """Pages run only the app's own scripts, cannot be framed, and tell no one where a reader came from."""
-
-    def edit(self, scope: Scope, headers: MutableHeaders, status: int) -> None:
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        if not headers.get("content-type", "").startswith("text/html"):
-            return
-        scripts = "'self' 'unsafe-inline'" if scope["path"] == "/docs" else "'self'"  # Swagger UI starts inline
-        # Reconciliation previews are shown in an iframe by OpenRefine and other catalogues.
-        framed_by = "*" if scope["path"] == "/reconcile/preview" else "'none'"
-        headers["Content-Security-Policy"] = (
-            f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
-            f"frame-ancestors {framed_by}"
-        )
-        headers["Referrer-Policy"] = "same-origin"
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    if not headers.get("content-type", "").startswith("text/html"):
+        return
+    scripts = "'self' 'unsafe-inline'" if scope["path"] == "/docs" else "'self'"  # Swagger UI starts inline
+    # Reconciliation previews are shown in an iframe by OpenRefine and other catalogues.
+    framed_by = "*" if scope["path"] == "/reconcile/preview" else "'none'"
+    headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        f"frame-ancestors {framed_by}"
+    )
+    headers["Referrer-Policy"] = "same-origin"
 
 
 PRIVATE_PATHS = ("/submissions", "/requests", "/records/")
@@ -71,12 +78,3 @@ def cache_policy(method: str, path: str, private: bool, status: int) -> str:
     if status in (301, 303, 308):
         return f"public, max-age={HOUR}"
     return "public, no-cache"
-
-
-class CacheControl(AtResponseStart):
-    """Every answer says how it may be cached (:func:`cache_policy`); a route that says otherwise keeps its own
-    (``/suggestions``: ``no-store``)."""
-
-    def edit(self, scope: Scope, headers: MutableHeaders, status: int) -> None:
-        private = any(name == b"authorization" for name, _ in scope["headers"])
-        headers.setdefault("Cache-Control", cache_policy(scope["method"], scope["path"], private, status))
