@@ -35,7 +35,7 @@ from uvicorn.config import LOGGING_CONFIG
 from uvicorn.main import STARTUP_FAILURE
 
 from api.listening import SpreadWorkers, listening_socket, sockets_on_one_port
-from api.protocol import TimedH11Protocol
+from api.protocol import TimedHttpProtocol
 from graph.rdf.query_text import prologue
 from graph.serving import Serving, announce, restart_requested, withdraw
 from graph.settings import Endpoint, Settings
@@ -248,7 +248,7 @@ def web_config(
         # (50 submitters at once met it with uvicorn's 5 s); an idle connection costs a worker next to nothing.
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # A request sent too slowly is cut off (api/protocol.py).
-        http=TimedH11Protocol,
+        http=TimedHttpProtocol,
     )
 
 

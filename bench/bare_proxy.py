@@ -2,9 +2,9 @@
 
 Two workers, as ``ecomap serve --workers 2`` runs, each on a socket of its own on the port, made as ecomap's are
 (``api.listening.sockets_on_one_port``: the kernel spreads the connections; Nagle's algorithm off), on uvicorn with
-uvloop and the same HTTP/1.1 parser (h11); a bare ASGI app that hands each request's form to ``oxigraph serve``
-through one pooled aiohttp session and returns its answer whole. No checks, caps, headers or logs: whatever ecomap
-costs beyond this is its own work.
+uvloop and ecomap's HTTP/1.1 protocol (``api.protocol``: httptools, deadlines, the head's cap); a bare ASGI app that
+hands each request's form to ``oxigraph serve`` through one pooled aiohttp session and returns its answer whole. No
+checks, caps, headers or logs: whatever ecomap costs beyond this is its own work.
 
     python bench/bare_proxy.py PORT http://127.0.0.1:7878/query
 """
@@ -19,6 +19,7 @@ import aiohttp
 import uvicorn
 
 from api.listening import sockets_on_one_port
+from api.protocol import TimedHttpProtocol
 from api.server import die_with_parent
 
 WORKERS = 2
@@ -56,7 +57,13 @@ def main() -> None:
     """Fork the workers, each on its socket and asking to end with this process (however it ends), then wait."""
     port, upstream = int(sys.argv[1]), sys.argv[2]
     config = uvicorn.Config(
-        proxy(upstream), host="127.0.0.1", port=port, loop="uvloop", http="h11", access_log=False, log_level="warning"
+        proxy(upstream),
+        host="127.0.0.1",
+        port=port,
+        loop="uvloop",
+        http=TimedHttpProtocol,
+        access_log=False,
+        log_level="warning",
     )
     for listening in sockets_on_one_port(config, WORKERS):
         if os.fork() == 0:

@@ -653,22 +653,28 @@ def sent_before_an_answer(
     chunk = b"x" * (1024 * 1024)
     head = f"Authorization: Bearer {token}\r\nTransfer-Encoding: chunked" if token else "Transfer-Encoding: chunked"
     with posting(url, path, media_type, head) as connection:
-        sent = 0
-        while sent < most:
-            try:
-                connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            except OSError:  # the server answered and closed the connection
-                break
-            sent += len(chunk)
-            connection.setblocking(False)
-            try:
-                if head := connection.recv(4096):
-                    return sent, head
-            except BlockingIOError:
-                pass
-            finally:
-                connection.setblocking(True)
-        return sent, connection.recv(4096)
+        return repeated_until_answered(connection, b"%x\r\n%s\r\n" % (len(chunk), chunk), most)
+
+
+def repeated_until_answered(connection: socket.socket, piece: bytes, most: int) -> tuple[int, bytes]:
+    """Send ``piece`` again and again, up to ``most`` bytes, until the server answers: how much was sent by then, and
+    the answer's first bytes."""
+    sent = 0
+    while sent < most:
+        try:
+            connection.sendall(piece)
+        except OSError:  # the server answered and closed the connection
+            break
+        sent += len(piece)
+        connection.setblocking(False)
+        try:
+            if answer := connection.recv(4096):
+                return sent, answer
+        except BlockingIOError:
+            pass
+        finally:
+            connection.setblocking(True)
+    return sent, connection.recv(4096)
 
 
 @one_pass("embedded", SAME_OVER_EITHER)
@@ -724,6 +730,54 @@ def closed_within(connection: socket.socket, seconds: float) -> bool:
     except OSError:  # reset
         return True
     return True
+
+
+def head_sent_before_an_answer(url: str, start: bytes, piece: bytes, most: int = 64 * 1024 * 1024) -> tuple[int, bytes]:
+    """Send ``start``, then ``piece`` again and again (a head without end), until the server answers: how much was sent
+    by then, and the answer's first bytes."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(start)
+        sent, answer = repeated_until_answered(connection, piece, most)
+        return len(start) + sent, answer
+
+
+@one_pass("embedded", SAME_OVER_EITHER)
+@pytest.mark.parametrize(
+    ("start", "piece"),
+    [
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: ", b"a" * 4096),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n", b"".join(b"X-%d: 1\r\n" % i for i in range(400))),
+        (b"GET /sparql?query=", b"%20" * 1365),
+    ],
+    ids=["one-long-header", "many-headers", "long-url"],
+)
+def test_a_request_head_without_end_is_refused_at_16_kib_without_reading_past_it(hostile, start, piece):
+    """uvicorn's httptools protocol sets no limit on a request's head: a 130 MB header line was read whole into the
+    worker's memory. h11, before, stopped at 16 KiB; so does ecomap's protocol now, with 431."""
+    server, _ = hostile
+    sent, answer = head_sent_before_an_answer(server.url, start, piece)
+    assert answer.startswith(b"HTTP/1.1 431"), answer
+    assert sent < 4 * 1024 * 1024  # refused near the limit, not after the whole stream
+    assert web.get(server.url + "/healthz").status_code == 200
+
+
+@one_pass("embedded", SAME_OVER_EITHER)
+def test_a_request_head_under_16_kib_is_answered(hostile):
+    """The cap counts a head that has not ended, not a long one that has: 15 KiB of headers sent a kilobyte at a time
+    still reach the app."""
+    server, _ = hostile
+    host, port = server.url.removeprefix("http://").split(":")
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%03d: %s\r\n" % (i, b"b" * 1000) for i in range(15))
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        for at in range(0, len(head), 1024):
+            connection.sendall(head[at : at + 1024])
+            time.sleep(0.01)
+        connection.sendall(b"Connection: close\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
 
 
 @one_pass("embedded", SAME_OVER_EITHER)

@@ -49,6 +49,9 @@ def test_every_get_route_answers_head_with_the_same_status_and_headers_and_no_bo
             for name in set(head.headers) | set(got.headers)
             if name not in PER_REQUEST
             and not (name == "content-length" and path in COUNTING)
+            # The framing of a streamed answer: a server MAY send it in answer to HEAD (RFC 9112, 6.1); uvicorn's
+            # httptools protocol does not.
+            and not (name == "transfer-encoding" and name not in head.headers)
             and head.headers.get(name) != got.headers.get(name)
         }
         assert differing == {}, path
