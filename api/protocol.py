@@ -24,7 +24,7 @@ from graph.settings import Settings
 
 # As h11's limit, which uvicorn used before: the request line and headers, up to the blank line after them.
 HEAD_LIMIT = 16 * 1024
-_TOO_LARGE = b"The request line and headers may take 16 KiB, and no more.\n"
+_TOO_LARGE = b"The request line and headers may take %d KiB, and no more.\n" % (HEAD_LIMIT // 1024)
 TOO_LARGE = (
     b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
     b"content-length: %d\r\n\r\n%s" % (len(_TOO_LARGE), _TOO_LARGE)

@@ -24,12 +24,10 @@ import time
 from pathlib import Path
 
 import httpx
+from serving import BASE, CLIENTS, ECOMAP, JSON, wait_for
 
 from api.server import free_port
 
-ECOMAP = str(Path(sys.executable).parent / "ecomap")
-BASE = "http://127.0.0.1:8000/synthetic"
-CLIENTS = 4
 SLOT = 5  # seconds
 
 
@@ -64,9 +62,7 @@ async def flood(url: str, n: int, seconds: float, folder: Path) -> int:
             query = f"SELECT ?p ?o WHERE {{ <{BASE}/id/organisation/syn-{rng.randrange(n)}> ?p ?o }}"
             slot = int((time.monotonic() - started) // SLOT)
             try:
-                answer = await http.post(
-                    url, data={"query": query}, headers={"Accept": "application/sparql-results+json"}
-                )
+                answer = await http.post(url, data={"query": query}, headers={"Accept": JSON})
             except httpx.HTTPError as error:
                 failed[slot] += 1
                 first.setdefault(slot, type(error).__name__)
@@ -120,13 +116,7 @@ def main() -> None:
         server = subprocess.Popen([ECOMAP, "serve", "--port", str(port), "--workers", "2"], env=env, **quiet)
         try:
             url = f"http://127.0.0.1:{port}"
-            for _ in range(240):
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.5)
+            wait_for(f"{url}/sparql")
             limit = Path("/proc/sys/vm/max_map_count").read_text().strip()
             print(f"{args.organisations} organisations; vm.max_map_count {limit}", flush=True)
             failures = asyncio.run(flood(f"{url}/sparql", args.organisations, args.seconds, folder))

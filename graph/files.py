@@ -8,13 +8,10 @@ import os
 
 
 def read_whole(path: str) -> bytes:
-    """The file's bytes; ``FileNotFoundError`` (an ``OSError``) if there is none."""
+    """The bytes of a file that is written whole and renamed into place, so that it cannot change while it is read:
+    one read of the size ``fstat`` gives. ``FileNotFoundError`` (an ``OSError``) if there is none."""
     handle = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        size = os.fstat(handle).st_size
-        chunks = [os.read(handle, max(size, 1))]
-        while chunks[-1]:  # a file that grew since fstat: read on to its end
-            chunks.append(os.read(handle, 1 << 16))
-        return b"".join(chunks)
+        return os.read(handle, os.fstat(handle).st_size)
     finally:
         os.close(handle)
