@@ -1,9 +1,11 @@
 """``ecomap serve``: run the public store's Oxigraph server on loopback, and the web workers in front of it.
 
 pyoxigraph can neither cancel a running query nor share an on-disk store between processes, so the store
-is served by Oxigraph's own server (``oxigraph serve --timeout-s``), which stops queries at the time limit,
-and any number of uvicorn workers reach it over the SPARQL 1.1 Protocol: the path any remote store will use.
-The server is watched and restarted if it dies.
+is served by Oxigraph's own server (``oxigraph serve``), and any number of uvicorn workers reach it over the SPARQL
+1.1 Protocol: the path any remote store will use. The server is watched and restarted if it dies, or when a worker
+asks, to stop a query past the time limit. The workers keep that limit (``graph.store.protocol``), not Oxigraph's
+``--timeout-s``, which starts a thread for every query that sleeps out the whole limit: under a steady stream of
+lookups the server ran out of threads and died (bench/store_threads.py).
 """
 
 from __future__ import annotations
@@ -79,13 +81,12 @@ ALLOCATOR = {"MALLOC_ARENA_MAX": "2"}
 class StoreServer:
     """One Oxigraph server process for one store folder, on a loopback port, restarted if it dies."""
 
-    def __init__(self, store_path: Path, timeout_s: float, *, union_default_graph: bool) -> None:
+    def __init__(self, store_path: Path, *, union_default_graph: bool) -> None:
         self.store_path = store_path
         live = StoreDirectory(store_path).current
         if live is None:
             raise StoreError(f"there is no store at {store_path}: run `ecomap init` first")
         self.location = live
-        self.timeout_s = timeout_s
         self.union_default_graph = union_default_graph
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -113,8 +114,6 @@ class StoreServer:
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 *(["--union-default-graph"] if self.union_default_graph else []),
-                "--timeout-s",
-                str(max(1, round(self.timeout_s))),
             ],
             stdout=subprocess.DEVNULL,
             env={**ALLOCATOR, **os.environ},
@@ -181,7 +180,7 @@ def supervised_stores(settings: Settings) -> Iterator[Settings]:
             if remote is not None:
                 check_base(anyio.run(_recorded_base, remote, settings.base_uri), remote.query_url, settings.base_uri)
                 continue
-            server = StoreServer(path, settings.query_timeout_s, union_default_graph=union)
+            server = StoreServer(path, union_default_graph=union)
             servers.append(server)
             server.start()
             recorded = anyio.run(_recorded_base, Endpoint.oxigraph(server.query_url), settings.base_uri)

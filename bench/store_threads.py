@@ -1,11 +1,12 @@
-"""Reproduction: sustained lookups exhaust the threads of the store's server (SECURITY.md, "Known gaps").
+"""Sustained lookups and the threads of the store's server: a regression check for a defect fixed.
 
-`oxigraph serve --timeout-s`, which `ecomap serve` runs so that Oxigraph stops a query at its time limit, starts a
-thread per query that sleeps out the whole limit: the store holds the query rate times the limit in threads, and at
-Linux's default `vm.max_map_count` (65,530; four maps a thread) it can start no more past about 16,400. Here: a
-synthetic map of N organisations in a temporary folder, `ecomap serve --workers 2` with the default 30 s limit, and
-4 clients sending new lookups back to back; every 5 s, what was answered, what failed (and how) and the store's
-threads. Exits 1 if any lookup failed.
+`oxigraph serve --timeout-s`, which `ecomap serve` ran so that Oxigraph stopped a query at its time limit, starts a
+thread per query that sleeps out the whole limit: the store held the query rate times the limit in threads, and at
+Linux's default `vm.max_map_count` (65,530; four maps a thread) it could start no more past about 16,400, and died.
+ecomap now keeps the limit itself (graph/store/protocol.py) and runs the server without it. Here: a synthetic map of
+N organisations in a temporary folder, `ecomap serve --workers 2` with the default 30 s limit, and 4 clients sending
+new lookups back to back; every 5 s, what was answered, what failed (and how) and the store's threads. Exits 1 if
+any lookup failed.
 
     .venv/bin/python bench/store_threads.py --organisations 10000 --seconds 45
 """

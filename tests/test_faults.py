@@ -276,6 +276,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def threads(pid: int) -> int:
+    return sum(1 for _ in Path(f"/proc/{pid}/task").iterdir())
+
+
 def working(pid: int) -> bool:
     """Wait until the process has spent a second of CPU from now: the store is at work on a query."""
     start, deadline = cpu_seconds(pid), time.monotonic() + 30
@@ -467,5 +471,56 @@ def test_the_store_servers_run_with_two_memory_arenas(tmp_path):
         for store in ("store", "staging"):
             environment = Path(f"/proc/{store_server_pid(server.folder, store)}/environ").read_bytes().split(b"\0")
             assert b"MALLOC_ARENA_MAX=2" in environment, store
+    finally:
+        stop_server(server)
+
+
+@embedded_only
+def test_the_public_store_server_holds_no_thread_for_a_query_it_has_answered(tmp_path):
+    """``oxigraph serve --timeout-s`` started a thread for every query that slept out the whole time limit: ordinary
+    lookups at ~650 a second held ~15,000 threads after 25 s, and the server died (Linux allows a process 65,530 memory
+    maps, four a thread) with every request in flight, its clients convicted of crashing it (bench/store_threads.py).
+    ecomap keeps the time limit itself: a query answered leaves nothing behind in the store's server."""
+    server = start_app(tmp_path, ECOMAP_QUERY_TIMEOUT="30", ECOMAP_QUERIES_PER_MINUTE="0")
+    try:
+        store = store_server_pid(server.folder, "store")
+        before = threads(store)
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for n in range(300):
+                lookup = f"SELECT ?p ?o WHERE {{ <id/organisation/odi> ?p ?o }} # lookup {n}"
+                assert client.post("/sparql", data={"query": lookup, "format": "json"}).status_code == 200
+        after = threads(store)
+        assert after < before + 30, f"the store's server went from {before} to {after} threads over 300 queries"
+    finally:
+        stop_server(server)
+
+
+@embedded_only
+def test_an_answer_still_coming_at_the_time_limit_is_cut_off_and_the_store_stops_working_on_it(tmp_path):
+    """ecomap keeps the time limit, not Oxigraph: an answer still streaming at the limit (its reader paused past it, so
+    that the row cap is far off) is cut off before its final chunk, and its connection to the store closed, on which
+    Oxigraph stops the query at its next write: the thread it answered on ends, the store's CPU falls idle, and no
+    restart is needed."""
+    server = start_app(tmp_path, ECOMAP_QUERY_TIMEOUT="2", ECOMAP_QUERIES_PER_MINUTE="0")
+    try:
+        store = store_server_pid(server.folder, "store")
+        query = {"query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"}
+        headers = {"Accept": "text/csv", "Accept-Encoding": "identity"}
+        started, received, streaming = time.monotonic(), 0, 0
+        stream = web.stream("POST", server.url + "/sparql", data=query, headers=headers, timeout=60)
+        with pytest.raises(httpx.RemoteProtocolError), stream as response:
+            assert response.status_code == 200
+            for chunk in response.iter_bytes():
+                if not streaming:
+                    streaming = threads(store)
+                    time.sleep(3)  # past the limit, the store's answer held back by the reader
+                received += len(chunk)
+        assert time.monotonic() - started < 2 + 5, "the answer was not cut off at the time limit"
+        assert received < 10 * 1024 * 1024, f"{received} bytes: the answer ran on towards the row cap"
+        assert eventually(lambda: threads(store) < streaming, seconds=10), "the store kept a thread on the query"
+        idle_from = cpu_seconds(store)
+        time.sleep(1)
+        assert cpu_seconds(store) - idle_from < 0.3, "the store went on working on the query"
+        assert store_server_pid(server.folder, "store") == store
     finally:
         stop_server(server)

@@ -2,21 +2,23 @@
 1.1 store (with its departures from the standards in ``graph.store.dialect``). Queries go to the query endpoint, a
 transaction as one Update request, the whole dataset comes from the Graph Store Protocol endpoint.
 
-Oxigraph can stop a query at its timeout after it has started answering, and then ends the body with a
-message instead of the rest of the result, under the 200 status it already sent (or, for some queries, with no
-message at all, as if the answer were whole: so an answer that ends after the time limit is taken as cut short
-too). ecomap makes sure no client mistakes that for a complete result: it holds back the start of every answer
-(``PREFETCH`` bytes) so that a query stopped early still gets a clean ``503``; once an answer has started streaming,
-a stop cuts the connection before the final chunk, so HTTP clients report an incomplete response.
+ecomap keeps the time limit itself. Oxigraph's server can (``--timeout-s``), but it starts a thread for every query
+that sleeps out the whole limit: ordinary lookups at a few hundred a second held tens of thousands of threads, and the
+server died at Linux's limit on a process's memory maps (bench/store_threads.py). So an answer still coming at the
+limit is cut off and its connection closed, which ends the query at the store's next write; a store that sends
+nothing for a grace after the limit (a sort or a count over millions of solutions, a join that finds nothing for
+long) is stuck in work that only a restart of its server stops. A store ``ecomap serve`` supervises is restarted then
+(``graph.serving.Supervision``), and the requests that restart cut off are sent again once the server is back, so that
+the cost falls on the query that overran, not on everyone with a request in flight. A connection to the store lost
+for any other reason is the store's crash: ecomap's own queries are sent again, a client's query text is not (it may
+be what crashed the store: ``api/quarantine.py``).
 
-The timeout does not stop every query, though: an answer whose solutions come steadily and are read as fast
-(a cartesian product, a ``*`` path over the whole graph) was seen to run past it, until ecomap's row or byte
-cap (``api/limits.py``) ended it; and a sort over millions of solutions (``ORDER BY`` a cartesian product) sends
-nothing until it ends, so only a restart of the store's server stops it. A store ``ecomap serve`` supervises is
-restarted then (``graph.serving.Supervision``), and the requests that restart cut off are sent again once the server
-is back, so that the cost falls on the query that overran, not on everyone with a request in flight. A connection to
-the store lost for any other reason is the store's crash: ecomap's own queries are sent again, a client's query text
-is not (it may be what crashed the store: ``api/quarantine.py``).
+No client may mistake a stopped answer for a complete one: ecomap holds back the start of every answer (``PREFETCH``
+bytes) so that a query stopped early gets a clean ``503``; once an answer has started streaming, a stop cuts the
+connection before the final chunk, so HTTP clients report an incomplete response. A remote store may keep a time
+limit of its own: Oxigraph, stopped at its timeout after it has started answering, ends the body with a message
+instead of the rest of the result, under the 200 status it already sent (or, for some queries, with no message at
+all, as if the answer were whole: so an answer that ends after the time limit is taken as cut short too).
 """
 
 from __future__ import annotations
@@ -60,10 +62,10 @@ def shared_tls() -> ssl.SSLContext:
 NOT_SENT = (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)
 
 
-# A supervised store stops a query at the time limit and says so at once; one that has sent no answer this many
-# seconds later is taken for stuck in a query it cannot stop, and restarted. Enough on loopback on a loaded machine;
-# a longer wait only kept the stuck store's core busy. A remote store, which nothing can restart, gets REMOTE_GRACE_S:
-# it may be far away, and a query given up on counts against its sender as one that overran.
+# A supervised store that has sent nothing of an answer this many seconds after the time limit is taken for stuck in a
+# query it will not stop, and restarted. Enough on loopback on a loaded machine; a longer wait only kept the stuck
+# store's core busy. A remote store, which nothing can restart, gets REMOTE_GRACE_S: it may be far away, and a query
+# given up on counts against its sender as one that overran.
 OVERRUN_GRACE_S = 3
 REMOTE_GRACE_S = 10
 STOPPED = "The query was stopped because it ran past the time limit."
@@ -82,8 +84,8 @@ def answers_with_triples(sparql: str) -> bool:
 
 
 class QueryStoppedError(StoreError):
-    """The store stopped the query at its timeout; ``overran`` if it ran on past it, so that the store's server had to
-    be restarted to stop it."""
+    """The query was stopped at the time limit; ``overran`` if the store went on working on it, so that its server had
+    to be restarted to stop it (or, a remote store, was given up on)."""
 
     def __init__(self, *, overran: bool = False) -> None:
         super().__init__(STOPPED, 503)
@@ -128,14 +130,14 @@ class ProtocolStore:
         self._on_changed = on_changed or (lambda: None)
         self.query_url = endpoint.query_url
         self.timeout_s = timeout_s
-        # Oxigraph does not stop every kind of query at its timeout; where ``ecomap serve`` supervises the store's
-        # server, it is asked to restart it when the store has not answered well past the time limit.
+        # Where ``ecomap serve`` supervises the store's server, it is asked to restart it to stop a query that has
+        # sent nothing well past the time limit.
         self._supervision = supervision
         # The wait for a query's answer to begin; everything else (updates, which the store does not stop at the
         # limit, the Graph Store dump, a free connection from the pool) keeps REMOTE_GRACE_S, as a client that gave up
         # on an update could not tell whether it was applied.
-        grace = OVERRUN_GRACE_S if supervision is not None else REMOTE_GRACE_S
-        self._query_timeout = aiohttp.ClientTimeout(sock_connect=5, sock_read=timeout_s + grace)
+        self._grace = OVERRUN_GRACE_S if supervision is not None else REMOTE_GRACE_S
+        self._query_timeout = aiohttp.ClientTimeout(sock_connect=5, sock_read=timeout_s + self._grace)
         self._timeout = aiohttp.ClientTimeout(sock_connect=5, sock_read=timeout_s + REMOTE_GRACE_S)
         self._auth = endpoint.auth
         self._open: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = None
@@ -186,8 +188,6 @@ class ProtocolStore:
                 self.query_url, data=content.encode(), headers=headers, timeout=self._query_timeout
             )
         except aiohttp.SocketTimeoutError:
-            if self._supervision is not None:
-                self._supervision.request_restart()
             raise self._stopped(overran=True) from None
         except aiohttp.ClientError as error:
             raise self._lost(error, started) from None
@@ -205,7 +205,9 @@ class ProtocolStore:
         if dialect.cut_short(response.headers):
             response.close()
             raise self._stopped()
-        chunks = _checked(response, partial(self._lost, started=started), self._stopped, sent + self.timeout_s)
+        chunks = _checked(
+            response, partial(self._lost, started=started), self._stopped, sent + self.timeout_s, self._grace
+        )
         if dialect.rewrites_answers:
             body = b"".join([chunk async for chunk in chunks])
             try:
@@ -227,6 +229,10 @@ class ProtocolStore:
         return POSITION.sub(lambda m: f"{max(1, int(m[1]) - lines)}:{m[2]}", message)
 
     def _stopped(self, *, overran: bool = False) -> QueryStoppedError:
+        """The error for a query stopped at the time limit; the supervisor is asked to restart the store's server if the
+        store went on working on it."""
+        if overran and self._supervision is not None:
+            self._supervision.request_restart()
         self._on_stopped()
         return QueryStoppedError(overran=overran)
 
@@ -376,25 +382,46 @@ async def _then(first: bytes, rest: AsyncGenerator[bytes, None]) -> AsyncGenerat
 async def _checked(
     response: aiohttp.ClientResponse,
     lost: Callable[[aiohttp.ClientError], StoreLostError],
-    stopped: Callable[[], QueryStoppedError],
+    stopped: Callable[..., QueryStoppedError],
     deadline: float,
+    grace: float,
 ) -> AsyncGenerator[bytes, None]:
-    """The body's chunks, holding back enough bytes to see Oxigraph's cancellation message at the end. An answer
-    that ends after ``deadline`` (``time.monotonic()``: sent plus the time limit) is taken as cut short too: stopped
-    at its time limit, Oxigraph sometimes ends an answer as if it were whole (an ``OFFSET`` past billions of
-    solutions came back, after 12 s under a 2 s limit, as a header and no rows, in every format)."""
+    """The body's chunks until ``deadline`` (``time.monotonic()``: sent plus the time limit), holding back enough bytes
+    to see a store's cancellation message at the end. Past the deadline the answer is stopped and its connection
+    closed; a store that sends nothing for ``grace`` more seconds overran. An answer that ends after the deadline is
+    taken as cut short: stopped at its time limit, Oxigraph sometimes ends an answer as if it were whole (an
+    ``OFFSET`` past billions of solutions came back, after 12 s under a 2 s limit, as a header and no rows)."""
+    chunks = response.content.iter_chunked(PREFETCH)  # whatever has come, up to the head's size
+
+    async def next_chunk() -> bytes | None:
+        remaining = deadline - time.monotonic()
+        if remaining > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    return await anext(chunks, None)
+        # Past the limit. A store still sending ends the query at its next write, once the connection is closed; one
+        # silent for the grace is stuck in work it will not stop.
+        try:
+            async with asyncio.timeout(grace):
+                await anext(chunks, None)
+        except TimeoutError:
+            raise stopped(overran=True) from None
+        raise stopped()
+
     tail = b""
     keep = len(CANCELLED) + 16
     try:
-        async for chunk in response.content.iter_chunked(PREFETCH):  # whatever has come, up to the head's size
+        while (chunk := await next_chunk()) is not None:
             tail += chunk
             if len(tail) > keep:
                 yield tail[:-keep]
                 tail = tail[-keep:]
+    except aiohttp.SocketTimeoutError:  # the client's own read timeout, a moment before the grace ran out
+        raise stopped(overran=True) from None
     except aiohttp.ClientError as error:
         raise lost(error) from None
     finally:
-        response.release()
+        response.release()  # back to the pool if the answer was read to its end, else its connection closed
     if tail.rstrip().endswith(CANCELLED) or time.monotonic() > deadline:
         raise stopped()
     if tail:
