@@ -248,6 +248,8 @@ def web_config(
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # A request sent too slowly is cut off (api/protocol.py).
         http=TimedHttpProtocol,
+        # No `server: uvicorn` on every answer: it tells a scanner what to look up flaws for, and no client needs it.
+        server_header=False,
     )
 
 
