@@ -90,13 +90,16 @@ class Observed:
 
         try:
             await self.app(scope, receive, observed)
-        except CUT_SHORT as error:
-            if not begun:
+        except (*CUT_SHORT, RuntimeError) as error:
+            # Starlette's handlers cannot answer an error they handle once the answer has begun, and raise it again as
+            # the cause of a RuntimeError.
+            reason = error.__cause__ if isinstance(error, RuntimeError) else error
+            if not begun or not isinstance(reason, CUT_SHORT):
                 raise
             # An answer stopped on purpose (a cap, the time limit, the store going away) after it began: returning
             # without its last chunk makes uvicorn close the connection, which clients see as an incomplete answer.
             # It is logged below with its reason, not as a stack trace.
-            cut = str(error)
+            cut = str(reason)
         except ClientDisconnect:
             # The client went away (or was cut off for sending too slowly: api/protocol.py) while its body was read:
             # nobody is left to answer, and it is no fault of the app's.

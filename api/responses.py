@@ -124,7 +124,7 @@ def problem(description: str) -> dict[str, Any]:
 # The store behind a route failed.
 STORE = {
     502: problem("The store refused the request or sent an answer that could not be read"),
-    503: problem("The store is not answering, or stopped the query at its time limit (Retry-After says when to retry)"),
+    503: problem("The store is not answering, or the query ran into the time limit (Retry-After says when to retry)"),
 }
 # Pages and answers kept once per data version (api/answers.py) answer a conditional request.
 NOT_MODIFIED = {304: {"description": "Not Modified: If-None-Match names the current data version"}}

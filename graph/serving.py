@@ -66,10 +66,10 @@ def running(store_path: Path) -> Serving | None:
 @dataclass(frozen=True)
 class Supervision:
     """What the processes using a store ``ecomap serve`` runs share through its folder. A web worker may ask the
-    supervisor to restart the store's server (to stop a query past its time limit, which Oxigraph cannot stop
-    otherwise), and learn whether it did so since a moment (so that requests cut off by that restart are sent again,
-    not taken for the store's crash). And every process that changes the store (a worker's approval, ``ecomap load``)
-    announces it once the change is made, so that the workers read the data version again only then
+    supervisor to restart the store's server (to stop a query on which the store is silent past the time limit, which
+    nothing else stops), and learn whether it did so since a moment (so that requests cut off by that restart are sent
+    again, not taken for the store's crash). And every process that changes the store (a worker's approval,
+    ``ecomap load``) announces it once the change is made, so that the workers read the data version again only then
     (``api.answers.Versions``) rather than once per request."""
 
     store_path: Path

@@ -32,7 +32,7 @@ from conftest import (
     store_pids,
     store_server_pid,
 )
-from helpers import NEW_ORGANISATION, ask, bearer, client_at, open_embedded, status_of, submit
+from helpers import NEW_ORGANISATION, ask, bearer, client_at, logged, open_embedded, status_of, submit
 
 from graph.store.interface import StoreError
 
@@ -325,7 +325,7 @@ HUNDRED = "VALUES ?x { " + " ".join(str(i) for i in range(100)) + " }"
 def test_a_query_past_the_time_limit_restarts_the_store_but_others_in_flight_are_answered_and_its_sender_waits(
     tmp_path,
 ):
-    """Oxigraph cannot stop a sort of nine million solutions at its time limit: ecomap has its server restarted.
+    """A sort of nine million solutions keeps the store silent past the time limit: ecomap has its server restarted.
     Before, every query in flight died with it (503s to other clients), and the sender could do it again every 40 s.
     Now the queries the restart cut off are sent again once the server is back, and the sender waits out the
     penalty."""
@@ -522,5 +522,49 @@ def test_an_answer_still_coming_at_the_time_limit_is_cut_off_and_the_store_stops
         time.sleep(1)
         assert cpu_seconds(store) - idle_from < 0.3, "the store went on working on the query"
         assert store_server_pid(server.folder, "store") == store
+    finally:
+        stop_server(server)
+
+
+# Every statement, then nothing for as long as the store counts the solutions of a cartesian product of three.
+SILENT_AFTER_STREAMING = (
+    "SELECT * WHERE { { GRAPH ?g { ?a ?b ?c } } UNION "
+    "{ SELECT (COUNT(*) AS ?n) WHERE { ?d ?e ?f . ?h ?i ?j . ?k ?l ?m } } }"
+)
+
+
+@embedded_only
+@pytest.mark.parametrize("reader", ["reads-on", "goes-away"])
+def test_an_answer_whose_store_falls_silent_past_the_time_limit_restarts_it_and_its_sender_waits(tmp_path, reader):
+    """An answer that has streamed, then falls silent: the store is at work with nothing to write, and only a restart
+    stops it. Whether its reader waits on (the answer is cut off) or goes away in the silence (nothing reads it any
+    more), the store's server is restarted past the limit and the grace, and the sender waits out the penalty; before,
+    the first was restarted for free and the second left the store at work for good."""
+    server = start_app(tmp_path, ECOMAP_QUERY_TIMEOUT="2", ECOMAP_QUERIES_PER_MINUTE="0")
+    try:
+        store = store_server_pid(server.folder, "store")
+        form = {"query": SILENT_AFTER_STREAMING, "format": "csv"}
+        stream = web.stream("POST", server.url + "/sparql", data=form, headers={"X-Request-Id": reader}, timeout=60)
+        if reader == "reads-on":
+            with pytest.raises(httpx.RemoteProtocolError), stream as response:
+                assert response.status_code == 200
+                for _ in response.iter_bytes():
+                    pass
+        else:  # gone once the store has fallen silent, before the limit
+            silent = httpx.Timeout(60, read=1)
+            stream = web.stream(
+                "POST", server.url + "/sparql", data=form, headers={"X-Request-Id": reader}, timeout=silent
+            )
+            with pytest.raises(httpx.ReadTimeout), stream as response:
+                assert response.status_code == 200
+                for _ in response.iter_bytes():
+                    pass
+        assert eventually(lambda: (server.store / "restarted-on-request").exists(), seconds=30)
+        assert eventually(lambda: store not in (now := store_pids(server)) and len(now) == 2, seconds=30)
+        penalised = web.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"})
+        assert penalised.status_code == 429 and "took the store down" in penalised.text
+        if reader == "reads-on":  # the cut and its reason in the request's log line, not a stack trace
+            assert "time limit" in logged(server, reader)[reader]["cut"]
+            assert "Traceback" not in (server.folder / "server.log").read_text()
     finally:
         stop_server(server)

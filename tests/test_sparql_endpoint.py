@@ -272,7 +272,7 @@ def test_service_calls_cannot_be_disguised(server, query):
 
 @embedded_only
 def test_checking_a_query_never_runs_it(server):
-    """A query that would take hours to evaluate is checked in no time, then stopped by the store's timeout."""
+    """A query that would take hours to evaluate is checked in no time, then stopped at the time limit."""
     values = "VALUES ?a { " + " ".join(str(i) for i in range(100)) + " } "
     query = (
         "SELECT (COUNT(*) AS ?n) WHERE { "
@@ -286,7 +286,7 @@ def test_checking_a_query_never_runs_it(server):
     response = web.post(server.url + "/sparql", data={"query": query}, timeout=60)
     assert response.status_code == 503 and "time limit" in response.text
     assert web.get(server.url + "/healthz", timeout=5).status_code == 200
-    # Oxigraph does not stop this kind of query itself: ecomap restarts the store server, and it comes back
+    # The store is silent on it past the limit: ecomap restarts the store's server, and it comes back
     deadline = time.monotonic() + 30
     while (server.store / "restart-requested").exists() and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -135,6 +135,7 @@ async def run_query(
             except QueryRejectedError as rejected:
                 raise ProblemError(rejected.status, rejected.message) from None
         raise
+    answer.on_overrun = convict
     try:
         cap.check(answer.head)
     except ResultCapError as error:
@@ -181,14 +182,14 @@ def _took_the_store_down(error: StoreError) -> bool:
 
 async def _streamed(answer: Answer, cap: Cap, convict: Callable[[], None] | None) -> AsyncIterator[bytes]:
     """The answer, its first bytes already checked; past the cap the stream stops before its final chunk. A client's
-    query is convicted if the store crashes while it streams."""
+    query is convicted if the store crashes while it streams, or falls silent past the time limit."""
     try:
         yield answer.head
         if answer.rest is not None:
             async for chunk in cap.through(answer.rest):
                 yield chunk
-    except StoreLostError as lost:
-        if convict is not None and lost.crashed:
+    except StoreError as error:
+        if convict is not None and _took_the_store_down(error):
             convict()
         raise
     finally:

@@ -9,7 +9,7 @@ backend adds the prologue. A change is one SPARQL Update request, applied all or
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,6 +50,9 @@ class Answer:
     media_type: str
     head: bytes
     rest: AsyncGenerator[bytes, None] | None = None
+    # Called if the answer is let go before its end and its store is then found still at work on the query past the
+    # time limit, so that it has to be restarted: the query's sender answers for that, as for any overrun.
+    on_overrun: Callable[[], None] | None = None
 
     async def close(self) -> None:
         """Let go of the store's answer, so that it stops sending it."""

@@ -30,6 +30,7 @@ import re
 import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
 from functools import partial
 from urllib.parse import quote_plus, urlencode
 
@@ -205,9 +206,10 @@ class ProtocolStore:
         if dialect.cut_short(response.headers):
             response.close()
             raise self._stopped()
-        chunks = _checked(
-            response, partial(self._lost, started=started), self._stopped, sent + self.timeout_s, self._grace
+        reading = _Reading(
+            response, sent + self.timeout_s, self._grace, partial(self._lost, started=started), self._stopped
         )
+        chunks = reading.chunks()
         if dialect.rewrites_answers:
             body = b"".join([chunk async for chunk in chunks])
             try:
@@ -219,7 +221,8 @@ class ProtocolStore:
         async for chunk in chunks:
             head += chunk
             if len(head) >= PREFETCH:  # the head is PREFETCH bytes exactly: a cap within it is refused (api/limits.py)
-                return Answer(_media_type(response), head[:PREFETCH], _then(head[PREFETCH:], chunks))
+                reading.answer = Answer(_media_type(response), head[:PREFETCH], _then(head[PREFETCH:], chunks))
+                return reading.answer
         return Answer(_media_type(response), head, None)
 
     def _own_position(self, message: str) -> str:
@@ -379,50 +382,93 @@ async def _then(first: bytes, rest: AsyncGenerator[bytes, None]) -> AsyncGenerat
         await rest.aclose()
 
 
-async def _checked(
-    response: aiohttp.ClientResponse,
-    lost: Callable[[aiohttp.ClientError], StoreLostError],
-    stopped: Callable[..., QueryStoppedError],
-    deadline: float,
-    grace: float,
-) -> AsyncGenerator[bytes, None]:
-    """The body's chunks until ``deadline`` (``time.monotonic()``: sent plus the time limit), holding back enough bytes
-    to see a store's cancellation message at the end. Past the deadline the answer is stopped and its connection
-    closed; a store that sends nothing for ``grace`` more seconds overran. An answer that ends after the deadline is
-    taken as cut short: stopped at its time limit, Oxigraph sometimes ends an answer as if it were whole (an
-    ``OFFSET`` past billions of solutions came back, after 12 s under a 2 s limit, as a header and no rows)."""
-    chunks = response.content.iter_chunked(PREFETCH)  # whatever has come, up to the head's size
+# Watchers of answers let go before their end (below): held here so that they are not collected while they wait.
+_WATCHERS: set[asyncio.Task[None]] = set()
 
-    async def next_chunk() -> bytes | None:
-        remaining = deadline - time.monotonic()
+
+@dataclass
+class _Reading:
+    """One answer read from the store until ``deadline`` (``time.monotonic()``: sent plus the time limit). Past the
+    deadline the answer is stopped and its connection closed, which ends the query at the store's next write; a store
+    that sends nothing for ``grace`` more seconds overran, and only a restart stops it. An answer let go before its end
+    (its reader went away, or was cut off at a cap) is watched on to the same deadline, for its store may still be
+    at work on it with nothing to write."""
+
+    response: aiohttp.ClientResponse
+    deadline: float
+    grace: float
+    lost: Callable[[aiohttp.ClientError], StoreLostError]
+    stopped: Callable[..., QueryStoppedError]
+    answer: Answer | None = None  # once it streams: its sender answers for an overrun found after it was let go
+
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
+        """The body's chunks, holding back enough bytes to see a store's cancellation message at the end. An answer
+        that ends after the deadline is taken as cut short: stopped at its time limit, Oxigraph sometimes ends an
+        answer as if it were whole (an ``OFFSET`` past billions of solutions came back, after 12 s under a 2 s limit,
+        as a header and no rows)."""
+        tail = b""
+        keep = len(CANCELLED) + 16
+        settled = False  # read to its end, or stopped here: nothing left to watch
+        try:
+            while (chunk := await self._next()) is not None:
+                tail += chunk
+                if len(tail) > keep:
+                    yield tail[:-keep]
+                    tail = tail[-keep:]
+            settled = True
+        except StoreError:
+            settled = True
+            raise
+        except aiohttp.ClientError as error:
+            settled = True
+            raise self.lost(error) from None
+        finally:
+            if settled:
+                self.response.release()  # back to the pool if the answer was read to its end, else closed
+            else:
+                self._watch()
+        if tail.rstrip().endswith(CANCELLED) or time.monotonic() > self.deadline:
+            raise self.stopped()
+        if tail:
+            yield tail
+
+    async def _next(self) -> bytes | None:
+        """The next chunk (whatever has come, up to the head's size), or None at the end, if it comes in time."""
+        content = self.response.content
+        remaining = self.deadline - time.monotonic()
         if remaining > 0:
-            with contextlib.suppress(TimeoutError):
+            with contextlib.suppress(TimeoutError):  # aiohttp's own read timeout is one too, never before this one
                 async with asyncio.timeout(remaining):
-                    return await anext(chunks, None)
+                    return await content.read(PREFETCH) or None
         # Past the limit. A store still sending ends the query at its next write, once the connection is closed; one
         # silent for the grace is stuck in work it will not stop.
-        try:
-            async with asyncio.timeout(grace):
-                await anext(chunks, None)
-        except TimeoutError:
-            raise stopped(overran=True) from None
-        raise stopped()
+        if not await self._sends_within(self.grace):
+            raise self.stopped(overran=True)
+        raise self.stopped()
 
-    tail = b""
-    keep = len(CANCELLED) + 16
-    try:
-        while (chunk := await next_chunk()) is not None:
-            tail += chunk
-            if len(tail) > keep:
-                yield tail[:-keep]
-                tail = tail[-keep:]
-    except aiohttp.SocketTimeoutError:  # the client's own read timeout, a moment before the grace ran out
-        raise stopped(overran=True) from None
-    except aiohttp.ClientError as error:
-        raise lost(error) from None
-    finally:
-        response.release()  # back to the pool if the answer was read to its end, else its connection closed
-    if tail.rstrip().endswith(CANCELLED) or time.monotonic() > deadline:
-        raise stopped()
-    if tail:
-        yield tail
+    async def _sends_within(self, seconds: float) -> bool:
+        """Whether the store sends a byte, or ends the answer, within ``seconds`` (at once if some has come unread)."""
+        try:
+            async with asyncio.timeout(seconds):
+                await self.response.content.readany()
+        except TimeoutError:
+            return False
+        return True
+
+    def _watch(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._let_go())
+        _WATCHERS.add(task)
+        task.add_done_callback(_WATCHERS.discard)
+
+    async def _let_go(self) -> None:
+        """An answer let go before its end: closed at once if the store is still sending (it stops at its next write),
+        else watched until the limit and the grace, and stopped as any overrun if the store is silent all that time."""
+        try:
+            if not await self._sends_within(max(0.0, self.deadline - time.monotonic()) + self.grace):
+                self.stopped(overran=True)  # no one to raise it to: made for the restart it asks for, and the count
+                if self.answer is not None and self.answer.on_overrun is not None:
+                    self.answer.on_overrun()
+        except aiohttp.ClientError:
+            pass  # the connection is gone, and the store's work on it with it
+        finally:
+            self.response.release()
