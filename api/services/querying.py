@@ -135,7 +135,8 @@ async def run_query(
             except QueryRejectedError as rejected:
                 raise ProblemError(rejected.status, rejected.message) from None
         raise
-    answer.on_overrun = convict
+    if convict is not None:
+        answer.on_overrun.append(convict)
     try:
         cap.check(answer.head)
     except ResultCapError as error:

@@ -10,7 +10,7 @@ backend adds the prologue. A change is one SPARQL Update request, applied all or
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import pyoxigraph as ox
@@ -52,7 +52,7 @@ class Answer:
     rest: AsyncGenerator[bytes, None] | None = None
     # Called if the answer is let go before its end and its store is then found still at work on the query past the
     # time limit, so that it has to be restarted: the query's sender answers for that, as for any overrun.
-    on_overrun: Callable[[], None] | None = None
+    on_overrun: list[Callable[[], None]] = field(default_factory=list)
 
     async def close(self) -> None:
         """Let go of the store's answer, so that it stops sending it."""

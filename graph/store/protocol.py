@@ -32,6 +32,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 from urllib.parse import quote_plus, urlencode
 
 import aiohttp
@@ -206,8 +207,14 @@ class ProtocolStore:
         if dialect.cut_short(response.headers):
             response.close()
             raise self._stopped()
+        overrun_hooks: list[Callable[[], None]] = []  # shared with the answer, which the reading must not hold
         reading = _Reading(
-            response, sent + self.timeout_s, self._grace, partial(self._lost, started=started), self._stopped
+            response,
+            sent + self.timeout_s,
+            self._grace,
+            partial(self._lost, started=started),
+            self._stopped,
+            overrun_hooks,
         )
         chunks = reading.chunks()
         if dialect.rewrites_answers:
@@ -221,8 +228,8 @@ class ProtocolStore:
         async for chunk in chunks:
             head += chunk
             if len(head) >= PREFETCH:  # the head is PREFETCH bytes exactly: a cap within it is refused (api/limits.py)
-                reading.answer = Answer(_media_type(response), head[:PREFETCH], _then(head[PREFETCH:], chunks))
-                return reading.answer
+                rest = _then(head[PREFETCH:], chunks)
+                return Answer(_media_type(response), head[:PREFETCH], rest, on_overrun=overrun_hooks)
         return Answer(_media_type(response), head, None)
 
     def _own_position(self, message: str) -> str:
@@ -386,20 +393,36 @@ async def _then(first: bytes, rest: AsyncGenerator[bytes, None]) -> AsyncGenerat
 _WATCHERS: set[asyncio.Task[None]] = set()
 
 
+def _buffered_at_most() -> int:
+    """The most that a connection's buffers can hold between the store and the reader: the kernel's largest receive
+    and send buffers (Linux autotunes them up to these), and aiohttp's own. What a store wrote into them before it fell
+    silent says nothing of whether it still writes."""
+    try:
+        kernel = sum(
+            int(Path(f"/proc/sys/net/ipv4/{name}").read_text().split()[2]) for name in ("tcp_rmem", "tcp_wmem")
+        )
+    except (OSError, ValueError, IndexError):
+        kernel = 64 * 1024 * 1024
+    return kernel + 1024 * 1024
+
+
+BACKLOG = _buffered_at_most()
+
+
 @dataclass
 class _Reading:
     """One answer read from the store until ``deadline`` (``time.monotonic()``: sent plus the time limit). Past the
     deadline the answer is stopped and its connection closed, which ends the query at the store's next write; a store
-    that sends nothing for ``grace`` more seconds overran, and only a restart stops it. An answer let go before its end
-    (its reader went away, or was cut off at a cap) is watched on to the same deadline, for its store may still be
-    at work on it with nothing to write."""
+    that does not write for ``grace`` more seconds overran, and only a restart stops it. An answer let go before its
+    end (its reader went away, or was cut off at a cap) is watched on to the same deadline, for its store may still
+    be at work on it with nothing to write; then ``on_overrun`` is called (its sender answers for it)."""
 
     response: aiohttp.ClientResponse
     deadline: float
     grace: float
     lost: Callable[[aiohttp.ClientError], StoreLostError]
     stopped: Callable[..., QueryStoppedError]
-    answer: Answer | None = None  # once it streams: its sender answers for an overrun found after it was let go
+    on_overrun: list[Callable[[], None]]
 
     async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The body's chunks, holding back enough bytes to see a store's cancellation message at the end. An answer
@@ -440,17 +463,23 @@ class _Reading:
             with contextlib.suppress(TimeoutError):  # aiohttp's own read timeout is one too, never before this one
                 async with asyncio.timeout(remaining):
                     return await content.read(PREFETCH) or None
-        # Past the limit. A store still sending ends the query at its next write, once the connection is closed; one
-        # silent for the grace is stuck in work it will not stop.
-        if not await self._sends_within(self.grace):
+        # Past the limit. A store still writing ends the query at its next write, once the connection is closed; one
+        # that does not write for the grace is stuck in work it will not stop.
+        if not await self._still_writing(self.grace):
             raise self.stopped(overran=True)
         raise self.stopped()
 
-    async def _sends_within(self, seconds: float) -> bool:
-        """Whether the store sends a byte, or ends the answer, within ``seconds`` (at once if some has come unread)."""
+    async def _still_writing(self, seconds: float) -> bool:
+        """Whether the store ends the answer, or writes more of it than the connection's buffers could have held
+        (``BACKLOG``), within ``seconds``: what it sends is read and dropped."""
+        content, drained = self.response.content, 0
         try:
             async with asyncio.timeout(seconds):
-                await self.response.content.readany()
+                while drained <= BACKLOG:
+                    chunk = await content.readany()
+                    if not chunk:
+                        return True
+                    drained += len(chunk)
         except TimeoutError:
             return False
         return True
@@ -461,14 +490,15 @@ class _Reading:
         task.add_done_callback(_WATCHERS.discard)
 
     async def _let_go(self) -> None:
-        """An answer let go before its end: closed at once if the store is still sending (it stops at its next write),
-        else watched until the limit and the grace, and stopped as any overrun if the store is silent all that time."""
+        """An answer let go before its end: closed once the store is seen writing (it stops at its next write), else
+        watched until the limit and the grace, and stopped as any overrun if the store has not written all that time."""
         try:
-            if not await self._sends_within(max(0.0, self.deadline - time.monotonic()) + self.grace):
-                self.stopped(overran=True)  # no one to raise it to: made for the restart it asks for, and the count
-                if self.answer is not None and self.answer.on_overrun is not None:
-                    self.answer.on_overrun()
-        except aiohttp.ClientError:
-            pass  # the connection is gone, and the store's work on it with it
+            writing = await self._still_writing(max(0.0, self.deadline - time.monotonic()) + self.grace)
+        except (aiohttp.ClientError, RuntimeError):
+            writing = True  # the connection is gone, and the store's work on it with it
         finally:
             self.response.release()
+        if not writing:
+            self.stopped(overran=True)  # no one to raise it to: made for the restart it asks for, and the count
+            for hook in self.on_overrun:
+                hook()
