@@ -34,6 +34,7 @@ from conftest import (
 )
 from helpers import NEW_ORGANISATION, ask, bearer, client_at, logged, open_embedded, status_of, submit
 
+from graph.serving import RESTARTED
 from graph.store.interface import StoreError
 
 ORGANISATION = "/doc/organisation/cymru-data-co-op"
@@ -351,7 +352,7 @@ def test_a_query_past_the_time_limit_restarts_the_store_but_others_in_flight_are
         for other in others:
             other.start()
         thread.join(timeout=120)
-        note = server.store / "restarted-on-request"
+        note = server.store / RESTARTED
         assert eventually(note.exists, seconds=30)  # the supervisor restarts the server at its next look
         restarted = note.stat().st_mtime
         assert eventually(lambda: any(started > restarted + 1 for started, _, _ in answers), seconds=60)
@@ -576,7 +577,7 @@ def test_an_answer_whose_store_falls_silent_past_the_time_limit_restarts_it_and_
         assert received > 0
         if reader == "goes-away":
             assert time.monotonic() - started < 5, "the reader did not leave before the time limit"
-        assert eventually(lambda: (server.store / "restarted-on-request").exists(), seconds=30)
+        assert eventually(lambda: (server.store / RESTARTED).exists(), seconds=30)
         assert eventually(lambda: store not in (now := store_pids(server)) and len(now) == 2, seconds=30)
         penalised = web.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"})
         assert penalised.status_code == 429 and "took the store down" in penalised.text
