@@ -8,6 +8,8 @@ import io
 import zipfile
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
@@ -17,6 +19,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from graph.contributions.template import Column
+
+if TYPE_CHECKING:
+    from _typeshed import SizedBuffer, StrPath
 
 # How large a workbook may grow when unzipped: a 5 MB upload of repetitive XML can expand a thousandfold. Python's
 # zipfile never inflates a member past the size its directory gives (it fails the checksum there), so the sizes
@@ -109,8 +114,38 @@ def template_xlsx(columns: Sequence[Column]) -> bytes:
         sheet.add_data_validation(rule)
         rule.add(f"{letter}2:{letter}1000")
     out = io.BytesIO()
-    ExcelWriter(book, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED)).save()  # book.save would stamp it with now
+    ExcelWriter(book, _Undated(out, "w", zipfile.ZIP_DEFLATED)).save()  # book.save would stamp it with now
     return out.getvalue()
+
+
+class _Undated(zipfile.ZipFile):
+    """A zip whose entries are all dated TEMPLATE_STAMP. openpyxl adds most parts by name (dated now) and the
+    worksheets from temporary files (dated by their mtime), so the bytes changed every two seconds (zip's grain),
+    and a HEAD and a GET of the template either side of a tick had different lengths once compressed."""
+
+    def writestr(
+        self,
+        zinfo_or_arcname: str | zipfile.ZipInfo,
+        data: SizedBuffer | str,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname)
+            zinfo_or_arcname.compress_type = self.compression
+            zinfo_or_arcname.external_attr = 0o600 << 16  # as zipfile gives an entry added by name
+        zinfo_or_arcname.date_time = TEMPLATE_STAMP.timetuple()[:6]
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(
+        self,
+        filename: StrPath,
+        arcname: StrPath | None = None,
+        compress_type: int | None = None,
+        compresslevel: int | None = None,
+    ) -> None:
+        name = arcname if arcname is not None else filename
+        self.writestr(str(name), Path(filename).read_bytes(), compress_type, compresslevel)
 
 
 def _note(column: Column) -> str:
