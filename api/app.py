@@ -19,7 +19,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from swagger_ui_bundle import swagger_ui_path
 
 from api import errors
-from api.answers import OncePerVersion, kept_routes
+from api.answers import KeptRoutes, OncePerVersion
 from api.dependencies import AppServices
 from api.head import HeadAsGet
 from api.metrics import QUERY_TIMEOUTS
@@ -136,6 +136,9 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
         await staging.close()
 
     app = EcomapAPI(
+        # ecomap's own metrics (/metrics) and request logs observe it. FastAPI's OpenTelemetry, on by default, asks
+        # on every request whether a global provider has been configured: 2% of a lookup's CPU in the worker.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title="ecomap",
         summary="The UK data ecosystem as open linked data: a SPARQL endpoint and dereferenceable URIs.",
         version="0.1.0",
@@ -201,7 +204,7 @@ def create_app(settings: Settings | None = None, stores: tuple[Store, Store] | N
     )
     for router in routers:
         app.include_router(router)
-    app.state.kept_routes = kept_routes(route for router in routers for route in router.routes)
+    app.state.kept_routes = KeptRoutes(route for router in routers for route in router.routes)
 
     errors.install(app)
     return app

@@ -366,3 +366,14 @@ def seed_names(things: frozenset[str], base: str = DEFAULT_BASE_URI) -> dict[str
         ]
         for thing in things
     }
+
+
+def kept_copy(url: str, headers: dict[str, str]) -> httpx.Response:
+    """The answer asked for again once its copy is kept: the copy is written just after the first answer ends, so a
+    client quick enough can ask again before it is there."""
+    deadline = time.monotonic() + 5
+    again = web.get(url, headers=headers)
+    while again.headers.get("ecomap-cache") != "hit" and time.monotonic() < deadline:
+        time.sleep(0.02)
+        again = web.get(url, headers=headers)
+    return again
