@@ -373,6 +373,41 @@ def test_a_query_past_the_time_limit_restarts_the_store_but_others_in_flight_are
         stop_server(server)
 
 
+@embedded_only
+def test_a_query_past_its_time_limit_when_another_s_overrun_restarts_the_store_is_stopped_not_sent_again(tmp_path):
+    """A restart cuts off every query in flight, and those cut off are sent again once the server is back. One already
+    past its own time limit was sent again too, with a new limit: it could overrun in turn (a second restart, its
+    sender convicted for a query ecomap had already let run its full time), or be cut off by the next restart, and
+    end "not answering" (a CI run of test_abuse). Now a query keeps its one deadline: past it, it is stopped."""
+    server = start_server(tmp_path, ECOMAP_QUERY_TIMEOUT="3", ECOMAP_QUERIES_PER_MINUTE="0")
+    second: dict[str, httpx.Response] = {}
+
+    def overrunning_too() -> None:
+        with client_at("127.0.0.2") as other:
+            query = ORDERED_CARTESIAN.replace("LIMIT 1", "LIMIT 2")
+            second["response"] = other.post(server.url + "/sparql", data={"query": query}, timeout=120)
+
+    try:
+        _, first, thread = in_flight(server.url, ORDERED_CARTESIAN)
+        time.sleep(1.5)  # past its limit (3 s) when the first's overrun (3 s + 3 s of grace) has the store restarted
+        other = threading.Thread(target=overrunning_too)
+        other.start()
+        thread.join(timeout=120)
+        other.join(timeout=120)
+        note = server.store / RESTARTED
+        assert note.exists()
+        restarted = note.stat().st_mtime
+        assert first["response"].status_code == 503 and "time limit" in first["response"].text
+        assert second["response"].status_code == 503 and "time limit" in second["response"].text
+        time.sleep(8)  # a query sent again would overrun by now and have the store restarted again
+        assert note.stat().st_mtime == restarted
+        with client_at("127.0.0.2") as other_client:  # its query was stopped, not convicted
+            assert other_client.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+        assert web.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}).status_code == 429
+    finally:
+        stop_server(server)
+
+
 @one_pass("remote", SAME_OVER_EITHER)
 def test_a_version_kept_by_an_approval_that_has_not_finished_is_not_served(tmp_path):
     """The staging store keeps a record's new version before the public record changes; a worker killed between the

@@ -9,7 +9,8 @@ limit is cut off and its connection closed, which ends the query at the store's 
 nothing for a grace after the limit (a sort or a count over millions of solutions, a join that finds nothing for
 long) is stuck in work that only a restart of its server stops. A store ``ecomap serve`` supervises is restarted then
 (``graph.serving.Supervision``), and the requests that restart cut off are sent again once the server is back, so that
-the cost falls on the query that overran, not on everyone with a request in flight. A connection to the store lost
+the cost falls on the query that overran, not on everyone with a request in flight; a query sent again keeps its
+deadline (one already past it is stopped, not sent again). A connection to the store lost
 for any other reason is the store's crash: ecomap's own queries are sent again, a client's query text is not (it may
 be what crashed the store: ``api/quarantine.py``).
 
@@ -139,7 +140,6 @@ class ProtocolStore:
         # limit, the Graph Store dump, a free connection from the pool) keeps REMOTE_GRACE_S, as a client that gave up
         # on an update could not tell whether it was applied.
         self._grace = OVERRUN_GRACE_S if supervision is not None else REMOTE_GRACE_S
-        self._query_timeout = aiohttp.ClientTimeout(sock_connect=5, sock_read=timeout_s + self._grace)
         self._timeout = aiohttp.ClientTimeout(sock_connect=5, sock_read=timeout_s + REMOTE_GRACE_S)
         self._auth = endpoint.auth
         self._open: tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession] | None = None
@@ -170,24 +170,32 @@ class ProtocolStore:
         """Send ``query``; return once its first ``PREFETCH`` bytes (or all of it) have arrived. If the supervised
         store's server was restarted meanwhile, or was not answering, or crashed while it worked on a query of
         ecomap's own (``trusted``), the query is sent again once the server is back."""
+        deadline = time.monotonic() + self.timeout_s
         try:
-            return await self._answer(query, accept, dataset, time.time())
+            return await self._answer(query, accept, dataset, time.time(), deadline)
         except StoreLostError as lost:
             if self._supervision is None or (lost.crashed and not trusted):
                 raise
         await self._wait_until_ready()
-        return await self._answer(query, accept, dataset, time.time())
+        if time.monotonic() >= deadline:  # past its limit when the restart cut it off: sent again, it could overrun
+            raise self._stopped()
+        return await self._answer(query, accept, dataset, time.time(), deadline)
 
-    async def _answer(self, query: str, accept: str, dataset: Dataset, started: float) -> Answer:
+    async def _answer(self, query: str, accept: str, dataset: Dataset, started: float, deadline: float) -> Answer:
+        """One attempt at the query, within the time left until ``deadline`` (``time.monotonic()``), which a query
+        sent again keeps."""
         dialect = self.endpoint.dialect
         form = [("default-graph-uri", g) for g in dataset.default_graphs]
         form += [("named-graph-uri", g) for g in dataset.named_graphs]
         content = "&".join(filter(None, (f"query={self._encoded_prologue}{quote_plus(query)}", urlencode(form))))
         headers = {"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"}
-        sent = time.monotonic()
+        silence = deadline - time.monotonic() + self._grace  # the longest the store may send nothing
         try:
             response = await self._client().post(
-                self.query_url, data=content.encode(), headers=headers, timeout=self._query_timeout
+                self.query_url,
+                data=content.encode(),
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(sock_connect=5, sock_read=silence),
             )
         except aiohttp.SocketTimeoutError:
             raise self._stopped(overran=True) from None
@@ -210,7 +218,7 @@ class ProtocolStore:
         overrun_hooks: list[Callable[[], None]] = []  # shared with the answer, which the reading must not hold
         reading = _Reading(
             response,
-            sent + self.timeout_s,
+            deadline,
             self._grace,
             partial(self._lost, started=started),
             self._stopped,
