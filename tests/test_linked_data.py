@@ -349,6 +349,7 @@ def graphs_named_by(server, path: str) -> set[str]:
 def statements_in(server, graph: str) -> rdflib.Graph:
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
     answer = web.post(server.url + "/sparql", data={"query": query}, headers={"Accept": "application/n-triples"})
+    assert answer.status_code == 200, answer.text  # an error's text is no N-Triples: say what it was
     return rdflib.Graph().parse(data=answer.text, format="nt")
 
 
