@@ -240,13 +240,17 @@ class KeptRoutes:
             and "GET" in (route.methods or ())
             and (route.openapi_extra or {}).get(KEPT_FLAG)
         ]
-        self.routes = tuple(kept)
+        # By identity: a route compares equal by its path, endpoint and methods, one by one, and every request asks.
+        self._ids = {id(route) for route in kept}
         self._by_segment: dict[str, list[APIRoute]] = {}  # in the app's order, as routing tries them
         for route in kept:
             segment = _first_segment(route.path)
             if "{" in segment:
                 raise ValueError(f"{route.path}: a kept route's first segment must be fixed text")
             self._by_segment.setdefault(segment, []).append(route)
+
+    def __contains__(self, route: object) -> bool:
+        return id(route) in self._ids
 
     def find(self, path: str) -> APIRoute | None:
         candidates = self._by_segment.get(_first_segment(path), ())

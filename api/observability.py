@@ -60,7 +60,7 @@ class Observed:
         once per data version, which may be answered before routing, their family (``/doc/…``, ``/organisations``),
         kept or made alike."""
         routed = scope.get("route")
-        if routed is not None and routed not in scope["app"].state.kept_routes.routes:  # most requests: no regex to run
+        if routed is not None and routed not in scope["app"].state.kept_routes:  # most requests: no regex to run
             return str(routed.path)
         path = scope["path"]
         if kept_per_version(scope["app"], path):
