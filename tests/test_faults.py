@@ -8,6 +8,7 @@ import gzip
 import itertools
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from conftest import (
     crash_store,
     embedded_only,
     one_pass,
+    remote_oxigraph,
     serve,
     start_app,
     start_server,
@@ -34,8 +36,11 @@ from conftest import (
 )
 from helpers import NEW_ORGANISATION, ask, bearer, client_at, logged, open_embedded, status_of, submit
 
+from graph.rdf.query_text import prologue
 from graph.serving import RESTARTED
+from graph.settings import Endpoint
 from graph.store.interface import StoreError
+from graph.store.protocol import ProtocolStore
 
 ORGANISATION = "/doc/organisation/cymru-data-co-op"
 FAST = {"ECOMAP_SUBMISSIONS_PER_MINUTE": "1000"}
@@ -279,6 +284,13 @@ def cpu_seconds(pid: int) -> float:
 
 def threads(pid: int) -> int:
     return sum(1 for _ in Path(f"/proc/{pid}/task").iterdir())
+
+
+def connections(pid: int) -> set[str]:
+    """The addresses an Oxigraph server's threads are named by: its listener's, and each connection's peer's (the
+    connection's thread, and any thread that one starts, which takes its name)."""
+    names = {(task / "comm").read_text().strip() for task in Path(f"/proc/{pid}/task").iterdir()}
+    return {name for name in names if name[:1].isdigit()}
 
 
 def working(pid: int) -> bool:
@@ -529,6 +541,77 @@ def test_the_public_store_server_holds_no_thread_for_a_query_it_has_answered(tmp
         assert after < before + 30, f"the store's server went from {before} to {after} threads over 300 queries"
     finally:
         stop_server(server)
+
+
+def store_with_idle_limit(folder: Path, seconds: int) -> tuple[ProtocolStore, subprocess.Popen[bytes]]:
+    """A plain Oxigraph server whose ``--timeout-s`` (its queries' time limit, and how long it keeps a connection that
+    waits for a request) is ``seconds``, and ecomap's client of it."""
+    query_url, process = remote_oxigraph(folder, union=True, timeout_s=str(seconds))
+    return ProtocolStore(Endpoint.oxigraph(query_url), BASE, prologue(BASE), 30), process
+
+
+@one_pass("remote", "a plain Oxigraph server, reached without ecomap serve")
+def test_a_connection_that_waited_past_the_store_s_idle_limit_is_not_used_again_by_a_worker_that_was_busy(tmp_path):
+    """Oxigraph's server closes a kept-alive connection that has waited its idle limit for a request (with
+    ``--timeout-s 2``, 2 s), writing a ``500`` unasked ("Resource temporarily unavailable") first. A worker whose event
+    loop was busy meanwhile has not seen it: had it kept the connection in its pool (aiohttp keeps one 15 s), its next
+    query went out on it and read that ``500`` as its answer (the remote pass's occasional 502s)."""
+    store, process = store_with_idle_limit(tmp_path / "store", 2)
+
+    async def two_queries() -> None:
+        try:
+            assert await store.ask("ASK {}") is True
+            time.sleep(2.5)  # the loop busy, not anyio.sleep: the store's close is not seen until the next query
+            assert await store.ask("ASK {}") is True
+        finally:
+            await store.close()
+
+    try:
+        anyio.run(two_queries)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@one_pass("remote", "a plain Oxigraph server, reached without ecomap serve")
+def test_a_connection_whose_answer_ended_long_after_it_was_asked_is_closed_not_kept_for_the_next_query(tmp_path):
+    """A store's idle limit counts from its own last write, ecomap's pool from the arrival of the answer's end, which
+    for an answer read slowly (behind a slow client, or watched after its reader left) is long after: the end comes
+    only as the reader makes room for it. So a connection whose answer ended more than ``POOLED_WITHIN_S`` after it
+    was asked is closed, not kept: the store's thread for it ends. A quick answer's connection is kept and used again."""
+    store, process = store_with_idle_limit(tmp_path / "store", 30)
+    rows = " ".join(f'<urn:x:{n}> <urn:x:label> "a label long enough to fill a row {n}" .' for n in range(1000))
+    # More than the client's and the kernel's buffers hold: its end arrives only as the reader makes room for it.
+    quick, large = "ASK { ?s ?p ?o }", "SELECT * WHERE { ?s ?p ?o . ?t ?p ?u } LIMIT 50000"
+    held: dict[str, set[str]] = {}
+
+    async def exchange() -> None:
+        try:
+            await store.update(f"INSERT DATA {{ {rows} }}")
+            await (await store.answer(quick, "text/csv")).read()
+            held["kept"] = connections(process.pid)
+            await (await store.answer(quick, "text/csv")).read()
+            held["reused"] = connections(process.pid)
+            answer = await store.answer(large, "text/csv")
+            assert answer.rest is not None, "the answer fitted in its head: it must stream for this test"
+            await anyio.sleep(1.5)
+            assert len(await answer.read()) > 50000 * 100
+            await anyio.to_thread.run_sync(lambda: eventually(lambda: connections(process.pid) == listening, seconds=5))
+            held["after"] = connections(process.pid)
+            assert await store.ask(quick), "the next query did not get a connection"
+        finally:
+            await store.close()
+
+    try:
+        assert eventually(lambda: len(connections(process.pid)) == 1, seconds=10), "the store's start left a connection"
+        listening = connections(process.pid)
+        anyio.run(exchange)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert len(held["kept"] - listening) == 1, f"not one connection for the first queries: {held}"
+    assert held["reused"] == held["kept"], f"a quick answer's connection was not kept and used again: {held}"
+    assert held["after"] == listening, f"the store kept the slow answer's connection open: {held}"
 
 
 @embedded_only

@@ -52,6 +52,18 @@ CANCELLED = b"The SPARQL operation has been cancelled"
 PREFETCH = 64 * 1024
 # How long a request cut off by a supervised store's restart waits for the server to be back before it is sent again.
 RESTART_WAIT_S = 20
+# A store's server closes a kept-alive connection that has waited too long for its next request, counted from the
+# server's own last write: Oxigraph's after 60 s, or its ``--timeout-s`` (a whole number of seconds, which ``ecomap
+# serve`` does not set), writing a 500 unasked ("Resource temporarily unavailable (os error 11)") before it closes.
+# A query sent on such a connection as that happens (a worker whose event loop was busy has not yet seen the close)
+# reads that 500, or a lost connection, as its answer: a 502 or 503 for nothing, and a client's query taken for one
+# that crashed the store. So the pool keeps a connection KEEPALIVE_S from the arrival of its answer's end, and only if
+# that end arrived within POOLED_WITHIN_S of the request (an answer read slowly, behind a slow client or watched after
+# its reader left, arrives long after the store's last write: its end comes only as the reader makes room). The
+# store has then seen a connection idle for less than 0.9 s when it is used again. A busy worker reuses its
+# connections within milliseconds; an idle one opens a new one, on loopback a fraction of a millisecond.
+KEEPALIVE_S = 0.3
+POOLED_WITHIN_S = 0.6
 
 
 @functools.cache
@@ -152,7 +164,7 @@ class ProtocolStore:
         loop = asyncio.get_running_loop()
         if self._open is None or self._open[0] is not loop:
             session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=shared_tls(), limit=100),
+                connector=aiohttp.TCPConnector(ssl=shared_tls(), limit=100, keepalive_timeout=KEEPALIVE_S),
                 timeout=self._timeout,
                 middlewares=(self._auth,) if self._auth else (),
                 auto_decompress=False,
@@ -189,7 +201,8 @@ class ProtocolStore:
         form += [("named-graph-uri", g) for g in dataset.named_graphs]
         content = "&".join(filter(None, (f"query={self._encoded_prologue}{quote_plus(query)}", urlencode(form))))
         headers = {"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"}
-        silence = deadline - time.monotonic() + self._grace  # the longest the store may send nothing
+        sent = time.monotonic()
+        silence = deadline - sent + self._grace  # the longest the store may send nothing
         try:
             response = await self._client().post(
                 self.query_url,
@@ -218,6 +231,7 @@ class ProtocolStore:
         overrun_hooks: list[Callable[[], None]] = []  # shared with the answer, which the reading must not hold
         reading = _Reading(
             response,
+            sent,
             deadline,
             self._grace,
             partial(self._lost, started=started),
@@ -278,12 +292,13 @@ class ProtocolStore:
             yield in_memory(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
             return
         try:
-            headers = {"Accept": "application/n-quads"}
+            headers, sent = {"Accept": "application/n-quads"}, time.monotonic()
             async with self._client().get(self.endpoint.store_url, headers=headers) as response:
                 if response.status >= 400:
                     raise StoreError(f"The store did not give its statements ({response.status}).")
                 async for chunk in response.content.iter_any():
                     yield chunk
+                    _keep_only_if_prompt(response, sent)
         except aiohttp.ClientError as error:
             raise StoreError(f"The store is not answering ({type(error).__name__}); try again shortly.", 503) from None
 
@@ -382,6 +397,15 @@ class ProtocolStore:
         return read
 
 
+def _keep_only_if_prompt(response: aiohttp.ClientResponse, sent: float) -> None:
+    """Called before reading more of ``response``: once ``POOLED_WITHIN_S`` have passed since it was ``sent``
+    (``time.monotonic()``), its connection is closed at the answer's end rather than kept in the pool."""
+    if time.monotonic() - sent > POOLED_WITHIN_S and response.connection is not None:
+        connection = response.connection.protocol  # a queue of messages: false when empty, so compared with None
+        if connection is not None:
+            connection.force_close()
+
+
 def _media_type(response: aiohttp.ClientResponse) -> str:
     return response.headers.get("content-type", "application/octet-stream").split(";")[0].strip()
 
@@ -426,6 +450,7 @@ class _Reading:
     be at work on it with nothing to write; then ``on_overrun`` is called (its sender answers for it)."""
 
     response: aiohttp.ClientResponse
+    sent: float
     deadline: float
     grace: float
     lost: Callable[[aiohttp.ClientError], StoreLostError]
@@ -466,6 +491,7 @@ class _Reading:
     async def _next(self) -> bytes | None:
         """The next chunk (whatever has come, up to the head's size), or None at the end, if it comes in time."""
         content = self.response.content
+        _keep_only_if_prompt(self.response, self.sent)
         remaining = self.deadline - time.monotonic()
         if remaining > 0:
             with contextlib.suppress(TimeoutError):  # aiohttp's own read timeout is one too, never before this one
@@ -484,6 +510,7 @@ class _Reading:
         try:
             async with asyncio.timeout(seconds):
                 while drained <= BACKLOG:
+                    _keep_only_if_prompt(self.response, self.sent)
                     chunk = await content.readany()
                     if not chunk:
                         return True
