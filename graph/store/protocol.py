@@ -40,6 +40,7 @@ import aiohttp
 import anyio
 import certifi
 import pyoxigraph as ox
+from aiohttp.connector import Connection
 
 from graph.rdf.formats import in_memory
 from graph.rdf.query_text import iri
@@ -55,13 +56,13 @@ RESTART_WAIT_S = 20
 # A store's server closes a kept-alive connection that has waited too long for its next request, counted from the
 # server's own last write: Oxigraph's after 60 s, or its ``--timeout-s`` (a whole number of seconds, which ``ecomap
 # serve`` does not set), writing a 500 unasked ("Resource temporarily unavailable (os error 11)") before it closes.
-# A query sent on such a connection as that happens (a worker whose event loop was busy has not yet seen the close)
-# reads that 500, or a lost connection, as its answer: a 502 or 503 for nothing, and a client's query taken for one
-# that crashed the store. So the pool keeps a connection KEEPALIVE_S from the arrival of its answer's end, and only if
-# that end arrived within POOLED_WITHIN_S of the request (an answer read slowly, behind a slow client or watched after
-# its reader left, arrives long after the store's last write: its end comes only as the reader makes room). The
-# store has then seen a connection idle for less than 0.9 s when it is used again. A busy worker reuses its
-# connections within milliseconds; an idle one opens a new one, on loopback a fraction of a millisecond.
+# A query sent on such a connection as that happens (by a worker whose event loop was too busy to see the close) read
+# that 500, or a lost connection, as its answer: a 502 or 503 for nothing, and a client's query taken for one that
+# crashed the store. So a connection goes back to the pool only if its answer ended within POOLED_WITHIN_S of the
+# request (the store's last write came after the request, so no longer ago than that), and the pool keeps it
+# KEEPALIVE_S: the store has seen a connection idle for less than 0.9 s when it is used again. A busy worker reuses
+# its connections within milliseconds; an idle one opens a new one (on loopback, a fraction of a millisecond; to a
+# remote store, a TCP and perhaps a TLS handshake).
 KEEPALIVE_S = 0.3
 POOLED_WITHIN_S = 0.6
 
@@ -165,6 +166,7 @@ class ProtocolStore:
         if self._open is None or self._open[0] is not loop:
             session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(ssl=shared_tls(), limit=100, keepalive_timeout=KEEPALIVE_S),
+                request_class=_PooledIfPrompt,
                 timeout=self._timeout,
                 middlewares=(self._auth,) if self._auth else (),
                 auto_decompress=False,
@@ -201,8 +203,7 @@ class ProtocolStore:
         form += [("named-graph-uri", g) for g in dataset.named_graphs]
         content = "&".join(filter(None, (f"query={self._encoded_prologue}{quote_plus(query)}", urlencode(form))))
         headers = {"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"}
-        sent = time.monotonic()
-        silence = deadline - sent + self._grace  # the longest the store may send nothing
+        silence = deadline - time.monotonic() + self._grace  # the longest the store may send nothing
         try:
             response = await self._client().post(
                 self.query_url,
@@ -231,7 +232,6 @@ class ProtocolStore:
         overrun_hooks: list[Callable[[], None]] = []  # shared with the answer, which the reading must not hold
         reading = _Reading(
             response,
-            sent,
             deadline,
             self._grace,
             partial(self._lost, started=started),
@@ -292,13 +292,12 @@ class ProtocolStore:
             yield in_memory(ox.serialize(quads, format=ox.RdfFormat.N_QUADS))
             return
         try:
-            headers, sent = {"Accept": "application/n-quads"}, time.monotonic()
+            headers = {"Accept": "application/n-quads"}
             async with self._client().get(self.endpoint.store_url, headers=headers) as response:
                 if response.status >= 400:
                     raise StoreError(f"The store did not give its statements ({response.status}).")
                 async for chunk in response.content.iter_any():
                     yield chunk
-                    _keep_only_if_prompt(response, sent)
         except aiohttp.ClientError as error:
             raise StoreError(f"The store is not answering ({type(error).__name__}); try again shortly.", 503) from None
 
@@ -397,13 +396,20 @@ class ProtocolStore:
         return read
 
 
-def _keep_only_if_prompt(response: aiohttp.ClientResponse, sent: float) -> None:
-    """Called before reading more of ``response``: once ``POOLED_WITHIN_S`` have passed since it was ``sent``
-    (``time.monotonic()``), its connection is closed at the answer's end rather than kept in the pool."""
-    if time.monotonic() - sent > POOLED_WITHIN_S and response.connection is not None:
-        connection = response.connection.protocol  # a queue of messages: false when empty, so compared with None
-        if connection is not None:
-            connection.force_close()
+class _PooledIfPrompt(aiohttp.ClientRequest):
+    """A request whose connection is closed, not pooled, if its answer ends more than ``POOLED_WITHIN_S`` after it was
+    sent. Decided as aiohttp lets the connection go, whenever that is: as the answer's end arrives (with its head, or
+    once its reader makes room for it) or as it is closed early."""
+
+    async def send(self, conn: Connection) -> aiohttp.ClientResponse:
+        conn.add_callback(partial(_closed_if_late, conn, time.monotonic()))
+        return await super().send(conn)
+
+
+def _closed_if_late(connection: Connection, sent: float) -> None:
+    protocol = connection.protocol  # a queue of messages, false when empty: so compared with None
+    if time.monotonic() - sent > POOLED_WITHIN_S and protocol is not None:
+        protocol.force_close()
 
 
 def _media_type(response: aiohttp.ClientResponse) -> str:
@@ -450,7 +456,6 @@ class _Reading:
     be at work on it with nothing to write; then ``on_overrun`` is called (its sender answers for it)."""
 
     response: aiohttp.ClientResponse
-    sent: float
     deadline: float
     grace: float
     lost: Callable[[aiohttp.ClientError], StoreLostError]
@@ -480,7 +485,7 @@ class _Reading:
             raise self.lost(error) from None
         finally:
             if settled:
-                self.response.release()  # back to the pool if the answer was read to its end, else closed
+                self.response.release()  # back to the pool if the answer was read to its end (promptly), else closed
             else:
                 self._watch()
         if tail.rstrip().endswith(CANCELLED) or time.monotonic() > self.deadline:
@@ -491,7 +496,6 @@ class _Reading:
     async def _next(self) -> bytes | None:
         """The next chunk (whatever has come, up to the head's size), or None at the end, if it comes in time."""
         content = self.response.content
-        _keep_only_if_prompt(self.response, self.sent)
         remaining = self.deadline - time.monotonic()
         if remaining > 0:
             with contextlib.suppress(TimeoutError):  # aiohttp's own read timeout is one too, never before this one
@@ -510,7 +514,6 @@ class _Reading:
         try:
             async with asyncio.timeout(seconds):
                 while drained <= BACKLOG:
-                    _keep_only_if_prompt(self.response, self.sent)
                     chunk = await content.readany()
                     if not chunk:
                         return True
