@@ -6,17 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import threading
 import time
 
 import anyio
 import pytest
 import web
-from conftest import BASE, environment, make_tokens, start_app, start_server, stop_server
+from conftest import BASE, environment, make_tokens, one_pass_only, start_app, start_server, stop_server
 from fastapi import APIRouter
 from helpers import NEW_ORGANISATION, bearer, kept_copy, submit
 
-from api.answers import KEPT_FLAG, TRUSTED_S, KeptRoutes, kept_get
+from api.answers import KEPT_FLAG, TRIM_EVERY, TRUSTED_S, AnswerCache, KeptRoutes, kept_get
 from graph.rdf.query_text import prologue
 from graph.serving import running
 from graph.settings import Settings
@@ -340,3 +341,17 @@ def test_a_kept_route_is_found_among_those_of_the_path_s_first_segment_which_mus
     kept_get(router, "/{anything}/x", "A page under every first segment")(_page)
     with pytest.raises(ValueError, match="first segment must be fixed text"):
         KeptRoutes(router.routes)
+
+
+@one_pass_only
+def test_the_answer_cache_keeps_its_newest_answers_up_to_its_bound(tmp_path):
+    """The kept answers are files shared by the workers; every ``TRIM_EVERY`` writes a worker removes the oldest
+    beyond the bound, by modification time. (An answer another worker removed meanwhile is no error.)"""
+    cache = AnswerCache(tmp_path, max_entries=50)
+    written = 3 * TRIM_EVERY
+    for n in range(written):
+        cache.put(f"v1-{n:05d}", b"an answer", {"content-type": "text/plain"})
+        os.utime(tmp_path / f"v1-{n:05d}", (1_000_000 + n, 1_000_000 + n))  # written one second apart
+    kept = sorted(path.name for path in tmp_path.iterdir())
+    assert kept == [f"v1-{n:05d}" for n in range(written - 50, written)]
+    assert cache.get(f"v1-{written - 1:05d}").body == b"an answer"
