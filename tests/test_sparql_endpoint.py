@@ -6,6 +6,7 @@ import csv
 import io
 import threading
 import time
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -408,3 +409,26 @@ def test_two_queries_in_one_get_and_a_body_in_another_charset_than_utf_8_are_ref
             headers={"Content-Type": "application/sparql-query;charset=UTF-16"},
         ).text
     )
+
+
+@protocol_only
+def test_a_format_given_twice_is_read_the_same_way_however_the_query_is_sent(server):
+    """``format`` is not the protocol's: a client that repeats it (a link that appends one) gets the last, as a query
+    string's later parameter overrides an earlier one, whether the query comes in the URL, a form or the body."""
+    url = server.url + "/sparql"
+    sent = [
+        web.get(url, params=[("query", ODI_NAME), ("format", "json"), ("format", "csv")]),
+        web.post(
+            url,
+            content=urlencode([("query", ODI_NAME), ("format", "json"), ("format", "csv")]),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        web.post(
+            url + "?format=json&format=csv",
+            content=ODI_NAME,
+            headers={"Content-Type": "application/sparql-query"},
+        ),
+    ]
+    for response in sent:
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv"), response.request

@@ -150,7 +150,7 @@ async def sparql_post(request: Request, services: Services) -> Response:
             form["query"][0],
             form.get("default-graph-uri", []),
             form.get("named-graph-uri", []),
-            form["format"][0] if form.get("format") else None,
+            form["format"][-1] if "format" in form else None,
         )
     if not media_type:
         raise ProblemError(400, "Say what the body is: Content-Type application/sparql-query, or a form with query=.")
