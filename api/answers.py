@@ -69,9 +69,9 @@ class Cached:
 
 class AnswerCache:
     """Files under ``folder``, one per (version, variant); the oldest go beyond ``max_entries``. Writes are
-    atomic (a temporary file renamed into place), so workers sharing the folder never read half an answer. ``put``
-    blocks on the disk (a write, a rename, and every ``TRIM_EVERY`` writes a listing of the folder, 29 ms at 5,000
-    answers): the app calls it in a thread, not on the event loop, where it held up every request of its worker."""
+    atomic (a temporary file renamed into place), so workers sharing the folder never read half an answer. Written on
+    the worker's event loop, so that the worker's next request finds the copy: from a thread, a client's quick repeat
+    was made afresh, and no page got faster (bench/README.md)."""
 
     def __init__(self, folder: Path, max_entries: int = MAX_ENTRIES) -> None:
         self.folder = folder
@@ -155,7 +155,7 @@ class Versions:
         except StoreError:
             return
         if unchanged:
-            await anyio.to_thread.run_sync(self.cache.put, key, body, headers)
+            self.cache.put(key, body, headers)
 
 
 class KeptForVersion(Generic[T]):
