@@ -75,10 +75,10 @@ class Observed:
         started = time.perf_counter()
         sent = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
-        status, size, cache, begun, cut = 500, 0, "", False, ""
+        status, size, cache, begun, ended, cut = 500, 0, "", False, False, ""
 
         async def observed(message: Message) -> None:
-            nonlocal status, size, cache, begun
+            nonlocal status, size, cache, begun, ended
             if message["type"] == "http.response.start":
                 status, begun = message["status"], True
                 headers = MutableHeaders(scope=message)
@@ -86,10 +86,20 @@ class Observed:
                 cache = headers.get("ecomap-cache", "")
             elif message["type"] == "http.response.body":
                 size += len(message.get("body", b""))
+                ended = not message.get("more_body", False)
             await send(message)
 
+        async def watched() -> Message:
+            """The client's messages; one saying it went away while its answer streamed ends the answer quietly
+            (Starlette stops the stream), so it is noted here for the log."""
+            nonlocal cut
+            message = await receive()
+            if message["type"] == "http.disconnect" and begun and not ended and not cut:
+                cut = "the client went away before its answer had been sent"
+            return message
+
         try:
-            await self.app(scope, receive, observed)
+            await self.app(scope, watched, observed)
         except (*CUT_SHORT, RuntimeError) as error:
             # Starlette's handlers cannot answer an error they handle once the answer has begun, and raise it again as
             # the cause of a RuntimeError.
