@@ -84,18 +84,25 @@ class Observed:
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-Id"] = request_id
                 cache = headers.get("ecomap-cache", "")
+                await send(message)
+                ended = scope["method"] == "HEAD"  # its headers are the whole answer
             elif message["type"] == "http.response.body":
                 size += len(message.get("body", b""))
+                await send(message)
                 ended = not message.get("more_body", False)
-            await send(message)
+            else:
+                await send(message)
 
         async def watched() -> Message:
-            """The client's messages; one saying it went away while its answer streamed ends the answer quietly
-            (Starlette stops the stream), so it is noted here for the log."""
-            nonlocal cut
+            """The client's messages. One saying it went away ends a streamed answer quietly (Starlette stops the
+            stream, or never starts it), so it is noted here for the log."""
+            nonlocal status, cut
             message = await receive()
-            if message["type"] == "http.disconnect" and begun and not ended and not cut:
-                cut = "the client went away before its answer had been sent"
+            if message["type"] == "http.disconnect" and not ended and not cut:
+                if begun:
+                    cut = "the client went away before its answer had been sent"
+                else:
+                    status, cut = CLIENT_WENT_AWAY, "the client went away before its answer had begun"
             return message
 
         try:
