@@ -73,14 +73,7 @@ async def sparql_get(request: Request, services: Services) -> Response:
         return _without_query(request, services)
     if len(fields["query"]) != 1:
         raise ProblemError(400, "Send exactly one query, as the parameter 'query'.")
-    return await run_query(
-        Asker.of(request),
-        services,
-        fields["query"][0],
-        fields.get("default-graph-uri", []),
-        fields.get("named-graph-uri", []),
-        fields["format"][-1] if "format" in fields else None,
-    )
+    return await _run(request, services, fields["query"][0], fields)
 
 
 @router.post(
@@ -129,33 +122,31 @@ async def sparql_post(request: Request, services: Services) -> Response:
         raise ProblemError(415, "This SPARQL endpoint is read-only: it does not accept application/sparql-update.")
     if media_type == "application/sparql-query":
         text = _utf8(await _limited_body(request, services), "query")
-        params = request.query_params
-        return await run_query(
-            Asker.of(request),
-            services,
-            text,
-            params.getlist("default-graph-uri"),
-            params.getlist("named-graph-uri"),
-            params.get("format"),
-        )
+        return await _run(request, services, text, _utf8_fields(request.scope["query_string"], "URL"))
     if media_type == FORM:
         form = _utf8_fields(await _limited_body(request, services), "form")
         if "update" in form:
             raise ProblemError(400, "This SPARQL endpoint is read-only: it answers queries, not updates.")
         if len(form.get("query", [])) != 1:
             raise ProblemError(400, "Send exactly one query, as the form field 'query'.")
-        return await run_query(
-            Asker.of(request),
-            services,
-            form["query"][0],
-            form.get("default-graph-uri", []),
-            form.get("named-graph-uri", []),
-            form["format"][-1] if "format" in form else None,
-        )
+        return await _run(request, services, form["query"][0], form)
     if not media_type:
         raise ProblemError(400, "Say what the body is: Content-Type application/sparql-query, or a form with query=.")
     raise ProblemError(
         415, f"Unsupported media type {media_type}: send application/sparql-query or a form with query=."
+    )
+
+
+async def _run(request: Request, services: Services, query: str, fields: dict[str, list[str]]) -> Response:
+    """Run ``query`` over the dataset the protocol's fields name, answering in their ``format`` (given twice, the
+    last, as a URL's later parameter overrides an earlier one)."""
+    return await run_query(
+        Asker.of(request),
+        services,
+        query,
+        fields.get("default-graph-uri", []),
+        fields.get("named-graph-uri", []),
+        fields["format"][-1] if "format" in fields else None,
     )
 
 
