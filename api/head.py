@@ -20,14 +20,10 @@ class HeadAsGet:
         if scope["type"] != "http" or scope["method"] != "HEAD":
             await self.app(scope, receive, send)
             return
-        answered = False
 
         async def without_body(message: Message) -> None:
-            nonlocal answered
             if message["type"] == "http.response.start":
                 await send(message)
-            elif message["type"] == "http.response.body" and not answered:
-                answered = True
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
         await self.app({**scope, "method": "GET"}, receive, without_body)

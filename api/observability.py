@@ -84,14 +84,11 @@ class Observed:
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-Id"] = request_id
                 cache = headers.get("ecomap-cache", "")
-                await send(message)
-                ended = scope["method"] == "HEAD"  # its headers are the whole answer
             elif message["type"] == "http.response.body":
                 size += len(message.get("body", b""))
-                await send(message)
-                ended = not message.get("more_body", False)
-            else:
-                await send(message)
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                ended = True
 
         async def watched() -> Message:
             """The client's messages. One saying it went away ends a streamed answer quietly (Starlette stops the

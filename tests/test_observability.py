@@ -12,6 +12,8 @@ import web
 from conftest import SAME_OVER_EITHER, one_pass, start_server, stop_server
 from helpers import NEW_ORGANISATION, client_at, logged, submit
 
+from graph.store.protocol import PREFETCH
+
 pytestmark = one_pass("embedded", SAME_OVER_EITHER)
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } # {}"
@@ -119,7 +121,7 @@ def test_an_answer_its_client_left_part_way_is_logged_as_cut(watched):
                     break  # and close the connection, the answer unread
         whole = {"query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 5000", "format": "csv"}
         read = client.post(watched.url + "/sparql", data=whole, headers={"X-Request-Id": "read-to-the-end"})
-        assert read.status_code == 200 and len(read.content) > 64 * 1024, "it must stream for this test"
+        assert read.status_code == 200 and len(read.content) > PREFETCH, "it must stream for this test"
     lines = logged(watched, "left-part-way", "read-to-the-end")
     assert lines["left-part-way"]["status"] == 200 and "went away" in lines["left-part-way"].get("cut", "")
     assert "cut" not in lines["read-to-the-end"], lines["read-to-the-end"]
