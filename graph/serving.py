@@ -95,22 +95,22 @@ class Supervision:
     def request_restart(self) -> None:
         (self.store_path / RESTART).touch()
 
-    def restarted_since(self, moment: float) -> bool:
+    def restarted_since(self, moment: float, *, slack: float = RESTART_SLACK_S) -> bool:
         """Whether the supervisor restarted the server on request at or after ``moment`` (``time.time()``), give or
-        take ``RESTART_SLACK_S``: a file's time is the kernel's coarse clock, which lags ``time.time()``, and a request
-        sent between the note and the kill dies of the restart too (one was taken for a crash's culprit)."""
+        take ``slack``: a file's time is the kernel's coarse clock, which lags ``time.time()``, and a request sent
+        between the note and the kill dies of the restart too (one was taken for a crash's culprit)."""
         try:
-            return (self.store_path / RESTARTED).stat().st_mtime >= moment - RESTART_SLACK_S
+            return (self.store_path / RESTARTED).stat().st_mtime >= moment - slack
         except FileNotFoundError:
             return False
 
 
 def restart_requested(store_path: Path) -> bool:
-    """Whether a restart was asked for; asking clears the request, and notes the restart about to happen, before it
-    cuts off the requests in flight."""
-    try:
-        (store_path / RESTART).unlink()
-    except FileNotFoundError:
+    """Whether a restart was asked for; asking notes the restart about to happen, before it cuts off the requests in
+    flight, and then clears the request (in that order, so that a query overrunning in between finds the restart
+    noted and does not ask again)."""
+    if not (store_path / RESTART).exists():
         return False
     (store_path / RESTARTED).touch()
+    (store_path / RESTART).unlink(missing_ok=True)
     return True

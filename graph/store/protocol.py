@@ -184,15 +184,15 @@ class ProtocolStore:
         """Send ``query``; return once its first ``PREFETCH`` bytes (or all of it) have arrived. If the supervised
         store's server was restarted meanwhile, or was not answering, or crashed while it worked on a query of
         ecomap's own (``trusted``), the query is sent again once the server is back."""
-        deadline = time.monotonic() + self.timeout_s
+        sent, deadline = time.time(), time.monotonic() + self.timeout_s
         try:
-            return await self._answer(query, accept, dataset, time.time(), deadline)
+            return await self._answer(query, accept, dataset, sent, deadline)
         except StoreLostError as lost:
             if self._supervision is None or (lost.crashed and not trusted):
                 raise
         await self._wait_until_ready()
         if time.monotonic() >= deadline:  # past its limit when the restart cut it off: sent again, it could overrun
-            raise self._stopped()
+            raise self._stopped(sent=sent)
         return await self._answer(query, accept, dataset, time.time(), deadline)
 
     async def _answer(self, query: str, accept: str, dataset: Dataset, started: float, deadline: float) -> Answer:
@@ -212,7 +212,7 @@ class ProtocolStore:
                 timeout=aiohttp.ClientTimeout(sock_connect=5, sock_read=silence),
             )
         except aiohttp.SocketTimeoutError:
-            raise self._stopped(overran=True) from None
+            raise self._stopped(sent=started, overran=True) from None
         except aiohttp.ClientError as error:
             raise self._lost(error, started) from None
         if response.status >= 400:
@@ -223,19 +223,19 @@ class ProtocolStore:
             finally:
                 response.release()
             if dialect.timed_out(message):
-                raise self._stopped()
+                raise self._stopped(sent=started)
             message = self._own_position(message) or "The store refused the query."
             raise StoreError(message, 400 if response.status == 400 else 502)
         if dialect.cut_short(response.headers):
             response.close()
-            raise self._stopped()
+            raise self._stopped(sent=started)
         overrun_hooks: list[Callable[[], None]] = []  # shared with the answer, which the reading must not hold
         reading = _Reading(
             response,
             deadline,
             self._grace,
             partial(self._lost, started=started),
-            self._stopped,
+            partial(self._stopped, sent=started),
             overrun_hooks,
         )
         chunks = reading.chunks()
@@ -260,11 +260,17 @@ class ProtocolStore:
         lines = self._prologue.count("\n")
         return POSITION.sub(lambda m: f"{max(1, int(m[1]) - lines)}:{m[2]}", message)
 
-    def _stopped(self, *, overran: bool = False) -> QueryStoppedError:
-        """The error for a query stopped at the time limit; the supervisor is asked to restart the store's server if the
-        store went on working on it."""
+    def _stopped(self, *, sent: float, overran: bool = False) -> QueryStoppedError:
+        """The error for a query ``sent`` at a moment (``time.time()``) and stopped at the time limit. If the store went
+        on working on it, the supervisor is asked to restart the store's server, unless it has done so since the query
+        was sent. That restart cuts the query off, if not yet (the old server's exit can take seconds, freeing a big
+        sort's memory on a loaded machine): another would stop the new server and every query on it, and the query is
+        one of those the restart stopped, its store's silence shared with the query that had it restarted."""
         if overran and self._supervision is not None:
-            self._supervision.request_restart()
+            if self._supervision.restarted_since(sent, slack=0):
+                overran = False
+            else:
+                self._supervision.request_restart()
         self._on_stopped()
         return QueryStoppedError(overran=overran)
 
@@ -536,7 +542,7 @@ class _Reading:
             writing = True  # the connection is gone, and the store's work on it with it
         finally:
             self.response.release()
-        if not writing:
-            self.stopped(overran=True)  # no one to raise it to: made for the restart it asks for, and the count
+        # No one to raise the error to: made for the restart it asks for, and the count.
+        if not writing and self.stopped(overran=True).overran:
             for hook in self.on_overrun:
                 hook()
