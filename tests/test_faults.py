@@ -60,6 +60,11 @@ def moderator_token(server: Server) -> str:
     return made.stdout.strip().splitlines()[-1]
 
 
+# The wait for an answer after a worker was killed: a connection the kernel gives the dead worker's socket waits for the
+# worker that replaces it (api/listening.py), seconds on a loaded machine (a CI run timed out at httpx's 5 s).
+AFTER_A_KILL = 60
+
+
 def approve_until_killed(server: Server, folder: Path, failpoint: str, body: str | None = None) -> str:
     """Submit a new organisation (or ``body``) and approve it with the failpoint armed: the worker dies mid-request."""
     token = moderator_token(server)
@@ -89,8 +94,10 @@ def status(server: Server, submission: str) -> str:
 def assert_approved_once(server: Server, submission: str) -> None:
     """Approved in the staging store, public at its URI, and its version kept exactly once."""
     assert status(server, submission) == "approved"
-    assert web.get(server.url + ORGANISATION, headers={"Accept": "text/turtle"}).status_code == 200
-    versions = web.get(server.url + ORGANISATION + "/history", headers={"Accept": "application/json"}).json()
+    turtle = {"Accept": "text/turtle"}
+    assert web.get(server.url + ORGANISATION, headers=turtle, timeout=AFTER_A_KILL).status_code == 200
+    as_json = {"Accept": "application/json"}
+    versions = web.get(server.url + ORGANISATION + "/history", headers=as_json, timeout=AFTER_A_KILL).json()
     assert [v["submission"] for v in versions["versions"]] == [submission]
 
 
@@ -437,9 +444,9 @@ def test_a_version_kept_by_an_approval_that_has_not_finished_is_not_served(tmp_p
         submission = approve_until_killed(server, tmp_path, "approval.versions-kept")
         kept = f"{server.url}{ORGANISATION}/history/{submission}.ttl"
         assert status(server, submission) == "pending"
-        assert web.get(kept).status_code == 404
+        assert web.get(kept, timeout=AFTER_A_KILL).status_code == 404
         assert eventually(lambda: status(server, submission) == "approved")
-        served = web.get(kept)
+        served = web.get(kept, timeout=AFTER_A_KILL)
         assert served.status_code == 200 and "cymru-data-co-op" in served.text
     finally:
         stop_server(server)
@@ -462,10 +469,14 @@ def test_an_approval_adding_to_another_record_killed_midway_adds_once_and_leaves
         assert eventually(lambda: status(server, submission) == "approved")
         where = 'SELECT ?g WHERE { GRAPH ?g { <id/organisation/odi> skos:altLabel "ODI (alias)"@en } }'
         rows = web.post(
-            server.url + "/sparql", data={"query": where}, headers={"Accept": "application/sparql-results+json"}
+            server.url + "/sparql",
+            data={"query": where},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=AFTER_A_KILL,
         ).json()["results"]["bindings"]
         assert [row["g"]["value"] for row in rows] == [f"{BASE}/data/organisation/odi"]
-        versions = web.get(server.url + "/doc/organisation/odi/history", headers={"Accept": "application/json"})
+        as_json = {"Accept": "application/json"}
+        versions = web.get(server.url + "/doc/organisation/odi/history", headers=as_json, timeout=AFTER_A_KILL)
         assert [v["submission"] for v in versions.json()["versions"]][:1] == [submission]
         assert_checked_clean(server)
     finally:
