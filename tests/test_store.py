@@ -248,3 +248,16 @@ def test_a_bulk_load_takes_no_more_disk_than_oxigraph_s_own_bulk_load_of_the_sam
     ours, theirs = on_disk(StoreDirectory(tmp_path / "store").current), on_disk(tmp_path / "reference")
     assert theirs > 1_000_000
     assert ours <= 1.2 * theirs, (ours, theirs)
+
+
+def test_a_query_whose_answer_fails_drops_its_result_on_the_store_s_thread(store, monkeypatch):
+    """pyoxigraph's query results may be dropped only on the thread that made them. An answer that failed after its
+    query ran (here, a format the results cannot take) left the result in its traceback's frame, dropped on the
+    caller's thread: "PyQuerySolutions is unsendable, but is being dropped on another thread", and the result leaked
+    (warnings in test_cli's runs)."""
+    unraisable: list[str] = []
+    monkeypatch.setattr("sys.unraisablehook", lambda seen: unraisable.append(str(seen.exc_value)))
+    with pytest.raises(StoreError, match="cannot answer as text/turtle"):
+        anyio.run(partial(store.answer, "SELECT * WHERE { ?s ?p ?o }", "text/turtle"))
+    gc.collect()
+    assert unraisable == []
