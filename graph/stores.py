@@ -121,10 +121,18 @@ async def export(store: Store, output: IO[bytes], rdf_format: ox.RdfFormat) -> N
     ox.serialize(sorted(triples, key=str), output, rdf_format, prefixes=prefixes(store.base))
 
 
-async def query(store: Store, text: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QuadParser:
-    """Any query's answer as pyoxigraph's results, whichever the backend, for a command to write."""
-    if answers_with_triples(text):
-        data = await (await store.answer(text, "application/n-triples")).read()
+async def query(store: Store, text: str) -> tuple[bytes, bool]:
+    """Any query's answer as the store sent it, whichever the backend, for a command to read with :func:`results`:
+    N-Triples for a graph (``True``), else SPARQL's JSON results. Read by the thread that writes them: pyoxigraph's
+    results may be dropped only on the thread that made them, and ones returned out of ``anyio.run`` were dropped on
+    the thread of an anyio worker as it ended, which held the run's task (``ecomap query`` warned, now and then)."""
+    graph = answers_with_triples(text)
+    accept = "application/n-triples" if graph else "application/sparql-results+json"
+    return await (await store.answer(text, accept)).read(), graph
+
+
+def results(data: bytes, graph: bool) -> ox.QuerySolutions | ox.QueryBoolean | ox.QuadParser:
+    """What :func:`query` gave, as pyoxigraph's results."""
+    if graph:
         return ox.parse(data, format=ox.RdfFormat.N_TRIPLES)
-    data = await (await store.answer(text, "application/sparql-results+json")).read()
     return ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -377,3 +380,21 @@ def kept_copy(url: str, headers: dict[str, str]) -> httpx.Response:
         time.sleep(0.02)
         again = web.get(url, headers=headers)
     return again
+
+
+def dropped_elsewhere(action: Callable[[], object]) -> list[str]:
+    """What Python could not raise while ``action`` ran and its anyio worker threads ended (an object that raised as it
+    was dropped, such as a pyoxigraph result dropped on a thread other than its own), with every cycle collected."""
+    seen: list[str] = []
+    hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: seen.append(str(unraisable.exc_value))
+    try:
+        action()
+        # Waited for without holding them: a thread's object, and what it holds, is dropped by the thread as it ends
+        # unless another holds it then.
+        deadline = time.monotonic() + 30
+        while any(t.name == "AnyIO worker thread" for t in threading.enumerate()) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    return seen

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 from conftest import BASE, ecomap_process, one_pass_only, run_ecomap
-from helpers import ask, open_embedded, rows, seed_census
+from helpers import ask, dropped_elsewhere, open_embedded, rows, seed_census
 
 from graph.catalogue import ROOT
 from graph.stores import recorded_base
@@ -194,6 +194,15 @@ def test_query_in_every_result_format(initialised, format_name, check):
     )
     assert result.returncode == 0, result.stderr
     assert check(result.stdout), result.stdout
+
+
+def test_query_drops_its_results_on_the_thread_that_made_them(initialised):
+    """``ecomap query`` returned pyoxigraph's results out of ``anyio.run``; the run's task, which an anyio worker thread
+    still held, kept them, and they were dropped on that thread as it ended: "PyQuerySolutions is unsendable, but is
+    being dropped on another thread" (now and then, in these tests and for users)."""
+    select = "SELECT ?name WHERE { <id/organisation/odi> skos:prefLabel ?name }"
+    for form in (select, "CONSTRUCT WHERE { <id/organisation/odi> skos:prefLabel ?name }"):
+        assert dropped_elsewhere(lambda form=form: initialised("query", form, "--format", "json")) == []
 
 
 def test_query_reads_a_file_and_reports_syntax_errors_with_their_position(initialised, tmp_path):

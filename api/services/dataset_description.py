@@ -18,9 +18,9 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-import anyio
 import pyoxigraph as ox
 
 from api.dependencies import AppServices
@@ -31,6 +31,7 @@ from graph.queries import load_query
 from graph.rdf.namespaces import STANDARD
 from graph.rdf.query_text import iri
 from graph.rdf.results import spreadsheet_csv
+from graph.threads import in_thread
 
 VOID = STANDARD["void"]
 DCAT = STANDARD["dcat"]
@@ -177,7 +178,7 @@ async def produce(services: AppServices, name: str, target: Path) -> None:
         query = load_query("download-" + name.removesuffix(".csv"))
         answer = await public.answer(query.text, "application/sparql-results+json")
         results = b"".join([chunk async for chunk in answer.body()])
-        written = await anyio.to_thread.run_sync(spreadsheet_csv, results)
+        written = await in_thread(partial(spreadsheet_csv, results))
         target.write_text(written, encoding="utf-8", newline="")
 
 

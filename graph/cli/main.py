@@ -27,7 +27,7 @@ from graph.rdf.formats import BY_NAME, UnknownFormatError
 from graph.rdf.identity import KEY_PATTERN, Identity, UriClass, checked_class
 from graph.rdf.namespaces import prefixes
 from graph.rdf.parsing import LoadError, ProgressCallback, parse_all
-from graph.rdf.results import RESULT_FORMATS, QueryResult, write
+from graph.rdf.results import RESULT_FORMATS, write
 from graph.rebase import rebase as rebase_store
 from graph.serving import running
 from graph.settings import Settings, SettingsError, normalise_base_uri
@@ -36,7 +36,7 @@ from graph.store.embedded import EmbeddedStore, StoreDirectory
 from graph.store.interface import StoreError
 from graph.stores import export as export_store
 from graph.stores import load as load_files
-from graph.stores import opened, recorded_base
+from graph.stores import opened, recorded_base, results
 from graph.stores import quads as every_quad
 from graph.stores import query as run_query
 from graph.synth import SYNTHETIC_SUFFIX, SyntheticError, is_synthetic_base, starts_synthetic
@@ -240,17 +240,17 @@ def query(settings: Settings, query: str, format_name: str) -> None:
     path = Path(query)
     text = path.read_text(encoding="utf-8") if query.endswith(".rq") and path.is_file() else query
 
-    async def work() -> QueryResult:
+    async def work() -> tuple[bytes, bool]:
         async with opened(settings) as store:
             return await run_query(store, text)
 
     try:
-        result = anyio.run(work)
+        answer = anyio.run(work)
     except StoreError as error:
         if error.status == 400:
             raise InputError(f"SPARQL syntax error: {error}") from None
         raise click.ClickException(str(error)) from None
-    write(result, sys.stdout.buffer, format_name, settings.base_uri)
+    write(results(*answer), sys.stdout.buffer, format_name, settings.base_uri)
 
 
 @main.command()

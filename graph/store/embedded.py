@@ -12,38 +12,18 @@ import io
 import os
 import shutil
 import time
-import traceback
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import anyio
 import pyoxigraph as ox
 
 from graph.rdf.formats import format_for, in_memory
 from graph.rdf.parsing import LoadError, ProgressCallback, ProgressReader, located
 from graph.store.interface import WHOLE, Answer, Dataset, Row, StoreError
 from graph.store.transaction import Transaction
-
-T = TypeVar("T")
-
-
-async def _in_thread(work: Callable[[], T]) -> T:
-    """``work`` on a worker thread, its error (if any) raised here with the local variables of its frames cleared there
-    first: a pyoxigraph result may be used and dropped on its own thread only, and one held by a traceback's frame was
-    dropped on the caller's ("PyQuerySolutions is unsendable", and leaked)."""
-
-    def cleared() -> T:
-        try:
-            return work()
-        except BaseException as error:
-            for raised in (error, error.__context__):
-                if raised is not None:
-                    traceback.clear_frames(raised.__traceback__)
-            raise
-
-    return await anyio.to_thread.run_sync(cleared)
+from graph.threads import in_thread
 
 
 class StoreDirectory:
@@ -164,7 +144,7 @@ class EmbeddedStore:
                 return in_memory(ox.serialize(result, format=_format(ox.RdfFormat, accept)))
             return in_memory(result.serialize(format=_format(ox.QueryResultsFormat, accept)))
 
-        return Answer(accept, await _in_thread(serialised))
+        return Answer(accept, await in_thread(serialised))
 
     async def solutions(self, query: str) -> list[Row]:
         def rows() -> list[Row]:
@@ -174,7 +154,7 @@ class EmbeddedStore:
             names = [v.value for v in result.variables]
             return [{name: row[name] for name in names if row[name] is not None} for row in result]
 
-        return await _in_thread(rows)
+        return await in_thread(rows)
 
     async def triples(self, query: str) -> list[ox.Triple]:
         def read() -> list[ox.Triple]:
@@ -183,10 +163,10 @@ class EmbeddedStore:
                 raise StoreError("The query is not a CONSTRUCT or DESCRIBE.", 400)
             return list(result)
 
-        return await _in_thread(read)
+        return await in_thread(read)
 
     async def ask(self, query: str) -> bool:
-        return await _in_thread(lambda: bool(self._query(query)))
+        return await in_thread(lambda: bool(self._query(query)))
 
     async def named_graph(self, graph: str) -> list[ox.Triple]:
         def read() -> list[ox.Triple]:
@@ -195,7 +175,7 @@ class EmbeddedStore:
                 for q in self._ox.quads_for_pattern(None, None, None, ox.NamedNode(graph))
             ]
 
-        return await _in_thread(read)
+        return await in_thread(read)
 
     async def update(self, update: str) -> None:
         def apply() -> None:
@@ -205,7 +185,7 @@ class EmbeddedStore:
                 raise StoreError(f"The store refused the change: {error}. Nothing was changed.", 502) from None
             self._ox.flush()
 
-        await _in_thread(apply)
+        await in_thread(apply)
 
     async def commit(self, transaction: Transaction) -> None:
         def apply() -> None:
@@ -218,19 +198,19 @@ class EmbeddedStore:
                     raise StoreError(f"The store refused the change: {error}. Nothing was changed.", 502) from None
             self._ox.flush()
 
-        await _in_thread(apply)
+        await in_thread(apply)
 
     async def dump(self) -> AsyncIterator[bytes]:
-        yield await _in_thread(lambda: in_memory(self._ox.dump(format=ox.RdfFormat.N_QUADS)))
+        yield await in_thread(lambda: in_memory(self._ox.dump(format=ox.RdfFormat.N_QUADS)))
 
     async def graph_names(self) -> list[str]:
-        return sorted(g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode))
+        return await in_thread(lambda: sorted(g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode)))
 
     async def count(self) -> int:
-        return len(self._ox)
+        return await in_thread(lambda: len(self._ox))  # a scan of the whole store
 
     async def verify(self) -> int:
-        return await _in_thread(self._verify)
+        return await in_thread(self._verify)
 
     async def ready(self) -> bool:
         return True

@@ -31,6 +31,7 @@ import re
 import ssl
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -48,6 +49,7 @@ from graph.serving import Supervision
 from graph.settings import Endpoint
 from graph.store.interface import WHOLE, Answer, Dataset, Row, StoreError
 from graph.store.transaction import Transaction
+from graph.threads import in_thread
 
 CANCELLED = b"The SPARQL operation has been cancelled"
 PREFETCH = 64 * 1024
@@ -204,6 +206,7 @@ class ProtocolStore:
         content = "&".join(filter(None, (f"query={self._encoded_prologue}{quote_plus(query)}", urlencode(form))))
         headers = {"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"}
         silence = deadline - time.monotonic() + self._grace  # the longest the store may send nothing
+        _WRITTEN_AT.set(started)
         try:
             response = await self._client().post(
                 self.query_url,
@@ -212,9 +215,10 @@ class ProtocolStore:
                 timeout=aiohttp.ClientTimeout(sock_connect=5, sock_read=silence),
             )
         except aiohttp.SocketTimeoutError:
-            raise self._stopped(sent=started, overran=True) from None
+            raise self._stopped(sent=_WRITTEN_AT.get(), overran=True) from None
         except aiohttp.ClientError as error:
             raise self._lost(error, started) from None
+        sent = _WRITTEN_AT.get()
         if response.status >= 400:
             try:
                 message = (await response.read()).decode("utf-8", "replace").strip()
@@ -223,26 +227,26 @@ class ProtocolStore:
             finally:
                 response.release()
             if dialect.timed_out(message):
-                raise self._stopped(sent=started)
+                raise self._stopped(sent=sent)
             message = self._own_position(message) or "The store refused the query."
             raise StoreError(message, 400 if response.status == 400 else 502)
         if dialect.cut_short(response.headers):
             response.close()
-            raise self._stopped(sent=started)
+            raise self._stopped(sent=sent)
         overrun_hooks: list[Callable[[], None]] = []  # shared with the answer, which the reading must not hold
         reading = _Reading(
             response,
             deadline,
             self._grace,
             partial(self._lost, started=started),
-            partial(self._stopped, sent=started),
+            partial(self._stopped, sent=sent),
             overrun_hooks,
         )
         chunks = reading.chunks()
         if dialect.rewrites_answers:
             body = b"".join([chunk async for chunk in chunks])
             try:
-                rewritten = await anyio.to_thread.run_sync(dialect.answer, body, accept)
+                rewritten = await in_thread(partial(dialect.answer, body, accept))
             except (SyntaxError, ValueError) as error:
                 raise StoreError(f"The store's answer could not be read: {error}", 502) from None
             return Answer(accept, rewritten, None)
@@ -402,12 +406,19 @@ class ProtocolStore:
         return read
 
 
+# When the request being sent went out (``time.time()``), noted as it is written (``_PooledIfPrompt``) in the task that
+# sends it: later than the call to send it by however long it waited for a free connection, during which the store's
+# server may have been restarted. A query that overran asks for a restart only if none has been made since then.
+_WRITTEN_AT: ContextVar[float] = ContextVar("written_at")
+
+
 class _PooledIfPrompt(aiohttp.ClientRequest):
     """A request whose connection is closed, not pooled, if its answer ends more than ``POOLED_WITHIN_S`` after it was
     sent. Decided as aiohttp lets the connection go, whenever that is: as the answer's end arrives (with its head, or
-    once its reader makes room for it) or as it is closed early."""
+    once its reader makes room for it) or as it is closed early. It notes when it went out (``_WRITTEN_AT``)."""
 
     async def send(self, conn: Connection) -> aiohttp.ClientResponse:
+        _WRITTEN_AT.set(time.time())
         conn.add_callback(partial(_closed_if_late, conn, time.monotonic()))
         return await super().send(conn)
 
