@@ -31,7 +31,7 @@ from graph.queries import load_query
 from graph.rdf.namespaces import STANDARD
 from graph.rdf.query_text import iri
 from graph.rdf.results import spreadsheet_csv
-from graph.threads import in_thread
+from graph.store.threads import in_thread
 
 VOID = STANDARD["void"]
 DCAT = STANDARD["dcat"]

@@ -22,8 +22,8 @@ import pyoxigraph as ox
 from graph.rdf.formats import format_for, in_memory
 from graph.rdf.parsing import LoadError, ProgressCallback, ProgressReader, located
 from graph.store.interface import WHOLE, Answer, Dataset, Row, StoreError
+from graph.store.threads import in_thread
 from graph.store.transaction import Transaction
-from graph.threads import in_thread
 
 
 class StoreDirectory:

@@ -48,8 +48,8 @@ from graph.rdf.query_text import iri
 from graph.serving import Supervision
 from graph.settings import Endpoint
 from graph.store.interface import WHOLE, Answer, Dataset, Row, StoreError
+from graph.store.threads import in_thread
 from graph.store.transaction import Transaction
-from graph.threads import in_thread
 
 CANCELLED = b"The SPARQL operation has been cancelled"
 PREFETCH = 64 * 1024
