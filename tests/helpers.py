@@ -388,13 +388,19 @@ def dropped_elsewhere(action: Callable[[], object]) -> list[str]:
     seen: list[str] = []
     hook, sys.unraisablehook = sys.unraisablehook, lambda unraisable: seen.append(str(unraisable.exc_value))
     try:
+        before = _anyio_workers()  # those of other loops, such as an app served on a thread for the session
         action()
-        # Waited for without holding them: a thread's object, and what it holds, is dropped by the thread as it ends
-        # unless another holds it then.
+        # Waited for by their idents, not held: a thread's object, and what it holds, is dropped by the thread as it
+        # ends unless another holds it then.
         deadline = time.monotonic() + 30
-        while any(t.name == "AnyIO worker thread" for t in threading.enumerate()) and time.monotonic() < deadline:
+        while _anyio_workers() - before:
+            assert time.monotonic() < deadline, "the action's anyio worker threads did not end"
             time.sleep(0.01)
         gc.collect()
     finally:
         sys.unraisablehook = hook
     return seen
+
+
+def _anyio_workers() -> set[int | None]:
+    return {thread.ident for thread in threading.enumerate() if thread.name == "AnyIO worker thread"}

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import aiohttp
 import anyio
 import httpx
 import pyoxigraph as ox
@@ -631,10 +632,15 @@ def test_a_connection_whose_answer_ended_long_after_it_was_asked_is_closed_not_k
 @one_pass("remote", "a plain Oxigraph server, reached without ecomap serve")
 @pytest.mark.parametrize(
     ("restart", "overran_and_asked"),
-    [("none", (True, True)), ("before it was sent", (True, True)), ("after it was sent", (False, False))],
+    [
+        ("none", (True, True)),
+        ("before it was sent", (True, True)),
+        ("while it waited for a connection", (True, True)),
+        ("after it was sent", (False, False)),
+    ],
 )
 def test_a_query_that_overruns_after_a_restart_it_was_sent_before_asks_for_no_other_and_is_not_held_to_account(
-    tmp_path, restart, overran_and_asked
+    tmp_path, monkeypatch, restart, overran_and_asked
 ):
     """A restart cuts off every query sent before it, but not at once: the old server's exit can take seconds (the
     memory of a sort it frees, on a loaded machine), and meanwhile a second query on it could reach its own overrun and
@@ -642,11 +648,21 @@ def test_a_query_that_overruns_after_a_restart_it_was_sent_before_asks_for_no_ot
     test_a_query_past_its_time_limit_when_another_s_overrun_restarts_the_store_is_stopped_not_sent_again). A query that
     overruns asks for a restart only if none has been made since it was sent; if one has, it is one of the queries
     that restart stopped, not one that overran (its sender is not held to account for it). One sent after a restart
-    overruns on the new server: it asks for another, and counts."""
+    overruns on the new server: it asks for another, and counts; so does one that waited for a free connection while
+    the restart was made (its moment is when it went out, not when it was asked for)."""
     folder = tmp_path / "store"
     query_url, process = remote_oxigraph(folder, union=True, timeout_s="600")
     store = ProtocolStore(Endpoint.oxigraph(query_url), BASE, prologue(BASE), 1, Supervision(folder))
     rows = " ".join(f"<urn:x:{n}> <urn:x:p> {n} ." for n in range(3000))
+
+    if restart == "while it waited for a connection":
+        connect = aiohttp.TCPConnector.connect
+
+        async def restarted_meanwhile(self, *args, **kwargs):  # also called for a connection from the pool
+            await anyio.sleep(0.05)  # the note's time, on the file system's coarser clock, after the query was asked
+            (folder / RESTARTED).touch()
+            await anyio.sleep(0.05)  # and before it is sent
+            return await connect(self, *args, **kwargs)
 
     async def overrun() -> tuple[bool, bool]:
         async def restart_noted() -> None:
@@ -658,6 +674,8 @@ def test_a_query_that_overruns_after_a_restart_it_was_sent_before_asks_for_no_ot
             if restart == "before it was sent":
                 (folder / RESTARTED).touch()
                 await anyio.sleep(0.05)  # past the file system clock's tick
+            if restart == "while it waited for a connection":
+                monkeypatch.setattr(aiohttp.TCPConnector, "connect", restarted_meanwhile)
             async with anyio.create_task_group() as tasks:
                 if restart == "after it was sent":
                     tasks.start_soon(restart_noted)

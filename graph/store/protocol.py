@@ -217,13 +217,13 @@ class ProtocolStore:
         except aiohttp.SocketTimeoutError:
             raise self._stopped(sent=_WRITTEN_AT.get(), overran=True) from None
         except aiohttp.ClientError as error:
-            raise self._lost(error, started) from None
+            raise self._lost(error, _WRITTEN_AT.get()) from None
         sent = _WRITTEN_AT.get()
         if response.status >= 400:
             try:
                 message = (await response.read()).decode("utf-8", "replace").strip()
             except aiohttp.ClientError as error:
-                raise self._lost(error, started) from None
+                raise self._lost(error, sent) from None
             finally:
                 response.release()
             if dialect.timed_out(message):
@@ -238,7 +238,7 @@ class ProtocolStore:
             response,
             deadline,
             self._grace,
-            partial(self._lost, started=started),
+            partial(self._lost, started=sent),
             partial(self._stopped, sent=sent),
             overrun_hooks,
         )
@@ -408,7 +408,8 @@ class ProtocolStore:
 
 # When the request being sent went out (``time.time()``), noted as it is written (``_PooledIfPrompt``) in the task that
 # sends it: later than the call to send it by however long it waited for a free connection, during which the store's
-# server may have been restarted. A query that overran asks for a restart only if none has been made since then.
+# server may have been restarted. A query that overran asks for a restart, and one whose connection was lost counts as
+# the store's crash, only if no restart has been made since then.
 _WRITTEN_AT: ContextVar[float] = ContextVar("written_at")
 
 
