@@ -186,18 +186,18 @@ class ProtocolStore:
         """Send ``query``; return once its first ``PREFETCH`` bytes (or all of it) have arrived. If the supervised
         store's server was restarted meanwhile, or was not answering, or crashed while it worked on a query of
         ecomap's own (``trusted``), the query is sent again once the server is back."""
-        sent, deadline = time.time(), time.monotonic() + self.timeout_s
+        deadline = time.monotonic() + self.timeout_s
         try:
-            return await self._answer(query, accept, dataset, sent, deadline)
+            return await self._answer(query, accept, dataset, deadline)
         except StoreLostError as lost:
             if self._supervision is None or (lost.crashed and not trusted):
                 raise
         await self._wait_until_ready()
         if time.monotonic() >= deadline:  # past its limit when the restart cut it off: sent again, it could overrun
-            raise self._stopped(sent=sent)
-        return await self._answer(query, accept, dataset, time.time(), deadline)
+            raise self._stopped(sent=time.time())  # not an overrun: no restart is asked for, whenever it was sent
+        return await self._answer(query, accept, dataset, deadline)
 
-    async def _answer(self, query: str, accept: str, dataset: Dataset, started: float, deadline: float) -> Answer:
+    async def _answer(self, query: str, accept: str, dataset: Dataset, deadline: float) -> Answer:
         """One attempt at the query, within the time left until ``deadline`` (``time.monotonic()``), which a query
         sent again keeps."""
         dialect = self.endpoint.dialect
@@ -206,7 +206,7 @@ class ProtocolStore:
         content = "&".join(filter(None, (f"query={self._encoded_prologue}{quote_plus(query)}", urlencode(form))))
         headers = {"Accept": dialect.store_accept(accept), "Content-Type": "application/x-www-form-urlencoded"}
         silence = deadline - time.monotonic() + self._grace  # the longest the store may send nothing
-        _WRITTEN_AT.set(started)
+        _WRITTEN_AT.set(time.time())  # until it is written: a request refused before it went out is judged from now
         try:
             response = await self._client().post(
                 self.query_url,
